@@ -1,0 +1,93 @@
+"""qwen_space.protocol: the Gradio queue protocol as pure functions and types.
+
+No I/O happens here and nothing here imports asyncio or aiohttp: bytes go in, typed
+values come out, and the only exceptions raised are the package's own
+(:class:`QwenSpaceError` and its subclasses), whatever the bytes were.
+"""
+
+from ._errors import (
+    AppError,
+    AuthenticationError,
+    ContractMismatchError,
+    JobCancelledError,
+    JoinError,
+    JoinRejectedError,
+    LocalProtocolError,
+    ProtocolError,
+    QueueFullError,
+    QwenSpaceError,
+    RateLimitedError,
+    RemoteProtocolError,
+    ServerError,
+    SessionNotFoundError,
+    SpaceUnavailableError,
+    StreamError,
+    StreamInterruptedError,
+)
+from ._join import JoinRequest, new_session_hash, parse_join_response
+from ._json import JSONValue
+from ._messages import (
+    CloseStream,
+    CompletionStatus,
+    Estimation,
+    Heartbeat,
+    Log,
+    MessageTag,
+    Output,
+    ProcessCompleted,
+    ProcessGenerating,
+    ProcessStarts,
+    ProcessStreaming,
+    Progress,
+    ProgressUnit,
+    QueueMessage,
+    UnexpectedError,
+    UnknownMessage,
+    parse_message,
+)
+from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent, encode_events
+
+__all__ = [
+    "DEFAULT_MAX_EVENT_SIZE",
+    "AppError",
+    "AuthenticationError",
+    "CloseStream",
+    "CompletionStatus",
+    "ContractMismatchError",
+    "Estimation",
+    "Heartbeat",
+    "JSONValue",
+    "JobCancelledError",
+    "JoinError",
+    "JoinRejectedError",
+    "JoinRequest",
+    "LocalProtocolError",
+    "Log",
+    "MessageTag",
+    "Output",
+    "ProcessCompleted",
+    "ProcessGenerating",
+    "ProcessStarts",
+    "ProcessStreaming",
+    "Progress",
+    "ProgressUnit",
+    "ProtocolError",
+    "QueueFullError",
+    "QueueMessage",
+    "QwenSpaceError",
+    "RateLimitedError",
+    "RemoteProtocolError",
+    "SSEDecoder",
+    "SSEEvent",
+    "ServerError",
+    "SessionNotFoundError",
+    "SpaceUnavailableError",
+    "StreamError",
+    "StreamInterruptedError",
+    "UnexpectedError",
+    "UnknownMessage",
+    "encode_events",
+    "new_session_hash",
+    "parse_join_response",
+    "parse_message",
+]

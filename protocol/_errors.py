@@ -1,0 +1,172 @@
+"""The one exception hierarchy of qwen-space.
+
+Everything the package raises derives from :class:`QwenSpaceError`, so callers can
+catch the root and never see a ``KeyError``, a JSON error or an aiohttp exception.
+The shape follows h11: an abstract :class:`ProtocolError` split into
+:class:`LocalProtocolError` (we were asked to build something the protocol forbids)
+and :class:`RemoteProtocolError` (the server sent something the protocol forbids).
+
+Outcomes that the Space reports on purpose (a full queue, an app exception, a
+cancellation) are *not* protocol errors: they are valid messages and get their own
+classes, each with a message saying what happened and what to do about it.
+
+Every error carries ``partial_text``: the reply text streamed before the failure,
+so an error never turns into a silently empty (or silently truncated) answer.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AppError",
+    "AuthenticationError",
+    "ContractMismatchError",
+    "JobCancelledError",
+    "JoinError",
+    "JoinRejectedError",
+    "LocalProtocolError",
+    "ProtocolError",
+    "QueueFullError",
+    "QwenSpaceError",
+    "RateLimitedError",
+    "RemoteProtocolError",
+    "ServerError",
+    "SessionNotFoundError",
+    "SpaceUnavailableError",
+    "StreamError",
+    "StreamInterruptedError",
+]
+
+
+class QwenSpaceError(Exception):
+    """Root of every error raised by qwen-space.
+
+    ``partial_text`` is the part of the reply received before the error ("" if none).
+    """
+
+    #: Whether repeating the same request later may succeed.
+    retryable: bool = False
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial_text = partial_text
+
+    def with_partial_text(self, partial_text: str) -> QwenSpaceError:
+        """Return this error with ``partial_text`` set (used once text was streamed)."""
+        self.partial_text = partial_text
+        return self
+
+    def __str__(self) -> str:
+        if self.partial_text:
+            return f"{self.message} ({len(self.partial_text)} characters of the reply arrived before this)"
+        return self.message
+
+
+class ProtocolError(QwenSpaceError):
+    """A violation of the Gradio queue protocol. Abstract: raise a subclass."""
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        if type(self) is ProtocolError:
+            raise TypeError("ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError")
+        super().__init__(message, partial_text=partial_text)
+
+
+class LocalProtocolError(ProtocolError):
+    """We were asked to send something the protocol cannot carry (a bug in the caller)."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The server sent bytes or messages the protocol does not allow.
+
+    This usually means the Space runs a Gradio version whose wire format changed, or a
+    proxy mangled the stream. Run ``qwen-space contract check`` and report it.
+    """
+
+
+class JoinError(QwenSpaceError):
+    """The Space refused ``queue/join``: no job was started, so retrying is safe."""
+
+    def __init__(self, message: str, *, status: int, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+class QueueFullError(JoinError):
+    """The Space's queue is full (HTTP 503 ``Queue is full``)."""
+
+    retryable = True
+
+
+class RateLimitedError(JoinError):
+    """The Spaces proxy is rate limiting this client (HTTP 429)."""
+
+    retryable = True
+
+
+class SpaceUnavailableError(JoinError):
+    """The Space is not serving: asleep, building, stopped, or behind a proxy error page."""
+
+    retryable = True
+
+
+class JoinRejectedError(JoinError):
+    """The Space rejected the request itself (HTTP 400/422 and similar): retrying will not help."""
+
+
+class AuthenticationError(JoinRejectedError):
+    """The Space needs credentials this client did not send or that it refused (401/403)."""
+
+
+class ServerError(JoinError):
+    """The Space crashed while accepting the join (HTTP 500, usually plain text)."""
+
+
+class StreamError(QwenSpaceError):
+    """The message stream of a session failed (``unexpected_error`` from the server)."""
+
+
+class SessionNotFoundError(StreamError):
+    """The server no longer knows the session (evicted, cancelled, or never joined)."""
+
+
+class StreamInterruptedError(StreamError):
+    """The stream ended before the job did (EOF without ``close_stream``).
+
+    Gradio cancels a session's jobs when its stream drops and has no resume, so the
+    reply is lost beyond ``partial_text``. Send the request again to get a new answer.
+    """
+
+    retryable = True
+
+
+class AppError(QwenSpaceError):
+    """The Space's function raised: ``process_completed`` with ``success: false``.
+
+    ``space_message`` is the text the Space sent (``None`` when the app hides errors,
+    as the Qwen Space does with ``show_error=False``); ``title`` is its title if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        space_message: str | None,
+        title: str | None = None,
+        partial_text: str = "",
+    ) -> None:
+        super().__init__(message, partial_text=partial_text)
+        self.space_message = space_message
+        self.title = title
+
+
+class JobCancelledError(QwenSpaceError):
+    """The job was cancelled (by this client or on the server) before it completed."""
+
+
+class ContractMismatchError(QwenSpaceError):
+    """The Space's ``/config`` no longer matches the contract this client was written for."""
+
+    def __init__(self, message: str, *, drifts: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.drifts = drifts

@@ -1,0 +1,255 @@
+"""Server-Sent Events: an incremental, total decoder and a matching encoder.
+
+The decoder implements the WHATWG "event stream interpretation" rules
+(https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation)
+over *bytes*:
+
+* lines end at CR LF, CR or LF, and nowhere else. Gradio sends U+2028 and U+0085 raw
+  inside its JSON, so ``str.splitlines()`` (which splits on them) must never be used;
+  splitting bytes is safe because CR and LF never occur inside a UTF-8 sequence;
+* each line is decoded as UTF-8 with replacement characters, so no byte sequence
+  makes the decoder raise a Unicode error;
+* a CR that ends a chunk ends the line at once; a LF that starts the next chunk is
+  then swallowed as the second half of CR LF;
+* one leading BOM is ignored; a final event without its blank line is dropped, as
+  the spec says (``close()`` reports the stream end).
+
+The only exception it raises is :class:`RemoteProtocolError`, when one event grows
+past ``max_event_size`` bytes (h11's ``max_incomplete_event_size``): an unbounded
+line from a broken server must not eat the memory of the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ._errors import LocalProtocolError, RemoteProtocolError
+
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEEvent", "encode_events"]
+
+#: Large enough for a chat reply carrying a few base64 images, small enough that a
+#: server that never ends its line fails fast instead of exhausting memory.
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SSEEvent:
+    """One dispatched event.
+
+    ``id`` is the stream's last event id at dispatch time (it persists across events,
+    as the spec says); ``retry`` is set only on the event whose block carried a valid
+    ``retry`` field.
+    """
+
+    data: str
+    event: str = "message"
+    id: str = ""
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Incremental decoder: ``feed(bytes) -> list[SSEEvent]``, then ``close()``."""
+
+    __slots__ = (
+        "_buffer",
+        "_closed",
+        "_data",
+        "_data_size",
+        "_event_type",
+        "_failed",
+        "_last_id",
+        "_max_event_size",
+        "_retry",
+        "_seen_start",
+        "_skip_lf",
+    )
+
+    def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        if max_event_size < 1:
+            raise LocalProtocolError("max_event_size must be a positive number of bytes")
+        self._max_event_size = max_event_size
+        self._buffer = bytearray()
+        self._seen_start = False  # whether the BOM check is done
+        self._skip_lf = False  # the previous chunk ended with CR
+        self._data: list[str] = []
+        self._data_size = 0
+        self._event_type = ""
+        self._last_id = ""
+        self._retry: int | None = None
+        self._failed = False
+        self._closed = False
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Consume ``chunk`` and return the events it completed (possibly none)."""
+        self._check_usable()
+        if not chunk:
+            return []
+        buffer = self._buffer
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        buffer += chunk
+        if not self._seen_start:
+            if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
+                return []
+            self._seen_start = True
+            if buffer.startswith(_BOM):
+                del buffer[: len(_BOM)]
+        events: list[SSEEvent] = []
+        start = 0
+        end = len(buffer)
+        # Gradio only ever sends LF; looking for CR only when one is present keeps
+        # the common case to one C-level search per line.
+        has_cr = b"\r" in buffer
+        while start < end:
+            lf = buffer.find(b"\n", start)
+            if has_cr:
+                cr = buffer.find(b"\r", start, lf if lf >= 0 else end)
+                if cr >= 0:
+                    line_end, next_start = cr, cr + 1
+                    if next_start < end and buffer[next_start] == 0x0A:
+                        next_start += 1
+                    elif next_start == end:
+                        self._skip_lf = True
+                else:
+                    if lf < 0:
+                        break
+                    line_end, next_start = lf, lf + 1
+            else:
+                if lf < 0:
+                    break
+                line_end, next_start = lf, lf + 1
+            event = self._process_line(buffer, start, line_end)
+            if event is not None:
+                events.append(event)
+            start = next_start
+        if start:
+            del buffer[:start]
+        if len(buffer) + self._data_size > self._max_event_size:
+            self._fail()
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """Signal the end of the stream.
+
+        Returns the events still pending, which per the spec is always none: an event
+        whose blank line never arrived is discarded. Callers that need to know
+        whether the stream ended cleanly check :attr:`has_incomplete_event` first.
+        """
+        self._check_usable()
+        self._closed = True
+        self._buffer.clear()
+        self._reset_event()
+        return []
+
+    @property
+    def has_incomplete_event(self) -> bool:
+        """Whether bytes of an event are buffered that no blank line has dispatched."""
+        return bool(self._buffer) or bool(self._data)
+
+    def _check_usable(self) -> None:
+        if self._failed:
+            raise RemoteProtocolError("the event stream already failed; start a new decoder")
+        if self._closed:
+            raise LocalProtocolError("the decoder was closed; start a new decoder for a new stream")
+
+    def _fail(self) -> None:
+        self._failed = True
+        self._buffer.clear()
+        self._reset_event()
+        raise RemoteProtocolError(
+            f"a server-sent event exceeded {self._max_event_size} bytes without ending; "
+            "the server is broken or the limit is too low (raise max_event_size if the "
+            "Space really sends outputs this large)"
+        )
+
+    def _reset_event(self) -> None:
+        self._data = []
+        self._data_size = 0
+        self._event_type = ""
+        self._retry = None
+
+    def _process_line(self, buffer: bytearray, start: int, end: int) -> SSEEvent | None:
+        if start == end:
+            return self._dispatch()
+        if buffer[start] == 0x3A:  # ":" starts a comment
+            return None
+        colon = buffer.find(b":", start, end)
+        if colon < 0:
+            name = buffer[start:end]
+            value = ""
+        else:
+            name = buffer[start:colon]
+            value_start = colon + 1
+            if value_start < end and buffer[value_start] == 0x20:
+                value_start += 1
+            value = buffer[value_start:end].decode("utf-8", "replace")
+        if name == b"data":
+            self._data.append(value)
+            self._data_size += end - start
+            if self._data_size > self._max_event_size:
+                self._fail()
+        elif name == b"event":
+            self._event_type = value
+        elif name == b"id" and "\x00" not in value:
+            self._last_id = value
+        elif name == b"retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        if not self._data:
+            self._event_type = ""
+            self._retry = None
+            return None
+        event = SSEEvent(
+            data="\n".join(self._data),
+            event=self._event_type or "message",
+            id=self._last_id,
+            retry=self._retry,
+        )
+        self._reset_event()
+        return event
+
+
+def encode_events(events: Iterable[SSEEvent]) -> bytes:
+    """Serialise events so that :class:`SSEDecoder` gives them back unchanged.
+
+    For tests and fake servers. The ``id`` line is written whenever the stream's last
+    event id changes, because ids persist across events on the decoding side.
+    """
+    out: list[str] = []
+    last_id = ""
+    for event in events:
+        _check_encodable(event)
+        if event.event != "message":
+            out.append(f"event: {event.event}\n")
+        if event.id != last_id:
+            out.append(f"id: {event.id}\n" if event.id else "id\n")
+            last_id = event.id
+        if event.retry is not None:
+            out.append(f"retry: {event.retry}\n")
+        out.extend(f"data: {line}\n" for line in event.data.split("\n"))
+        out.append("\n")
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LocalProtocolError(f"an event holds text that is not valid Unicode: {exc}") from None
+
+
+def _check_encodable(event: SSEEvent) -> None:
+    if "\r" in event.data:
+        raise LocalProtocolError("event data cannot contain CR: SSE would split the line there")
+    for field, value in (("event", event.event), ("id", event.id)):
+        if "\r" in value or "\n" in value:
+            raise LocalProtocolError(f"the {field} field cannot contain a line break")
+    if not event.event:
+        raise LocalProtocolError("the event type cannot be empty (use 'message')")
+    if "\x00" in event.id:
+        raise LocalProtocolError("the id field cannot contain NUL: decoders ignore such ids")
+    if event.retry is not None and event.retry < 0:
+        raise LocalProtocolError("retry must be a non-negative number of milliseconds")
