@@ -1,0 +1,347 @@
+"""The chat job: typed queue messages of one event in, user-facing chat events out.
+
+:class:`ChatJob` is a small state machine::
+
+    QUEUED --process_starts--> STARTED --process_generating--> GENERATING
+       |                          |                                |
+       +--------------------------+--- process_completed ----------+--> COMPLETED | FAILED | CANCELLED
+
+``estimation`` may repeat while queued; cached results skip ``process_starts``;
+``log`` and ``progress`` may come at any time before the end. Anything for the
+event after its end, ``process_starts`` after generation began, or a message of
+another event is an illegal ordering and raises :class:`RemoteProtocolError`.
+
+Text invariant: the consumer who appends every :class:`TextDelta` and applies every
+:class:`Correction` holds exactly the reply (the final one on completion, the
+partial one on failure). Without corrections the deltas simply concatenate to it.
+A correction is emitted only when the Space's reply stops extending what was
+already shown (a ``replace`` that rewrites earlier text, an output desynchronised by
+a server diff defect, a final value that differs), never silently.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ._chatbot import ChatbotFormat, read_reply
+from ._diff import DiffedOutputs
+from ._errors import (
+    AppError,
+    JobCancelledError,
+    QwenSpaceError,
+    RemoteProtocolError,
+    SessionNotFoundError,
+    StreamError,
+    StreamInterruptedError,
+)
+from ._json import JSONValue
+from ._messages import (
+    CloseStream,
+    CompletionStatus,
+    Estimation,
+    Heartbeat,
+    Log,
+    ProcessCompleted,
+    ProcessGenerating,
+    ProcessStarts,
+    ProcessStreaming,
+    Progress,
+    ProgressUnit,
+    QueueMessage,
+    UnexpectedError,
+    UnknownMessage,
+)
+
+__all__ = [
+    "HIDDEN_ERROR_TEXT",
+    "ChatEvent",
+    "ChatJob",
+    "ChatJobState",
+    "Completed",
+    "Correction",
+    "Failed",
+    "LogMessage",
+    "ProgressUpdate",
+    "QueuePosition",
+    "Started",
+    "TextDelta",
+]
+
+#: What the user reads when the Space failed but hides why (``show_error=False``).
+HIDDEN_ERROR_TEXT = (
+    "the Space's app raised an error but hides its message (it runs with show_error=False). "
+    "For the Qwen2.5-Max Space this usually means the DashScope API behind it refused or "
+    "throttled the request: wait a minute and try again, or shorten the conversation"
+)
+
+
+class ChatJobState(enum.Enum):
+    QUEUED = "queued"
+    STARTED = "started"
+    GENERATING = "generating"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (ChatJobState.COMPLETED, ChatJobState.FAILED, ChatJobState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePosition:
+    """Waiting in the queue: ``rank`` is 0-based, ``eta`` in seconds if known."""
+
+    rank: int | None
+    queue_size: int | None
+    eta: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A worker started the job; ``eta`` is the function's average run time if known."""
+
+    eta: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """New reply text, to append to what was shown."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """The reply changed behind what was shown: drop the last ``retract`` characters
+    shown, then append ``text``."""
+
+    retract: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogMessage:
+    """``gr.Info`` / ``gr.Warning`` / ``gr.Success`` from the Space."""
+
+    level: str
+    message: str
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressUpdate:
+    units: tuple[ProgressUnit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The reply is complete. ``server_duration`` is the run time the Space reported."""
+
+    text: str
+    server_duration: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The job ended without a reply; ``error.partial_text`` holds what arrived."""
+
+    error: QwenSpaceError
+
+
+ChatEvent = QueuePosition | Started | TextDelta | Correction | LogMessage | ProgressUpdate | Completed | Failed
+
+
+class ChatJob:
+    """Follows one event and turns its messages into :data:`ChatEvent` values."""
+
+    __slots__ = (
+        "_duration",
+        "_emitted",
+        "_growing_path",
+        "_outputs",
+        "event_id",
+        "reply_format",
+        "reply_slot",
+        "state",
+    )
+
+    def __init__(self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat) -> None:
+        self.event_id = event_id
+        self.reply_slot = reply_slot
+        self.reply_format = reply_format
+        self.state = ChatJobState.QUEUED
+        self._outputs: DiffedOutputs | None = None
+        # The shown text is kept as pieces: joining it per token would be quadratic.
+        self._emitted: list[str] = []
+        self._growing_path: list[JSONValue] | None = None
+        self._duration: float | None = None
+
+    @property
+    def text(self) -> str:
+        """The reply shown so far."""
+        if len(self._emitted) > 1:
+            self._emitted = ["".join(self._emitted)]
+        return self._emitted[0] if self._emitted else ""
+
+    def receive(self, message: QueueMessage) -> list[ChatEvent]:
+        """Feed one message of this event (or a session-level one)."""
+        if isinstance(message, (Heartbeat, UnknownMessage)):
+            return []
+        if isinstance(message, CloseStream):
+            return [] if self.state.is_terminal else self.stream_ended()
+        if isinstance(message, UnexpectedError):
+            return [] if self.state.is_terminal else self.fail(_stream_error(message))
+        if message.event_id != self.event_id:
+            self._illegal(f"a {type(message).__name__} message of event {message.event_id!r} reached this job")
+        if self.state.is_terminal:
+            self._illegal(f"a {type(message).__name__} message arrived after the job was {self.state.value}")
+        if isinstance(message, Estimation):
+            if self.state is not ChatJobState.QUEUED:
+                return []  # A late broadcast racing the start: harmless, not news.
+            return [QueuePosition(message.rank, message.queue_size, message.rank_eta)]
+        if isinstance(message, ProcessStarts):
+            if self.state is ChatJobState.GENERATING:
+                self._illegal("process_starts arrived after the job had started generating")
+            self.state = ChatJobState.STARTED
+            return [Started(message.eta)]
+        if isinstance(message, Log):
+            return [LogMessage(message.level, message.log, message.title)]
+        if isinstance(message, Progress):
+            return [ProgressUpdate(message.progress_data)]
+        if isinstance(message, (ProcessGenerating, ProcessStreaming)):
+            self.state = ChatJobState.GENERATING
+            return self._generating(message)
+        return self._completed(message)
+
+    def stream_ended(self) -> list[ChatEvent]:
+        """The stream ended while this job was pending."""
+        if self.state.is_terminal:
+            return []
+        return self.fail(
+            StreamInterruptedError(
+                "the Space's stream ended before the reply was complete (the connection dropped or the "
+                "Space restarted); Gradio cannot resume it: send the request again"
+            )
+        )
+
+    def fail(self, error: QwenSpaceError) -> list[ChatEvent]:
+        """End the job with ``error`` (which gets the partial text)."""
+        self.state = ChatJobState.CANCELLED if isinstance(error, JobCancelledError) else ChatJobState.FAILED
+        error.partial_text = self.text
+        return [Failed(error)]
+
+    def _illegal(self, what: str) -> None:
+        self.state = ChatJobState.FAILED
+        raise RemoteProtocolError(f"illegal message order: {what}", partial_text=self.text)
+
+    def _add_duration(self, duration: float | None) -> None:
+        if duration is not None:
+            self._duration = (self._duration or 0.0) + duration
+
+    def _generating(self, message: ProcessGenerating | ProcessStreaming) -> list[ChatEvent]:
+        data = message.output.data
+        self._add_duration(message.output.duration)
+        outputs = self._outputs
+        # process_streaming carries full values, never diffs.
+        if outputs is None or isinstance(message, ProcessStreaming):
+            self._outputs = DiffedOutputs(data)
+            return self._reread()
+        slot = self.reply_slot
+        edits = data[slot] if slot < len(data) else []
+        if isinstance(edits, list) and not outputs.is_desynchronised(slot):
+            suffix = self._pure_appends(edits)
+            if suffix is not None:
+                outputs.apply(data)
+                if outputs.is_desynchronised(slot):
+                    return []
+                return self._append(suffix)
+        outputs.apply(data)
+        if outputs.is_desynchronised(slot) or not edits:
+            return []
+        return self._reread()
+
+    def _pure_appends(self, edits: list[JSONValue]) -> str | None:
+        """The appended text if every edit appends a string at the reply's growing path."""
+        path = self._growing_path
+        if path is None:
+            return None
+        pieces: list[str] = []
+        for edit in edits:
+            if not (isinstance(edit, list) and len(edit) == 3 and edit[0] == "append" and edit[1] == path):
+                return None
+            value = edit[2]
+            if not isinstance(value, str):
+                return None
+            pieces.append(value)
+        return "".join(pieces)
+
+    def _reread(self) -> list[ChatEvent]:
+        assert self._outputs is not None
+        reply = read_reply(self._outputs.value(self.reply_slot), self.reply_format)
+        self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
+        return self._advance_to(reply.text)
+
+    def _append(self, suffix: str) -> list[ChatEvent]:
+        if not suffix:
+            return []
+        self._emitted.append(suffix)
+        return [TextDelta(suffix)]
+
+    def _advance_to(self, text: str) -> list[ChatEvent]:
+        shown = self.text
+        if text.startswith(shown):
+            return self._append(text[len(shown) :])
+        common = _common_prefix_length(shown, text)
+        self._emitted = [text]
+        return [Correction(retract=len(shown) - common, text=text[common:])]
+
+    def _completed(self, message: ProcessCompleted) -> list[ChatEvent]:
+        if message.status is CompletionStatus.CANCELLED:
+            return self.fail(
+                JobCancelledError("the job was cancelled before it completed (by this client or on the Space)")
+            )
+        if message.status is CompletionStatus.FAILED:
+            if message.error:
+                title = f"{message.title}: " if message.title and message.title != "Error" else ""
+                text = f"the Space reported an error: {title}{message.error}"
+            else:
+                text = HIDDEN_ERROR_TEXT
+            return self.fail(AppError(text, space_message=message.error, title=message.title))
+        assert message.output is not None
+        self._add_duration(message.output.duration)
+        data = message.output.data
+        value = data[self.reply_slot] if self.reply_slot < len(data) else None
+        # The final value is authoritative: it repairs anything a diff defect broke.
+        events = self._advance_to(read_reply(value, self.reply_format).text)
+        self.state = ChatJobState.COMPLETED
+        self._outputs = None
+        events.append(Completed(self.text, self._duration))
+        return events
+
+
+def _stream_error(message: UnexpectedError) -> QwenSpaceError:
+    detail = message.message or "no detail"
+    if message.session_not_found or "session not found" in detail.lower():
+        return SessionNotFoundError(
+            f"the Space no longer knows this session ({detail}): the job is lost; send the request again"
+        )
+    if "server stopped" in detail.lower():
+        error = StreamError(f"the Space stopped while answering ({detail}); try again once it is back up")
+        error.retryable = True
+        return error
+    return StreamError(f"the Space's stream failed ({detail}); send the request again")
+
+
+def _common_prefix_length(a: str, b: str) -> int:
+    limit = min(len(a), len(b))
+    low, high = 0, limit
+    # Binary search on slices compares in C: O(n log n) worst case, fast in practice.
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low

@@ -1,0 +1,130 @@
+"""The value formats of ``gr.Chatbot`` (protocol reference, section 7).
+
+* tuples: ``[[user, bot], ...]`` (4.x default, 5.x default with a warning, gone in 6.0);
+* flat messages: ``[{"role", "content": str}, ...]`` (4.38+ and 5.x ``type="messages"``);
+* normalised messages: ``content`` is a list of typed parts (6.x, the only format).
+
+For each format this module reads the assistant's reply of the current turn, with
+the *path* of the text that grows (so that an ``append`` at that path is known to be
+a pure extension of the reply without reading the whole value), and builds the
+history input that carries earlier turns as the Space's own chatbot value.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._errors import LocalProtocolError
+from ._json import JSONValue
+
+__all__ = ["ChatbotFormat", "Reply", "Turn", "build_history", "read_reply"]
+
+
+class ChatbotFormat(enum.Enum):
+    """How a chat reply is laid out in an output value."""
+
+    TUPLES = "tuples"
+    MESSAGES = "messages"
+    NORMALISED = "normalised"
+    #: Not a chatbot: the output is the reply text itself (a Textbox).
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    user: str
+    assistant: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The reply text in an output value, and the path of its last growing piece."""
+
+    text: str
+    #: Path (inside the output slot) of the string that the server extends with
+    #: ``append`` edits while it streams; ``None`` when the reply is not one string.
+    growing_path: tuple[int | str, ...] | None
+
+
+_EMPTY = Reply("", None)
+
+
+def read_reply(value: JSONValue, chatbot_format: ChatbotFormat) -> Reply:
+    """The assistant's reply of the current (last) turn; empty if there is none yet.
+
+    Non-text content (files, components) is not part of the text reply.
+    """
+    if chatbot_format is ChatbotFormat.TEXT:
+        return Reply(value, ()) if isinstance(value, str) else _EMPTY
+    if not isinstance(value, list) or not value:
+        return _EMPTY
+    if chatbot_format is ChatbotFormat.TUPLES:
+        last = len(value) - 1
+        pair = value[last]
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str):
+            return Reply(pair[1], (last, 1))
+        return _EMPTY
+    index = _last_assistant_message(value)
+    if index is None:
+        return _EMPTY
+    message = value[index]
+    assert isinstance(message, dict)
+    content = message.get("content")
+    if chatbot_format is ChatbotFormat.MESSAGES:
+        return Reply(content, (index, "content")) if isinstance(content, str) else _EMPTY
+    if not isinstance(content, list):
+        return _EMPTY
+    texts: list[str] = []
+    last_text: int | None = None
+    for position, part in enumerate(content):
+        if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+            text = part["text"]
+            assert isinstance(text, str)
+            texts.append(text)
+            last_text = position
+    if last_text is None:
+        return _EMPTY
+    return Reply("".join(texts), (index, "content", last_text, "text"))
+
+
+def _last_assistant_message(messages: list[JSONValue]) -> int | None:
+    """Index of the last assistant answer after the last user message.
+
+    Messages whose metadata has a title are "thoughts" (tool use, reasoning), shown
+    folded in the UI: they are not the answer.
+    """
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role == "user":
+            return None
+        if role == "assistant":
+            metadata = message.get("metadata")
+            if isinstance(metadata, dict) and metadata.get("title"):
+                continue
+            return index
+    return None
+
+
+def build_history(turns: Sequence[Turn], chatbot_format: ChatbotFormat) -> list[JSONValue]:
+    """Earlier turns as the chatbot input value the Space expects."""
+    if chatbot_format is ChatbotFormat.TEXT:
+        raise LocalProtocolError("a text output has no history input: this endpoint is not a chatbot")
+    if chatbot_format is ChatbotFormat.TUPLES:
+        return [[turn.user, turn.assistant] for turn in turns]
+    history: list[JSONValue] = []
+    for turn in turns:
+        for role, text in (("user", turn.user), ("assistant", turn.assistant)):
+            content: JSONValue = text
+            if chatbot_format is ChatbotFormat.NORMALISED:
+                # 6.x validates history against its pydantic model: string content
+                # is refused ("Input should be a valid list"), parts are required.
+                content = [{"type": "text", "text": text}]
+            history.append({"role": role, "metadata": None, "content": content, "options": None})
+    return history

@@ -1,0 +1,271 @@
+"""A Space's ``GET /config``: version, protocol, API prefix, dependencies, components.
+
+Only what a queue client needs is modelled (protocol reference, sections 1 and 2):
+
+* ``fn_index`` is the dependency's ``id`` (4.32+), else its position in the list;
+* the trigger id is the component id of the dependency's first target;
+* an endpoint is found by ``api_name`` the way gradio_client does it: ``"/" + name``,
+  skipping private dependencies (``api_name: false`` on 4.x/5.x,
+  ``api_visibility: "private"`` on 6.x).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from ._chatbot import ChatbotFormat
+from ._errors import ContractMismatchError, RemoteProtocolError
+from ._json import JSONValue, loads
+
+__all__ = [
+    "SUPPORTED_PROTOCOLS",
+    "Component",
+    "Dependency",
+    "Endpoint",
+    "SpaceConfig",
+    "Visibility",
+    "parse_config",
+]
+
+JSONObject: TypeAlias = dict[str, JSONValue]
+
+#: Every protocol with ``queue/join`` + one ``queue/data`` stream per session.
+#: sse_v1 to sse_v2.1 end the stream without ``close_stream``; the client treats the
+#: end of a stream with nothing pending as the same thing.
+SUPPORTED_PROTOCOLS = ("sse_v1", "sse_v2", "sse_v2.1", "sse_v3")
+
+
+class Visibility(enum.Enum):
+    PUBLIC = "public"
+    UNDOCUMENTED = "undocumented"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    id: int
+    type: str
+    props: JSONObject
+
+    def chatbot_format(self, gradio_major: int) -> ChatbotFormat:
+        """The value format of a chatbot (section 7.2), or TEXT for anything else."""
+        if self.type != "chatbot":
+            return ChatbotFormat.TEXT
+        declared = self.props.get("type")
+        if declared == "tuples":
+            return ChatbotFormat.TUPLES
+        if gradio_major >= 6:
+            return ChatbotFormat.NORMALISED
+        return ChatbotFormat.MESSAGES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dependency:
+    fn_index: int
+    api_name: str | None
+    visibility: Visibility
+    targets: tuple[tuple[int | None, str], ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+
+    @property
+    def trigger_id(self) -> int | None:
+        """The component that fires this dependency (``None`` for ``.then`` chains)."""
+        return self.targets[0][0] if self.targets else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Endpoint:
+    """A dependency with its input and output components resolved."""
+
+    dependency: Dependency
+    inputs: tuple[Component, ...]
+    outputs: tuple[Component, ...]
+    #: The output slot that holds the reply, and how the reply is laid out in it:
+    #: the first chatbot output, else the first textbox, else the first JSON output
+    #: (``gr.ChatInterface`` APIs return the reply text as a JSON component).
+    reply_slot: int | None
+    reply_format: ChatbotFormat | None
+
+    @property
+    def fn_index(self) -> int:
+        return self.dependency.fn_index
+
+    @property
+    def trigger_id(self) -> int | None:
+        return self.dependency.trigger_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpaceConfig:
+    version: str | None
+    protocol: str
+    api_prefix: str
+    connect_heartbeat: bool
+    dependencies: tuple[Dependency, ...]
+    components: Mapping[int, Component]
+
+    @property
+    def gradio_major(self) -> int:
+        """The major Gradio version, 0 if the server did not say."""
+        head = (self.version or "").split(".", 1)[0]
+        return int(head) if head.isascii() and head.isdigit() else 0
+
+    @property
+    def has_close_stream(self) -> bool:
+        """Whether the server announces the end of a stream (sse_v3)."""
+        return self.protocol == "sse_v3"
+
+    def endpoint_names(self) -> list[str]:
+        return [f"/{d.api_name}" for d in self.dependencies if d.api_name and d.visibility is not Visibility.PRIVATE]
+
+    def endpoint(self, api_name: str) -> Endpoint:
+        """Resolve ``api_name`` (e.g. ``"/model_chat"``) or raise :class:`ContractMismatchError`."""
+        wanted = api_name if api_name.startswith("/") else f"/{api_name}"
+        for dependency in self.dependencies:
+            if dependency.api_name is None or dependency.visibility is Visibility.PRIVATE:
+                continue
+            if f"/{dependency.api_name}" == wanted:
+                return self._resolve(dependency)
+        known = ", ".join(self.endpoint_names()) or "none"
+        raise ContractMismatchError(
+            f"the Space has no endpoint {wanted} (it has: {known}); it changed its API: "
+            "run `qwen-space contract check` and update the client or re-record cassettes"
+        )
+
+    def _resolve(self, dependency: Dependency) -> Endpoint:
+        def component(component_id: int) -> Component:
+            found = self.components.get(component_id)
+            if found is None:
+                raise RemoteProtocolError(
+                    f"config: dependency {dependency.fn_index} refers to component {component_id}, which does not exist"
+                )
+            return found
+
+        inputs = tuple(component(i) for i in dependency.inputs)
+        outputs = tuple(component(i) for i in dependency.outputs)
+        reply_slot: int | None = None
+        for wanted_type in ("chatbot", "textbox", "json"):
+            reply_slot = next((slot for slot, c in enumerate(outputs) if c.type == wanted_type), None)
+            if reply_slot is not None:
+                break
+        return Endpoint(
+            dependency=dependency,
+            inputs=inputs,
+            outputs=outputs,
+            reply_slot=reply_slot,
+            reply_format=None if reply_slot is None else outputs[reply_slot].chatbot_format(self.gradio_major),
+        )
+
+
+def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
+    """Parse ``/config``. Raises :class:`RemoteProtocolError` if it is malformed and
+    :class:`ContractMismatchError` if the server speaks a protocol this client lacks."""
+    payload = raw if isinstance(raw, Mapping) else loads(raw, what="the Space's /config")
+    if not isinstance(payload, Mapping):
+        raise RemoteProtocolError("config: expected a JSON object")
+    protocol = payload.get("protocol", "ws")
+    if not isinstance(protocol, str):
+        raise RemoteProtocolError(f"config.protocol: expected a string, got {protocol!r}")
+    if protocol not in SUPPORTED_PROTOCOLS:
+        raise ContractMismatchError(
+            f"the Space speaks the Gradio queue protocol {protocol!r}; qwen-space supports "
+            f"{', '.join(SUPPORTED_PROTOCOLS)} (Gradio 4.9 to 6.x). Use a client for older Gradio versions."
+        )
+    version = payload.get("version")
+    prefix = payload.get("api_prefix") or ""
+    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
+        raise RemoteProtocolError(f"config.api_prefix: expected a path such as '/gradio_api', got {prefix!r}")
+    raw_components = payload.get("components", [])
+    raw_dependencies = payload.get("dependencies", [])
+    if not isinstance(raw_components, list):
+        raise RemoteProtocolError("config.components: expected an array")
+    if not isinstance(raw_dependencies, list):
+        raise RemoteProtocolError("config.dependencies: expected an array")
+    components = {c.id: c for c in (_component(item, i) for i, item in enumerate(raw_components))}
+    dependencies = tuple(_dependency(item, i) for i, item in enumerate(raw_dependencies))
+    return SpaceConfig(
+        version=version if isinstance(version, str) else None,
+        protocol=protocol,
+        api_prefix=prefix.rstrip("/"),
+        connect_heartbeat=payload.get("connect_heartbeat") is True,
+        dependencies=dependencies,
+        components=components,
+    )
+
+
+def _component(item: JSONValue, position: int) -> Component:
+    where = f"config.components[{position}]"
+    if not isinstance(item, dict):
+        raise RemoteProtocolError(f"{where}: expected an object")
+    component_id = item.get("id")
+    component_type = item.get("type")
+    props = item.get("props", {})
+    if not _is_int(component_id):
+        raise RemoteProtocolError(f"{where}.id: expected an integer, got {component_id!r}")
+    if not isinstance(component_type, str):
+        raise RemoteProtocolError(f"{where}.type: expected a string, got {component_type!r}")
+    assert isinstance(component_id, int)
+    return Component(id=component_id, type=component_type, props=props if isinstance(props, dict) else {})
+
+
+def _dependency(item: JSONValue, position: int) -> Dependency:
+    where = f"config.dependencies[{position}]"
+    if not isinstance(item, dict):
+        raise RemoteProtocolError(f"{where}: expected an object")
+    fn_index = item.get("id", position)
+    if not _is_int(fn_index):
+        raise RemoteProtocolError(f"{where}.id: expected an integer, got {fn_index!r}")
+    assert isinstance(fn_index, int)
+    raw_name = item.get("api_name")
+    api_name = raw_name if isinstance(raw_name, str) and raw_name else None
+    return Dependency(
+        fn_index=fn_index,
+        api_name=api_name,
+        visibility=_visibility(item, raw_name),
+        targets=_targets(item.get("targets", []), where),
+        inputs=_ids(item.get("inputs", []), f"{where}.inputs"),
+        outputs=_ids(item.get("outputs", []), f"{where}.outputs"),
+    )
+
+
+def _visibility(item: JSONObject, raw_name: JSONValue) -> Visibility:
+    declared = item.get("api_visibility")
+    if isinstance(declared, str):
+        try:
+            return Visibility(declared)
+        except ValueError:
+            pass
+    if raw_name is False:
+        return Visibility.PRIVATE
+    if item.get("show_api") is False:
+        return Visibility.UNDOCUMENTED
+    return Visibility.PUBLIC
+
+
+def _targets(raw: JSONValue, where: str) -> tuple[tuple[int | None, str], ...]:
+    if not isinstance(raw, list):
+        raise RemoteProtocolError(f"{where}.targets: expected an array")
+    targets: list[tuple[int | None, str]] = []
+    for target in raw:
+        if not (isinstance(target, list) and len(target) == 2 and isinstance(target[1], str)):
+            raise RemoteProtocolError(f"{where}.targets: expected [component id, event name] pairs, got {target!r}")
+        component_id = target[0]
+        if component_id is not None and not _is_int(component_id):
+            raise RemoteProtocolError(f"{where}.targets: component id must be an integer or null")
+        assert component_id is None or isinstance(component_id, int)
+        targets.append((component_id, target[1]))
+    return tuple(targets)
+
+
+def _ids(raw: JSONValue, where: str) -> tuple[int, ...]:
+    if not isinstance(raw, list) or not all(_is_int(i) for i in raw):
+        raise RemoteProtocolError(f"{where}: expected an array of component ids")
+    return tuple(i for i in raw if isinstance(i, int))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,127 @@
+"""The Qwen2.5-Max Space's contract, and a precise report of how a config drifts from it.
+
+The contract is what this client was written against (Space notes, section 4.2): the
+``/model_chat`` endpoint is ``textbox.submit`` (fn 0, trigger 11), its inputs are
+query textbox, chatbot history and the hidden system textbox, its outputs are
+textbox, chatbot and system textbox, served by Gradio 5 (prefix ``/gradio_api``,
+``sse_v3``) with a tuples chatbot.
+
+Some drifts the client absorbs, because it reads them from ``/config`` on every
+run: the prefix, the fn index, the trigger id, the chatbot format and a supported
+older protocol. Those are reported with ``breaking=False``. A missing endpoint or
+changed input/output types mean the client can no longer build a correct request
+or read the reply: ``breaking=True``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ._chatbot import ChatbotFormat
+from ._config import SpaceConfig
+from ._errors import ContractMismatchError
+
+__all__ = ["QWEN_CONTRACT", "Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpaceContract:
+    api_name: str
+    api_prefix: str
+    protocol: str
+    fn_index: int
+    trigger_id: int | None
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+    chatbot_format: ChatbotFormat
+
+
+QWEN_CONTRACT = SpaceContract(
+    api_name="/model_chat",
+    api_prefix="/gradio_api",
+    protocol="sse_v3",
+    fn_index=0,
+    trigger_id=11,
+    input_types=("textbox", "chatbot", "textbox"),
+    output_types=("textbox", "chatbot", "textbox"),
+    chatbot_format=ChatbotFormat.TUPLES,
+)
+
+
+class DriftKind(enum.Enum):
+    PROTOCOL = "protocol"
+    PREFIX = "prefix"
+    ENDPOINT_MISSING = "endpoint missing"
+    FN_INDEX = "fn_index"
+    TRIGGER_ID = "trigger id"
+    INPUT_TYPES = "input types"
+    OUTPUT_TYPES = "output types"
+    CHATBOT_FORMAT = "chatbot format"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drift:
+    kind: DriftKind
+    expected: str
+    actual: str
+    #: Whether the client can no longer talk to the Space correctly.
+    breaking: bool
+
+    def __str__(self) -> str:
+        effect = "breaking" if self.breaking else "handled by the client"
+        return f"{self.kind.value}: expected {self.expected}, found {self.actual} ({effect})"
+
+
+def check_contract(config: SpaceConfig, contract: SpaceContract = QWEN_CONTRACT) -> list[Drift]:
+    """Every difference between ``config`` and ``contract``; empty when they agree."""
+    drifts: list[Drift] = []
+
+    def drift(kind: DriftKind, expected: object, actual: object, *, breaking: bool) -> None:
+        drifts.append(Drift(kind=kind, expected=_show(expected), actual=_show(actual), breaking=breaking))
+
+    if config.protocol != contract.protocol:
+        drift(DriftKind.PROTOCOL, contract.protocol, config.protocol, breaking=False)
+    if config.api_prefix != contract.api_prefix:
+        drift(DriftKind.PREFIX, contract.api_prefix, config.api_prefix, breaking=False)
+    try:
+        endpoint = config.endpoint(contract.api_name)
+    except ContractMismatchError:
+        drift(DriftKind.ENDPOINT_MISSING, contract.api_name, config.endpoint_names(), breaking=True)
+        return drifts
+    if endpoint.fn_index != contract.fn_index:
+        drift(DriftKind.FN_INDEX, contract.fn_index, endpoint.fn_index, breaking=False)
+    if endpoint.trigger_id != contract.trigger_id:
+        drift(DriftKind.TRIGGER_ID, contract.trigger_id, endpoint.trigger_id, breaking=False)
+    input_types = tuple(c.type for c in endpoint.inputs)
+    output_types = tuple(c.type for c in endpoint.outputs)
+    if input_types != contract.input_types:
+        drift(DriftKind.INPUT_TYPES, contract.input_types, input_types, breaking=True)
+    if output_types != contract.output_types:
+        drift(DriftKind.OUTPUT_TYPES, contract.output_types, output_types, breaking=True)
+    elif endpoint.reply_format is not contract.chatbot_format:
+        actual = endpoint.reply_format.value if endpoint.reply_format else None
+        drift(DriftKind.CHATBOT_FORMAT, contract.chatbot_format.value, actual, breaking=False)
+    return drifts
+
+
+def require_contract(config: SpaceConfig, contract: SpaceContract = QWEN_CONTRACT) -> list[Drift]:
+    """Return the non-breaking drifts, or raise :class:`ContractMismatchError` on a breaking one."""
+    drifts = check_contract(config, contract)
+    breaking = [d for d in drifts if d.breaking]
+    if breaking:
+        raise ContractMismatchError(
+            "the Space no longer matches the contract qwen-space was written for: "
+            + "; ".join(str(d) for d in breaking)
+            + ". Check for a newer qwen-space, or re-record cassettes and update the contract.",
+            drifts=tuple(breaking),
+        )
+    return drifts
+
+
+def _show(value: object) -> str:
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if value == "":
+        return "'' (no prefix)"
+    return str(value)

@@ -1,0 +1,197 @@
+"""Gradio's generator diffs (sse_v2 and later), applied in time proportional to the edit.
+
+The first ``process_generating`` of an event carries full values, one per output;
+every later one carries, per output, a list of ``[op, path, value]`` edits (protocol
+reference, section 5). :class:`DiffedOutputs` keeps the current values of one event.
+
+Two choices keep a long reply linear in its length:
+
+* values are copied once, when a full value arrives, and then edited in place;
+  gradio_client deep-copies the whole output before every message instead;
+* string appends are not concatenated at once. ``parent[k] += suffix`` copies the
+  whole string, so a reply of n tokens would cost O(n^2). Appends to one path are
+  kept as a list of pieces and joined only when the value is read or another edit
+  touches the output.
+
+Edits that cannot apply (the server's known diff defects, section 5.4, or anything
+malformed) never raise: the output is marked *desynchronised* and ignores further
+edits until its next full value. ``process_completed`` always brings one.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from ._json import JSONValue
+
+__all__ = ["DiffedOutputs"]
+
+_Path = tuple[int | str, ...]
+
+
+class _CannotApply(Exception):
+    """Internal: an edit does not fit the current value."""
+
+
+class DiffedOutputs:
+    """The current values of one event's outputs."""
+
+    __slots__ = ("_desynchronised", "_pending", "_values")
+
+    def __init__(self, values: Sequence[JSONValue] = ()) -> None:
+        self._values: list[JSONValue] = []
+        self._pending: dict[int, dict[_Path, list[str]]] = {}
+        self._desynchronised: set[int] = set()
+        self.replace_all(values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace_all(self, values: Sequence[JSONValue]) -> None:
+        """Take full values (first yield, or ``process_completed``): everything resyncs.
+
+        They are copied once so that later in-place edits never mutate the message
+        the values came from.
+        """
+        self._values = copy.deepcopy(list(values))
+        self._pending.clear()
+        self._desynchronised.clear()
+
+    def apply(self, edit_lists: Sequence[JSONValue]) -> None:
+        """Apply one message's ``output.data``: an edit list per output slot."""
+        for slot, edits in enumerate(edit_lists):
+            if slot in self._desynchronised:
+                continue
+            if slot >= len(self._values):
+                # After a hot reload an output can appear late; Gradio starts it from null.
+                self._values.extend([None] * (slot + 1 - len(self._values)))
+            if not isinstance(edits, list):
+                self._desynchronise(slot)
+                continue
+            try:
+                for edit in edits:
+                    self._apply_edit(slot, edit)
+            except _CannotApply:
+                self._desynchronise(slot)
+
+    def value(self, slot: int) -> JSONValue:
+        """The current value of output ``slot`` (``None`` if the server never sent it)."""
+        if slot >= len(self._values):
+            return None
+        self._flush(slot)
+        return self._values[slot]
+
+    def is_desynchronised(self, slot: int) -> bool:
+        """Whether an edit of ``slot`` failed since its last full value."""
+        return slot in self._desynchronised
+
+    def _desynchronise(self, slot: int) -> None:
+        self._desynchronised.add(slot)
+        self._pending.pop(slot, None)
+
+    def _apply_edit(self, slot: int, edit: JSONValue) -> None:
+        if not isinstance(edit, list) or len(edit) != 3:
+            raise _CannotApply
+        op, raw_path, value = edit
+        if not isinstance(raw_path, list):
+            raise _CannotApply
+        path = _path(raw_path)
+        pending = self._pending.get(slot)
+        if op == "append" and isinstance(value, str):
+            if pending is not None and path in pending:
+                pending[path].append(value)
+                return
+            if isinstance(self._target(slot, path), str):
+                self._pending.setdefault(slot, {})[path] = [value]
+                return
+        self._flush(slot)
+        if not path:
+            self._values[slot] = _apply_at_root(op, self._values[slot], value)
+            return
+        parent = self._walk(self._values[slot], path[:-1])
+        _apply_at_parent(op, parent, path[-1], value)
+
+    def _target(self, slot: int, path: _Path) -> JSONValue:
+        """The value at ``path`` in ``slot``, pending appends included."""
+        self._flush(slot)
+        return self._walk(self._values[slot], path)
+
+    def _walk(self, node: JSONValue, path: _Path) -> JSONValue:
+        for key in path:
+            node = _child(node, key)
+        return node
+
+    def _flush(self, slot: int) -> None:
+        pending = self._pending.pop(slot, None)
+        if not pending:
+            return
+        # Each path was checked to hold a string when its first piece arrived, and
+        # nothing else touched the slot since, so these appends cannot fail.
+        for path, pieces in pending.items():
+            suffix = "".join(pieces)
+            if path:
+                _apply_at_parent("append", self._walk(self._values[slot], path[:-1]), path[-1], suffix)
+            else:
+                self._values[slot] = _apply_at_root("append", self._values[slot], suffix)
+
+
+def _path(raw: list[JSONValue]) -> _Path:
+    keys: list[int | str] = []
+    for key in raw:
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise _CannotApply
+        keys.append(key)
+    return tuple(keys)
+
+
+def _child(node: JSONValue, key: int | str) -> JSONValue:
+    if isinstance(node, list) and isinstance(key, int):
+        if -len(node) <= key < len(node):
+            return node[key]
+    elif isinstance(node, dict) and isinstance(key, str) and key in node:
+        return node[key]
+    raise _CannotApply
+
+
+def _apply_at_root(op: JSONValue, current: JSONValue, value: JSONValue) -> JSONValue:
+    if op == "replace":
+        return value
+    if op == "append":
+        if isinstance(current, str) and isinstance(value, str):
+            return current + value
+        if isinstance(current, list) and isinstance(value, list):
+            current.extend(value)
+            return current
+    raise _CannotApply
+
+
+def _apply_at_parent(op: JSONValue, parent: JSONValue, key: int | str, value: JSONValue) -> None:
+    if isinstance(parent, list) and isinstance(key, int):
+        if op == "add":
+            # list.insert clamps out-of-range indexes; the server only adds at the end.
+            if not -len(parent) <= key <= len(parent):
+                raise _CannotApply
+            parent.insert(key, value)
+            return
+        if not -len(parent) <= key < len(parent):
+            raise _CannotApply
+        if op == "replace":
+            parent[key] = value
+        elif op == "append":
+            parent[key] = _apply_at_root("append", parent[key], value)
+        elif op == "delete":
+            del parent[key]
+        else:
+            raise _CannotApply
+    elif isinstance(parent, dict) and isinstance(key, str):
+        if op in ("replace", "add"):
+            parent[key] = value
+        elif op == "append" and key in parent:
+            parent[key] = _apply_at_root("append", parent[key], value)
+        elif op == "delete" and key in parent:
+            del parent[key]
+        else:
+            raise _CannotApply
+    else:
+        raise _CannotApply

@@ -1,0 +1,52 @@
+"""Builds the queue messages a Gradio server sends for one chat turn of the Qwen app."""
+
+from qwen_space.protocol import (
+    ChatbotFormat,
+    CompletionStatus,
+    JSONValue,
+    Output,
+    ProcessCompleted,
+    ProcessGenerating,
+    QueueMessage,
+    Turn,
+    build_history,
+)
+
+from .gradio_diff import Variant, chunk_edits
+
+SYSTEM = "You are a helpful assistant."
+
+
+def chatbot_value(history: list[Turn], query: str, answer: str, chatbot_format: ChatbotFormat) -> JSONValue:
+    if chatbot_format is ChatbotFormat.TEXT:
+        return answer
+    return build_history([*history, Turn(query, answer)], chatbot_format)
+
+
+def qwen_turn(
+    yields: list[str],
+    chatbot_format: ChatbotFormat,
+    *,
+    history: list[Turn] | None = None,
+    query: str = "q",
+    event_id: str = "e",
+    variant: Variant = "correct",
+) -> list[QueueMessage]:
+    """The generating messages and the completion for cumulative ``yields``
+    of ``model_chat``: outputs ``('', chatbot, system)``."""
+    previous: list[JSONValue] | None = None
+    messages: list[QueueMessage] = []
+    for text in yields:
+        current: list[JSONValue] = ["", chatbot_value(history or [], query, text, chatbot_format), SYSTEM]
+        data = current if previous is None else chunk_edits(previous, current, variant)
+        messages.append(ProcessGenerating(event_id=event_id, output=Output(data=data, is_generating=True)))
+        previous = current
+    final: list[JSONValue] = [
+        "",
+        chatbot_value(history or [], query, yields[-1] if yields else "", chatbot_format),
+        SYSTEM,
+    ]
+    messages.append(
+        ProcessCompleted(event_id=event_id, status=CompletionStatus.SUCCEEDED, output=Output(data=final, duration=0.5))
+    )
+    return messages

@@ -1,0 +1,73 @@
+import pytest
+from qwen_space.protocol import ChatbotFormat, JSONValue, LocalProtocolError, Reply, Turn, build_history, read_reply
+
+TURNS = [Turn("hi", "Hello there!"), Turn("again", "Sure.")]
+
+
+def test_tuples() -> None:
+    assert build_history(TURNS, ChatbotFormat.TUPLES) == [["hi", "Hello there!"], ["again", "Sure."]]
+    assert read_reply([["hi", "Hello"], ["q", "A"]], ChatbotFormat.TUPLES) == Reply("A", (1, 1))
+    assert read_reply([["q", None]], ChatbotFormat.TUPLES) == Reply("", None)
+
+
+def test_flat_messages() -> None:
+    history = build_history(TURNS[:1], ChatbotFormat.MESSAGES)
+    assert history == [
+        {"role": "user", "metadata": None, "content": "hi", "options": None},
+        {"role": "assistant", "metadata": None, "content": "Hello there!", "options": None},
+    ]
+    assert read_reply(history, ChatbotFormat.MESSAGES) == Reply("Hello there!", (1, "content"))
+
+
+def test_normalised_messages() -> None:
+    history = build_history(TURNS[:1], ChatbotFormat.NORMALISED)
+    assert history[0] == {
+        "role": "user",
+        "metadata": None,
+        "content": [{"type": "text", "text": "hi"}],
+        "options": None,
+    }
+    value: list[JSONValue] = [
+        *history,
+        {"role": "user", "content": [{"type": "text", "text": "q"}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "A"}, {"type": "file", "file": {}}, {"type": "text", "text": "B"}],
+        },
+    ]
+    assert read_reply(value, ChatbotFormat.NORMALISED) == Reply("AB", (3, "content", 2, "text"))
+
+
+def test_reply_of_current_turn_only() -> None:
+    value: JSONValue = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "old"},
+        {"role": "user", "content": "q"},
+    ]
+    assert read_reply(value, ChatbotFormat.MESSAGES) == Reply("", None)
+
+
+def test_thoughts_are_not_the_reply() -> None:
+    value: JSONValue = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "answer"},
+        {"role": "assistant", "content": "thinking", "metadata": {"title": "Reasoning"}},
+    ]
+    assert read_reply(value, ChatbotFormat.MESSAGES).text == "answer"
+
+
+def test_text_output() -> None:
+    assert read_reply("tok0 ", ChatbotFormat.TEXT) == Reply("tok0 ", ())
+    assert read_reply({"a": 1}, ChatbotFormat.TEXT) == Reply("", None)
+    with pytest.raises(LocalProtocolError):
+        build_history(TURNS, ChatbotFormat.TEXT)
+
+
+@pytest.mark.parametrize("chatbot_format", list(ChatbotFormat))
+@pytest.mark.parametrize(
+    "value",
+    [None, 3, "x", [], [None], [[1]], [{"role": "assistant", "content": 5}], [{"role": "assistant", "content": [5]}]],
+)
+def test_odd_values_give_an_empty_reply(chatbot_format: ChatbotFormat, value: object) -> None:
+    reply = read_reply(value, chatbot_format)  # type: ignore[arg-type]
+    assert isinstance(reply.text, str)

@@ -1,0 +1,179 @@
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qwen_space.protocol import (
+    QWEN_CONTRACT,
+    ChatbotFormat,
+    ContractMismatchError,
+    DriftKind,
+    RemoteProtocolError,
+    SpaceConfig,
+    Visibility,
+    check_contract,
+    parse_config,
+    require_contract,
+)
+
+CONFIGS = Path(__file__).parent / "data" / "configs"
+# Captured from the replica (tests/replica/app.py) served by each Gradio version.
+VERSIONS = ["4.44.1", "5.50.0", "6.31.0"]
+
+
+def raw_config(version: str) -> dict[str, Any]:
+    loaded = json.loads((CONFIGS / f"gradio-{version}.json").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_replica_configs_resolve_model_chat(version: str) -> None:
+    config = parse_config((CONFIGS / f"gradio-{version}.json").read_bytes())
+    assert config.version == version
+    assert config.protocol == "sse_v3"
+    endpoint = config.endpoint("/model_chat")
+    assert (endpoint.fn_index, endpoint.trigger_id) == (0, 11)
+    assert [c.type for c in endpoint.inputs] == ["textbox", "chatbot", "textbox"]
+    assert [c.type for c in endpoint.outputs] == ["textbox", "chatbot", "textbox"]
+    assert endpoint.reply_slot == 1
+    assert config.endpoint("model_chat_1").fn_index == 1
+
+
+@pytest.mark.parametrize(
+    ("version", "prefix", "chatbot_format", "drifts"),
+    [
+        ("4.44.1", "", ChatbotFormat.TUPLES, {DriftKind.PREFIX}),
+        ("5.50.0", "/gradio_api", ChatbotFormat.TUPLES, set()),
+        ("6.31.0", "/gradio_api", ChatbotFormat.NORMALISED, {DriftKind.CHATBOT_FORMAT}),
+    ],
+)
+def test_version_differences_are_handled_drifts(
+    version: str, prefix: str, chatbot_format: ChatbotFormat, drifts: set[DriftKind]
+) -> None:
+    config = parse_config(raw_config(version))
+    assert config.api_prefix == prefix
+    assert config.endpoint("/model_chat").reply_format is chatbot_format
+    found = require_contract(config)
+    assert {d.kind for d in found} == drifts
+    assert not any(d.breaking for d in found)
+
+
+def mutated(change: Any) -> SpaceConfig:
+    raw = copy.deepcopy(raw_config("5.50.0"))
+    change(raw)
+    return parse_config(raw)
+
+
+def dependency(raw: dict[str, Any], fn: int) -> dict[str, Any]:
+    found = next(d for d in raw["dependencies"] if d["id"] == fn)
+    assert isinstance(found, dict)
+    return found
+
+
+def component(raw: dict[str, Any], component_id: int) -> dict[str, Any]:
+    found = next(c for c in raw["components"] if c["id"] == component_id)
+    assert isinstance(found, dict)
+    return found
+
+
+def test_drift_endpoint_missing_is_breaking() -> None:
+    config = mutated(lambda raw: dependency(raw, 0).update(api_name="chat"))
+    [drift] = check_contract(config)
+    assert drift.kind is DriftKind.ENDPOINT_MISSING
+    assert drift.breaking
+    assert "/chat" in drift.actual
+    with pytest.raises(ContractMismatchError, match="endpoint missing") as caught:
+        require_contract(config)
+    assert caught.value.drifts == (drift,)
+
+
+def test_drift_fn_index_and_trigger_moved() -> None:
+    def move(raw: dict[str, Any]) -> None:
+        dependency(raw, 0).update(id=7, targets=[[12, "submit"]])
+
+    kinds = {(d.kind, d.expected, d.actual, d.breaking) for d in check_contract(mutated(move))}
+    assert kinds == {(DriftKind.FN_INDEX, "0", "7", False), (DriftKind.TRIGGER_ID, "11", "12", False)}
+
+
+def test_drift_input_and_output_types() -> None:
+    def retype(raw: dict[str, Any]) -> None:
+        dependency(raw, 0).update(inputs=[11, 10], outputs=[11, 10, 4, 1])
+
+    drifts = check_contract(mutated(retype))
+    assert [(d.kind, d.actual, d.breaking) for d in drifts] == [
+        (DriftKind.INPUT_TYPES, "[textbox, chatbot]", True),
+        (DriftKind.OUTPUT_TYPES, "[textbox, chatbot, textbox, markdown]", True),
+    ]
+
+
+def test_drift_chatbot_format() -> None:
+    config = mutated(lambda raw: component(raw, 10)["props"].update(type="messages"))
+    [drift] = check_contract(config)
+    assert (drift.kind, drift.expected, drift.actual) == (DriftKind.CHATBOT_FORMAT, "tuples", "messages")
+
+
+def test_drift_prefix_and_protocol() -> None:
+    config = mutated(lambda raw: raw.update(api_prefix=None, protocol="sse_v2"))
+    assert {d.kind for d in check_contract(config)} == {DriftKind.PREFIX, DriftKind.PROTOCOL}
+    assert not config.has_close_stream
+
+
+@pytest.mark.parametrize("protocol", ["ws", "sse", "sse_v4"])
+def test_unsupported_protocols_are_refused(protocol: str) -> None:
+    raw = raw_config("5.50.0")
+    raw["protocol"] = protocol
+    with pytest.raises(ContractMismatchError, match=repr(protocol)):
+        parse_config(raw)
+
+
+def test_missing_protocol_means_gradio_3() -> None:
+    raw = raw_config("5.50.0")
+    del raw["protocol"]
+    with pytest.raises(ContractMismatchError, match="'ws'"):
+        parse_config(raw)
+
+
+def test_private_endpoints_are_not_resolved() -> None:
+    config = mutated(lambda raw: dependency(raw, 0).update(api_name=False))
+    assert config.dependencies[0].visibility is Visibility.PRIVATE
+    with pytest.raises(ContractMismatchError, match="no endpoint /model_chat"):
+        config.endpoint("/model_chat")
+
+
+def test_fn_index_is_position_before_ids_existed() -> None:
+    def drop_ids(raw: dict[str, Any]) -> None:
+        for dep in raw["dependencies"]:
+            del dep["id"]
+
+    assert [d.fn_index for d in mutated(drop_ids).dependencies] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b"not json",
+        {"protocol": 3},
+        {"protocol": "sse_v3", "api_prefix": "gradio_api"},
+        {"protocol": "sse_v3", "dependencies": {}},
+        {"protocol": "sse_v3", "components": [{"id": "x", "type": "textbox"}]},
+        {"protocol": "sse_v3", "dependencies": [{"id": 0, "targets": [[1]]}]},
+        {"protocol": "sse_v3", "dependencies": [{"id": 0, "inputs": ["a"]}]},
+    ],
+)
+def test_malformed_configs(raw: Any) -> None:
+    with pytest.raises(RemoteProtocolError):
+        parse_config(raw)
+
+
+def test_dangling_component_reference() -> None:
+    config = parse_config({"protocol": "sse_v3", "dependencies": [{"id": 0, "api_name": "f", "inputs": [99]}]})
+    with pytest.raises(RemoteProtocolError, match="component 99"):
+        config.endpoint("/f")
+
+
+def test_contract_pins_the_real_space() -> None:
+    assert QWEN_CONTRACT.api_name == "/model_chat"
+    assert (QWEN_CONTRACT.fn_index, QWEN_CONTRACT.trigger_id) == (0, 11)
