@@ -42,7 +42,7 @@ from ._errors import (
     StreamError,
     StreamInterruptedError,
 )
-from ._join import JoinRequest, new_session_hash, parse_join_response
+from ._join import JoinRequest, error_for_response, new_session_hash, parse_join_response
 from ._json import JSONValue
 from ._messages import (
     CloseStream,
@@ -135,6 +135,7 @@ __all__ = [
     "build_history",
     "check_contract",
     "encode_events",
+    "error_for_response",
     "new_session_hash",
     "parse_config",
     "parse_join_response",

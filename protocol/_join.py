@@ -88,62 +88,71 @@ def parse_join_response(status: int, content_type: str | None, body: bytes) -> s
 
     A 200 that is not the expected JSON raises :class:`RemoteProtocolError`.
     """
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if status == 200 and media_type != "text/html":
+    if status == 200 and not _is_html(content_type, body):
         return _event_id(body)
-    if media_type == "text/html" or body.lstrip()[:1] == b"<":
-        raise _html_error(status, body)
+    raise error_for_response(status, content_type, body)
+
+
+def error_for_response(status: int, content_type: str | None, body: bytes) -> JoinError:
+    """The typed error for a refusal of any request made before a job exists
+    (``/config``, ``queue/join``, opening ``queue/data``)."""
+    if _is_html(content_type, body):
+        return _html_error(status, body)
+    media_type = _media_type(content_type)
     detail = _detail(media_type, body)
+    no_detail = detail or "no detail"
     if status == 503:
         if detail is not None and detail.startswith("Queue is full"):
-            raise QueueFullError(
+            return QueueFullError(
                 f"the Space's queue is full ({detail}); wait and try again, or use another Space",
                 status=status,
                 detail=detail,
             )
-        raise SpaceUnavailableError(
-            f"the Space is not accepting jobs (HTTP 503: {detail or 'no detail'}); try again later",
-            status=status,
-            detail=detail,
+        return SpaceUnavailableError(
+            f"the Space is not accepting jobs (HTTP 503: {no_detail}); try again later", status=status, detail=detail
         )
     if status == 429:
-        raise RateLimitedError(
-            f"the Space is rate limiting this client (HTTP 429: {detail or 'no detail'}); slow down and retry",
+        return RateLimitedError(
+            f"the Space is rate limiting this client (HTTP 429: {no_detail}); slow down and retry",
             status=status,
             detail=detail,
         )
     if status in (401, 403):
-        raise AuthenticationError(
-            f"the Space refused the request as unauthorised (HTTP {status}: {detail or 'no detail'}); "
+        return AuthenticationError(
+            f"the Space refused the request as unauthorised (HTTP {status}: {no_detail}); "
             "pass a Hugging Face token with access to it (hf_token=... or HF_TOKEN)",
             status=status,
             detail=detail,
         )
-    if status in (400, 404, 409, 413, 422):
-        raise JoinRejectedError(
-            f"the Space rejected the request (HTTP {status}: {detail or 'no detail'}); "
-            "the Space's inputs probably changed: run `qwen-space contract check`",
+    if status in (400, 404, 405, 409, 413, 422):
+        return JoinRejectedError(
+            f"the Space rejected the request (HTTP {status}: {no_detail}); "
+            "the Space's API probably changed: run `qwen-space contract check`",
+            status=status,
+            detail=detail,
+        )
+    if status in (502, 504):
+        return SpaceUnavailableError(
+            f"the Space's proxy could not reach it (HTTP {status}); it may be restarting: try again later",
             status=status,
             detail=detail,
         )
     if status >= 500:
-        if status in (502, 504):
-            raise SpaceUnavailableError(
-                f"the Space's proxy could not reach it (HTTP {status}); it may be restarting: try again later",
-                status=status,
-                detail=detail,
-            )
-        raise ServerError(
-            f"the Space crashed while accepting the job (HTTP {status}: {_summary(detail)}); "
+        return ServerError(
+            f"the Space crashed while accepting the request (HTTP {status}: {_summary(detail)}); "
             "a stale fn_index causes this: run `qwen-space contract check`",
             status=status,
             detail=detail,
         )
-    raise JoinError(
-        f"unexpected answer to queue/join (HTTP {status}: {detail or 'no detail'})",
-        status=status,
-        detail=detail,
-    )
+    return JoinError(f"unexpected answer from the Space (HTTP {status}: {no_detail})", status=status, detail=detail)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _is_html(content_type: str | None, body: bytes) -> bool:
+    return _media_type(content_type) == "text/html" or body.lstrip()[:1] == b"<"
 
 
 def _event_id(body: bytes) -> str:

@@ -58,8 +58,8 @@ class SSEDecoder:
         "_closed",
         "_data",
         "_data_size",
+        "_error",
         "_event_type",
-        "_failed",
         "_last_id",
         "_max_event_size",
         "_retry",
@@ -79,7 +79,7 @@ class SSEDecoder:
         self._event_type = ""
         self._last_id = ""
         self._retry: int | None = None
-        self._failed = False
+        self._error: RemoteProtocolError | None = None
         self._closed = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
@@ -130,7 +130,7 @@ class SSEDecoder:
         if start:
             del buffer[:start]
         if len(buffer) + self._data_size > self._max_event_size:
-            self._fail()
+            self._fail(raise_now=not events)
         return events
 
     def close(self) -> list[SSEEvent]:
@@ -151,21 +151,29 @@ class SSEDecoder:
         """Whether bytes of an event are buffered that no blank line has dispatched."""
         return bool(self._buffer) or bool(self._data)
 
+    @property
+    def failed(self) -> bool:
+        """Whether the stream broke a limit: the next ``feed`` or ``close`` raises why."""
+        return self._error is not None
+
     def _check_usable(self) -> None:
-        if self._failed:
-            raise RemoteProtocolError("the event stream already failed; start a new decoder")
+        if self._error is not None:
+            raise self._error
         if self._closed:
             raise LocalProtocolError("the decoder was closed; start a new decoder for a new stream")
 
-    def _fail(self) -> None:
-        self._failed = True
-        self._buffer.clear()
-        self._reset_event()
-        raise RemoteProtocolError(
+    def _fail(self, *, raise_now: bool = True) -> None:
+        """Enter the failed state. Events completed by the same ``feed`` are still
+        returned (``raise_now=False``): they are valid, and the error follows them."""
+        self._error = RemoteProtocolError(
             f"a server-sent event exceeded {self._max_event_size} bytes without ending; "
             "the server is broken or the limit is too low (raise max_event_size if the "
             "Space really sends outputs this large)"
         )
+        self._buffer.clear()
+        self._reset_event()
+        if raise_now:
+            raise self._error
 
     def _reset_event(self) -> None:
         self._data = []

@@ -108,8 +108,15 @@ class TestLimits:
         decoder.feed(b"data: " + b"x" * 500)
         with pytest.raises(RemoteProtocolError, match="exceeded 1000 bytes"):
             decoder.feed(b"x" * 600)
-        with pytest.raises(RemoteProtocolError, match="already failed"):
+        with pytest.raises(RemoteProtocolError, match="exceeded 1000 bytes"):
             decoder.feed(b"\n\n")
+
+    def test_events_before_an_oversized_line_are_returned_first(self) -> None:
+        decoder = SSEDecoder(max_event_size=100)
+        assert decoder.feed(b"data: ok\n\ndata: " + b"x" * 200) == [SSEEvent(data="ok")]
+        assert decoder.failed
+        with pytest.raises(RemoteProtocolError, match="exceeded 100 bytes"):
+            decoder.close()
 
     def test_oversized_multi_line_event_raises(self) -> None:
         decoder = SSEDecoder(max_event_size=100)

@@ -15,7 +15,10 @@ indexes and trigger ids away from the real Space's):
 * ``!fail``       raise a ValueError after 2 tokens (hidden: ``show_error=False``);
 * ``!fail0``      raise a ValueError before the first token;
 * ``!grerror``    raise ``gr.Error("DashScope said no", title="Quota")`` after 2 tokens;
-* ``!echo``       answer with a JSON description of what the model received.
+* ``!big=N``     answer with N times "x" in one yield;
+* ``!echo``       answer with a JSON description of what the model received;
+* ``!id=NAME``    append ``yield NAME`` to the file named by ``REPLICA_LOG`` at every
+  yield, so tests can see when the server stops generating (a cancelled job).
 
 Run: ``python app.py PORT`` (starts uvicorn on 127.0.0.1; works on 4.44, 5.x, 6.x).
 """
@@ -23,6 +26,7 @@ Run: ``python app.py PORT`` (starts uvicorn on 127.0.0.1; works on 4.44, 5.x, 6.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -71,14 +75,24 @@ def pairs_to_history(pairs: list[tuple[str, str]]) -> list[Any]:
     return [[user, bot] for user, bot in pairs]
 
 
-def fake_model(query: str, pairs: list[tuple[str, str]], system: str) -> tuple[list[str], float, str | None]:
+def cumulative(pieces: Iterator[str]) -> Iterator[str]:
+    """DashScope's non-incremental streaming: every yield is the whole text so far."""
+    text = ""
+    for piece in pieces:
+        text += piece
+        yield text
+
+
+def fake_model(query: str, pairs: list[tuple[str, str]], system: str) -> tuple[Iterator[str], float, str | None]:
     tokens = int(m.group(1)) if (m := re.search(r"!tokens=(\d+)", query)) else 8
     delay = float(m.group(1)) if (m := re.search(r"!delay=([\d.]+)", query)) else 0.01
+    if m := re.search(r"!big=(\d+)", query):
+        return iter(["x" * int(m.group(1))]), delay, None
     if "!echo" in query:
         described = json.dumps({"query": query, "history": pairs, "system": system}, ensure_ascii=False)
-        return [described[: i + 7] for i in range(0, len(described), 7)], delay, None
+        return cumulative(iter(described[i : i + 7] for i in range(0, len(described), 7))), delay, None
     failure = next((f for f in ("!fail0", "!fail", "!grerror") if f in query), None)
-    return ["".join(TOKEN.format(j) for j in range(i + 1)) for i in range(tokens)], delay, failure
+    return cumulative(TOKEN.format(j) for j in range(tokens)), delay, failure
 
 
 def model_chat(query: str | None, history: list[Any] | None, system: str) -> Iterator[tuple[str, list[Any], str]]:
@@ -87,12 +101,18 @@ def model_chat(query: str | None, history: list[Any] | None, system: str) -> Ite
     answers, delay, failure = fake_model(query, pairs, system)
     if failure == "!fail0":
         raise ValueError("Request id: fake, Status code: 400, error code: InvalidParameter")
+    marker = re.search(r"!id=(\S+)", query) if os.environ.get("REPLICA_LOG") else None
     for i, answer in enumerate(answers):
         if failure in ("!fail", "!grerror") and i == 2:
             if failure == "!fail":
                 raise ValueError("Request id: fake, Status code: 429, error code: Throttling")
-            raise gr.Error("DashScope said no", title="Quota") if GRADIO_MAJOR >= 5 else gr.Error("DashScope said no")
+            if GRADIO_MAJOR >= 5:
+                raise gr.Error("DashScope said no", title="Quota")
+            raise gr.Error("DashScope said no")
         time.sleep(delay)
+        if marker:
+            with open(os.environ["REPLICA_LOG"], "a", encoding="utf-8") as log:
+                log.write(f"yield {marker.group(1)}\n")
         yield "", pairs_to_history([*pairs, (query, answer)]), system
 
 
@@ -146,7 +166,8 @@ def main() -> None:
     from fastapi import FastAPI
 
     port = int(sys.argv[1])
-    app = gr.mount_gradio_app(FastAPI(), build(), path="/")
+    # launch() defaults to show_error=False, as on the real Space; mount_gradio_app does not.
+    app = gr.mount_gradio_app(FastAPI(), build(), path="/", show_error=False)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

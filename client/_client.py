@@ -1,0 +1,527 @@
+"""``SpaceClient``: the protocol layer driven over aiohttp.
+
+One chat is: ``POST queue/join`` (retried only while no job exists), then
+``GET queue/data`` read as raw chunks into the protocol's decoder, parser and chat
+job, yielding events as the bytes arrive. Each chat gets its own session hash:
+Gradio cancels per (session, fn_index), so only separate sessions can be cancelled
+separately, and a session's stream then carries that chat's event alone.
+
+Early exit (the consumer stops, or its task is cancelled) posts ``/cancel`` for the
+event and closes the stream; closing the client does the same for every chat still
+running, so nothing outlives ``async with SpaceClient(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import secrets
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+from yarl import URL
+
+from ..protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
+from ..protocol import (
+    QWEN_CONTRACT,
+    ChatbotFormat,
+    ChatEvent,
+    ChatJob,
+    CloseStream,
+    Completed,
+    Correction,
+    Drift,
+    Endpoint,
+    Failed,
+    JoinRequest,
+    JSONValue,
+    LocalProtocolError,
+    LogMessage,
+    QueuePosition,
+    QwenSpaceError,
+    RemoteProtocolError,
+    SpaceConfig,
+    SpaceContract,
+    SSEDecoder,
+    StreamInterruptedError,
+    TextDelta,
+    build_history,
+    error_for_response,
+    new_session_hash,
+    parse_config,
+    parse_join_response,
+    parse_message,
+    require_contract,
+)
+from ._errors import ReplyRewrittenError, SpaceTimeoutError, translate
+from ._options import RetryPolicy, Timeouts
+from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
+
+__all__ = ["DEFAULT_URL", "ChatCompletion", "SpaceClient", "space_url"]
+
+#: The Hugging Face Space Qwen/Qwen2.5-Max-Demo.
+DEFAULT_URL = "https://qwen-qwen2-5-max-demo.hf.space"
+
+logger = logging.getLogger("qwen_space")
+
+_USER_AGENT = "qwen-space/0.1 (+aiohttp)"
+_SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# A close_stream that comes while our event is pending is the join race of the
+# protocol reference (section 4.3); reopening more often than this means the
+# server lost the event.
+_MAX_REOPENS = 3
+
+
+def space_url(url_or_space_id: str) -> str:
+    """``https://owner-name.hf.space`` for a Space id like ``Qwen/Qwen2.5-Max-Demo``; URLs unchanged."""
+    if _SPACE_ID.match(url_or_space_id) and "://" not in url_or_space_id:
+        host = re.sub(r"[/.]", "-", url_or_space_id.lower())
+        return f"https://{host}.hf.space"
+    return url_or_space_id.rstrip("/")
+
+
+@dataclass(slots=True, kw_only=True)
+class ChatCompletion:
+    """A finished reply with what is known about how it was made."""
+
+    text: str
+    event_id: str
+    session_hash: str
+    #: Run time reported by the Space (sum of its per-yield durations).
+    server_duration: float | None
+    #: Seconds from the join to the completion, measured here.
+    wall_time: float
+    #: Seconds from the join to the first text, or ``None`` if the reply was empty.
+    time_to_first_text: float | None
+    #: The highest queue position seen (0-based), if the job waited.
+    max_queue_rank: int | None = None
+    logs: list[LogMessage] = field(default_factory=list)
+    corrections: int = 0
+
+
+class SpaceClient:
+    """Async client for the Qwen2.5-Max Space (or any Space honouring its contract).
+
+    Use as ``async with SpaceClient() as space:``. Pass ``session=`` to share an
+    ``aiohttp.ClientSession``; the client then never closes it.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        proxy: str | None = None,
+        hf_token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        api_name: str | None = None,
+        contract: SpaceContract = QWEN_CONTRACT,
+        verify_ssl: bool = True,
+        max_connections: int = 100,
+        max_event_size: int = _DEFAULT_MAX_EVENT_SIZE,
+        max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS,
+        session_hash_factory: Callable[[], str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.url = space_url(url)
+        try:
+            self._base = URL(self.url)
+        except (ValueError, TypeError) as exc:
+            raise LocalProtocolError(f"{url!r} is not a valid URL: {exc}") from None
+        if self._base.scheme not in ("http", "https") or not self._base.host:
+            raise LocalProtocolError(f"{url!r} is not an http(s) URL or a Space id such as 'Qwen/Qwen2.5-Max-Demo'")
+        self._own_session = session is None
+        self._session = session
+        self._proxy = proxy
+        self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
+        if hf_token:
+            # Current Gradio clients send the token this way: the Spaces proxy reads
+            # and strips it, so it never reaches the app's code (gradio#11700).
+            self._headers["x-hf-authorization"] = f"Bearer {hf_token}"
+        self._timeouts = timeouts or Timeouts()
+        self._retry = retry or RetryPolicy()
+        self._api_name = api_name or contract.api_name
+        self._contract = contract
+        self._ssl = verify_ssl
+        self._max_connections = max_connections
+        self._max_event_size = max_event_size
+        self._max_prompt_chars = max_prompt_chars
+        self._new_session_hash = session_hash_factory or (lambda: new_session_hash(secrets.token_hex))
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._config: SpaceConfig | None = None
+        self._drifts: list[Drift] = []
+        self._config_lock = asyncio.Lock()
+        self._running: set[_ChatRun] = set()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        # Never show headers: they carry the token.
+        return f"SpaceClient(url={self.url!r}, api_name={self._api_name!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Cancel every running chat on the Space, then close the session if it is ours."""
+        runs = list(self._running)
+        if runs:
+            await asyncio.gather(*(run.abort() for run in runs), return_exceptions=True)
+        self._closed = True
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def drifts(self) -> list[Drift]:
+        """Non-breaking differences from the contract found in ``/config`` (after the first chat)."""
+        return list(self._drifts)
+
+    async def config(self) -> SpaceConfig:
+        """The Space's ``/config``, fetched once and checked against the contract."""
+        if self._config is None:
+            async with self._config_lock:
+                if self._config is None:
+                    config = await self._fetch_config()
+                    self._drifts = require_contract(config, self._contract)
+                    for drift in self._drifts:
+                        logger.info("qwen-space: %s", drift)
+                    self._config = config
+        return self._config
+
+    async def fetch_config(self) -> SpaceConfig:
+        """Fetch and parse ``/config`` without the contract check (for ``info``/``contract``)."""
+        return await self._fetch_config()
+
+    def events(
+        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
+    ) -> AsyncGenerator[ChatEvent, None]:
+        """Stream the typed events of one chat. The last event is ``Completed`` or ``Failed``.
+
+        The messages are checked before anything is sent.
+        """
+        request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
+        return _ChatRun(self, request).events()
+
+    async def chat(
+        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
+    ) -> AsyncGenerator[str, None]:
+        """Stream the reply as text deltas; raise the package error if the chat fails.
+
+        Errors raised after text was yielded carry it as ``partial_text``.
+        """
+        shown: list[str] = []
+        rewritten = False
+        events = self.events(messages, system=system)
+        try:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if not rewritten:
+                        shown.append(event.text)
+                        yield event.text
+                elif isinstance(event, Correction):
+                    rewritten = True
+                elif isinstance(event, Failed):
+                    raise event.error
+                elif isinstance(event, Completed) and rewritten:
+                    raise ReplyRewrittenError(
+                        "the Space rewrote part of the reply after it was streamed; the complete reply "
+                        "is in final_text (use events() to follow rewrites as they happen)",
+                        final_text=event.text,
+                        partial_text="".join(shown),
+                    )
+        finally:
+            await events.aclose()
+
+    async def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:
+        """The whole reply with its metadata; raises the package error on failure."""
+        request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
+        started = time.monotonic()
+        first_text: float | None = None
+        ranks: list[int] = []
+        logs: list[LogMessage] = []
+        corrections = 0
+        run = _ChatRun(self, request)
+        async with contextlib.aclosing(run.events()) as events:
+            async for event in events:
+                if isinstance(event, (TextDelta, Correction)) and first_text is None:
+                    first_text = time.monotonic() - started
+                if isinstance(event, Correction):
+                    corrections += 1
+                elif isinstance(event, QueuePosition) and event.rank is not None:
+                    ranks.append(event.rank)
+                elif isinstance(event, LogMessage):
+                    logs.append(event)
+                elif isinstance(event, Failed):
+                    raise event.error
+                elif isinstance(event, Completed):
+                    assert run.event_id is not None
+                    return ChatCompletion(
+                        text=event.text,
+                        event_id=run.event_id,
+                        session_hash=run.session_hash,
+                        server_duration=event.server_duration,
+                        wall_time=time.monotonic() - started,
+                        time_to_first_text=first_text,
+                        max_queue_rank=max(ranks) if ranks else None,
+                        logs=logs,
+                        corrections=corrections,
+                    )
+        raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
+
+    # --- HTTP plumbing -------------------------------------------------------------
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise LocalProtocolError("this SpaceClient is closed; create a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
+                # The Space's cookies (replica stickiness) must be kept even for IP hosts.
+                cookie_jar=aiohttp.CookieJar(unsafe=True),
+            )
+        return self._session
+
+    def _request_headers(self) -> Mapping[str, str] | None:
+        # A caller's session has its own defaults; ours already carries these headers.
+        return None if self._own_session else self._headers
+
+    def _timeout(self, total: float | None, *, read: float | None = None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=total, sock_connect=self._timeouts.connect, sock_read=read)
+
+    def _api_url(self, config: SpaceConfig, path: str) -> URL:
+        return self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
+
+    async def _fetch_config(self) -> SpaceConfig:
+        url = self._base.with_path(self._base.path.rstrip("/") + "/config")
+        try:
+            async with self._http().get(
+                url,
+                proxy=self._proxy,
+                headers=self._request_headers(),
+                timeout=self._timeout(self._timeouts.config),
+                ssl=self._ssl,
+            ) as response:
+                body = await response.read()
+                status, content_type = response.status, response.headers.get("Content-Type")
+        except Exception as exc:
+            raise translate(exc, phase="config", url=str(url), timeout=self._timeouts.config) from exc
+        if status != 200:
+            raise error_for_response(status, content_type, body)
+        return parse_config(body)
+
+    async def _join(self, config: SpaceConfig, join: JoinRequest) -> str:
+        url = self._api_url(config, "/queue/join")
+        body = join.to_bytes()
+        headers = {**(self._request_headers() or {}), "Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._post_join(url, body, headers)
+            except QwenSpaceError as error:
+                if not error.retryable or attempt >= self._retry.attempts:
+                    raise
+                delay = self._retry.delay(attempt, self._rng)
+                logger.info("qwen-space: join failed (%s); retry %d in %.2f s", error, attempt, delay)
+                await self._sleep(delay)
+
+    async def _post_join(self, url: URL, body: bytes, headers: Mapping[str, str]) -> str:
+        try:
+            async with self._http().post(
+                url,
+                data=body,
+                headers=headers,
+                proxy=self._proxy,
+                timeout=self._timeout(self._timeouts.join),
+                ssl=self._ssl,
+            ) as response:
+                answer = await response.read()
+                status, content_type = response.status, response.headers.get("Content-Type")
+        except aiohttp.ClientConnectorError as exc:
+            # Refused before anything was sent: safe to retry.
+            raise translate(exc, phase="join", url=str(url)) from exc
+        except Exception as exc:
+            error = translate(exc, phase="join", url=str(url), timeout=self._timeouts.join)
+            # The request may have reached the Space: joining again could run the job twice.
+            error.retryable = False
+            raise error from exc
+        return parse_join_response(status, content_type, answer)
+
+    async def _cancel(self, config: SpaceConfig, session_hash: str, fn_index: int, event_id: str) -> None:
+        url = self._api_url(config, "/cancel")
+        body = f'{{"session_hash":"{session_hash}","fn_index":{fn_index},"event_id":"{event_id}"}}'.encode()
+        headers = {**(self._request_headers() or {}), "Content-Type": "application/json"}
+        try:
+            async with self._http().post(
+                url,
+                data=body,
+                headers=headers,
+                proxy=self._proxy,
+                timeout=self._timeout(self._timeouts.cancel),
+                ssl=self._ssl,
+            ) as response:
+                await response.read()
+                logger.debug("qwen-space: cancel of %s answered %d", event_id, response.status)
+        except Exception as exc:  # Best effort: the closed stream cancels the job too.
+            logger.debug("qwen-space: cancel of %s failed: %s", event_id, translate(exc, phase="cancel", url=str(url)))
+
+
+class _ChatRun:
+    """One chat: join, stream, and clean-up. Registered with its client while running."""
+
+    def __init__(self, client: SpaceClient, request: ChatRequest) -> None:
+        self._client = client
+        self._request = request
+        self.session_hash = client._new_session_hash()
+        self.event_id: str | None = None
+        self._config: SpaceConfig | None = None
+        self._endpoint: Endpoint | None = None
+        self._response: aiohttp.ClientResponse | None = None
+        self._finished = False
+
+    async def events(self) -> AsyncGenerator[ChatEvent, None]:
+        client = self._client
+        client._running.add(self)
+        try:
+            config = self._config = await client.config()
+            endpoint = self._endpoint = config.endpoint(client._api_name)
+            if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover - contract checked
+                raise RemoteProtocolError(f"{client._api_name} has no chatbot or textbox output")
+            join = JoinRequest(
+                data=_inputs(endpoint, self._request),
+                fn_index=endpoint.fn_index,
+                trigger_id=endpoint.trigger_id,
+                session_hash=self.session_hash,
+            )
+            self.event_id = await client._join(config, join)
+            job = ChatJob(event_id=self.event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
+            # Nested async generators are not closed by their consumer's exit: close
+            # explicitly, so an early exit reaches the clean-up below at once.
+            async with contextlib.aclosing(self._stream(config, job)) as events:
+                async for event in events:
+                    yield event
+        finally:
+            if not self._finished:
+                await self.abort()
+            client._running.discard(self)
+
+    async def _stream(self, config: SpaceConfig, job: ChatJob) -> AsyncGenerator[ChatEvent, None]:
+        client = self._client
+        timeouts = client._timeouts
+        deadline = None if timeouts.total is None else time.monotonic() + timeouts.total
+        url = client._api_url(config, "/queue/data").with_query(session_hash=self.session_hash)
+        reopens = 0
+        while True:
+            closed_by_server = False
+            failure: QwenSpaceError | None = None
+            decoder = SSEDecoder(max_event_size=client._max_event_size)
+            try:
+                response = self._response = await self._open(url)
+                content = response.content
+                while True:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    for sse_event in decoder.feed(chunk):
+                        message = parse_message(sse_event.data)
+                        if isinstance(message, CloseStream):
+                            closed_by_server = True
+                            continue
+                        if message.event_id not in (None, job.event_id):
+                            logger.debug("qwen-space: ignoring a message of foreign event %s", message.event_id)
+                            continue
+                        for event in job.receive(message):
+                            if job.state.is_terminal:
+                                self._finished = True
+                                await self._close_response()
+                            yield event
+                        if job.state.is_terminal:
+                            return
+                    if decoder.failed:
+                        decoder.close()  # raises the decoder's error, after the valid events
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise SpaceTimeoutError(
+                            f"the chat took longer than the total timeout ({timeouts.total:g} s); "
+                            "raise Timeouts(total=...) for very long answers",
+                            phase="total",
+                        )
+            except QwenSpaceError as error:
+                failure = error
+            except Exception as exc:
+                failure = translate(exc, phase="stream", url=str(url), timeout=timeouts.idle)
+            await self._close_response()
+            if failure is None and closed_by_server and reopens < _MAX_REOPENS:
+                # close_stream while our event is pending: the server closed before it
+                # saw the event; its messages wait in the session queue (section 4.3).
+                reopens += 1
+                continue
+            # The job may still run on the Space: the clean-up in events() cancels it.
+            events = job.fail(failure) if failure is not None else job.stream_ended()
+            for event in events:
+                yield event
+            return
+
+    async def _open(self, url: URL) -> aiohttp.ClientResponse:
+        client = self._client
+        try:
+            response = await client._http().get(
+                url,
+                headers={**(client._request_headers() or {}), "Accept": "text/event-stream"},
+                proxy=client._proxy,
+                timeout=client._timeout(None, read=client._timeouts.idle),
+                ssl=client._ssl,
+            )
+        except Exception as exc:
+            raise translate(exc, phase="stream", url=str(url), timeout=client._timeouts.idle) from exc
+        content_type = response.headers.get("Content-Type", "")
+        if response.status != 200 or not content_type.startswith("text/event-stream"):
+            try:
+                body = await response.read()
+            except Exception:
+                body = b""
+            response.release()
+            if response.status == 200:
+                raise RemoteProtocolError(
+                    f"queue/data answered {content_type or 'no content type'} instead of an event stream"
+                )
+            error = error_for_response(response.status, content_type, body)
+            raise StreamInterruptedError(f"the Space refused the message stream: {error}") from error
+        return response
+
+    async def _close_response(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            response.close()
+
+    async def abort(self) -> None:
+        """Cancel the job on the Space (if one was started) and close the stream."""
+        self._finished = True
+        try:
+            if self.event_id is not None and self._config is not None and self._endpoint is not None:
+                await self._client._cancel(self._config, self.session_hash, self._endpoint.fn_index, self.event_id)
+        finally:
+            await self._close_response()
+
+
+def _inputs(endpoint: Endpoint, request: ChatRequest) -> list[JSONValue]:
+    """``[query, history, system]`` in the Space's chatbot format."""
+    chatbot_format = endpoint.reply_format or ChatbotFormat.TUPLES
+    history: JSONValue = [] if chatbot_format is ChatbotFormat.TEXT else build_history(request.history, chatbot_format)
+    return [request.query, history, request.system]

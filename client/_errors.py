@@ -1,0 +1,102 @@
+"""Client-side errors, rooted in :class:`qwen_space.protocol.QwenSpaceError`.
+
+The protocol layer owns everything the Space can say; this module adds what only a
+client meets: the network, time, and the caller's own input. ``translate`` turns
+aiohttp and asyncio exceptions into these, so none of theirs escapes (httpcore's
+``map_exceptions``): the original stays reachable as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import aiohttp
+
+from ..protocol import LocalProtocolError, QwenSpaceError, StreamInterruptedError
+
+__all__ = [
+    "InvalidMessagesError",
+    "ReplyRewrittenError",
+    "SpaceConnectionError",
+    "SpaceTimeoutError",
+    "TransportError",
+    "translate",
+]
+
+
+class TransportError(QwenSpaceError):
+    """The network between this client and the Space failed."""
+
+
+class SpaceConnectionError(TransportError):
+    """No connection to the Space (refused, DNS, proxy, TLS). Nothing was sent: retry is safe."""
+
+    retryable = True
+
+
+class SpaceTimeoutError(TransportError):
+    """A deadline passed: ``phase`` says which (connect, config, join, idle, total, cancel)."""
+
+    def __init__(self, message: str, *, phase: str, partial_text: str = "") -> None:
+        super().__init__(message, partial_text=partial_text)
+        self.phase = phase
+
+
+class InvalidMessagesError(LocalProtocolError):
+    """The messages given to the client cannot become a chat request. Nothing was sent."""
+
+
+class ReplyRewrittenError(QwenSpaceError):
+    """The Space rewrote text that :meth:`SpaceClient.chat` had already yielded.
+
+    A stream of plain strings cannot take text back, so ``chat()`` reads the reply to
+    its end and raises this instead of letting the caller hold a wrong answer.
+    ``final_text`` is the Space's complete reply; ``partial_text`` what was yielded.
+    Use :meth:`SpaceClient.events`, whose ``Correction`` events say what to replace.
+    """
+
+    def __init__(self, message: str, *, final_text: str, partial_text: str) -> None:
+        super().__init__(message, partial_text=partial_text)
+        self.final_text = final_text
+
+
+def translate(exc: BaseException, *, phase: str, url: str, timeout: float | None = None) -> QwenSpaceError:
+    """The package error for an aiohttp/asyncio/OS exception met during ``phase``."""
+    if isinstance(exc, QwenSpaceError):
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        limit = f" ({timeout:g} s)" if timeout is not None else ""
+        if phase == "stream":
+            return SpaceTimeoutError(
+                f"the Space sent nothing, not even a heartbeat, for longer than the idle timeout{limit}: "
+                "the connection is dead or the Space hung; send the request again",
+                phase="idle",
+            )
+        return SpaceTimeoutError(
+            f"the Space did not answer {phase} at {url} in time{limit}; it may be overloaded or asleep: "
+            "try again later or raise the timeout",
+            phase=phase,
+        )
+    if isinstance(exc, aiohttp.ClientPayloadError) or (
+        phase == "stream" and isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
+    ):
+        return StreamInterruptedError(
+            f"the connection to the Space broke while the reply was streaming ({exc}); "
+            "Gradio cannot resume a stream: send the request again"
+        )
+    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, ssl.SSLError)):
+        return SpaceConnectionError(
+            f"TLS verification failed for {url} ({exc}); check the URL or your CA bundle "
+            "(verify_ssl=False disables verification, at your own risk)"
+        )
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return SpaceConnectionError(f"could not connect through the proxy ({exc}); check the proxy URL")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return SpaceConnectionError(f"could not connect to the Space at {url} ({exc}); check the URL and network")
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        return TransportError(f"the request to {url} failed during {phase} ({type(exc).__name__}: {exc})")
+    if isinstance(exc, (ValueError, UnicodeError)):
+        # aiohttp raises these for malformed URLs and headers it cannot encode.
+        return LocalProtocolError(f"the request to {url} could not be built ({exc}); check the URL and headers")
+    return TransportError(f"unexpected failure talking to {url} during {phase}: {type(exc).__name__}: {exc}")

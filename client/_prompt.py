@@ -1,0 +1,123 @@
+"""OpenAI/gpt4free-shaped messages to the Space's three inputs: query, history, system.
+
+Everything here runs before any network call, so bad input costs nothing and
+fails with :class:`InvalidMessagesError` saying what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..protocol import Turn
+from ._errors import InvalidMessagesError
+
+__all__ = ["DEFAULT_MAX_PROMPT_CHARS", "DEFAULT_SYSTEM", "ChatRequest", "prepare_request"]
+
+#: The seed provider's system prompt when the conversation has none.
+DEFAULT_SYSTEM = "You are a helpful assistant."
+
+#: Qwen2.5-Max takes about 32k tokens of context; far beyond that DashScope refuses
+#: the request after a long queue wait, so refuse it here at once.
+DEFAULT_MAX_PROMPT_CHARS = 400_000
+
+_ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    query: str
+    history: tuple[Turn, ...]
+    system: str
+
+    @property
+    def size(self) -> int:
+        return len(self.query) + len(self.system) + sum(len(t.user) + len(t.assistant) for t in self.history)
+
+
+def prepare_request(
+    messages: object,
+    *,
+    system: str | None = None,
+    max_chars: int = DEFAULT_MAX_PROMPT_CHARS,
+) -> ChatRequest:
+    """Split ``messages`` into the Space's inputs.
+
+    System messages (anywhere) are joined with newlines into the system input, which
+    ``system=`` replaces when given; the last message must be the user's query;
+    earlier user/assistant messages become history turns, in order.
+    """
+    # Typed callers pass a sequence; gpt4free callers pass anything, so check.
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise InvalidMessagesError("messages must be a list of {'role': ..., 'content': ...} dicts")
+    if not messages:
+        raise InvalidMessagesError("messages is empty: add at least one {'role': 'user', 'content': ...} message")
+    parsed = [_parse(message, position) for position, message in enumerate(messages)]
+    systems = [text for role, text in parsed if role == "system"]
+    dialogue = [(role, text) for role, text in parsed if role != "system"]
+    if not dialogue or dialogue[-1][0] != "user":
+        raise InvalidMessagesError(
+            "the last non-system message must come from the user (it is the question the Space answers)"
+        )
+    if not dialogue[-1][1].strip():
+        raise InvalidMessagesError("the last user message is empty: there is nothing to answer")
+    history, unanswered = _turns(dialogue[:-1])
+    request = ChatRequest(
+        # User messages sent before the query without an answer are part of the question.
+        query="\n".join([*unanswered, dialogue[-1][1]]),
+        history=history,
+        system=system if system is not None else ("\n".join(systems) if systems else DEFAULT_SYSTEM),
+    )
+    if request.size > max_chars:
+        raise InvalidMessagesError(
+            f"the conversation has {request.size} characters, more than the limit of {max_chars}; "
+            "Qwen2.5-Max cannot take it: drop or summarise earlier turns (or raise max_prompt_chars)"
+        )
+    return request
+
+
+def _parse(message: object, position: int) -> tuple[str, str]:
+    if not isinstance(message, Mapping):
+        raise InvalidMessagesError(f"messages[{position}] must be a dict with 'role' and 'content'")
+    role = message.get("role")
+    if role not in _ROLES:
+        raise InvalidMessagesError(f"messages[{position}] has role {role!r}; use one of {', '.join(_ROLES)}")
+    assert isinstance(role, str)
+    return role, _text(message.get("content"), position)
+
+
+def _text(content: object, position: int) -> str:
+    if isinstance(content, str):
+        return content
+    # OpenAI's content-part form is accepted when every part is text.
+    if isinstance(content, Sequence) and not isinstance(content, (str, bytes)):
+        pieces: list[str] = []
+        for part in content:
+            if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                pieces.append(part["text"])
+            else:
+                kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
+                raise InvalidMessagesError(
+                    f"messages[{position}] has non-text content ({kind!r}); the Qwen2.5-Max Space takes text only"
+                )
+        return "".join(pieces)
+    raise InvalidMessagesError(
+        f"messages[{position}]['content'] must be a string, got {type(content).__name__}; "
+        "the Qwen2.5-Max Space takes text only"
+    )
+
+
+def _turns(dialogue: list[tuple[str, str]]) -> tuple[tuple[Turn, ...], list[str]]:
+    """Pair user and assistant messages (runs of one role joined with newlines); also
+    return the trailing user messages that got no answer."""
+    turns: list[Turn] = []
+    user: list[str] = []
+    for role, text in dialogue:
+        if role == "user":
+            user.append(text)
+        elif user or not turns:
+            turns.append(Turn("\n".join(user), text))
+            user = []
+        else:
+            turns[-1] = Turn(turns[-1].user, f"{turns[-1].assistant}\n{text}")
+    return tuple(turns), user

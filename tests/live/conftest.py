@@ -1,0 +1,92 @@
+"""Fixtures that run the replica Space under the Gradio installed in this environment.
+
+The tox envs live-g4, live-g5 and live-g6 each install one Gradio version; these
+tests start a real server from it on a free loopback port, once per session.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parent.parent / "replica" / "app.py"
+
+
+@dataclass(frozen=True)
+class Replica:
+    url: str
+    log: Path
+    gradio_version: str
+
+    def yields(self, marker: str) -> int:
+        if not self.log.exists():
+            return 0
+        return self.log.read_text(encoding="utf-8").count(f"yield {marker}\n")
+
+    def generation_stopped(self, marker: str, *, of: int, quiet_for: float = 1.0, within: float = 20.0) -> bool:
+        """Whether the job tagged ``!id=marker`` stopped yielding before its ``of`` tokens.
+
+        Cancellation differs by version (6.x closes the generator, 4.44 drops it), so
+        what is checked is the effect: no new yield for ``quiet_for`` seconds.
+        """
+        deadline = time.monotonic() + within
+        count, since = self.yields(marker), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.yields(marker)
+            if now != count:
+                count, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet_for:
+                return count < of
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
+    log = tmp_path_factory.mktemp("replica") / "events.log"
+    port = free_port()
+    env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
+    process = subprocess.Popen(
+        [sys.executable, str(APP), str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                assert process.stderr is not None
+                raise RuntimeError(f"the replica exited: {process.stderr.read().decode(errors='replace')[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/config", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the replica did not start within 120 s")
+            time.sleep(0.25)
+        yield Replica(url=url, log=log, gradio_version=version("gradio"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
