@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import re
 import secrets
@@ -64,7 +65,7 @@ from ._errors import ReplyRewrittenError, SpaceTimeoutError, translate
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
 
-__all__ = ["DEFAULT_URL", "ChatCompletion", "SpaceClient", "space_url"]
+__all__ = ["DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 
 #: The Hugging Face Space Qwen/Qwen2.5-Max-Demo.
 DEFAULT_URL = "https://qwen-qwen2-5-max-demo.hf.space"
@@ -77,6 +78,11 @@ _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # protocol reference (section 4.3); reopening more often than this means the
 # server lost the event.
 _MAX_REOPENS = 3
+
+
+def default_url() -> str:
+    """``$QWEN_SPACE_URL`` if set (a mirror, or a local replica in tests), else the Qwen Space."""
+    return os.environ.get("QWEN_SPACE_URL") or DEFAULT_URL
 
 
 def space_url(url_or_space_id: str) -> str:
@@ -109,13 +115,15 @@ class ChatCompletion:
 class SpaceClient:
     """Async client for the Qwen2.5-Max Space (or any Space honouring its contract).
 
-    Use as ``async with SpaceClient() as space:``. Pass ``session=`` to share an
+    Use as ``async with SpaceClient() as space:``. The URL defaults to ``$QWEN_SPACE_URL``,
+    else the Qwen2.5-Max Space; a Space id such as ``Qwen/Qwen2.5-Max-Demo`` works too.
+    Pass ``session=`` to share an
     ``aiohttp.ClientSession``; the client then never closes it.
     """
 
     def __init__(
         self,
-        url: str = DEFAULT_URL,
+        url: str | None = None,
         *,
         session: aiohttp.ClientSession | None = None,
         proxy: str | None = None,
@@ -133,7 +141,7 @@ class SpaceClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self.url = space_url(url)
+        self.url = space_url(url or default_url())
         try:
             self._base = URL(self.url)
         except (ValueError, TypeError) as exc:

@@ -12,10 +12,12 @@ import asyncio
 import ssl
 
 import aiohttp
+import vcr.errors
 
 from ..protocol import LocalProtocolError, QwenSpaceError, StreamInterruptedError
 
 __all__ = [
+    "CassetteError",
     "InvalidMessagesError",
     "ReplyRewrittenError",
     "SpaceConnectionError",
@@ -47,6 +49,10 @@ class InvalidMessagesError(LocalProtocolError):
     """The messages given to the client cannot become a chat request. Nothing was sent."""
 
 
+class CassetteError(QwenSpaceError):
+    """A cassette is missing, malformed or unsafe, or a request is not in it."""
+
+
 class ReplyRewrittenError(QwenSpaceError):
     """The Space rewrote text that :meth:`SpaceClient.chat` had already yielded.
 
@@ -65,6 +71,11 @@ def translate(exc: BaseException, *, phase: str, url: str, timeout: float | None
     """The package error for an aiohttp/asyncio/OS exception met during ``phase``."""
     if isinstance(exc, QwenSpaceError):
         return exc
+    if isinstance(exc, vcr.errors.CannotOverwriteExistingCassetteException):
+        return CassetteError(
+            f"a request is not in the cassette (the client, the prompt or the Space changed since it was "
+            f"recorded); re-record it with `qwen-space record`.\n{exc}"
+        )
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         limit = f" ({timeout:g} s)" if timeout is not None else ""
         if phase == "stream":

@@ -77,6 +77,8 @@ class FakeSpace:
     join_headers: list[dict[str, str]] = field(default_factory=list)
     cancels: list[dict[str, Any]] = field(default_factory=list)
     data_opens: int = 0
+    config: bytes = CONFIG
+    data_cookies: list[str] = field(default_factory=list)
     server: TestServer | None = None
 
     @property
@@ -93,7 +95,10 @@ class FakeSpace:
         return app
 
     async def _config(self, request: web.Request) -> web.Response:
-        return web.Response(body=CONFIG, content_type="application/json")
+        response = web.Response(body=self.config, content_type="application/json")
+        # Like the Spaces proxy's replica-stickiness cookie: the client must keep it.
+        response.set_cookie("spaces-jwt", "cookie-secret-42")
+        return response
 
     async def _join(self, request: web.Request) -> web.Response:
         import asyncio
@@ -107,6 +112,7 @@ class FakeSpace:
 
     async def _data(self, request: web.Request) -> web.StreamResponse:
         self.data_opens += 1
+        self.data_cookies.append(request.headers.get("Cookie", ""))
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
         await response.prepare(request)
         assert self.stream is not None, "no stream script"

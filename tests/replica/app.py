@@ -16,6 +16,8 @@ indexes and trigger ids away from the real Space's):
 * ``!fail0``      raise a ValueError before the first token;
 * ``!grerror``    raise ``gr.Error("DashScope said no", title="Quota")`` after 2 tokens;
 * ``!big=N``     answer with N times "x" in one yield;
+* a prompt of "2000 words" gets 2,000 tokens; one longer than CONTEXT_CHARS fails
+  before the first token, as DashScope refuses it;
 * ``!echo``       answer with a JSON description of what the model received;
 * ``!id=NAME``    append ``yield NAME`` to the file named by ``REPLICA_LOG`` at every
   yield, so tests can see when the server stops generating (a cancelled job).
@@ -38,6 +40,8 @@ import gradio as gr
 GRADIO_MAJOR = int(gr.__version__.split(".")[0])
 default_system = "You are a helpful assistant."
 TOKEN = "tok{} "
+#: Roughly Qwen2.5-Max's 32k-token context, in characters.
+CONTEXT_CHARS = 120_000
 
 
 def _text(content: Any) -> str:
@@ -86,6 +90,8 @@ def cumulative(pieces: Iterator[str]) -> Iterator[str]:
 def fake_model(query: str, pairs: list[tuple[str, str]], system: str) -> tuple[Iterator[str], float, str | None]:
     tokens = int(m.group(1)) if (m := re.search(r"!tokens=(\d+)", query)) else 8
     delay = float(m.group(1)) if (m := re.search(r"!delay=([\d.]+)", query)) else 0.01
+    if "2000 words" in query:
+        tokens, delay = 2000, 0.001
     if m := re.search(r"!big=(\d+)", query):
         return iter(["x" * int(m.group(1))]), delay, None
     if "!echo" in query:
@@ -99,6 +105,9 @@ def model_chat(query: str | None, history: list[Any] | None, system: str) -> Ite
     query = query or ""
     pairs = history_to_pairs(history or [])
     answers, delay, failure = fake_model(query, pairs, system)
+    if len(query) + sum(len(u) + len(a) for u, a in pairs) > CONTEXT_CHARS:
+        # What DashScope answers past the model's context; the app raises on it.
+        raise ValueError("Request id: fake, Status code: 400, error code: InvalidParameter, Range of input length")
     if failure == "!fail0":
         raise ValueError("Request id: fake, Status code: 400, error code: InvalidParameter")
     marker = re.search(r"!id=(\S+)", query) if os.environ.get("REPLICA_LOG") else None

@@ -1,0 +1,333 @@
+"""The ``qwen-space`` command line.
+
+``chat`` streams an answer (interactive multi-turn on a terminal without a prompt),
+``replay`` plays a recorded session offline (a bundled one by default), ``info``
+describes a Space, ``contract check`` reports drift from the pinned contract, and
+``record`` writes scenario cassettes. Each error class has its own exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..protocol import (
+    AppError,
+    ChatEvent,
+    Completed,
+    ContractMismatchError,
+    Correction,
+    Failed,
+    JobCancelledError,
+    JoinError,
+    JoinRejectedError,
+    LocalProtocolError,
+    LogMessage,
+    ProgressUpdate,
+    QueuePosition,
+    QwenSpaceError,
+    RemoteProtocolError,
+    Started,
+    StreamError,
+    TextDelta,
+    check_contract,
+)
+from ._cassette import CassetteError, bundled_cassette, load_manifest, use_cassette
+from ._client import DEFAULT_URL, SpaceClient, default_url
+from ._errors import ReplyRewrittenError, SpaceTimeoutError, TransportError
+from ._options import Timeouts
+from ._record import SCENARIOS, record_scenarios, recorded_messages
+
+__all__ = ["EXIT_CODES", "main"]
+
+#: Exit codes, most specific class first. 2 is argparse's usage error; 130 is Ctrl-C.
+EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
+    (CassetteError, 12),
+    (ContractMismatchError, 11),
+    (RemoteProtocolError, 10),
+    (LocalProtocolError, 3),
+    (AppError, 4),
+    (JoinRejectedError, 6),
+    (JoinError, 5),
+    (SpaceTimeoutError, 8),
+    (TransportError, 7),
+    (StreamError, 9),
+    (JobCancelledError, 9),
+    (ReplyRewrittenError, 13),
+    (QwenSpaceError, 1),
+]
+EXIT_INTERRUPTED = 130
+EXIT_DRIFT = 11
+
+
+def exit_code(error: QwenSpaceError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(asyncio.run(args.run(args)))
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the chat: its clean-up posted the cancel to the Space.
+        print("\ninterrupted: the job was cancelled on the Space", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except QwenSpaceError as error:
+        print(f"qwen-space: error: {_one_line(str(error))}", file=sys.stderr)
+        return exit_code(error)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qwen-space", description="Chat with Qwen2.5-Max through its Gradio Space.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="stream an answer (interactive without a prompt on a terminal)")
+    chat.add_argument("prompt", nargs="?", help="the question; read from stdin when it is not a terminal")
+    _connection_options(chat)
+    chat.add_argument("--system", help="system prompt (default: the Space's 'You are a helpful assistant.')")
+    chat.add_argument("--json", action="store_true", help="print one JSON event per line instead of text")
+    chat.set_defaults(run=_chat)
+
+    replay = commands.add_parser("replay", help="play a recorded session offline, as `chat` would print it")
+    replay.add_argument("cassette", nargs="?", help="a cassette file, or a bundled name like gradio-5.50.0/hello.yaml")
+    replay.add_argument("--json", action="store_true", help="print one JSON event per line instead of text")
+    replay.set_defaults(run=_replay)
+
+    info = commands.add_parser("info", help="describe a Space: Gradio version, protocol, endpoints")
+    _connection_options(info)
+    info.set_defaults(run=_info)
+
+    contract = commands.add_parser("contract", help="compare a Space with the pinned Qwen2.5-Max contract")
+    contract_commands = contract.add_subparsers(dest="contract_command", required=True)
+    check = contract_commands.add_parser("check", help="report drift; exit 11 if there is any")
+    _connection_options(check)
+    check.set_defaults(run=_contract_check)
+
+    record = commands.add_parser("record", help="record scenarios into vcrpy cassettes")
+    _connection_options(record)
+    record.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="repeatable; default: all")
+    record.add_argument("--out", type=Path, default=Path("cassettes"), help="cassette directory (default: cassettes)")
+    record.set_defaults(run=_record)
+    return parser
+
+
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", default=default_url(), help="Space URL or id (default: $QWEN_SPACE_URL, else the Qwen2.5-Max Space)"
+    )
+    parser.add_argument("--proxy", help="http(s) proxy URL")
+    parser.add_argument("--token", default=os.environ.get("HF_TOKEN"), help="Hugging Face token (default: $HF_TOKEN)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds for a whole answer (default 900)")
+
+
+def _client(args: argparse.Namespace) -> SpaceClient:
+    return SpaceClient(args.url, proxy=args.proxy, hf_token=args.token, timeouts=Timeouts(total=args.timeout))
+
+
+class _Printer:
+    """Text to stdout as it arrives; queue position and logs to stderr."""
+
+    def __init__(self, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.as_json = as_json
+        self.out = out
+        self.err = err
+        self.live_status = err.isatty()
+        self._status_shown = False
+
+    def status(self, text: str) -> None:
+        if self.live_status:
+            self.err.write(f"\r\x1b[K{text}")
+            self._status_shown = True
+        else:
+            self.err.write(text + "\n")
+        self.err.flush()
+
+    def clear_status(self) -> None:
+        if self._status_shown:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self._status_shown = False
+
+    def event(self, event: ChatEvent) -> None:
+        if self.as_json:
+            self.out.write(json.dumps(_event_json(event), ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        if isinstance(event, QueuePosition):
+            position = "?" if event.rank is None else str(event.rank + 1)
+            size = f" of {event.queue_size}" if event.queue_size is not None else ""
+            eta = f", about {event.eta:.0f} s" if event.eta is not None else ""
+            self.status(f"waiting in the queue: position {position}{size}{eta}")
+        elif isinstance(event, Started):
+            self.clear_status()
+        elif isinstance(event, TextDelta):
+            self.clear_status()
+            self.out.write(event.text)
+            self.out.flush()
+        elif isinstance(event, Correction):
+            self.out.write(f"\n[the Space rewrote the last {event.retract} characters as:]\n{event.text}")
+            self.out.flush()
+        elif isinstance(event, LogMessage):
+            self.clear_status()
+            self.err.write(f"[{event.level}] {event.message}\n")
+        elif isinstance(event, Completed):
+            self.clear_status()
+            self.out.write("\n")
+            self.out.flush()
+        elif isinstance(event, Failed):
+            self.clear_status()
+            if not self.as_json:
+                self.out.write("\n" if event.error.partial_text else "")
+
+
+def _event_json(event: ChatEvent) -> dict[str, Any]:
+    if isinstance(event, Failed):
+        error = event.error
+        return {
+            "type": "failed",
+            "error": type(error).__name__,
+            "message": str(error),
+            "partial_text": error.partial_text,
+        }
+    if isinstance(event, ProgressUpdate):
+        return {
+            "type": "progress",
+            "units": [{"index": u.index, "length": u.length, "desc": u.desc} for u in event.units],
+        }
+    names = {
+        QueuePosition: "queue",
+        Started: "started",
+        TextDelta: "delta",
+        Correction: "correction",
+        LogMessage: "log",
+        Completed: "completed",
+    }
+    fields = {slot: getattr(event, slot) for slot in type(event).__slots__}
+    return {"type": names[type(event)], **fields}
+
+
+async def _stream(
+    space: SpaceClient, messages: Sequence[Mapping[str, Any]], printer: _Printer, system: str | None
+) -> str:
+    """Print one chat; return its text, or raise its error."""
+    async for event in space.events(messages, system=system):
+        printer.event(event)
+        if isinstance(event, Failed):
+            raise event.error
+        if isinstance(event, Completed):
+            return event.text
+    raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    printer = _Printer(as_json=args.json)
+    prompt = args.prompt
+    if prompt is None and not sys.stdin.isatty():
+        prompt = sys.stdin.read()
+    async with _client(args) as space:
+        if prompt is not None:
+            await _stream(space, [{"role": "user", "content": prompt}], printer, args.system)
+            return 0
+        return await _interactive(space, printer, args.system)
+
+
+async def _interactive(space: SpaceClient, printer: _Printer, system: str | None) -> int:
+    print("Chatting with Qwen2.5-Max. An empty line or Ctrl-D ends the chat.", file=sys.stderr)
+    history: list[dict[str, str]] = []
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            line = await loop.run_in_executor(None, input, "you> ")
+        except EOFError:
+            return 0
+        if not line.strip():
+            return 0
+        history.append({"role": "user", "content": line})
+        try:
+            answer = await _stream(space, history, printer, system)
+        except QwenSpaceError as error:
+            history.pop()
+            print(f"qwen-space: error: {_one_line(str(error))}", file=sys.stderr)
+            continue
+        history.append({"role": "assistant", "content": answer})
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    if args.cassette is None or not Path(args.cassette).is_file():
+        path = bundled_cassette() if args.cassette is None else bundled_cassette(args.cassette)
+        manifest = load_manifest(path.parent.parent)
+    else:
+        path = Path(args.cassette)
+        manifest = load_manifest(path.parent.parent)
+    info = next((entry for entry in manifest.values() if path.as_posix().endswith(entry.cassette)), None)
+    messages = recorded_messages(path)
+    printer = _Printer(as_json=args.json)
+    if not args.json:
+        where = f"{info.url} (Gradio {info.gradio_version}) on {info.recorded_at}" if info else "an unknown Space"
+        print(f"replaying {path.name}, recorded from {where}", file=sys.stderr)
+        print(f"you> {_one_line(str(messages[-1]['content']))[:200]}", file=sys.stderr)
+    with use_cassette(path):
+        async with SpaceClient(info.url if info else DEFAULT_URL, timeouts=Timeouts(total=60)) as space:
+            try:
+                await _stream(space, messages, printer, None)
+            except AppError as error:
+                if info is None or info.scenario != "error":
+                    raise
+                print(f"(the recorded session failed, as its scenario expects: {error})", file=sys.stderr)
+    return 0
+
+
+async def _info(args: argparse.Namespace) -> int:
+    async with _client(args) as space:
+        config = await space.fetch_config()
+    print(f"url:       {space.url}")
+    print(f"gradio:    {config.version or 'unknown'}")
+    print(f"protocol:  {config.protocol}")
+    print(f"prefix:    {config.api_prefix or '(none)'}")
+    print(f"endpoints: {', '.join(config.endpoint_names()) or '(none)'}")
+    try:
+        endpoint = config.endpoint("/model_chat")
+    except ContractMismatchError:
+        print("chat:      no /model_chat endpoint")
+        return 0
+    fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
+    print(f"chat:      /model_chat = fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, chatbot format {fmt}")
+    return 0
+
+
+async def _contract_check(args: argparse.Namespace) -> int:
+    async with _client(args) as space:
+        config = await space.fetch_config()
+    drifts = check_contract(config)
+    if not drifts:
+        print(f"{space.url}: matches the Qwen2.5-Max contract (Gradio {config.version})")
+        return 0
+    print(f"{space.url}: {len(drifts)} difference(s) from the Qwen2.5-Max contract (Gradio {config.version}):")
+    for drift in drifts:
+        print(f"  - {drift}")
+    if any(d.breaking for d in drifts):
+        print("The client cannot talk to this Space until it is updated; re-record cassettes after that.")
+    return EXIT_DRIFT
+
+
+async def _record(args: argparse.Namespace) -> int:
+    names = args.scenario or list(SCENARIOS)
+    results = await record_scenarios(args.url, names, args.out, hf_token=args.token)
+    for info, last in results:
+        outcome = f"failed ({type(last.error).__name__})" if isinstance(last, Failed) else "completed"
+        print(f"{info.cassette}: {info.scenario}, {outcome}")
+    return 0

@@ -1,0 +1,178 @@
+"""The seed's gpt4free provider, ``Qwen_Qwen_2_5_Max``, rebuilt on :class:`SpaceClient`.
+
+Its public surface is kept: the class attributes the seed documents,
+``create_async_generator(model, messages, proxy=None, **kwargs)`` and
+``generate_session_hash()``. What changed is underneath: it streams real deltas,
+sends earlier turns as the Space's own chatbot history, honours the proxy, and
+raises a typed error instead of ending with an empty answer.
+
+``create_async_generator`` returns an object that works both ways gpt4free code
+uses it: ``async for chunk in Provider.create_async_generator(...)`` and the seed
+document's ``result = await provider.create_async_generator(...)`` followed by
+``async for chunk in result.response``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from ._client import DEFAULT_URL, SpaceClient, default_url
+from ._errors import InvalidMessagesError
+from ._options import Timeouts
+
+__all__ = ["AsyncResult", "Messages", "Qwen_Qwen_2_5_Max", "format_prompt", "generate_session_hash"]
+
+#: gpt4free's ``Messages``: a list of ``{"role": ..., "content": ...}`` dicts.
+Messages = list[dict[str, Any]]
+
+
+def generate_session_hash() -> str:
+    """A session id as the seed made it: a uuid4's hex digits, first 12 characters."""
+    return str(uuid.uuid4()).replace("-", "")[:12]
+
+
+def format_prompt(
+    messages: Sequence[Mapping[str, Any]], add_special_tokens: bool = False, do_continue: bool = False
+) -> str:
+    """gpt4free's ``format_prompt``: the whole conversation flattened into one prompt.
+
+    One message (without special tokens) is returned as its bare content; more become
+    ``"Role: content"`` lines followed by ``"Assistant:"`` unless ``do_continue``.
+    Messages with blank content are skipped; list contents are reduced to their text.
+    """
+    if not add_special_tokens and len(messages) <= 1:
+        return _to_string(messages[0]["content"])
+    lines = [
+        f"{str(message['role']).capitalize()}: {_to_string(message['content'])}"
+        for message in messages
+        if _to_string(message.get("content")).strip()
+    ]
+    formatted = "\n".join(lines)
+    return formatted if do_continue else f"{formatted}\nAssistant:"
+
+
+def _to_string(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        return "".join(
+            str(part.get("text", "")) for part in content if isinstance(part, Mapping) and part.get("type") == "text"
+        )
+    return "" if content is None else str(content)
+
+
+class AsyncResult:
+    """The reply stream: iterate it, or await it and iterate ``.response``."""
+
+    def __init__(self, chunks: AsyncGenerator[str, None]) -> None:
+        self._chunks = chunks
+
+    @property
+    def response(self) -> AsyncIterator[str]:
+        return self._chunks
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._chunks
+
+    async def __anext__(self) -> str:
+        return await self._chunks.__anext__()
+
+    def __await__(self) -> Generator[Any, None, AsyncResult]:
+        async def itself() -> AsyncResult:
+            return self
+
+        return itself().__await__()
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+
+class Qwen_Qwen_2_5_Max:
+    """Qwen2.5-Max through the Hugging Face Space, as a gpt4free-style provider.
+
+    A subclass that overrides ``url`` (or only ``api_endpoint``) talks to that mirror.
+    """
+
+    label: ClassVar[str] = "Qwen Qwen-2.5-Max"
+    url: ClassVar[str] = DEFAULT_URL
+    api_endpoint: ClassVar[str] = f"{DEFAULT_URL}/gradio_api/queue/join?"
+    working: ClassVar[bool] = True
+    supports_stream: ClassVar[bool] = True
+    supports_system_message: ClassVar[bool] = True
+    # True, unlike the seed: earlier turns reach the Space as its chatbot history.
+    supports_message_history: ClassVar[bool] = True
+
+    default_model: ClassVar[str] = "qwen-qwen2-5-max"
+    # The seed's alias and gpt4free's later spelling both name the one model.
+    model_aliases: ClassVar[dict[str, str]] = {"qwen-2.5-max": default_model, "qwen-2-5-max": default_model}
+    models: ClassVar[list[str]] = list(model_aliases.keys())
+
+    @classmethod
+    def get_model(cls, model: str) -> str:
+        """Resolve ``model`` (empty means the default); unknown names are an error."""
+        if not model:
+            return cls.default_model
+        if model == cls.default_model:
+            return model
+        if model in cls.model_aliases:
+            return cls.model_aliases[model]
+        known = ", ".join([cls.default_model, *cls.models])
+        raise InvalidMessagesError(f"unknown model {model!r} for {cls.__name__}; known models: {known}")
+
+    @classmethod
+    def space_url(cls) -> str:
+        """The Space to talk to: an overridden ``url``, else the host of an overridden
+        ``api_endpoint``, else ``$QWEN_SPACE_URL`` or the Qwen Space."""
+        base = Qwen_Qwen_2_5_Max
+        if cls.url != base.url:
+            return cls.url
+        if cls.api_endpoint != base.api_endpoint:
+            endpoint = cls.api_endpoint.rstrip("?")
+            for suffix in ("/gradio_api/queue/join", "/queue/join"):
+                if endpoint.endswith(suffix):
+                    return endpoint[: -len(suffix)]
+        # Not retargeted by a subclass: $QWEN_SPACE_URL may still point at a mirror.
+        return default_url()
+
+    @classmethod
+    def create_async_generator(
+        cls,
+        model: str,
+        messages: Messages,
+        proxy: str | None = None,
+        *,
+        flatten_history: bool = False,
+        hf_token: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> AsyncResult:
+        """Stream the reply to ``messages``.
+
+        ``flatten_history=True`` sends the seed's single prompt built by
+        :func:`format_prompt` instead of native history. ``hf_token`` (or gpt4free's
+        ``api_key``) reaches private Spaces; ``timeout`` bounds the whole answer.
+        Other gpt4free keyword arguments are accepted and ignored.
+        """
+        cls.get_model(model)
+        if flatten_history:
+            system = [m for m in messages if m.get("role") == "system"]
+            others = [m for m in messages if m.get("role") != "system"]
+            if not others:
+                raise InvalidMessagesError("messages has no user message to answer")
+            messages = [*system, {"role": "user", "content": format_prompt(others)}]
+        timeouts = Timeouts(total=timeout) if timeout is not None else None
+        client = SpaceClient(cls.space_url(), proxy=proxy, hf_token=hf_token or api_key, timeouts=timeouts)
+        return AsyncResult(_stream(client, messages))
+
+
+async def _stream(client: SpaceClient, messages: Messages) -> AsyncGenerator[str, None]:
+    async with client:
+        stream = client.chat(messages)
+        try:
+            async for delta in stream:
+                yield delta
+        finally:
+            await stream.aclose()

@@ -1,0 +1,148 @@
+"""The contract suite, offline: every bundled cassette is a contract fixture.
+
+Each recorded session goes (1) through the pure pipeline (``read_chat_stream``) and
+the contract check, and (2) through ``SpaceClient`` replaying the cassette with vcrpy,
+with the network blocked (nothing but the cassette answers: vcrpy refuses any
+request not in it). Both must agree with what the recording says happened.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from qwen_space.client import (
+    CassetteError,
+    SpaceClient,
+    bundled_cassette,
+    load_manifest,
+    recorded_messages,
+    use_cassette,
+)
+from qwen_space.protocol import AppError, ChatJobState, check_contract, parse_config, read_chat_stream
+
+CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+MANIFEST = load_manifest(CASSETTES)
+ALL = sorted(CASSETTES.glob("gradio-*/*.yaml"))
+
+
+def interactions(path: Path) -> list[dict[str, Any]]:
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    found = loaded["interactions"]
+    assert isinstance(found, list)
+    return found
+
+
+def response_of(path: Path, route: str) -> str:
+    for interaction in interactions(path):
+        if interaction["request"]["uri"].split("?")[0].endswith(route):
+            body = interaction["response"]["body"]["string"]
+            assert isinstance(body, str)
+            return body
+    raise AssertionError(f"{path} has no {route}")
+
+
+def test_every_cassette_is_in_the_manifest_and_every_version_is_recorded() -> None:
+    assert {p.relative_to(CASSETTES).as_posix() for p in ALL} == set(MANIFEST)
+    assert {info.gradio_version for info in MANIFEST.values()} == {"4.44.1", "5.50.0", "6.31.0"}
+    scenarios = {info.scenario for info in MANIFEST.values()}
+    assert scenarios == {"hello", "system", "history", "russian", "story", "long", "error"}
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.relative_to(CASSETTES).as_posix())
+def test_cassette_through_the_pure_pipeline(path: Path) -> None:
+    info = MANIFEST[path.relative_to(CASSETTES).as_posix()]
+    config = parse_config(response_of(path, "/config").encode())
+    assert config.version == info.gradio_version
+    assert not [d for d in check_contract(config) if d.breaking]
+    event_id = json.loads(response_of(path, "/queue/join"))["event_id"]
+    result = read_chat_stream(config, response_of(path, "/queue/data").encode(), event_id=event_id)
+    assert not result.corrections
+    assert "".join(result.deltas) == result.text
+    if info.scenario == "error":
+        assert isinstance(result.error, AppError)
+        assert result.state is ChatJobState.FAILED
+    else:
+        assert result.error is None
+        assert result.state is ChatJobState.COMPLETED
+        assert result.text.startswith("tok0 ")
+        assert len(result.deltas) == (2000 if info.scenario == "long" else 8)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.relative_to(CASSETTES).as_posix())
+async def test_cassette_replays_through_the_client(path: Path) -> None:
+    info = MANIFEST[path.relative_to(CASSETTES).as_posix()]
+    messages = recorded_messages(path)
+    with use_cassette(path):
+        # A different URL and a fresh session hash: neither is part of the match.
+        async with SpaceClient("http://replay.invalid") as space:
+            if info.scenario == "error":
+                with pytest.raises(AppError):
+                    await space.complete(messages)
+                return
+            completion = await space.complete(messages)
+    event_id = json.loads(response_of(path, "/queue/join"))["event_id"]
+    expected = read_chat_stream(
+        response_of(path, "/config").encode(), response_of(path, "/queue/data").encode(), event_id=event_id
+    )
+    assert completion.text == expected.text
+
+
+def test_a_different_prompt_is_not_served_from_the_cassette() -> None:
+    path = CASSETTES / "gradio-5.50.0" / "hello.yaml"
+
+    async def ask() -> None:
+        async with SpaceClient("http://replay.invalid") as space:
+            await space.complete([{"role": "user", "content": "something else"}])
+
+    import asyncio
+
+    with pytest.raises(CassetteError, match="not in the cassette"), use_cassette(path):
+        asyncio.run(ask())
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.relative_to(CASSETTES).as_posix())
+def test_no_secrets_in_cassettes(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"hf_[A-Za-z0-9]{8,}", text)
+    lowered = text.lower()
+    for header in ("authorization", "cookie", "set-cookie"):
+        assert f"{header}:" not in lowered
+    assert re.findall(r"session_hash[=\":]+([A-Za-z0-9_-]+)", text) == ["SESSION"] * len(
+        re.findall(r"session_hash[=\":]+", text)
+    )
+
+
+def test_bundled_default_cassette_is_in_the_installed_package() -> None:
+    path = bundled_cassette()
+    assert "qwen_space" in path.as_posix()
+    assert path.name == "hello.yaml"
+
+
+def test_unsafe_yaml_is_refused_without_running_it(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(
+        "version: 1\ninteractions:\n- !!python/object/apply:os.system\n  args: ['touch " + str(marker) + "']\n",
+        encoding="utf-8",
+    )
+
+    async def ask() -> None:
+        async with SpaceClient("http://replay.invalid") as space:
+            await space.complete([{"role": "user", "content": "hi"}])
+
+    import asyncio
+
+    with pytest.raises(CassetteError, match="not a safe, well-formed"), use_cassette(hostile):
+        asyncio.run(ask())
+    assert not marker.exists()
+    with pytest.raises(CassetteError):
+        recorded_messages(hostile)
+
+
+def test_missing_cassette() -> None:
+    with pytest.raises(CassetteError, match="no cassette"), use_cassette("/nonexistent/x.yaml"):
+        pass

@@ -1,0 +1,117 @@
+import json
+import socket
+
+import pytest
+from qwen_space.client import InvalidMessagesError, ReplyRewrittenError, SpaceConnectionError, SpaceTimeoutError
+from qwen_space.client._cli import EXIT_CODES, exit_code
+from qwen_space.protocol import (
+    AppError,
+    ContractMismatchError,
+    QueueFullError,
+    RemoteProtocolError,
+    ServerError,
+    SessionNotFoundError,
+    StreamInterruptedError,
+)
+
+from .cli import run_cli
+from .fake_space import CONFIG, FakeSpace, chat_body, script
+
+
+async def test_replay_of_the_bundled_cassette() -> None:
+    result = await run_cli("replay")
+    assert result.code == 0, result.err
+    assert result.out == "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 \n"
+    assert "recorded from" in result.err
+
+
+async def test_replay_json() -> None:
+    result = await run_cli("replay", "--json", "gradio-6.31.0/history.yaml")
+    assert result.code == 0, result.err
+    events = [json.loads(line) for line in result.out.splitlines()]
+    assert events[-1]["type"] == "completed"
+    assert "".join(e["text"] for e in events if e["type"] == "delta") == events[-1]["text"]
+
+
+async def test_replay_of_a_failed_session() -> None:
+    result = await run_cli("replay", "gradio-4.44.1/error.yaml")
+    assert result.code == 0, result.err
+    assert "as its scenario expects" in result.err
+
+
+async def test_unknown_cassette() -> None:
+    result = await run_cli("replay", "nope.yaml")
+    assert result.code == 12
+    assert "no bundled cassette" in result.err
+
+
+async def test_empty_prompt_is_refused_before_the_network() -> None:
+    result = await run_cli("chat", "   ", "--url", "http://127.0.0.1:9")
+    assert result.code == 3
+    assert "empty" in result.err
+
+
+async def test_connection_refused() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = await run_cli("chat", "hi", "--url", f"http://127.0.0.1:{port}")
+    assert result.code == 7
+    assert result.err.count("\n") == 1, "one line per error"
+
+
+async def test_chat_streams_to_stdout_with_status_on_stderr(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
+    result = await run_cli("chat", "hi", "--url", fake_space.url, "--system", "Be brief.")
+    assert result.code == 0, result.err
+    assert result.out == "Hello\n"
+    assert "waiting in the queue: position 1 of 1" in result.err
+    assert fake_space.join_bodies[0]["data"] == ["hi", [], "Be brief."]
+
+
+async def test_token_from_the_environment(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("hi", ["ok"]))
+    result = await run_cli("chat", "hi", "--url", fake_space.url, env={"HF_TOKEN": "hf_abcdefghijkl"})
+    assert result.code == 0, result.err
+    assert fake_space.join_headers[0]["x-hf-authorization"] == "Bearer hf_abcdefghijkl"
+
+
+async def test_info(fake_space: FakeSpace) -> None:
+    result = await run_cli("info", "--url", fake_space.url)
+    assert result.code == 0, result.err
+    assert "gradio:    5.50.0" in result.out
+    assert "/model_chat = fn 0, trigger 11, chatbot format tuples" in result.out
+
+
+async def test_contract_check_passes_then_reports_drift(fake_space: FakeSpace) -> None:
+    assert (await run_cli("contract", "check", "--url", fake_space.url)).code == 0
+    fake_space.config = CONFIG.replace(b'"api_name": "model_chat"', b'"api_name": "chat"')
+    result = await run_cli("contract", "check", "--url", fake_space.url)
+    assert result.code == 11
+    assert "endpoint missing" in result.out
+
+
+def test_every_error_class_has_its_exit_code() -> None:
+    cases = {
+        InvalidMessagesError("x"): 3,
+        AppError("x", space_message=None): 4,
+        QueueFullError("x", status=503): 5,
+        ServerError("x", status=500): 5,
+        SpaceConnectionError("x"): 7,
+        SpaceTimeoutError("x", phase="idle"): 8,
+        SessionNotFoundError("x"): 9,
+        StreamInterruptedError("x"): 9,
+        RemoteProtocolError("x"): 10,
+        ContractMismatchError("x"): 11,
+        ReplyRewrittenError("x", final_text="", partial_text=""): 13,
+    }
+    for error, code in cases.items():
+        assert exit_code(error) == code, type(error).__name__
+    assert len({code for _, code in EXIT_CODES}) >= 11
+
+
+@pytest.mark.parametrize("args", [["--help"], ["chat", "--help"], ["contract", "check", "--help"]])
+async def test_help(args: list[str]) -> None:
+    result = await run_cli(*args)
+    assert result.code == 0
+    assert "usage: qwen-space" in result.out

@@ -1,0 +1,168 @@
+"""The seed's provider surface, against a loopback server."""
+
+import pytest
+from qwen_space.client import (
+    AsyncResult,
+    InvalidMessagesError,
+    Messages,
+    Qwen_Qwen_2_5_Max,
+    format_prompt,
+    generate_session_hash,
+)
+from qwen_space.protocol import AppError
+
+from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse
+
+
+def provider_for(space: FakeSpace) -> type[Qwen_Qwen_2_5_Max]:
+    class Mirror(Qwen_Qwen_2_5_Max):
+        url = space.url
+
+    return Mirror
+
+
+def test_seed_attributes() -> None:
+    p = Qwen_Qwen_2_5_Max
+    assert p.label == "Qwen Qwen-2.5-Max"
+    assert p.url == "https://qwen-qwen2-5-max-demo.hf.space"
+    assert p.api_endpoint == "https://qwen-qwen2-5-max-demo.hf.space/gradio_api/queue/join?"
+    assert (p.working, p.supports_stream, p.supports_system_message, p.supports_message_history) == (
+        True,
+        True,
+        True,
+        True,
+    )
+    assert p.default_model == "qwen-qwen2-5-max"
+    assert p.models == ["qwen-2.5-max", "qwen-2-5-max"]
+    assert p.get_model("qwen-2-5-max") == p.get_model("qwen-2.5-max") == p.get_model("") == "qwen-qwen2-5-max"
+
+
+def test_unknown_model_lists_the_known_ones() -> None:
+    with pytest.raises(InvalidMessagesError, match=r"unknown model 'gpt-4'.*qwen-2\.5-max"):
+        Qwen_Qwen_2_5_Max.create_async_generator("gpt-4", [{"role": "user", "content": "hi"}])
+
+
+def test_generate_session_hash() -> None:
+    value = generate_session_hash()
+    assert len(value) == 12
+    assert set(value) <= set("0123456789abcdef")
+
+
+def test_format_prompt_matches_gpt4free() -> None:
+    assert format_prompt([{"role": "user", "content": "Hi"}]) == "Hi"
+    conversation: Messages = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "   "},
+        {"role": "user", "content": "2+2?"},
+    ]
+    assert format_prompt(conversation) == "User: Hi\nAssistant: Hello!\nUser: 2+2?\nAssistant:"
+    assert format_prompt(conversation, do_continue=True) == "User: Hi\nAssistant: Hello!\nUser: 2+2?"
+    with pytest.raises(IndexError):
+        format_prompt([])
+
+
+def test_api_endpoint_override_retargets() -> None:
+    class Mirror(Qwen_Qwen_2_5_Max):
+        api_endpoint = "https://mirror.example/gradio_api/queue/join?"
+
+    class Old(Qwen_Qwen_2_5_Max):
+        api_endpoint = "https://old.example/queue/join?"
+
+    assert Mirror.space_url() == "https://mirror.example"
+    assert Old.space_url() == "https://old.example"
+
+
+async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("hi", ["Hel", "lo", "!"]))
+    chunks = [
+        c
+        async for c in provider_for(fake_space).create_async_generator(
+            "qwen-2.5-max", [{"role": "user", "content": "hi"}]
+        )
+    ]
+    assert chunks == ["Hel", "lo", "!"]
+
+
+async def test_seed_document_idiom(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
+    provider = provider_for(fake_space)()
+    async_result = await provider.create_async_generator(
+        model="qwen-2-5-max", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert isinstance(async_result, AsyncResult)
+    assert [r async for r in async_result.response] == ["Hel", "lo"]
+
+
+async def test_history_and_system_are_sent_natively(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("q", ["ok"]))
+    messages: Messages = [
+        {"role": "system", "content": "S1"},
+        {"role": "system", "content": "S2"},
+        {"role": "user", "content": "u"},
+        {"role": "assistant", "content": "a"},
+        {"role": "user", "content": "q"},
+    ]
+    [_ async for _ in provider_for(fake_space).create_async_generator("", messages)]
+    assert fake_space.join_bodies[0]["data"] == ["q", [["u", "a"]], "S1\nS2"]
+
+
+async def test_flattened_prompt_mode(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("q", ["ok"]))
+    messages: Messages = [
+        {"role": "user", "content": "u"},
+        {"role": "assistant", "content": "a"},
+        {"role": "user", "content": "q"},
+    ]
+    [_ async for _ in provider_for(fake_space).create_async_generator("", messages, flatten_history=True)]
+    assert fake_space.join_bodies[0]["data"] == [
+        "User: u\nAssistant: a\nUser: q\nAssistant:",
+        [],
+        "You are a helpful assistant.",
+    ]
+
+
+async def test_an_error_is_never_an_empty_reply(fake_space: FakeSpace) -> None:
+    failure = sse(
+        {
+            "msg": "process_completed",
+            "event_id": EVENT_ID,
+            "output": {"error": None},
+            "success": False,
+            "title": "Error",
+        }
+    )
+    fake_space.stream = script(failure, CLOSE_STREAM)
+    with pytest.raises(AppError):
+        [_ async for _ in provider_for(fake_space).create_async_generator("", [{"role": "user", "content": "hi"}])]
+
+
+async def test_proxy_is_honoured(fake_space: FakeSpace) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    seen: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        # An HTTP proxy receives absolute URLs; this one only records them and fails.
+        seen.append(str(request.url))
+        return web.Response(status=502, text="proxy says no")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    proxy = TestServer(app, host="127.0.0.1")
+    await proxy.start_server()
+    try:
+        from qwen_space.protocol import SpaceUnavailableError
+
+        with pytest.raises(SpaceUnavailableError):
+            [
+                _
+                async for _ in provider_for(fake_space).create_async_generator(
+                    "", [{"role": "user", "content": "hi"}], proxy=str(proxy.make_url(""))
+                )
+            ]
+    finally:
+        await proxy.close()
+    assert seen
+    assert seen[0].endswith("/config")
