@@ -43,6 +43,7 @@ from ._client import DEFAULT_URL, SpaceClient, default_url
 from ._errors import ReplyRewrittenError, SpaceTimeoutError, TransportError
 from ._options import Timeouts
 from ._record import SCENARIOS, record_scenarios, recorded_messages
+from ._review import semantic_diff
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -116,6 +117,13 @@ def _parser() -> argparse.ArgumentParser:
     check = contract_commands.add_parser("check", help="report drift; exit 11 if there is any")
     _connection_options(check)
     check.set_defaults(run=_contract_check)
+
+    cassette = commands.add_parser("cassette", help="work with recorded sessions")
+    cassette_commands = cassette.add_subparsers(dest="cassette_command", required=True)
+    diff = cassette_commands.add_parser("diff", help="what changed between two recordings; exit 11 if anything")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.set_defaults(run=_cassette_diff)
 
     record = commands.add_parser("record", help="record scenarios into vcrpy cassettes")
     _connection_options(record)
@@ -321,6 +329,17 @@ async def _contract_check(args: argparse.Namespace) -> int:
         print(f"  - {drift}")
     if any(d.breaking for d in drifts):
         print("The client cannot talk to this Space until it is updated; re-record cassettes after that.")
+    return EXIT_DRIFT
+
+
+async def _cassette_diff(args: argparse.Namespace) -> int:
+    differences = semantic_diff(args.old, args.new)
+    if not differences:
+        print(f"{args.old} and {args.new}: no semantic difference")
+        return 0
+    print(f"{args.old} -> {args.new}:")
+    for line in differences:
+        print(f"  - {line}")
     return EXIT_DRIFT
 
 

@@ -1,4 +1,5 @@
 import os
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,6 +17,22 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse every connection that does not stay on this machine."""
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else None
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not (
+            isinstance(host, str) and (host.startswith("127.") or host == "::1")
+        ):
+            raise ConnectionRefusedError(f"network blocked in offline tests: {address!r}")
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 @pytest.fixture

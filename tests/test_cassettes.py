@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from qwen_space.client import (
+    SCENARIOS,
     CassetteError,
     SpaceClient,
     bundled_cassette,
@@ -22,6 +23,8 @@ from qwen_space.client import (
     use_cassette,
 )
 from qwen_space.protocol import AppError, ChatJobState, check_contract, parse_config, read_chat_stream
+
+from .contract_suite import check_scenario
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 MANIFEST = load_manifest(CASSETTES)
@@ -73,7 +76,15 @@ def test_cassette_through_the_pure_pipeline(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.relative_to(CASSETTES).as_posix())
-async def test_cassette_replays_through_the_client(path: Path) -> None:
+async def test_contract_suite_on_the_cassette(path: Path, no_network: None) -> None:
+    info = MANIFEST[path.relative_to(CASSETTES).as_posix()]
+    with use_cassette(path):
+        async with SpaceClient("http://replay.invalid") as space:
+            await check_scenario(space, SCENARIOS[info.scenario])
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.relative_to(CASSETTES).as_posix())
+async def test_cassette_replays_through_the_client(path: Path, no_network: None) -> None:
     info = MANIFEST[path.relative_to(CASSETTES).as_posix()]
     messages = recorded_messages(path)
     with use_cassette(path):

@@ -1,5 +1,6 @@
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from qwen_space.client import InvalidMessagesError, ReplyRewrittenError, SpaceConnectionError, SpaceTimeoutError
@@ -115,3 +116,33 @@ async def test_help(args: list[str]) -> None:
     result = await run_cli(*args)
     assert result.code == 0
     assert "usage: qwen-space" in result.out
+
+
+CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+
+
+async def test_cassette_diff_same_recording() -> None:
+    path = str(CASSETTES / "gradio-5.50.0" / "hello.yaml")
+    result = await run_cli("cassette", "diff", path, path)
+    assert result.code == 0, result.err
+    assert "no semantic difference" in result.out
+
+
+async def test_cassette_diff_across_gradio_versions() -> None:
+    old = str(CASSETTES / "gradio-4.44.1" / "hello.yaml")
+    new = str(CASSETTES / "gradio-6.31.0" / "history.yaml")
+    result = await run_cli("cassette", "diff", old, new)
+    assert result.code == 11
+    assert "gradio version: 4.44.1 -> 6.31.0" in result.out
+    assert "api prefix: (none) -> /gradio_api" in result.out
+    assert "chatbot tuples" in result.out
+    assert "chatbot normalised" in result.out
+
+
+async def test_cassette_diff_reply_and_outcome() -> None:
+    old = str(CASSETTES / "gradio-5.50.0" / "hello.yaml")
+    new = str(CASSETTES / "gradio-5.50.0" / "error.yaml")
+    result = await run_cli("cassette", "diff", old, new)
+    assert result.code == 11
+    assert "outcome: completed -> AppError" in result.out
+    assert "ProcessGenerating messages: 8 -> 0" in result.out

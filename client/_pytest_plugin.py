@@ -1,0 +1,72 @@
+"""A pytest plugin (entry point ``pytest11``) for testing code that uses qwen-space.
+
+Mark a test with the cassette to use and take the ``qwen_space`` fixture: a
+:class:`SpaceClient` that replays the recorded session, offline. Run pytest with
+``--qwen-space-record`` (and ``--qwen-space-url``) to record the cassette instead.
+
+    @pytest.mark.qwen_space_cassette("cassettes/hello.yaml")
+    async def test_greeting(qwen_space):
+        completion = await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
+        assert completion.text
+
+``bundled:gradio-5.50.0/hello.yaml`` names a cassette shipped with qwen-space. Without
+the marker the cassette is ``cassettes/<test module>/<test name>.yaml`` next to the test.
+The fixture is async, so the test needs pytest-asyncio (or anyio) like any async test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ._cassette import bundled_cassette, use_cassette
+from ._client import SpaceClient, default_url
+
+__all__ = ["qwen_space"]
+
+_REPLAY_URL = "http://cassette.invalid"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("qwen-space")
+    group.addoption(
+        "--qwen-space-record",
+        action="store_true",
+        help="record the qwen_space cassettes from the live Space instead of replaying them",
+    )
+    group.addoption("--qwen-space-url", default=None, help="the Space to record from (default: $QWEN_SPACE_URL)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "qwen_space_cassette(path): the cassette the qwen_space fixture replays (or records)"
+    )
+
+
+def cassette_path(request: pytest.FixtureRequest) -> Path:
+    marker = request.node.get_closest_marker("qwen_space_cassette")
+    if marker is not None and marker.args:
+        name = str(marker.args[0])
+        if name.startswith("bundled:"):
+            return bundled_cassette(name.removeprefix("bundled:"))
+        path = Path(name)
+        return path if path.is_absolute() else Path(request.path).parent / path
+    test_name = re.sub(r"[^\w.-]", "-", request.node.name)
+    return Path(request.path).parent / "cassettes" / Path(request.path).stem / f"{test_name}.yaml"
+
+
+@pytest.fixture
+async def qwen_space(request: pytest.FixtureRequest) -> AsyncIterator[SpaceClient]:
+    """A SpaceClient replaying (or, with --qwen-space-record, recording) the test's cassette."""
+    path = cassette_path(request)
+    recording = bool(request.config.getoption("--qwen-space-record"))
+    if recording:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+    url = (request.config.getoption("--qwen-space-url") or default_url()) if recording else _REPLAY_URL
+    with use_cassette(path, record_mode="once" if recording else "none"):
+        async with SpaceClient(url) as space:
+            yield space
