@@ -1,0 +1,3 @@
+from ..live.conftest import replica
+
+__all__ = ["replica"]
