@@ -1,0 +1,55 @@
+"""The exact ``queue/data`` bodies a Gradio server sends for one Qwen2.5-Max turn."""
+
+from __future__ import annotations
+
+import orjson
+
+from qwen_space.protocol import ChatbotFormat, Turn, build_history
+
+SYSTEM = "You are a helpful assistant."
+EVENT_ID = "5f0c3b1e2d4a4b6c8e9f0a1b2c3d4e5f"
+QUERY = "Tell me a story"
+
+
+def token(i: int) -> str:
+    return f"w{i} "
+
+
+def answer(tokens: int) -> str:
+    return "".join(token(i) for i in range(tokens))
+
+
+def history(turns: int) -> list[Turn]:
+    return [Turn(f"question {i} " * 20, f"answer {i} " * 200) for i in range(turns)]
+
+
+def body(tokens: int, chatbot_format: ChatbotFormat, history_turns: int, *, token_text: str | None = None) -> bytes:
+    """Estimation, start, the first yield in full, one ``append`` diff per later token, the
+    full completion and ``close_stream``: what Gradio sends for a cumulative generator."""
+    turns = history(history_turns)
+    chunks: list[bytes] = []
+
+    def send(message: dict[str, object]) -> None:
+        chunks.append(b"data: " + orjson.dumps(message) + b"\n\n")
+
+    def chatbot(text: str) -> object:
+        return build_history([*turns, Turn(QUERY, text)], chatbot_format)
+
+    piece = (lambda i: token_text) if token_text is not None else token
+    path: list[object]
+    if chatbot_format is ChatbotFormat.TUPLES:
+        path = [history_turns, 1]
+    else:
+        path = [2 * history_turns + 1, "content", 0, "text"]
+    send({"msg": "estimation", "event_id": EVENT_ID, "rank": 0, "queue_size": 1, "rank_eta": None})
+    send({"msg": "process_starts", "event_id": EVENT_ID, "eta": None})
+    first = {"data": ["", chatbot(piece(0)), SYSTEM], "is_generating": True, "duration": 0.02}
+    send({"msg": "process_generating", "event_id": EVENT_ID, "output": first, "success": True, "time_limit": None})
+    for i in range(1, tokens):
+        output = {"data": [[], [["append", path, piece(i)]], []], "is_generating": True, "duration": 0.02}
+        send({"msg": "process_generating", "event_id": EVENT_ID, "output": output, "success": True, "time_limit": None})
+    final = "".join(piece(i) for i in range(tokens))
+    last = {"data": ["", chatbot(final), SYSTEM], "is_generating": False, "duration": 0.02}
+    send({"msg": "process_completed", "event_id": EVENT_ID, "output": last, "success": True, "title": None})
+    send({"msg": "close_stream", "event_id": None})
+    return b"".join(chunks)
