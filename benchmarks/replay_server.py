@@ -16,9 +16,8 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
-from streams import EVENT_ID, body
-
 from qwen_space.protocol import ChatbotFormat
+from streams import EVENT_ID, body
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = {

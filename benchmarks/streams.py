@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import orjson
-
 from qwen_space.protocol import ChatbotFormat, Turn, build_history
 
 SYSTEM = "You are a helpful assistant."
