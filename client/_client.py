@@ -233,28 +233,29 @@ class SpaceClient:
 
         Errors raised after text was yielded carry it as ``partial_text``.
         """
+        request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
         shown: list[str] = []
         rewritten = False
-        events = self.events(messages, system=system)
-        try:
-            async for event in events:
-                if isinstance(event, TextDelta):
-                    if not rewritten:
-                        shown.append(event.text)
-                        yield event.text
-                elif isinstance(event, Correction):
-                    rewritten = True
-                elif isinstance(event, Failed):
-                    raise event.error
-                elif isinstance(event, Completed) and rewritten:
-                    raise ReplyRewrittenError(
-                        "the Space rewrote part of the reply after it was streamed; the complete reply "
-                        "is in final_text (use events() to follow rewrites as they happen)",
-                        final_text=event.text,
-                        partial_text="".join(shown),
-                    )
-        finally:
-            await events.aclose()
+        # Batches (the events of one network read) keep this the only generator the
+        # per-token path crosses: each extra layer costs a resumption per token.
+        async with contextlib.aclosing(_ChatRun(self, request).batches()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    if type(event) is TextDelta:
+                        if not rewritten:
+                            shown.append(event.text)
+                            yield event.text
+                    elif isinstance(event, Correction):
+                        rewritten = True
+                    elif isinstance(event, Failed):
+                        raise event.error
+                    elif isinstance(event, Completed) and rewritten:
+                        raise ReplyRewrittenError(
+                            "the Space rewrote part of the reply after it was streamed; the complete reply "
+                            "is in final_text (use events() to follow rewrites as they happen)",
+                            final_text=event.text,
+                            partial_text="".join(shown),
+                        )
 
     async def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:
         """The whole reply with its metadata; raises the package error on failure."""
@@ -405,6 +406,13 @@ class _ChatRun:
         self._finished = False
 
     async def events(self) -> AsyncGenerator[ChatEvent, None]:
+        async with contextlib.aclosing(self.batches()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+
+    async def batches(self) -> AsyncGenerator[list[ChatEvent], None]:
+        """The chat's events, one list per network read; clean-up on any exit."""
         client = self._client
         client._running.add(self)
         try:
@@ -422,15 +430,15 @@ class _ChatRun:
             job = ChatJob(event_id=self.event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
-            async with contextlib.aclosing(self._stream(config, job)) as events:
-                async for event in events:
-                    yield event
+            async with contextlib.aclosing(self._stream(config, job)) as batches:
+                async for batch in batches:
+                    yield batch
         finally:
             if not self._finished:
                 await self.abort()
             client._running.discard(self)
 
-    async def _stream(self, config: SpaceConfig, job: ChatJob) -> AsyncGenerator[ChatEvent, None]:
+    async def _stream(self, config: SpaceConfig, job: ChatJob) -> AsyncGenerator[list[ChatEvent], None]:
         client = self._client
         timeouts = client._timeouts
         deadline = None if timeouts.total is None else time.monotonic() + timeouts.total
@@ -440,6 +448,7 @@ class _ChatRun:
             closed_by_server = False
             failure: QwenSpaceError | None = None
             decoder = SSEDecoder(max_event_size=client._max_event_size)
+            batch: list[ChatEvent] = []
             try:
                 response = self._response = await self._open(url)
                 content = response.content
@@ -449,21 +458,23 @@ class _ChatRun:
                         break
                     for sse_event in decoder.feed(chunk):
                         message = parse_message(sse_event.data)
-                        if isinstance(message, CloseStream):
+                        if type(message) is CloseStream:
                             closed_by_server = True
                             continue
-                        if message.event_id not in (None, job.event_id):
+                        if message.event_id != job.event_id and message.event_id is not None:
                             logger.debug("qwen-space: ignoring a message of foreign event %s", message.event_id)
                             continue
-                        for event in job.receive(message):
-                            if job.state.is_terminal:
-                                self._finished = True
-                                await self._close_response()
-                            yield event
+                        batch += job.receive(message)
                         if job.state.is_terminal:
+                            self._finished = True
+                            await self._close_response()
+                            yield batch
                             return
                     if decoder.failed:
                         decoder.close()  # raises the decoder's error, after the valid events
+                    if batch:
+                        yield batch
+                        batch = []
                     if deadline is not None and time.monotonic() > deadline:
                         raise SpaceTimeoutError(
                             f"the chat took longer than the total timeout ({timeouts.total:g} s); "
@@ -480,10 +491,8 @@ class _ChatRun:
                 # saw the event; its messages wait in the session queue (section 4.3).
                 reopens += 1
                 continue
-            # The job may still run on the Space: the clean-up in events() cancels it.
-            events = job.fail(failure) if failure is not None else job.stream_ended()
-            for event in events:
-                yield event
+            # The job may still run on the Space: the clean-up in batches() cancels it.
+            yield batch + (job.fail(failure) if failure is not None else job.stream_ended())
             return
 
     async def _open(self, url: URL) -> aiohttp.ClientResponse:

@@ -159,6 +159,7 @@ class ChatJob:
     __slots__ = (
         "_duration",
         "_emitted",
+        "_growing_key",
         "_growing_path",
         "_outputs",
         "event_id",
@@ -175,7 +176,9 @@ class ChatJob:
         self._outputs: DiffedOutputs | None = None
         # The shown text is kept as pieces: joining it per token would be quadratic.
         self._emitted: list[str] = []
+        # The growing path as edits spell it (a list) and as DiffedOutputs keys it.
         self._growing_path: list[JSONValue] | None = None
+        self._growing_key: tuple[int | str, ...] | None = None
         self._duration: float | None = None
 
     @property
@@ -187,6 +190,13 @@ class ChatJob:
 
     def receive(self, message: QueueMessage) -> list[ChatEvent]:
         """Feed one message of this event (or a session-level one)."""
+        if (
+            type(message) is ProcessGenerating
+            and self.state is ChatJobState.GENERATING
+            and message.event_id == self.event_id
+        ):
+            # The per-token case, checked first: every other check below would pass.
+            return self._generating(message)
         if isinstance(message, (Heartbeat, UnknownMessage)):
             return []
         if isinstance(message, CloseStream):
@@ -242,44 +252,53 @@ class ChatJob:
 
     def _generating(self, message: ProcessGenerating | ProcessStreaming) -> list[ChatEvent]:
         data = message.output.data
-        self._add_duration(message.output.duration)
+        duration = message.output.duration
+        if duration is not None:
+            self._duration = (self._duration or 0.0) + duration
         outputs = self._outputs
         # process_streaming carries full values, never diffs.
         if outputs is None or isinstance(message, ProcessStreaming):
             self._outputs = DiffedOutputs(data)
             return self._reread()
         slot = self.reply_slot
+        suffix = self._pure_append(data)
+        if suffix is not None:
+            # The reply grew by one string append and nothing else changed: record it
+            # without re-reading or re-validating anything.
+            assert self._growing_key is not None
+            outputs.append_text(slot, self._growing_key, suffix)
+            return self._append(suffix)
         edits = data[slot] if slot < len(data) else []
-        if isinstance(edits, list) and not outputs.is_desynchronised(slot):
-            suffix = self._pure_appends(edits)
-            if suffix is not None:
-                outputs.apply(data)
-                if outputs.is_desynchronised(slot):
-                    return []
-                return self._append(suffix)
         outputs.apply(data)
         if outputs.is_desynchronised(slot) or not edits:
             return []
         return self._reread()
 
-    def _pure_appends(self, edits: list[JSONValue]) -> str | None:
-        """The appended text if every edit appends a string at the reply's growing path."""
+    def _pure_append(self, data: list[JSONValue]) -> str | None:
+        """The text appended if ``data`` is exactly one string append at the reply's
+        growing path, with every other output unchanged."""
         path = self._growing_path
-        if path is None:
+        slot = self.reply_slot
+        if path is None or len(data) <= slot or self._outputs is None or self._outputs.is_desynchronised(slot):
             return None
-        pieces: list[str] = []
-        for edit in edits:
-            if not (isinstance(edit, list) and len(edit) == 3 and edit[0] == "append" and edit[1] == path):
+        edits = data[slot]
+        if type(edits) is not list or len(edits) != 1:
+            return None
+        edit = edits[0]
+        if type(edit) is not list or len(edit) != 3 or edit[0] != "append" or edit[1] != path:
+            return None
+        suffix = edit[2]
+        if type(suffix) is not str:
+            return None
+        for other, unchanged in enumerate(data):
+            if other != slot and (type(unchanged) is not list or unchanged):
                 return None
-            value = edit[2]
-            if not isinstance(value, str):
-                return None
-            pieces.append(value)
-        return "".join(pieces)
+        return suffix
 
     def _reread(self) -> list[ChatEvent]:
         assert self._outputs is not None
         reply = read_reply(self._outputs.value(self.reply_slot), self.reply_format)
+        self._growing_key = reply.growing_path
         self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
         return self._advance_to(reply.text)
 

@@ -75,6 +75,16 @@ class DiffedOutputs:
             except _CannotApply:
                 self._desynchronise(slot)
 
+    def append_text(self, slot: int, path: tuple[int | str, ...], text: str) -> None:
+        """Append ``text`` to the string at ``path``: the caller knows one is there
+        (it read it there since the last edit that could move it)."""
+        pending = self._pending.setdefault(slot, {})
+        pieces = pending.get(path)
+        if pieces is None:
+            pending[path] = [text]
+        else:
+            pieces.append(text)
+
     def value(self, slot: int) -> JSONValue:
         """The current value of output ``slot`` (``None`` if the server never sent it)."""
         if slot >= len(self._values):

@@ -225,6 +225,10 @@ def parse_message(data: str | bytes) -> QueueMessage:
     Total: returns a message or raises :class:`RemoteProtocolError`.
     """
     payload = loads(data, what="a queue message")
+    if type(payload) is dict and payload.get("msg") == "process_generating":
+        fast = _well_formed_generating(payload)
+        if fast is not None:
+            return fast
     if not isinstance(payload, dict):
         raise RemoteProtocolError(f"a queue message must be a JSON object, got {_kind(payload)}")
     tag = payload.get("msg")
@@ -234,6 +238,35 @@ def parse_message(data: str | bytes) -> QueueMessage:
     if parser is None:
         return UnknownMessage(tag=tag, event_id=_optional_str(payload, tag, "event_id"), payload=payload)
     return parser(_Fields(payload, tag))
+
+
+def _well_formed_generating(p: JSONObject) -> ProcessGenerating | None:
+    """The per-token message, when it has the exact shape Gradio sends, built with
+    the fewest checks; ``None`` sends anything unusual to the full parser, which
+    accepts or names the offending field exactly as before."""
+    output = p.get("output")
+    event_id = p.get("event_id")
+    if type(output) is not dict or type(event_id) is not str:
+        return None
+    data = output.get("data")
+    is_generating = output.get("is_generating")
+    duration = output.get("duration")
+    average = output.get("average_duration")
+    success = p.get("success", True)
+    if (
+        type(data) is not list
+        or (is_generating is not None and type(is_generating) is not bool)
+        or (duration is not None and type(duration) is not float)
+        or (average is not None and type(average) is not float)
+        or type(success) is not bool
+        or p.get("time_limit") is not None
+    ):
+        return None
+    return ProcessGenerating(
+        event_id=event_id,
+        output=Output(data=data, is_generating=is_generating, duration=duration, average_duration=average),
+        success=success,
+    )
 
 
 class _Fields:

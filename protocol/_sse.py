@@ -63,6 +63,7 @@ class SSEDecoder:
         "_last_id",
         "_max_event_size",
         "_retry",
+        "_scanned",
         "_seen_start",
         "_skip_lf",
     )
@@ -72,6 +73,9 @@ class SSEDecoder:
             raise LocalProtocolError("max_event_size must be a positive number of bytes")
         self._max_event_size = max_event_size
         self._buffer = bytearray()
+        # The buffer's first _scanned bytes hold no CR or LF: an event that arrives in
+        # many chunks is searched once, not once per chunk (h11's receive buffer).
+        self._scanned = 0
         self._seen_start = False  # whether the BOM check is done
         self._skip_lf = False  # the previous chunk ended with CR
         self._data: list[str] = []
@@ -104,31 +108,47 @@ class SSEDecoder:
         end = len(buffer)
         # Gradio only ever sends LF; looking for CR only when one is present keeps
         # the common case to one C-level search per line.
-        has_cr = b"\r" in buffer
-        while start < end:
-            lf = buffer.find(b"\n", start)
-            if has_cr:
-                cr = buffer.find(b"\r", start, lf if lf >= 0 else end)
-                if cr >= 0:
-                    line_end, next_start = cr, cr + 1
-                    if next_start < end and buffer[next_start] == 0x0A:
-                        next_start += 1
-                    elif next_start == end:
-                        self._skip_lf = True
-                else:
-                    if lf < 0:
-                        break
-                    line_end, next_start = lf, lf + 1
-            else:
+        scanned = self._scanned
+        has_cr = buffer.find(b"\r", scanned) >= 0
+        if not has_cr:
+            # The common case, inlined: LF-only lines, most of them "data: ..." lines.
+            find = buffer.find
+            while True:
+                lf = find(b"\n", start or scanned)
                 if lf < 0:
                     break
+                if lf == start:
+                    event = self._dispatch()
+                    if event is not None:
+                        events.append(event)
+                elif buffer.startswith(b"data: ", start):
+                    self._data.append(buffer[start + 6 : lf].decode("utf-8", "replace"))
+                    self._data_size += lf - start
+                    if self._data_size > self._max_event_size:
+                        self._fail()
+                else:
+                    self._process_line(buffer, start, lf)
+                start = lf + 1
+        while has_cr and start < end:
+            lf = buffer.find(b"\n", start)
+            cr = buffer.find(b"\r", start, lf if lf >= 0 else end)
+            if cr >= 0:
+                line_end, next_start = cr, cr + 1
+                if next_start < end and buffer[next_start] == 0x0A:
+                    next_start += 1
+                elif next_start == end:
+                    self._skip_lf = True
+            elif lf >= 0:
                 line_end, next_start = lf, lf + 1
+            else:
+                break
             event = self._process_line(buffer, start, line_end)
             if event is not None:
                 events.append(event)
             start = next_start
         if start:
             del buffer[:start]
+        self._scanned = len(buffer)
         if len(buffer) + self._data_size > self._max_event_size:
             self._fail(raise_now=not events)
         return events
@@ -143,6 +163,7 @@ class SSEDecoder:
         self._check_usable()
         self._closed = True
         self._buffer.clear()
+        self._scanned = 0
         self._reset_event()
         return []
 
@@ -171,6 +192,7 @@ class SSEDecoder:
             "Space really sends outputs this large)"
         )
         self._buffer.clear()
+        self._scanned = 0
         self._reset_event()
         if raise_now:
             raise self._error

@@ -29,7 +29,8 @@ class Replica:
     def yields(self, marker: str) -> int:
         if not self.log.exists():
             return 0
-        return self.log.read_text(encoding="utf-8").count(f"yield {marker}\n")
+        prefix = f"yield {marker} "
+        return sum(line.startswith(prefix) for line in self.log.read_text(encoding="utf-8").splitlines())
 
     def generation_stopped(self, marker: str, *, of: int, quiet_for: float = 1.0, within: float = 20.0) -> bool:
         """Whether the job tagged ``!id=marker`` stopped yielding before its ``of`` tokens.

@@ -19,8 +19,9 @@ indexes and trigger ids away from the real Space's):
 * a prompt of "2000 words" gets 2,000 tokens; one longer than CONTEXT_CHARS fails
   before the first token, as DashScope refuses it;
 * ``!echo``       answer with a JSON description of what the model received;
-* ``!id=NAME``    append ``yield NAME`` to the file named by ``REPLICA_LOG`` at every
-  yield, so tests can see when the server stops generating (a cancelled job).
+* ``!id=NAME``    append ``yield NAME <unix time>`` to the file named by ``REPLICA_LOG``
+  at every yield, so tests see when the server stops generating (a cancelled job)
+  and benchmarks measure the delay from the yield to the client's delta.
 
 Run: ``python app.py PORT`` (starts uvicorn on 127.0.0.1; works on 4.44, 5.x, 6.x).
 """
@@ -121,7 +122,7 @@ def model_chat(query: str | None, history: list[Any] | None, system: str) -> Ite
         time.sleep(delay)
         if marker:
             with open(os.environ["REPLICA_LOG"], "a", encoding="utf-8") as log:
-                log.write(f"yield {marker.group(1)}\n")
+                log.write(f"yield {marker.group(1)} {time.time():.6f}\n")
         yield "", pairs_to_history([*pairs, (query, answer)]), system
 
 

@@ -1,0 +1,486 @@
+"""qwen-space side by side with gradio_client 2.7.2 and the seed provider (gpt4free 7.4.7).
+
+Run with ``tox -e bench`` (its env installs gradio 6.31.0, which pins gradio_client
+2.7.2, and g4f 7.4.7). Parts, all measured in this one run on this machine:
+
+* ``cpu``: CPU seconds per streamed token of the client process, against a loopback
+  server (a separate process) replaying Gradio streams at full speed; the floor is
+  aiohttp reading the body, splitting events and orjson-decoding each data line.
+* ``latency``: against the real Gradio replica with a fake model yielding a token
+  every 20 ms: time to first delta, and the delay between the server's yield and
+  the client's delta (p50, p99).
+* ``scale``: 500 concurrent chats against the replica (concurrency_limit 40).
+* ``memory``: peak RSS above the baseline while streaming a 1 MB answer, each client
+  in a fresh process.
+
+``python benchmarks/bench.py [cpu|latency|scale|memory|all] [--quick]`` prints tables
+and writes ``benchmarks/results.json`` and ``benchmarks/cpu_per_token.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+from qwen_space.client import SpaceClient, Timeouts
+from streams import QUERY, SYSTEM, answer, history
+
+HERE = Path(__file__).resolve().parent
+REPLICA = HERE.parent / "tests" / "replica" / "app.py"
+CLIENTS = ("floor", "qwen-space", "gradio_client", "seed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(argv: list[str], probe: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, *argv, str(port)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=HERE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url + probe, timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{argv} did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def set_scenario(url: str, **spec: Any) -> None:
+    request = urllib.request.Request(url + "/bench/scenario", data=json.dumps(spec).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=120) as answer_:
+        answer_.read()
+
+
+def messages_for(history_turns: int) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for turn in history(history_turns):
+        out += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
+    return [*out, {"role": "user", "content": QUERY}]
+
+
+# --- the clients, each consuming one whole chat and returning the reply text ----------
+
+
+async def run_floor(url: str, session: aiohttp.ClientSession, **_: Any) -> str:
+    async with session.post(url + "/gradio_api/queue/join", data=b"{}") as response:
+        await response.read()
+    async with session.get(url + "/gradio_api/queue/data?session_hash=x") as response:
+        buffer = b""
+        last: Any = None
+        async for chunk in response.content.iter_any():
+            buffer += chunk
+            *events, buffer = buffer.split(b"\n\n")
+            for event in events:
+                if event.startswith(b"data: "):
+                    last = orjson.loads(event[6:])
+    return str(last)
+
+
+async def run_ours(url: str, client: SpaceClient, history_turns: int, **_: Any) -> str:
+    return "".join([delta async for delta in client.chat(messages_for(history_turns))])
+
+
+def run_gradio_client(url: str, client: Any, history_turns: int, chatbot_format: str, **_: Any) -> str:
+    turns = history(history_turns)
+    if chatbot_format == "tuples":
+        chat_history: list[Any] = [[t.user, t.assistant] for t in turns]
+    else:
+        chat_history = []
+        for t in turns:
+            chat_history += [
+                {"role": "user", "content": [{"type": "text", "text": t.user}]},
+                {"role": "assistant", "content": [{"type": "text", "text": t.assistant}]},
+            ]
+    job = client.submit(QUERY, chat_history, SYSTEM, api_name="/model_chat")
+    for _ in job:
+        pass
+    result = job.result()
+    return reply_text(result[1][-1])
+
+
+def reply_text(last: Any) -> str:
+    """The answer in the last chatbot entry gradio_client returns, in either format."""
+    if isinstance(last, list):
+        return str(last[1])
+    content = last["content"]
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
+async def run_seed(url: str, provider: Any, history_turns: int, **_: Any) -> str:
+    return "".join([str(c) async for c in provider.create_async_generator("qwen-2.5-max", messages_for(history_turns))])
+
+
+def seed_provider(url: str) -> Any:
+    from g4f.Provider.hf_space.Qwen_Qwen_2_5_Max import Qwen_Qwen_2_5_Max as Seed
+
+    class Retargeted(Seed):  # type: ignore[misc, valid-type]
+        pass
+
+    Retargeted.url = url
+    Retargeted.api_endpoint = f"{url}/gradio_api/queue/join?"
+    return Retargeted
+
+
+# --- part 1: CPU per token -----------------------------------------------------------
+
+
+def cpu(quick: bool) -> list[dict[str, Any]]:
+    sizes = (1_000, 4_000) if quick else (1_000, 4_000, 16_000, 64_000)
+    rows: list[dict[str, Any]] = []
+    with server(["replay_server.py"], "/config") as url:
+        for chatbot_format in ("tuples", "normalised"):
+            for history_turns in (0, 20):
+                for tokens in sizes:
+                    set_scenario(url, tokens=tokens, history=history_turns, format=chatbot_format)
+                    row: dict[str, Any] = {"format": chatbot_format, "history": history_turns, "tokens": tokens}
+                    for name in CLIENTS:
+                        seconds = measure_cpu(name, url, tokens, history_turns, chatbot_format)
+                        row[name] = None if seconds is None else seconds / tokens * 1e6
+                    rows.append(row)
+                    print_cpu_row(row)
+    return rows
+
+
+def measure_cpu(name: str, url: str, tokens: int, history_turns: int, chatbot_format: str) -> float | None:
+    """Best client CPU seconds over a few runs of one chat (after one warm-up run)."""
+    runs = 3 if tokens <= 4_000 else 1
+    if name == "gradio_client" and tokens > 16_000:
+        return None  # minutes per run (quadratic): measured up to 16k tokens only
+    expected = answer(tokens)
+
+    async def scenario() -> float:
+        async with aiohttp.ClientSession() as session, SpaceClient(url, timeouts=Timeouts(total=None)) as ours:
+            gradio = None
+            if name == "gradio_client":
+                from gradio_client import Client
+
+                gradio = Client(url, verbose=False)
+            provider = seed_provider(url) if name == "seed" else None
+            best = float("inf")
+            for attempt in range(runs + 1):
+                start = time.process_time()
+                if name == "floor":
+                    await run_floor(url, session)
+                elif name == "qwen-space":
+                    text = await run_ours(url, ours, history_turns)
+                    assert text == expected, "qwen-space lost or duplicated text"
+                elif name == "gradio_client":
+                    text = await asyncio.to_thread(run_gradio_client, url, gradio, history_turns, chatbot_format)
+                    assert text == expected, "gradio_client lost or duplicated text"
+                else:
+                    await run_seed(url, provider, history_turns)
+                elapsed = time.process_time() - start
+                if attempt:  # the first run warms caches and connections
+                    best = min(best, elapsed)
+            if gradio is not None:
+                gradio.close()
+            return best
+
+    return asyncio.run(scenario())
+
+
+def print_cpu_row(row: dict[str, Any]) -> None:
+    def show(value: float | None) -> str:
+        return "   n/a" if value is None else f"{value:6.2f}"
+
+    ratio = row["qwen-space"] / row["floor"]
+    versus = "" if row["gradio_client"] is None else f"{row['gradio_client'] / row['qwen-space']:5.1f}x"
+    print(
+        f"{row['format']:<10} {row['history']:>3} {row['tokens']:>6} | floor {show(row['floor'])} | "
+        f"ours {show(row['qwen-space'])} ({ratio:4.2f}x floor) | gradio_client {show(row['gradio_client'])} "
+        f"{versus} | seed {show(row['seed'])}  (us/token)",
+        flush=True,
+    )
+
+
+# --- part 2: latency -------------------------------------------------------------------
+
+
+def latency(quick: bool) -> dict[str, Any]:
+    tokens = 50 if quick else 150
+    results: dict[str, Any] = {}
+    log = HERE / ".replica-stamps.log"
+    log.unlink(missing_ok=True)
+    with server([str(REPLICA)], "/config", env={"REPLICA_LOG": str(log)}) as url:
+        for name in ("qwen-space", "gradio_client", "seed"):
+            marker = f"lat-{name}"
+            arrivals = asyncio.run(_arrivals(name, url, f"!tokens={tokens} !delay=0.02 !id={marker}"))
+            stamps = [
+                float(line.split()[2]) for line in log.read_text().splitlines() if line.startswith(f"yield {marker} ")
+            ]
+            delays = [(a - s) * 1000 for a, s in zip(arrivals, stamps, strict=False)]
+            first = (arrivals[0] - stamps[0] + 0.02) if arrivals else None
+            results[name] = {
+                "deltas": len(arrivals),
+                "yields": len(stamps),
+                "first_delta_s": first,
+                "p50_ms": statistics.median(delays) if delays else None,
+                "p99_ms": statistics.quantiles(delays, n=100)[98] if len(delays) >= 2 else None,
+            }
+            print(f"latency {name:<14} {results[name]}", flush=True)
+    log.unlink(missing_ok=True)
+    return results
+
+
+async def _arrivals(name: str, url: str, prompt: str) -> list[float]:
+    """Wall-clock arrival time of each new piece of text, matched to yields by order."""
+    arrivals: list[float] = []
+    messages = [{"role": "user", "content": prompt}]
+    if name == "qwen-space":
+        async with SpaceClient(url) as client:
+            async for _ in client.chat(messages):
+                arrivals.append(time.time())
+    elif name == "gradio_client":
+
+        def consume() -> None:
+            from gradio_client import Client
+
+            client = Client(url, verbose=False)
+            job = client.submit(prompt, [], SYSTEM, api_name="/model_chat")
+            for _ in job:
+                arrivals.append(time.time())
+            client.close()
+
+        await asyncio.to_thread(consume)
+    else:
+        async for _ in seed_provider(url).create_async_generator("qwen-2.5-max", messages):
+            arrivals.append(time.time())
+    return arrivals
+
+
+# --- part 3: scale ----------------------------------------------------------------------
+
+
+def scale(quick: bool) -> dict[str, Any]:
+    chats = 100 if quick else 500
+    results: dict[str, Any] = {}
+    with server([str(REPLICA)], "/config") as url:
+        for name in ("qwen-space", "gradio_client"):
+            results[name] = _scale_one(name, url, chats)
+            print(f"scale {name:<14} {results[name]}", flush=True)
+    return results
+
+
+def _open_sockets() -> int:
+    return sum(1 for fd in Path("/proc/self/fd").iterdir() if os.path.realpath(fd).startswith("socket:"))
+
+
+def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
+    prompts = [f"chat {i} !tokens={5 + i % 11} !delay=0.01" for i in range(chats)]
+    expected = ["".join(f"tok{j} " for j in range(5 + i % 11)) for i in range(chats)]
+    peak_sockets = 0
+    done = False
+
+    async def sample() -> None:
+        nonlocal peak_sockets
+        while not done:
+            peak_sockets = max(peak_sockets, _open_sockets())
+            await asyncio.sleep(0.05)
+
+    async def ours() -> list[str]:
+        async with SpaceClient(url, max_connections=chats + 10, timeouts=Timeouts(total=900)) as client:
+
+            async def one(prompt: str) -> str:
+                return "".join([d async for d in client.chat([{"role": "user", "content": prompt}])])
+
+            return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+    def gradio() -> list[str]:
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        jobs = [client.submit(p, [], SYSTEM, api_name="/model_chat") for p in prompts]
+        texts = [reply_text(job.result()[1][-1]) for job in jobs]
+        client.close()
+        return texts
+
+    async def run() -> list[str]:
+        nonlocal done
+        sampler = asyncio.create_task(sample())
+        try:
+            return await ours() if name == "qwen-space" else await asyncio.to_thread(gradio)
+        finally:
+            done = True
+            await sampler
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_start, wall_start = time.process_time(), time.monotonic()
+    texts = asyncio.run(run())
+    wall, cpu_used = time.monotonic() - wall_start, time.process_time() - cpu_start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "chats": chats,
+        "wall_s": round(wall, 2),
+        "client_cpu_s": round(cpu_used, 2),
+        "peak_rss_mib": round(rss / 1024, 1),
+        "rss_growth_mib": round((rss - rss_before) / 1024, 1),
+        "peak_open_sockets": peak_sockets,
+        "wrong": sum(t != e for t, e in zip(texts, expected, strict=True)),
+    }
+
+
+# --- part 4: memory ---------------------------------------------------------------------
+
+ONE_MB_TOKENS = 100_000  # "w-token-1 " pieces of 10 bytes: a 1,000,000-byte answer
+
+
+def memory(quick: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with server(["replay_server.py"], "/config") as url:
+        set_scenario(url, tokens=ONE_MB_TOKENS, history=0, format="tuples", token_text="w-token-1 ")
+        for name in ("qwen-space", "gradio_client"):
+            output = subprocess.run(
+                [sys.executable, __file__, "_memory-child", name, url],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=HERE,
+            )
+            results[name] = json.loads(output.stdout.strip().splitlines()[-1])
+            print(f"memory {name:<14} {results[name]}", flush=True)
+    return results
+
+
+def memory_child(name: str, url: str) -> None:
+    """In a fresh process: baseline RSS after imports and set-up, then peak while streaming."""
+
+    async def ours() -> int:
+        async with SpaceClient(url, timeouts=Timeouts(total=None)) as client:
+            await client.config()
+            baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            length = 0
+            async for delta in client.chat([{"role": "user", "content": QUERY}]):
+                length += len(delta)
+            assert length == 1_000_000
+            return baseline
+
+    def gradio() -> int:
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        job = client.submit(QUERY, [], SYSTEM, api_name="/model_chat")
+        for _ in job:
+            pass
+        assert len(job.result()[1][-1][1]) == 1_000_000
+        client.close()
+        return baseline
+
+    baseline = asyncio.run(ours()) if name == "qwen-space" else gradio()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "answer_mb": 1.0,
+                "baseline_mib": round(baseline / 1024, 1),
+                "above_baseline_mib": round((peak - baseline) / 1024, 1),
+            }
+        )
+    )
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for axis, history_turns in zip(axes, (0, 20), strict=True):
+        for name, style in zip(CLIENTS, ("k--", "b-o", "r-s", "g-^"), strict=True):
+            for chatbot_format, alpha in (("tuples", 1.0), ("normalised", 0.5)):
+                points = [
+                    (r["tokens"], r[name])
+                    for r in rows
+                    if r["history"] == history_turns and r["format"] == chatbot_format and r[name]
+                ]
+                if points:
+                    xs, ys = zip(*points, strict=True)
+                    axis.plot(xs, ys, style, alpha=alpha, label=f"{name} ({chatbot_format})")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("answer length (tokens)")
+        axis.set_title(f"{history_turns} turns of history")
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("client CPU per token (µs)")
+    axes[1].legend(fontsize=7)
+    fig.suptitle("CPU per streamed token (lower is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "aiohttp": version("aiohttp"),
+        "gradio (replica)": version("gradio"),
+        "gradio_client": version("gradio_client"),
+        "g4f": version("g4f"),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "_memory-child":
+        memory_child(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("part", nargs="?", default="all", choices=["cpu", "latency", "scale", "memory", "all"])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"machine": machine()}
+    print(json.dumps(results["machine"]))
+    parts: dict[str, Callable[[bool], Any]] = {"cpu": cpu, "latency": latency, "scale": scale, "memory": memory}
+    for name, part in parts.items():
+        if args.part in (name, "all"):
+            results[name] = part(args.quick)
+    if "cpu" in results:
+        plot(results["cpu"], HERE / "cpu_per_token.png")
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
