@@ -32,7 +32,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,11 @@ def cpu(quick: bool) -> list[dict[str, Any]]:
                     set_scenario(url, tokens=tokens, history=history_turns, format=chatbot_format)
                     row: dict[str, Any] = {"format": chatbot_format, "history": history_turns, "tokens": tokens}
                     for name in CLIENTS:
-                        seconds = measure_cpu(name, url, tokens, history_turns, chatbot_format)
+                        try:
+                            seconds = measure_cpu(name, url, tokens, history_turns, chatbot_format)
+                        except Exception as exc:  # the seed crashes on Gradio 6 chatbots
+                            row[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
+                            seconds = None
                         row[name] = None if seconds is None else seconds / tokens * 1e6
                     rows.append(row)
                     print_cpu_row(row)
@@ -180,7 +184,7 @@ def cpu(quick: bool) -> list[dict[str, Any]]:
 
 def measure_cpu(name: str, url: str, tokens: int, history_turns: int, chatbot_format: str) -> float | None:
     """Best client CPU seconds over a few runs of one chat (after one warm-up run)."""
-    runs = 3 if tokens <= 4_000 else 1
+    runs = 3 if tokens <= 4_000 else 2
     if name == "gradio_client" and tokens > 16_000:
         return None  # minutes per run (quadratic): measured up to 16k tokens only
     expected = answer(tokens)
@@ -217,15 +221,17 @@ def measure_cpu(name: str, url: str, tokens: int, history_turns: int, chatbot_fo
 
 
 def print_cpu_row(row: dict[str, Any]) -> None:
-    def show(value: float | None) -> str:
-        return "   n/a" if value is None else f"{value:6.2f}"
+    def show(value: float | None, name: str = "") -> str:
+        if value is None:
+            return " crash" if f"{name}_error" in row else "   n/a"
+        return f"{value:6.2f}"
 
     ratio = row["qwen-space"] / row["floor"]
     versus = "" if row["gradio_client"] is None else f"{row['gradio_client'] / row['qwen-space']:5.1f}x"
     print(
         f"{row['format']:<10} {row['history']:>3} {row['tokens']:>6} | floor {show(row['floor'])} | "
         f"ours {show(row['qwen-space'])} ({ratio:4.2f}x floor) | gradio_client {show(row['gradio_client'])} "
-        f"{versus} | seed {show(row['seed'])}  (us/token)",
+        f"{versus} | seed {show(row['seed'], 'seed')}  (us/token)",
         flush=True,
     )
 
@@ -239,34 +245,64 @@ def latency(quick: bool) -> dict[str, Any]:
     log = HERE / ".replica-stamps.log"
     log.unlink(missing_ok=True)
     with server([str(REPLICA)], "/config", env={"REPLICA_LOG": str(log)}) as url:
-        for name in ("qwen-space", "gradio_client", "seed"):
+        asyncio.run(_arrivals("qwen-space", url, "warm-up !tokens=2"))  # a cold server's first job is slow
+        for name in ("floor", "qwen-space", "gradio_client", "seed"):
             marker = f"lat-{name}"
-            arrivals = asyncio.run(_arrivals(name, url, f"!tokens={tokens} !delay=0.02 !id={marker}"))
+            started = time.time()
+            try:
+                arrivals = asyncio.run(_arrivals(name, url, f"!tokens={tokens} !delay=0.02 !id={marker}"))
+            except Exception as exc:  # the seed crashes on Gradio 6 chatbots
+                results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+                print(f"latency {name:<14} {results[name]}", flush=True)
+                continue
             stamps = [
                 float(line.split()[2]) for line in log.read_text().splitlines() if line.startswith(f"yield {marker} ")
             ]
-            delays = [(a - s) * 1000 for a, s in zip(arrivals, stamps, strict=False)]
-            first = (arrivals[0] - stamps[0] + 0.02) if arrivals else None
+            # Each arrival shows the text up to some token: its delay is measured from
+            # the server's yield of that token.
+            delays = [(at - stamps[count - 1]) * 1000 for at, count in arrivals if 0 < count <= len(stamps)]
             results[name] = {
-                "deltas": len(arrivals),
                 "yields": len(stamps),
-                "first_delta_s": first,
-                "p50_ms": statistics.median(delays) if delays else None,
-                "p99_ms": statistics.quantiles(delays, n=100)[98] if len(delays) >= 2 else None,
+                "text_updates_seen": len(arrivals),
+                "first_delta_s": round(arrivals[0][0] - started, 3) if arrivals else None,
+                "p50_ms": round(statistics.median(delays), 2) if delays else None,
+                "p99_ms": round(statistics.quantiles(delays, n=100)[98], 2) if len(delays) >= 2 else None,
             }
             print(f"latency {name:<14} {results[name]}", flush=True)
     log.unlink(missing_ok=True)
     return results
 
 
-async def _arrivals(name: str, url: str, prompt: str) -> list[float]:
-    """Wall-clock arrival time of each new piece of text, matched to yields by order."""
-    arrivals: list[float] = []
+async def _arrivals(name: str, url: str, prompt: str) -> list[tuple[float, int]]:
+    """(wall-clock time, tokens of text seen so far) at each update of the reply."""
+    arrivals: list[tuple[float, int]] = []
     messages = [{"role": "user", "content": prompt}]
-    if name == "qwen-space":
+    if name == "floor":
+        # aiohttp and orjson only: join, read the stream, count tokens in the full
+        # chatbot value of each message (the replica here is Gradio 6: diffs apply to
+        # the last text part; the floor just counts the appended tokens).
+        async with aiohttp.ClientSession() as session:
+            body = {"data": [prompt, [], SYSTEM], "fn_index": 0, "trigger_id": 11, "session_hash": "floorlatency"}
+            async with session.post(url + "/gradio_api/queue/join", json=body) as response:
+                await response.json()
+            async with session.get(url + "/gradio_api/queue/data?session_hash=floorlatency") as response:
+                buffer, count = b"", 0
+                async for chunk in response.content.iter_any():
+                    buffer += chunk
+                    *events, buffer = buffer.split(b"\n\n")
+                    for event in events:
+                        message = orjson.loads(event[6:])
+                        if message.get("msg") == "process_generating":
+                            count += 1
+                            arrivals.append((time.time(), count))
+                        if message.get("msg") == "process_completed":
+                            return arrivals
+    elif name == "qwen-space":
         async with SpaceClient(url) as client:
-            async for _ in client.chat(messages):
-                arrivals.append(time.time())
+            text = ""
+            async for delta in client.chat(messages):
+                text += delta
+                arrivals.append((time.time(), text.count("tok")))
     elif name == "gradio_client":
 
         def consume() -> None:
@@ -274,14 +310,16 @@ async def _arrivals(name: str, url: str, prompt: str) -> list[float]:
 
             client = Client(url, verbose=False)
             job = client.submit(prompt, [], SYSTEM, api_name="/model_chat")
-            for _ in job:
-                arrivals.append(time.time())
+            for output in job:
+                arrivals.append((time.time(), reply_text(output[1][-1]).count("tok")))
             client.close()
 
         await asyncio.to_thread(consume)
     else:
-        async for _ in seed_provider(url).create_async_generator("qwen-2.5-max", messages):
-            arrivals.append(time.time())
+        text = ""
+        async for chunk in seed_provider(url).create_async_generator("qwen-2.5-max", messages):
+            text += str(chunk)
+            arrivals.append((time.time(), text.count("tok")))
     return arrivals
 
 
@@ -291,15 +329,29 @@ async def _arrivals(name: str, url: str, prompt: str) -> list[float]:
 def scale(quick: bool) -> dict[str, Any]:
     chats = 100 if quick else 500
     results: dict[str, Any] = {}
-    with server([str(REPLICA)], "/config") as url:
-        for name in ("qwen-space", "gradio_client"):
-            results[name] = _scale_one(name, url, chats)
-            print(f"scale {name:<14} {results[name]}", flush=True)
+    for name in ("qwen-space", "gradio_client"):
+        # A fresh replica and a fresh client process each: peak RSS is per process.
+        with server([str(REPLICA)], "/config") as url:
+            output = subprocess.run(
+                [sys.executable, __file__, "_scale-child", name, url, str(chats)],
+                capture_output=True,
+                text=True,
+                cwd=HERE,
+            )
+        try:
+            results[name] = json.loads(output.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            results[name] = {"error": output.stderr.strip().splitlines()[-1] if output.stderr.strip() else "no output"}
+        print(f"scale {name:<14} {results[name]}", flush=True)
     return results
 
 
 def _open_sockets() -> int:
-    return sum(1 for fd in Path("/proc/self/fd").iterdir() if os.path.realpath(fd).startswith("socket:"))
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with suppress(OSError):
+            count += os.readlink(fd).startswith("socket:")
+    return count
 
 
 def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
@@ -351,6 +403,7 @@ def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
         "client_cpu_s": round(cpu_used, 2),
         "peak_rss_mib": round(rss / 1024, 1),
         "rss_growth_mib": round((rss - rss_before) / 1024, 1),
+        "baseline_rss_mib": round(rss_before / 1024, 1),
         "peak_open_sockets": peak_sockets,
         "wrong": sum(t != e for t, e in zip(texts, expected, strict=True)),
     }
@@ -367,13 +420,14 @@ def memory(quick: bool) -> dict[str, Any]:
         set_scenario(url, tokens=ONE_MB_TOKENS, history=0, format="tuples", token_text="w-token-1 ")
         for name in ("qwen-space", "gradio_client"):
             output = subprocess.run(
-                [sys.executable, __file__, "_memory-child", name, url],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=HERE,
+                [sys.executable, __file__, "_memory-child", name, url], capture_output=True, text=True, cwd=HERE
             )
-            results[name] = json.loads(output.stdout.strip().splitlines()[-1])
+            if output.returncode == 0:
+                results[name] = json.loads(output.stdout.strip().splitlines()[-1])
+            else:
+                # gradio_client keeps every intermediate output: 100,000 growing copies.
+                killed = output.returncode == -9
+                results[name] = {"error": "killed by the kernel (out of memory)" if killed else output.stderr[-300:]}
             print(f"memory {name:<14} {results[name]}", flush=True)
     return results
 
@@ -467,19 +521,24 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "_memory-child":
         memory_child(sys.argv[2], sys.argv[3])
         return
+    if len(sys.argv) == 5 and sys.argv[1] == "_scale-child":
+        print(json.dumps(_scale_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("part", nargs="?", default="all", choices=["cpu", "latency", "scale", "memory", "all"])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
-    results: dict[str, Any] = {"machine": machine()}
+    saved = HERE / "results.json"
+    results: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
+    results["machine"] = machine()
     print(json.dumps(results["machine"]))
     parts: dict[str, Callable[[bool], Any]] = {"cpu": cpu, "latency": latency, "scale": scale, "memory": memory}
     for name, part in parts.items():
         if args.part in (name, "all"):
             results[name] = part(args.quick)
+            saved.write_text(json.dumps(results, indent=2) + "\n")  # each part kept as it completes
     if "cpu" in results:
         plot(results["cpu"], HERE / "cpu_per_token.png")
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

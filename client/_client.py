@@ -52,6 +52,7 @@ from ..protocol import (
     SpaceContract,
     SSEDecoder,
     StreamInterruptedError,
+    TextBuilder,
     TextDelta,
     build_history,
     error_for_response,
@@ -234,7 +235,7 @@ class SpaceClient:
         Errors raised after text was yielded carry it as ``partial_text``.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        shown: list[str] = []
+        shown = TextBuilder()
         rewritten = False
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
@@ -254,7 +255,7 @@ class SpaceClient:
                             "the Space rewrote part of the reply after it was streamed; the complete reply "
                             "is in final_text (use events() to follow rewrites as they happen)",
                             final_text=event.text,
-                            partial_text="".join(shown),
+                            partial_text=shown.build(),
                         )
 
     async def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:

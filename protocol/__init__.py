@@ -65,6 +65,7 @@ from ._messages import (
 )
 from ._replay import ChatStreamResult, read_chat_stream
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent, encode_events
+from ._text import TextBuilder
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
@@ -127,6 +128,7 @@ __all__ = [
     "Started",
     "StreamError",
     "StreamInterruptedError",
+    "TextBuilder",
     "TextDelta",
     "Turn",
     "UnexpectedError",

@@ -52,6 +52,7 @@ from ._messages import (
     UnexpectedError,
     UnknownMessage,
 )
+from ._text import TextBuilder
 
 __all__ = [
     "HIDDEN_ERROR_TEXT",
@@ -174,8 +175,7 @@ class ChatJob:
         self.reply_format = reply_format
         self.state = ChatJobState.QUEUED
         self._outputs: DiffedOutputs | None = None
-        # The shown text is kept as pieces: joining it per token would be quadratic.
-        self._emitted: list[str] = []
+        self._emitted = TextBuilder()
         # The growing path as edits spell it (a list) and as DiffedOutputs keys it.
         self._growing_path: list[JSONValue] | None = None
         self._growing_key: tuple[int | str, ...] | None = None
@@ -184,9 +184,7 @@ class ChatJob:
     @property
     def text(self) -> str:
         """The reply shown so far."""
-        if len(self._emitted) > 1:
-            self._emitted = ["".join(self._emitted)]
-        return self._emitted[0] if self._emitted else ""
+        return self._emitted.build()
 
     def receive(self, message: QueueMessage) -> list[ChatEvent]:
         """Feed one message of this event (or a session-level one)."""
@@ -313,7 +311,7 @@ class ChatJob:
         if text.startswith(shown):
             return self._append(text[len(shown) :])
         common = _common_prefix_length(shown, text)
-        self._emitted = [text]
+        self._emitted = TextBuilder(text)
         return [Correction(retract=len(shown) - common, text=text[common:])]
 
     def _completed(self, message: ProcessCompleted) -> list[ChatEvent]:
@@ -329,6 +327,8 @@ class ChatJob:
                 text = HIDDEN_ERROR_TEXT
             return self.fail(AppError(text, space_message=message.error, title=message.title))
         assert message.output is not None
+        # The final value replaces the diffed state: let it go before reading the reply.
+        self._outputs = None
         self._add_duration(message.output.duration)
         data = message.output.data
         value = data[self.reply_slot] if self.reply_slot < len(data) else None

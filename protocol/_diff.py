@@ -24,6 +24,7 @@ import copy
 from collections.abc import Sequence
 
 from ._json import JSONValue
+from ._text import TextBuilder
 
 __all__ = ["DiffedOutputs"]
 
@@ -41,7 +42,7 @@ class DiffedOutputs:
 
     def __init__(self, values: Sequence[JSONValue] = ()) -> None:
         self._values: list[JSONValue] = []
-        self._pending: dict[int, dict[_Path, list[str]]] = {}
+        self._pending: dict[int, dict[_Path, TextBuilder]] = {}
         self._desynchronised: set[int] = set()
         self.replace_all(values)
 
@@ -81,7 +82,7 @@ class DiffedOutputs:
         pending = self._pending.setdefault(slot, {})
         pieces = pending.get(path)
         if pieces is None:
-            pending[path] = [text]
+            pending[path] = TextBuilder(text)
         else:
             pieces.append(text)
 
@@ -113,7 +114,7 @@ class DiffedOutputs:
                 pending[path].append(value)
                 return
             if isinstance(self._target(slot, path), str):
-                self._pending.setdefault(slot, {})[path] = [value]
+                self._pending.setdefault(slot, {})[path] = TextBuilder(value)
                 return
         self._flush(slot)
         if not path:
@@ -139,7 +140,7 @@ class DiffedOutputs:
         # Each path was checked to hold a string when its first piece arrived, and
         # nothing else touched the slot since, so these appends cannot fail.
         for path, pieces in pending.items():
-            suffix = "".join(pieces)
+            suffix = pieces.build()
             if path:
                 _apply_at_parent("append", self._walk(self._values[slot], path[:-1]), path[-1], suffix)
             else:

@@ -1,0 +1,15 @@
+from hypothesis import given
+from hypothesis import strategies as st
+from qwen_space.protocol import TextBuilder
+
+
+@given(st.text(max_size=20), st.lists(st.text(max_size=3000), max_size=40), st.integers(min_value=0, max_value=40))
+def test_builds_the_concatenation(start: str, pieces: list[str], read_at: int) -> None:
+    """Whatever the pieces and whenever the text is read, it is the concatenation."""
+    builder = TextBuilder(start)
+    for i, piece in enumerate(pieces):
+        builder.append(piece)
+        if i == read_at:
+            assert builder.build() == start + "".join(pieces[: i + 1])
+    assert builder.build() == start + "".join(pieces)
+    assert len(builder) == len(start) + sum(map(len, pieces))
