@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import platform
-import resource
 import socket
 import statistics
 import subprocess
@@ -150,7 +149,7 @@ async def run_seed(url: str, provider: Any, history_turns: int, **_: Any) -> str
 def seed_provider(url: str) -> Any:
     from g4f.Provider.hf_space.Qwen_Qwen_2_5_Max import Qwen_Qwen_2_5_Max as Seed
 
-    class Retargeted(Seed):  # type: ignore[misc, valid-type]
+    class Retargeted(Seed):  # type: ignore[misc]
         pass
 
     Retargeted.url = url
@@ -346,6 +345,15 @@ def scale(quick: bool) -> dict[str, Any]:
     return results
 
 
+def _status_mib(field: str) -> float:
+    """VmRSS or VmHWM of this process. Unlike ru_maxrss, VmHWM belongs to the address
+    space, so a child started by fork and exec does not inherit its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def _open_sockets() -> int:
     count = 0
     for fd in Path("/proc/self/fd").iterdir():
@@ -392,18 +400,17 @@ def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
             done = True
             await sampler
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = _status_mib("VmRSS")
     cpu_start, wall_start = time.process_time(), time.monotonic()
     texts = asyncio.run(run())
     wall, cpu_used = time.monotonic() - wall_start, time.process_time() - cpu_start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = _status_mib("VmHWM")
     return {
         "chats": chats,
         "wall_s": round(wall, 2),
         "client_cpu_s": round(cpu_used, 2),
-        "peak_rss_mib": round(rss / 1024, 1),
-        "rss_growth_mib": round((rss - rss_before) / 1024, 1),
-        "baseline_rss_mib": round(rss_before / 1024, 1),
+        "peak_rss_mib": round(rss, 1),
+        "baseline_rss_mib": round(rss_before, 1),
         "peak_open_sockets": peak_sockets,
         "wrong": sum(t != e for t, e in zip(texts, expected, strict=True)),
     }
@@ -435,21 +442,21 @@ def memory(quick: bool) -> dict[str, Any]:
 def memory_child(name: str, url: str) -> None:
     """In a fresh process: baseline RSS after imports and set-up, then peak while streaming."""
 
-    async def ours() -> int:
+    async def ours() -> float:
         async with SpaceClient(url, timeouts=Timeouts(total=None)) as client:
             await client.config()
-            baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            baseline = _status_mib("VmRSS")
             length = 0
             async for delta in client.chat([{"role": "user", "content": QUERY}]):
                 length += len(delta)
             assert length == 1_000_000
             return baseline
 
-    def gradio() -> int:
+    def gradio() -> float:
         from gradio_client import Client
 
         client = Client(url, verbose=False)
-        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        baseline = _status_mib("VmRSS")
         job = client.submit(QUERY, [], SYSTEM, api_name="/model_chat")
         for _ in job:
             pass
@@ -458,16 +465,9 @@ def memory_child(name: str, url: str) -> None:
         return baseline
 
     baseline = asyncio.run(ours()) if name == "qwen-space" else gradio()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps(
-            {
-                "answer_mb": 1.0,
-                "baseline_mib": round(baseline / 1024, 1),
-                "above_baseline_mib": round((peak - baseline) / 1024, 1),
-            }
-        )
-    )
+    peak = _status_mib("VmHWM")
+    report = {"answer_mb": 1.0, "baseline_mib": round(baseline, 1), "above_baseline_mib": round(peak - baseline, 1)}
+    print(json.dumps(report))
 
 
 # --- report -----------------------------------------------------------------------------
