@@ -318,18 +318,22 @@ class SpaceClient:
     def _api_url(self, config: SpaceConfig, path: str) -> URL:
         return self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
 
+    async def _send(
+        self, method: str, url: URL, *, timeout: float | None, body: bytes | None = None
+    ) -> tuple[int, str | None, bytes]:
+        """One small request read whole: (status, content type, body). Raises aiohttp's errors."""
+        headers: Mapping[str, str] | None = self._request_headers()
+        if body is not None:
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        async with self._http().request(
+            method, url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout(timeout), ssl=self._ssl
+        ) as response:
+            return response.status, response.headers.get("Content-Type"), await response.read()
+
     async def _fetch_config(self) -> SpaceConfig:
         url = self._base.with_path(self._base.path.rstrip("/") + "/config")
         try:
-            async with self._http().get(
-                url,
-                proxy=self._proxy,
-                headers=self._request_headers(),
-                timeout=self._timeout(self._timeouts.config),
-                ssl=self._ssl,
-            ) as response:
-                body = await response.read()
-                status, content_type = response.status, response.headers.get("Content-Type")
+            status, content_type, body = await self._send("GET", url, timeout=self._timeouts.config)
         except Exception as exc:
             raise translate(exc, phase="config", url=str(url), timeout=self._timeouts.config) from exc
         if status != 200:
@@ -339,12 +343,11 @@ class SpaceClient:
     async def _join(self, config: SpaceConfig, join: JoinRequest) -> str:
         url = self._api_url(config, "/queue/join")
         body = join.to_bytes()
-        headers = {**(self._request_headers() or {}), "Content-Type": "application/json"}
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._post_join(url, body, headers)
+                return await self._post_join(url, body)
             except QwenSpaceError as error:
                 if not error.retryable or attempt >= self._retry.attempts:
                     raise
@@ -352,18 +355,9 @@ class SpaceClient:
                 logger.info("qwen-space: join failed (%s); retry %d in %.2f s", error, attempt, delay)
                 await self._sleep(delay)
 
-    async def _post_join(self, url: URL, body: bytes, headers: Mapping[str, str]) -> str:
+    async def _post_join(self, url: URL, body: bytes) -> str:
         try:
-            async with self._http().post(
-                url,
-                data=body,
-                headers=headers,
-                proxy=self._proxy,
-                timeout=self._timeout(self._timeouts.join),
-                ssl=self._ssl,
-            ) as response:
-                answer = await response.read()
-                status, content_type = response.status, response.headers.get("Content-Type")
+            status, content_type, answer = await self._send("POST", url, timeout=self._timeouts.join, body=body)
         except aiohttp.ClientConnectorError as exc:
             # Refused before anything was sent: safe to retry.
             raise translate(exc, phase="join", url=str(url)) from exc
@@ -377,18 +371,9 @@ class SpaceClient:
     async def _cancel(self, config: SpaceConfig, session_hash: str, fn_index: int, event_id: str) -> None:
         url = self._api_url(config, "/cancel")
         body = f'{{"session_hash":"{session_hash}","fn_index":{fn_index},"event_id":"{event_id}"}}'.encode()
-        headers = {**(self._request_headers() or {}), "Content-Type": "application/json"}
         try:
-            async with self._http().post(
-                url,
-                data=body,
-                headers=headers,
-                proxy=self._proxy,
-                timeout=self._timeout(self._timeouts.cancel),
-                ssl=self._ssl,
-            ) as response:
-                await response.read()
-                logger.debug("qwen-space: cancel of %s answered %d", event_id, response.status)
+            status, _, _ = await self._send("POST", url, timeout=self._timeouts.cancel, body=body)
+            logger.debug("qwen-space: cancel of %s answered %d", event_id, status)
         except Exception as exc:  # Best effort: the closed stream cancels the job too.
             logger.debug("qwen-space: cancel of %s failed: %s", event_id, translate(exc, phase="cancel", url=str(url)))
 
