@@ -13,7 +13,6 @@ cannot stop early while recording). The loopback and live tests cover both.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 from collections.abc import Mapping, Sequence
@@ -111,8 +110,6 @@ async def _run(url: str, scenario: Scenario, hf_token: str | None) -> ChatEvent:
         assert isinstance(last, (Completed, Failed))
         if isinstance(last, Failed) and not scenario.fails:
             raise last.error
-        # Give the connection pool a turn to finish before the cassette closes.
-        await asyncio.sleep(0)
         return last
 
 
