@@ -35,7 +35,7 @@ from ..protocol import (
     ChatbotFormat,
     ChatEvent,
     ChatJob,
-    CloseStream,
+    ChatStream,
     Completed,
     Correction,
     Drift,
@@ -50,16 +50,13 @@ from ..protocol import (
     RemoteProtocolError,
     SpaceConfig,
     SpaceContract,
-    SSEDecoder,
     StreamInterruptedError,
-    TextBuilder,
     TextDelta,
     build_history,
     error_for_response,
     new_session_hash,
     parse_config,
     parse_join_response,
-    parse_message,
     require_contract,
 )
 from ._errors import ReplyRewrittenError, SpaceTimeoutError, translate
@@ -75,6 +72,10 @@ logger = logging.getLogger("qwen_space")
 
 _USER_AGENT = "qwen-space/0.1 (+aiohttp)"
 _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# After the job's end the stream is read this much further, for this long at most,
+# hoping to reuse its connection (see _ChatRun._finish_response).
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 0.1
 # A close_stream that comes while our event is pending is the join race of the
 # protocol reference (section 4.3); reopening more often than this means the
 # server lost the event.
@@ -169,6 +170,8 @@ class SpaceClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._config: SpaceConfig | None = None
+        self._endpoint: Endpoint | None = None
+        self._urls: dict[str, URL] = {}
         self._drifts: list[Drift] = []
         self._config_lock = asyncio.Lock()
         self._running: set[_ChatRun] = set()
@@ -235,27 +238,26 @@ class SpaceClient:
         Errors raised after text was yielded carry it as ``partial_text``.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        shown = TextBuilder()
-        rewritten = False
+        shown: str | None = None  # set at the first rewrite: what the consumer had by then
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
         async with contextlib.aclosing(_ChatRun(self, request).batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     if type(event) is TextDelta:
-                        if not rewritten:
-                            shown.append(event.text)
+                        if shown is None:
                             yield event.text
                     elif isinstance(event, Correction):
-                        rewritten = True
+                        if shown is None:
+                            shown = event.previous
                     elif isinstance(event, Failed):
                         raise event.error
-                    elif isinstance(event, Completed) and rewritten:
+                    elif isinstance(event, Completed) and shown is not None:
                         raise ReplyRewrittenError(
                             "the Space rewrote part of the reply after it was streamed; the complete reply "
                             "is in final_text (use events() to follow rewrites as they happen)",
                             final_text=event.text,
-                            partial_text=shown.build(),
+                            partial_text=shown,
                         )
 
     async def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:
@@ -316,7 +318,17 @@ class SpaceClient:
         return aiohttp.ClientTimeout(total=total, sock_connect=self._timeouts.connect, sock_read=read)
 
     def _api_url(self, config: SpaceConfig, path: str) -> URL:
-        return self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
+        url = self._urls.get(path)
+        if url is None:
+            # Per client: the config (and so its API prefix) is fetched once.
+            url = self._urls[path] = self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
+        return url
+
+    async def _chat_endpoint(self) -> tuple[SpaceConfig, Endpoint]:
+        config = await self.config()
+        if self._endpoint is None:
+            self._endpoint = config.endpoint(self._api_name)
+        return config, self._endpoint
 
     async def _send(
         self, method: str, url: URL, *, timeout: float | None, body: bytes | None = None
@@ -402,8 +414,7 @@ class _ChatRun:
         client = self._client
         client._running.add(self)
         try:
-            config = self._config = await client.config()
-            endpoint = self._endpoint = config.endpoint(client._api_name)
+            config, endpoint = self._config, self._endpoint = await client._chat_endpoint()
             if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover - contract checked
                 raise RemoteProtocolError(f"{client._api_name} has no chatbot or textbox output")
             join = JoinRequest(
@@ -413,7 +424,13 @@ class _ChatRun:
                 session_hash=self.session_hash,
             )
             self.event_id = await client._join(config, join)
-            job = ChatJob(event_id=self.event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
+            # The stream decodes a fresh value per message, which nothing else holds.
+            job = ChatJob(
+                event_id=self.event_id,
+                reply_slot=endpoint.reply_slot,
+                reply_format=endpoint.reply_format,
+                owns_messages=True,
+            )
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
             async with contextlib.aclosing(self._stream(config, job)) as batches:
@@ -422,6 +439,7 @@ class _ChatRun:
         finally:
             if not self._finished:
                 await self.abort()
+            await self._close_response()  # the consumer left before the stream's end was read
             client._running.discard(self)
 
     async def _stream(self, config: SpaceConfig, job: ChatJob) -> AsyncGenerator[list[ChatEvent], None]:
@@ -431,9 +449,8 @@ class _ChatRun:
         url = client._api_url(config, "/queue/data").with_query(session_hash=self.session_hash)
         reopens = 0
         while True:
-            closed_by_server = False
             failure: QwenSpaceError | None = None
-            decoder = SSEDecoder(max_event_size=client._max_event_size)
+            stream = ChatStream(job, max_event_size=client._max_event_size)
             batch: list[ChatEvent] = []
             try:
                 response = self._response = await self._open(url)
@@ -442,22 +459,15 @@ class _ChatRun:
                     chunk = await content.readany()
                     if not chunk:
                         break
-                    for sse_event in decoder.feed(chunk):
-                        message = parse_message(sse_event.data)
-                        if type(message) is CloseStream:
-                            closed_by_server = True
-                            continue
-                        if message.event_id != job.event_id and message.event_id is not None:
-                            logger.debug("qwen-space: ignoring a message of foreign event %s", message.event_id)
-                            continue
-                        batch += job.receive(message)
-                        if job.state.is_terminal:
-                            self._finished = True
+                    batch = stream.feed(chunk)
+                    if job.state.is_terminal:
+                        # A job the stream broke may still run: batches() cancels it.
+                        self._finished = stream.error is None
+                        if not self._finished:
                             await self._close_response()
-                            yield batch
-                            return
-                    if decoder.failed:
-                        decoder.close()  # raises the decoder's error, after the valid events
+                        yield batch
+                        await self._finish_response()
+                        return
                     if batch:
                         yield batch
                         batch = []
@@ -471,8 +481,10 @@ class _ChatRun:
                 failure = error
             except Exception as exc:
                 failure = translate(exc, phase="stream", url=str(url), timeout=timeouts.idle)
+            if stream.foreign_messages:
+                logger.debug("qwen-space: ignored %d messages of other events", stream.foreign_messages)
             await self._close_response()
-            if failure is None and closed_by_server and reopens < _MAX_REOPENS:
+            if failure is None and stream.closed_by_server and reopens < _MAX_REOPENS:
                 # close_stream while our event is pending: the server closed before it
                 # saw the event; its messages wait in the session queue (section 4.3).
                 reopens += 1
@@ -507,6 +519,28 @@ class _ChatRun:
             error = error_for_response(response.status, content_type, body)
             raise StreamInterruptedError(f"the Space refused the message stream: {error}") from error
         return response
+
+    async def _finish_response(self) -> None:
+        """After the job's end: read the little that is left of the stream (Gradio's
+        ``close_stream``), so that the connection goes back to the pool for the next
+        chat instead of being closed (a new TLS connection costs round trips and CPU)."""
+        response, self._response = self._response, None
+        if response is None:
+            return
+        ended = False
+        try:
+            left = _DRAIN_BYTES
+            async with asyncio.timeout(_DRAIN_SECONDS):
+                while left > 0 and (chunk := await response.content.readany()):
+                    left -= len(chunk)
+            ended = left > 0
+        except Exception:  # only the connection's reuse is at stake: it is closed below
+            pass
+        finally:
+            if ended:
+                response.release()
+            else:
+                response.close()
 
     async def _close_response(self) -> None:
         response, self._response = self._response, None

@@ -42,6 +42,7 @@ from ._errors import (
     StreamError,
     StreamInterruptedError,
 )
+from ._stream import ChatStream
 from ._join import JoinRequest, error_for_response, new_session_hash, parse_join_response
 from ._json import JSONValue
 from ._messages import (
@@ -77,6 +78,7 @@ __all__ = [
     "ChatEvent",
     "ChatJob",
     "ChatJobState",
+    "ChatStream",
     "ChatStreamResult",
     "ChatbotFormat",
     "CloseStream",

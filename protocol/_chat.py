@@ -29,6 +29,7 @@ from ._diff import DiffedOutputs
 from ._errors import (
     AppError,
     JobCancelledError,
+    LocalProtocolError,
     QwenSpaceError,
     RemoteProtocolError,
     SessionNotFoundError,
@@ -108,7 +109,8 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
-    """New reply text, to append to what was shown."""
+    """New reply text, to append to what was shown. :class:`ChatStream` joins the
+    appends that arrive in one network read into one delta."""
 
     text: str
 
@@ -116,10 +118,11 @@ class TextDelta:
 @dataclass(frozen=True, slots=True)
 class Correction:
     """The reply changed behind what was shown: drop the last ``retract`` characters
-    shown, then append ``text``."""
+    shown, then append ``text``. ``previous`` is the reply as shown before."""
 
     retract: int
     text: str
+    previous: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,15 +165,23 @@ class ChatJob:
         "_emitted",
         "_growing_key",
         "_growing_path",
+        "_last_was_pure_append",
         "_outputs",
+        "_owns_messages",
+        "_unsynced",
         "event_id",
         "reply_format",
         "reply_slot",
         "state",
     )
 
-    def __init__(self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat) -> None:
+    def __init__(
+        self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat, owns_messages: bool = False
+    ) -> None:
+        """``owns_messages``: the caller hands each message over and never reads it
+        again, so full output values are edited in place instead of copied first."""
         self.event_id = event_id
+        self._owns_messages = owns_messages
         self.reply_slot = reply_slot
         self.reply_format = reply_format
         self.state = ChatJobState.QUEUED
@@ -180,14 +191,40 @@ class ChatJob:
         self._growing_path: list[JSONValue] | None = None
         self._growing_key: tuple[int | str, ...] | None = None
         self._duration: float | None = None
+        # Pure appends go to the shown text only; the outputs get them (from this
+        # offset of the shown text) when something needs to read or edit them. One
+        # copy of a long reply instead of two.
+        self._unsynced: int | None = None
+        self._last_was_pure_append = False
 
     @property
     def text(self) -> str:
         """The reply shown so far."""
         return self._emitted.build()
 
+    @property
+    def server_duration(self) -> float | None:
+        """The run time the Space reported so far (the sum of its per-yield durations)."""
+        return self._duration
+
+    @property
+    def last_was_pure_append(self) -> bool:
+        """Whether the last message received only appended a string at the reply's
+        growing path. Any later message of the same shape, with other durations and
+        appended text, is another pure append: :meth:`append_reply` may then take it."""
+        return self._last_was_pure_append
+
+    def append_reply(self, text: str, server_duration: float | None) -> list[ChatEvent]:
+        """Take ``text`` appended by messages shaped exactly like the last one received
+        (see :attr:`last_was_pure_append`), which brought the run time to ``server_duration``."""
+        if not self._last_was_pure_append:
+            raise LocalProtocolError("append_reply needs a pure append as the last message received")
+        self._duration = server_duration
+        return self._append(text)
+
     def receive(self, message: QueueMessage) -> list[ChatEvent]:
         """Feed one message of this event (or a session-level one)."""
+        self._last_was_pure_append = False
         if (
             type(message) is ProcessGenerating
             and self.state is ChatJobState.GENERATING
@@ -256,16 +293,17 @@ class ChatJob:
         outputs = self._outputs
         # process_streaming carries full values, never diffs.
         if outputs is None or isinstance(message, ProcessStreaming):
-            self._outputs = DiffedOutputs(data)
+            self._outputs = DiffedOutputs(data, copy=not self._owns_messages)
+            self._unsynced = None  # the full value holds everything
             return self._reread()
         slot = self.reply_slot
         suffix = self._pure_append(data)
         if suffix is not None:
             # The reply grew by one string append and nothing else changed: record it
             # without re-reading or re-validating anything.
-            assert self._growing_key is not None
-            outputs.append_text(slot, self._growing_key, suffix)
+            self._last_was_pure_append = True
             return self._append(suffix)
+        self._sync_outputs()
         edits = data[slot] if slot < len(data) else []
         outputs.apply(data)
         if outputs.is_desynchronised(slot) or not edits:
@@ -293,8 +331,14 @@ class ChatJob:
                 return None
         return suffix
 
+    def _sync_outputs(self) -> None:
+        start, self._unsynced = self._unsynced, None
+        if start is not None and self._outputs is not None and self._growing_key is not None:
+            self._outputs.append_text(self.reply_slot, self._growing_key, self.text[start:])
+
     def _reread(self) -> list[ChatEvent]:
         assert self._outputs is not None
+        self._sync_outputs()
         reply = read_reply(self._outputs.value(self.reply_slot), self.reply_format)
         self._growing_key = reply.growing_path
         self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
@@ -303,16 +347,24 @@ class ChatJob:
     def _append(self, suffix: str) -> list[ChatEvent]:
         if not suffix:
             return []
+        if self._unsynced is None:
+            self._unsynced = len(self._emitted)
         self._emitted.append(suffix)
         return [TextDelta(suffix)]
 
     def _advance_to(self, text: str) -> list[ChatEvent]:
-        shown = self.text
-        if text.startswith(shown):
-            return self._append(text[len(shown) :])
-        common = _common_prefix_length(shown, text)
+        """Show ``text``, the whole reply as the outputs now hold it."""
+        shown = self._emitted
+        if shown.is_prefix_of(text):
+            # Keep ``text`` itself (often the very string in the outputs) rather than
+            # the pieces it repeats.
+            suffix = text[len(shown) :]
+            self._emitted = TextBuilder(text)
+            return [TextDelta(suffix)] if suffix else []
+        previous = shown.build()
+        common = _common_prefix_length(previous, text)
         self._emitted = TextBuilder(text)
-        return [Correction(retract=len(shown) - common, text=text[common:])]
+        return [Correction(retract=len(previous) - common, text=text[common:], previous=previous)]
 
     def _completed(self, message: ProcessCompleted) -> list[ChatEvent]:
         if message.status is CompletionStatus.CANCELLED:
@@ -329,6 +381,7 @@ class ChatJob:
         assert message.output is not None
         # The final value replaces the diffed state: let it go before reading the reply.
         self._outputs = None
+        self._unsynced = None
         self._add_duration(message.output.duration)
         data = message.output.data
         value = data[self.reply_slot] if self.reply_slot < len(data) else None

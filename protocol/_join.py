@@ -10,10 +10,13 @@ JSON until the body proves it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from ._errors import (
     AuthenticationError,
@@ -67,7 +70,7 @@ class JoinRequest:
             raise LocalProtocolError(f"fn_index must be a non-negative integer, got {self.fn_index!r}")
         if not isinstance(self.session_hash, str) or not self.session_hash:
             raise LocalProtocolError("session_hash must be a non-empty string: the server refuses joins without one")
-        body: dict[str, JSONValue] = {
+        body: dict[str, object] = {
             "data": list(self.data),
             "event_data": self.event_data,
             "fn_index": self.fn_index,
@@ -76,6 +79,13 @@ class JoinRequest:
         }
         if self.simple_format:
             body["simple_format"] = True
+        with contextlib.suppress(orjson.JSONEncodeError):
+            # orjson is ~10x faster than json on a long history, but writes NaN and
+            # the infinities as null: a body that does not read back equal is left
+            # to json, which refuses them.
+            encoded = orjson.dumps(body)
+            if orjson.loads(encoded) == body:
+                return encoded
         try:
             text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             return text.encode("utf-8")

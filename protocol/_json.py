@@ -20,17 +20,21 @@ __all__ = ["JSONValue", "loads"]
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
 
-def loads(data: str | bytes, *, what: str) -> JSONValue:
-    """Decode ``data`` or raise :class:`RemoteProtocolError` naming ``what`` it was."""
+def loads(data: str | bytes | bytearray, *, what: str) -> JSONValue:
+    """Decode ``data`` or raise :class:`RemoteProtocolError` naming ``what`` it was.
+
+    Bytes that are not valid UTF-8 are read with replacement characters, as the SSE
+    decoder reads them into text: the result never depends on which one was used.
+    """
     try:
         value: JSONValue = orjson.loads(data)
         return value
     except orjson.JSONDecodeError:
         pass
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        preview = data[:80]
+        preview = bytes(data[:80]) if not isinstance(data, str) else data[:80]
         raise RemoteProtocolError(f"{what} is not valid JSON ({exc}); it began with {preview!r}") from None
     return value

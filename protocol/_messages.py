@@ -39,6 +39,7 @@ __all__ = [
     "QueueMessage",
     "UnexpectedError",
     "UnknownMessage",
+    "message_from_json",
     "parse_message",
 ]
 
@@ -219,12 +220,16 @@ QueueMessage: TypeAlias = (
 )
 
 
-def parse_message(data: str | bytes) -> QueueMessage:
+def parse_message(data: str | bytes | bytearray) -> QueueMessage:
     """Parse the ``data`` of one SSE event from ``queue/data``.
 
     Total: returns a message or raises :class:`RemoteProtocolError`.
     """
-    payload = loads(data, what="a queue message")
+    return message_from_json(loads(data, what="a queue message"))
+
+
+def message_from_json(payload: JSONValue) -> QueueMessage:
+    """:func:`parse_message` for a message already decoded from JSON."""
     if type(payload) is dict and payload.get("msg") == "process_generating":
         fast = _well_formed_generating(payload)
         if fast is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ._errors import LocalProtocolError, RemoteProtocolError
 
@@ -33,6 +34,10 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEEvent", "encode_events"]
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
+# Data lines longer than this are handed over rather than copied out of the buffer.
+_HAND_OVER = 64 * 1024
+# The most bytes of plain events split at once (see SSEDecoder._plain_events).
+_WINDOW = 4 * _HAND_OVER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,7 +83,7 @@ class SSEDecoder:
         self._scanned = 0
         self._seen_start = False  # whether the BOM check is done
         self._skip_lf = False  # the previous chunk ended with CR
-        self._data: list[str] = []
+        self._data: list[bytearray] = []
         self._data_size = 0
         self._event_type = ""
         self._last_id = ""
@@ -88,6 +93,23 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Consume ``chunk`` and return the events it completed (possibly none)."""
+        events: list[SSEEvent] = self._feed(chunk, raw=False)
+        return events
+
+    def feed_data(self, chunk: bytes) -> list[bytearray]:
+        """Like :meth:`feed`, but give each completed event's data only, as the raw
+        UTF-8 bytes, undecoded.
+
+        For consumers that parse JSON straight from bytes (orjson does, and decoding
+        to ``str`` first would copy every message once more). The event type, id and
+        retry fields are applied to the stream state as usual but not reported:
+        Gradio sends none of them. Each bytearray belongs to the caller; a data line
+        of more than 64 KiB is handed over without being copied.
+        """
+        data: list[bytearray] = self._feed(chunk, raw=True)
+        return data
+
+    def _feed(self, chunk: bytes, *, raw: bool) -> list[Any]:
         self._check_usable()
         if not chunk:
             return []
@@ -103,13 +125,15 @@ class SSEDecoder:
             self._seen_start = True
             if buffer.startswith(_BOM):
                 del buffer[: len(_BOM)]
-        events: list[SSEEvent] = []
+        events: list[Any] = []
         start = 0
-        end = len(buffer)
         # Gradio only ever sends LF; looking for CR only when one is present keeps
         # the common case to one C-level search per line.
         scanned = self._scanned
         has_cr = buffer.find(b"\r", scanned) >= 0
+        if not has_cr and not self._data and not self._event_type and self._retry is None:
+            events = self._plain_events(raw)
+            scanned = self._scanned
         if not has_cr:
             # The common case, inlined: LF-only lines, most of them "data: ..." lines.
             find = buffer.find
@@ -118,17 +142,31 @@ class SSEDecoder:
                 if lf < 0:
                     break
                 if lf == start:
-                    event = self._dispatch()
-                    if event is not None:
-                        events.append(event)
+                    if self._data:
+                        events.append(self._dispatch(raw))
+                    else:
+                        self._event_type = ""
+                        self._retry = None
                 elif buffer.startswith(b"data: ", start):
-                    self._data.append(buffer[start + 6 : lf].decode("utf-8", "replace"))
                     self._data_size += lf - start
                     if self._data_size > self._max_event_size:
                         self._fail()
+                    if lf - start > _HAND_OVER:
+                        # A big line (a long reply's final message): the buffer itself
+                        # becomes the line, and only the bytes after it are copied.
+                        rest = buffer[lf + 1 :]
+                        del buffer[lf:]
+                        del buffer[: start + 6]  # O(1) at the front of a bytearray
+                        self._data.append(buffer)
+                        buffer = self._buffer = rest
+                        find = buffer.find
+                        start = scanned = 0
+                        continue
+                    self._data.append(buffer[start + 6 : lf])
                 else:
                     self._process_line(buffer, start, lf)
                 start = lf + 1
+        end = len(buffer)
         while has_cr and start < end:
             lf = buffer.find(b"\n", start)
             cr = buffer.find(b"\r", start, lf if lf >= 0 else end)
@@ -142,15 +180,53 @@ class SSEDecoder:
                 line_end, next_start = lf, lf + 1
             else:
                 break
-            event = self._process_line(buffer, start, line_end)
-            if event is not None:
-                events.append(event)
+            if line_end == start:
+                if self._data:
+                    events.append(self._dispatch(raw))
+                else:
+                    self._event_type = ""
+                    self._retry = None
+            else:
+                self._process_line(buffer, start, line_end)
             start = next_start
         if start:
             del buffer[:start]
         self._scanned = len(buffer)
         if len(buffer) + self._data_size > self._max_event_size:
             self._fail(raise_now=not events)
+        return events
+
+    def _plain_events(self, raw: bool) -> list[Any]:
+        """The events at the front of the buffer while they are all Gradio's kind, one
+        ``data: ...`` line and a blank line each, found with C-level searches only;
+        the line-by-line loop reads whatever is left.
+
+        Splitting a span at ``LF LF data:`` gives the data of each event; the events
+        are plain exactly when the LFs in the span are those of the separators. Spans
+        are at most ``_WINDOW`` bytes, so a long line is handed over by the loop
+        instead of being copied here.
+        """
+        buffer = self._buffer
+        events: list[Any] = []
+        while buffer.startswith(b"data: "):
+            # An event completed by earlier feeds would have been taken then: the
+            # search starts where they stopped.
+            end = buffer.rfind(b"\n\n", max(self._scanned - 1, 0), _WINDOW)
+            if end < 0:
+                break
+            span = buffer[6:end]
+            data = span.split(b"\n\ndata: ")
+            if span.count(b"\n") != 2 * len(data) - 2:
+                break
+            if end > self._max_event_size and max(map(len, data)) + 6 > self._max_event_size:
+                break  # the line-by-line loop raises at the right event
+            del buffer[: end + 2]
+            self._scanned = 0
+            if raw:
+                events += data
+            else:
+                last_id = self._last_id
+                events += [SSEEvent(data=line.decode("utf-8", "replace"), id=last_id) for line in data]
         return events
 
     def close(self) -> list[SSEEvent]:
@@ -203,45 +279,47 @@ class SSEDecoder:
         self._event_type = ""
         self._retry = None
 
-    def _process_line(self, buffer: bytearray, start: int, end: int) -> SSEEvent | None:
-        if start == end:
-            return self._dispatch()
+    def _process_line(self, buffer: bytearray, start: int, end: int) -> None:
+        """One non-empty line: a comment or a field."""
         if buffer[start] == 0x3A:  # ":" starts a comment
-            return None
+            return
         colon = buffer.find(b":", start, end)
         if colon < 0:
             name = buffer[start:end]
-            value = ""
+            value_start = end
         else:
             name = buffer[start:colon]
             value_start = colon + 1
             if value_start < end and buffer[value_start] == 0x20:
                 value_start += 1
-            value = buffer[value_start:end].decode("utf-8", "replace")
         if name == b"data":
-            self._data.append(value)
+            self._data.append(buffer[value_start:end])
             self._data_size += end - start
             if self._data_size > self._max_event_size:
                 self._fail()
-        elif name == b"event":
+            return
+        value = buffer[value_start:end].decode("utf-8", "replace")
+        if name == b"event":
             self._event_type = value
         elif name == b"id" and "\x00" not in value:
             self._last_id = value
         elif name == b"retry" and value.isascii() and value.isdigit():
             self._retry = int(value)
-        return None
 
-    def _dispatch(self) -> SSEEvent | None:
-        if not self._data:
-            self._event_type = ""
-            self._retry = None
-            return None
-        event = SSEEvent(
-            data="\n".join(self._data),
-            event=self._event_type or "message",
-            id=self._last_id,
-            retry=self._retry,
-        )
+    def _dispatch(self, raw: bool) -> SSEEvent | bytearray:
+        """The pending event (its data lines are there), which then resets."""
+        lines = self._data
+        data = lines[0] if len(lines) == 1 else bytearray(b"\n").join(lines)
+        event: SSEEvent | bytearray = data
+        if not raw:
+            # Lines are decoded after joining: LF is ASCII, so this is the same as
+            # decoding each line, with one copy less.
+            event = SSEEvent(
+                data=data.decode("utf-8", "replace"),
+                event=self._event_type or "message",
+                id=self._last_id,
+                retry=self._retry,
+            )
         self._reset_event()
         return event
 

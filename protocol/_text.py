@@ -34,6 +34,17 @@ class TextBuilder:
             self._tail = []
             self._tail_length = 0
 
+    def is_prefix_of(self, text: str) -> bool:
+        """Whether ``text`` starts with this text, compared piece by piece, unbuilt."""
+        if len(text) < self._length:
+            return False
+        position = 0
+        for piece in (*self._blocks, *self._tail):
+            if not text.startswith(piece, position):
+                return False
+            position += len(piece)
+        return True
+
     def build(self) -> str:
         """The whole text; later appends continue after it."""
         if self._tail:

@@ -115,7 +115,7 @@ def test_rewrite_of_shown_text_is_an_explicit_correction() -> None:
     first = run(job, qwen_turn(["Hello wor"], ChatbotFormat.TUPLES)[:1])
     rewritten = ProcessGenerating(event_id="e", output=Output(data=[[], [["replace", [0, 1], "Hello, world"]], []]))
     events = first + job.receive(rewritten)
-    assert events == [TextDelta("Hello wor"), Correction(retract=4, text=", world")]
+    assert events == [TextDelta("Hello wor"), Correction(retract=4, text=", world", previous="Hello wor")]
     assert shown_text(events) == "Hello, world"
 
 
@@ -129,7 +129,7 @@ def test_desynchronised_output_waits_and_the_final_value_corrects() -> None:
         event_id="e", status=CompletionStatus.SUCCEEDED, output=Output(data=["", [["q", "abXYZ"]], ""])
     )
     events += job.receive(final)
-    assert events[1:] == [Correction(retract=1, text="XYZ"), Completed("abXYZ", None)]
+    assert events[1:] == [Correction(retract=1, text="XYZ", previous="abc"), Completed("abXYZ", None)]
     assert shown_text(events) == "abXYZ"
 
 

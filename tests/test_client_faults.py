@@ -53,7 +53,8 @@ async def collect(space: SpaceClient) -> list[str]:
 
 
 async def test_normal_stream(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES))
+    # Paced, so that each message is its own network read: one delta per read.
+    fake_space.stream = script(*chat_body("hi", PIECES), delay=0.05)
     async with client(fake_space) as space:
         assert await collect(space) == PIECES
     [body] = fake_space.join_bodies

@@ -1,6 +1,9 @@
 import json
+import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from qwen_space.protocol import (
     AuthenticationError,
     JoinError,
@@ -38,6 +41,38 @@ def test_simple_format_is_written_only_when_asked() -> None:
     body = json.loads(JoinRequest(data=[1], fn_index=1, session_hash="s", simple_format=True).to_bytes())
     assert body["simple_format"] is True
     assert "simple_format" not in json.loads(JoinRequest(data=[1], fn_index=1, session_hash="s").to_bytes())
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    return True
+
+
+@given(_json_values, _json_values)
+def test_any_json_inputs_are_sent_as_they_are_or_refused(data: object, event_data: object) -> None:
+    """The orjson fast path and the json fallback must mean the same thing: the inputs
+    come back equal, and non-finite numbers (which orjson would write as null) are
+    refused, never sent changed."""
+    request = JoinRequest(data=[data], fn_index=0, session_hash="s", event_data=event_data)  # type: ignore[arg-type]
+    try:
+        sent = json.loads(request.to_bytes())
+    except LocalProtocolError:
+        assert not (_finite(data) and _finite(event_data)), "only non-finite numbers are refused"
+        return
+    assert sent["data"] == [data]
+    assert sent["event_data"] == event_data
 
 
 @pytest.mark.parametrize(
