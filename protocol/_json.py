@@ -15,7 +15,7 @@ import orjson
 
 from ._errors import RemoteProtocolError
 
-__all__ = ["JSONValue", "loads"]
+__all__ = ["JSONValue", "loads", "loads_text"]
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
@@ -37,4 +37,18 @@ def loads(data: str | bytes | bytearray, *, what: str) -> JSONValue:
     except (ValueError, RecursionError) as exc:
         preview = bytes(data[:80]) if not isinstance(data, str) else data[:80]
         raise RemoteProtocolError(f"{what} is not valid JSON ({exc}); it began with {preview!r}") from None
+    return value
+
+
+def loads_text(text: str, *, what: str) -> JSONValue:
+    """Decode a large document already in ``text``, with :mod:`json`.
+
+    orjson copies its whole input before parsing, so a 1 MB message would briefly
+    need 3 MB; json parses in place, and is as fast where it matters here (one long
+    string). Valid JSON decodes to the same value either way.
+    """
+    try:
+        value: JSONValue = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RemoteProtocolError(f"{what} is not valid JSON ({exc}); it began with {text[:80]!r}") from None
     return value

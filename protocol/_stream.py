@@ -27,13 +27,15 @@ import orjson
 
 from ._chat import ChatEvent, ChatJob
 from ._errors import QwenSpaceError
-from ._json import JSONValue, loads
+from ._json import JSONValue, loads, loads_text
 from ._messages import CloseStream, message_from_json
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 
 __all__ = ["ChatStream"]
 
 _ABSENT = object()
+# Messages longer than this are decoded by json rather than orjson, for memory.
+_LARGE = 256 * 1024
 
 
 class ChatStream:
@@ -75,11 +77,19 @@ class ChatStream:
             pop = data.pop
             while data:
                 raw = pop()
-                try:
-                    payload: Any = decode(raw)
-                except orjson.JSONDecodeError:
-                    payload = loads(raw, what="a queue message")
-                del raw
+                if len(raw) > _LARGE:
+                    # Text first, then the bytes go: a long reply's final message is
+                    # held twice at most, never three times (see loads_text).
+                    text = raw.decode("utf-8", "replace")
+                    del raw
+                    payload: Any = loads_text(text, what="a queue message")
+                    del text
+                else:
+                    try:
+                        payload = decode(raw)
+                    except orjson.JSONDecodeError:
+                        payload = loads(raw, what="a queue message")
+                    del raw
                 template = self._template
                 if template is not None:
                     # Any message may come here: a shape that does not fit raises
