@@ -50,16 +50,17 @@ def _diff(old: JSONValue, new: JSONValue, path: list[JSONValue], variant: Varian
 
 
 def _renumber_every_delete(edits: list[JSONValue]) -> list[JSONValue]:
-    """The 5.29.1+ defect: the k-th delete collected at this level, nested or not,
-    has the last index of its path lowered by k."""
+    """The 5.29.1+ defect: the k-th delete of a list index collected at this level,
+    nested or not, has that index lowered by k (gradio.utils.diff; deletes of dict
+    keys are neither renumbered nor counted)."""
     renumbered: list[JSONValue] = []
     count = 0
     for edit in edits:
         if isinstance(edit, list) and edit[0] == "delete" and isinstance(edit[1], list):
             last = edit[1][-1]
-            assert isinstance(last, int)
-            edit = ["delete", [*edit[1][:-1], last - count], None]
-            count += 1
+            if isinstance(last, int):
+                edit = ["delete", [*edit[1][:-1], last - count], None]
+                count += 1
         renumbered.append(edit)
     return renumbered
 
