@@ -1,9 +1,10 @@
 """atheris (libFuzzer) target over the protocol layer: SSE decoder, message parser,
-chat job, join response and config parsers.
+chat job, the client's ChatStream, join response and config parsers.
 
 The invariant, as h11's fuzzer states it: any bytes either parse, or raise the
-package's own error (a QwenSpaceError), never anything else; and whatever the chat
-job accepted, its shown text is a string. Run: ``tox -e fuzz`` (bounded time), or
+package's own error (a QwenSpaceError), never anything else; whatever the chat
+job accepted, its shown text is a string; and ChatStream, fed the same bytes in
+other chunks, never raises and ends with the same text as the typed path. Run: ``tox -e fuzz`` (bounded time), or
 ``python fuzz/fuzz_protocol.py -max_total_time=600`` for longer.
 """
 
@@ -18,6 +19,7 @@ with atheris.instrument_imports():
     from qwen_space.protocol import (
         ChatbotFormat,
         ChatJob,
+        ChatStream,
         QwenSpaceError,
         SSEDecoder,
         parse_config,
@@ -47,6 +49,12 @@ def test_one_input(data: bytes) -> None:
     except QwenSpaceError:
         pass
     assert isinstance(job.text, str)
+    fast = ChatJob(event_id=event_id, reply_slot=1, reply_format=chatbot_format)
+    chat_stream = ChatStream(fast, max_event_size=1 << 16)
+    for start in range(0, len(stream), 7):
+        chat_stream.feed(stream[start : start + 7])
+    if not job.state.is_terminal and not fast.state.is_terminal:
+        assert fast.text == job.text, "ChatStream and the typed path disagree"
     for parser in (lambda: parse_join_response(200, "application/json", stream), lambda: parse_config(stream)):
         with contextlib.suppress(QwenSpaceError):
             parser()

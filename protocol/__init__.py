@@ -42,7 +42,6 @@ from ._errors import (
     StreamError,
     StreamInterruptedError,
 )
-from ._stream import ChatStream
 from ._join import JoinRequest, error_for_response, new_session_hash, parse_join_response
 from ._json import JSONValue
 from ._messages import (
@@ -66,6 +65,7 @@ from ._messages import (
 )
 from ._replay import ChatStreamResult, read_chat_stream
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent, encode_events
+from ._stream import ChatStream
 from ._text import TextBuilder
 
 __all__ = [

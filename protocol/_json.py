@@ -35,7 +35,7 @@ def loads(data: str | bytes | bytearray, *, what: str) -> JSONValue:
         text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        preview = bytes(data[:80]) if not isinstance(data, str) else data[:80]
+        preview = data[:80] if isinstance(data, str) else bytes(data[:80]).decode("utf-8", "replace")
         raise RemoteProtocolError(f"{what} is not valid JSON ({exc}); it began with {preview!r}") from None
     return value
 

@@ -150,7 +150,8 @@ class SSEDecoder:
                 elif buffer.startswith(b"data: ", start):
                     self._data_size += lf - start
                     if self._data_size > self._max_event_size:
-                        self._fail()
+                        self._fail(raise_now=not events)
+                        return events
                     if lf - start > _HAND_OVER:
                         # A big line (a long reply's final message): the buffer itself
                         # becomes the line, and only the bytes after it are copied.
@@ -163,8 +164,8 @@ class SSEDecoder:
                         start = scanned = 0
                         continue
                     self._data.append(buffer[start + 6 : lf])
-                else:
-                    self._process_line(buffer, start, lf)
+                elif self._process_line(buffer, start, lf, after_events=bool(events)):
+                    return events
                 start = lf + 1
         end = len(buffer)
         while has_cr and start < end:
@@ -186,8 +187,8 @@ class SSEDecoder:
                 else:
                     self._event_type = ""
                     self._retry = None
-            else:
-                self._process_line(buffer, start, line_end)
+            elif self._process_line(buffer, start, line_end, after_events=bool(events)):
+                return events
             start = next_start
         if start:
             del buffer[:start]
@@ -281,10 +282,11 @@ class SSEDecoder:
         self._event_type = ""
         self._retry = None
 
-    def _process_line(self, buffer: bytearray, start: int, end: int) -> None:
-        """One non-empty line: a comment or a field."""
+    def _process_line(self, buffer: bytearray, start: int, end: int, *, after_events: bool) -> bool:
+        """One non-empty line: a comment or a field. True if it broke the size limit:
+        the decoder has then failed, and raises at once unless events came before."""
         if buffer[start] == 0x3A:  # ":" starts a comment
-            return
+            return False
         colon = buffer.find(b":", start, end)
         if colon < 0:
             name = buffer[start:end]
@@ -298,8 +300,9 @@ class SSEDecoder:
             self._data.append(buffer[value_start:end])
             self._data_size += end - start
             if self._data_size > self._max_event_size:
-                self._fail()
-            return
+                self._fail(raise_now=not after_events)
+                return True
+            return False
         value = buffer[value_start:end].decode("utf-8", "replace")
         if name == b"event":
             self._event_type = value
@@ -307,6 +310,7 @@ class SSEDecoder:
             self._last_id = value
         elif name == b"retry" and value.isascii() and value.isdigit():
             self._retry = int(value)
+        return False
 
     def _dispatch(self, raw: bool) -> SSEEvent | bytearray:
         """The pending event (its data lines are there), which then resets."""

@@ -60,10 +60,10 @@ class ChatStream:
 
     def feed(self, chunk: bytes) -> list[ChatEvent]:
         """The events that ``chunk`` completes (possibly none)."""
-        job = self.job
         events: list[ChatEvent] = []
-        if job.state.is_terminal:
+        if self.job.state.is_terminal:
             return events
+        job = self.job
         pieces: list[str] = []
         take = pieces.append
         duration = job.server_duration
@@ -111,7 +111,7 @@ class ChatStream:
                             and (average is None or average is _ABSENT or type(average) is float)
                         ):
                             take(suffix)
-                            if took is not None and took is not _ABSENT:
+                            if type(took) is float:
                                 duration = (duration or 0.0) + took  # as ChatJob adds them
                             continue
                         _restore(output, edit, suffix, took, average)

@@ -16,6 +16,7 @@ from qwen_space.protocol import (
     Failed,
     Heartbeat,
     JobCancelledError,
+    LocalProtocolError,
     Log,
     LogMessage,
     Output,
@@ -218,3 +219,11 @@ def test_process_starts_after_generating_is_illegal() -> None:
 def test_message_of_another_event_is_illegal() -> None:
     with pytest.raises(RemoteProtocolError, match="event 'other'"):
         new_job().receive(ProcessStarts(event_id="other"))
+
+
+def test_append_reply_needs_a_pure_append_before_it() -> None:
+    job = new_job()
+    run(job, qwen_turn(["abc"], ChatbotFormat.TUPLES)[:1])
+    assert not job.last_was_pure_append, "a full value is not an append"
+    with pytest.raises(LocalProtocolError, match="pure append"):
+        job.append_reply("d", None)

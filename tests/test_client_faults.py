@@ -2,7 +2,9 @@
 
 import asyncio
 import socket
+import time
 
+import aiohttp
 import pytest
 from qwen_space.client import (
     RetryPolicy,
@@ -298,3 +300,35 @@ async def test_caller_session_is_used_and_left_open(fake_space: FakeSpace) -> No
         async with client(fake_space, session=session) as space:
             await collect(space)
         assert not session.closed
+
+
+async def _connections_made(fake_space: FakeSpace, chats: int) -> tuple[int, float]:
+    made = 0
+
+    async def on_created(*_: object) -> None:
+        nonlocal made
+        made += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(on_created)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session, client(fake_space, session=session) as space:
+        started = time.monotonic()
+        for _ in range(chats):
+            assert "".join(await collect(space)) == "Hello there!"
+        return made, time.monotonic() - started
+
+
+async def test_the_connection_is_reused_after_the_stream_ends(fake_space: FakeSpace) -> None:
+    """close_stream and the end of the body follow the completion: they are read, so
+    the next chat's requests go over the same connection."""
+    close = b'data: {"msg":"close_stream","event_id":null}\n\n'
+    fake_space.stream = script(*chat_body("hi", PIECES), close, delay=0.02)  # the end comes a moment later
+    made, _ = await _connections_made(fake_space, 3)
+    assert made == 1
+
+
+async def test_a_stream_left_open_after_the_completion_costs_its_connection_not_time(fake_space: FakeSpace) -> None:
+    fake_space.stream = script(*chat_body("hi", PIECES), end=False)
+    made, took = await _connections_made(fake_space, 2)
+    assert made >= 2, "the open stream's connection is closed, not reused"
+    assert took < 2, "each chat waits for the stream's end a moment only"

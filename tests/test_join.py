@@ -9,6 +9,7 @@ from qwen_space.protocol import (
     JoinError,
     JoinRejectedError,
     JoinRequest,
+    JSONValue,
     LocalProtocolError,
     QueueFullError,
     RateLimitedError,
@@ -43,7 +44,7 @@ def test_simple_format_is_written_only_when_asked() -> None:
     assert "simple_format" not in json.loads(JoinRequest(data=[1], fn_index=1, session_hash="s").to_bytes())
 
 
-_json_values = st.recursive(
+_json_values: st.SearchStrategy[JSONValue] = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=20,
@@ -61,11 +62,11 @@ def _finite(value: object) -> bool:
 
 
 @given(_json_values, _json_values)
-def test_any_json_inputs_are_sent_as_they_are_or_refused(data: object, event_data: object) -> None:
+def test_any_json_inputs_are_sent_as_they_are_or_refused(data: JSONValue, event_data: JSONValue) -> None:
     """The orjson fast path and the json fallback must mean the same thing: the inputs
     come back equal, and non-finite numbers (which orjson would write as null) are
     refused, never sent changed."""
-    request = JoinRequest(data=[data], fn_index=0, session_hash="s", event_data=event_data)  # type: ignore[arg-type]
+    request = JoinRequest(data=[data], fn_index=0, session_hash="s", event_data=event_data)
     try:
         sent = json.loads(request.to_bytes())
     except LocalProtocolError:

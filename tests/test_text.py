@@ -13,3 +13,13 @@ def test_builds_the_concatenation(start: str, pieces: list[str], read_at: int) -
             assert builder.build() == start + "".join(pieces[: i + 1])
     assert builder.build() == start + "".join(pieces)
     assert len(builder) == len(start) + sum(map(len, pieces))
+
+
+@given(st.lists(st.text("ab", max_size=3000), max_size=12), st.text("ab", max_size=30), st.integers(0, 12))
+def test_is_prefix_of_compares_without_building(pieces: list[str], tail: str, cut: int) -> None:
+    builder = TextBuilder()
+    for piece in pieces:
+        builder.append(piece)
+    whole = "".join(pieces)
+    for text in (whole, whole + tail, whole[: len(whole) - cut], tail + whole, whole[:cut] + tail + whole[cut:]):
+        assert builder.is_prefix_of(text) == text.startswith(whole)
