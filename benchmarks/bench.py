@@ -161,11 +161,22 @@ def seed_provider(url: str) -> Any:
 
 
 def cpu(quick: bool) -> list[dict[str, Any]]:
+    """Per token: CPU of a whole chat divided by its tokens; and the marginal cost, the
+    same after subtracting a one-token chat (join, stream set-up, the first and final
+    full values: what every chat costs whatever its length)."""
     sizes = (1_000, 4_000) if quick else (1_000, 4_000, 16_000, 64_000)
     rows: list[dict[str, Any]] = []
     with server(["replay_server.py"], "/config") as url:
         for chatbot_format in ("tuples", "normalised"):
             for history_turns in (0, 20):
+                set_scenario(url, tokens=1, history=history_turns, format=chatbot_format)
+                fixed: dict[str, float | None] = {}
+                for name in CLIENTS:
+                    try:
+                        fixed[name] = measure_cpu(name, url, 1, history_turns, chatbot_format)
+                    except Exception:  # the seed crashes on Gradio 6 chatbots
+                        fixed[name] = None
+                print(f"{chatbot_format:<10} {history_turns:>3}  one-token chat (ms): {_ms(fixed)}", flush=True)
                 for tokens in sizes:
                     set_scenario(url, tokens=tokens, history=history_turns, format=chatbot_format)
                     row: dict[str, Any] = {"format": chatbot_format, "history": history_turns, "tokens": tokens}
@@ -176,15 +187,24 @@ def cpu(quick: bool) -> list[dict[str, Any]]:
                             row[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
                             seconds = None
                         row[name] = None if seconds is None else seconds / tokens * 1e6
+                        base = fixed[name]
+                        row[f"{name}_marginal"] = (
+                            None if seconds is None or base is None else (seconds - base) / (tokens - 1) * 1e6
+                        )
+                        row[f"{name}_chat_ms"] = None if base is None else base * 1e3
                     rows.append(row)
                     print_cpu_row(row)
     return rows
 
 
+def _ms(seconds: dict[str, float | None]) -> str:
+    return " ".join(f"{name} {'-' if value is None else f'{value * 1e3:.2f}'}" for name, value in seconds.items())
+
+
 def measure_cpu(name: str, url: str, tokens: int, history_turns: int, chatbot_format: str) -> float | None:
     """Best client CPU seconds over a few runs of one chat (after one warm-up run)."""
     # Short chats are cheap and noisier: more runs for them.
-    runs = {1_000: 10, 4_000: 5, 16_000: 3}.get(tokens, 2)
+    runs = {1: 20, 1_000: 10, 4_000: 5, 16_000: 3}.get(tokens, 2)
     if name == "gradio_client" and tokens > 16_000:
         return None  # minutes per run (quadratic): measured up to 16k tokens only
     expected = answer(tokens)
@@ -231,7 +251,8 @@ def print_cpu_row(row: dict[str, Any]) -> None:
     print(
         f"{row['format']:<10} {row['history']:>3} {row['tokens']:>6} | floor {show(row['floor'])} | "
         f"ours {show(row['qwen-space'])} ({ratio:4.2f}x floor) | gradio_client {show(row['gradio_client'])} "
-        f"{versus} | seed {show(row['seed'], 'seed')}  (us/token)",
+        f"{versus} | seed {show(row['seed'], 'seed')}  (us/token) | marginal: floor "
+        f"{show(row['floor_marginal'])} ours {show(row['qwen-space_marginal'])}",
         flush=True,
     )
 

@@ -5,7 +5,8 @@ Builds the exact ``queue/data`` body a Gradio server sends for one Qwen2.5-Max t
 for several answer lengths and chatbot formats, and times, in one run:
 
 * floor: split the body into events and orjson-decode each data line, nothing else;
-* qwen-space: ``read_chat_stream`` (decode, parse, apply diffs, emit deltas).
+* qwen-space: ``ChatStream``, what the client runs (64 KiB chunks, as read from a socket);
+* typed: ``read_chat_stream``, the same through every typed step (the reference).
 
 The per-token cost must stay flat as the answer grows: no step may touch the
 accumulated reply per token. Run: ``python benchmarks/protocol_cost.py``.
@@ -21,7 +22,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from qwen_space.protocol import ChatbotFormat, Turn, build_history, read_chat_stream
+from qwen_space.protocol import (
+    ChatbotFormat,
+    ChatJob,
+    ChatStream,
+    SpaceConfig,
+    TextDelta,
+    Turn,
+    build_history,
+    parse_config,
+    read_chat_stream,
+)
 
 CONFIGS = Path(__file__).resolve().parent.parent / "tests" / "data" / "configs"
 SYSTEM = "You are a helpful assistant."
@@ -79,6 +90,18 @@ def floor(stream: bytes) -> int:
     return count
 
 
+def chat_stream(config: SpaceConfig, stream: bytes) -> str:
+    endpoint = config.endpoint("/model_chat")
+    assert endpoint.reply_slot is not None
+    assert endpoint.reply_format is not None
+    job = ChatJob(event_id="e", reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format, owns_messages=True)
+    reader = ChatStream(job)
+    deltas = []
+    for start in range(0, len(stream), 65536):
+        deltas += [event.text for event in reader.feed(stream[start : start + 65536]) if type(event) is TextDelta]
+    return "".join(deltas)
+
+
 def best_of(runs: int, fn: Callable[..., object], *args: object) -> float:
     times = []
     for _ in range(runs):
@@ -90,11 +113,14 @@ def best_of(runs: int, fn: Callable[..., object], *args: object) -> float:
 
 def main() -> None:
     configs = {
-        ChatbotFormat.TUPLES: json.loads((CONFIGS / "gradio-5.50.0.json").read_text()),
-        ChatbotFormat.NORMALISED: json.loads((CONFIGS / "gradio-6.31.0.json").read_text()),
+        ChatbotFormat.TUPLES: parse_config(json.loads((CONFIGS / "gradio-5.50.0.json").read_text())),
+        ChatbotFormat.NORMALISED: parse_config(json.loads((CONFIGS / "gradio-6.31.0.json").read_text())),
     }
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}")
-    print(f"{'format':<11} {'history':>7} {'tokens':>7} {'floor us/tok':>13} {'ours us/tok':>12} {'ratio':>6}")
+    print(
+        f"{'format':<11} {'history':>7} {'tokens':>7} {'floor us/tok':>13} {'ours us/tok':>12} {'ratio':>6} "
+        f"{'typed us/tok':>13}"
+    )
     for chatbot_format, config in configs.items():
         for history_turns in (0, 20):
             for tokens in (1_000, 4_000, 16_000, 64_000):
@@ -103,11 +129,13 @@ def main() -> None:
                 result = read_chat_stream(config, stream, event_id="e")
                 assert result.error is None, result.error
                 assert len(result.deltas) == tokens
+                assert chat_stream(config, stream) == result.text
                 floor_s = best_of(runs, floor, stream)
-                ours_s = best_of(runs, lambda c, s: read_chat_stream(c, s, event_id="e"), config, stream)
+                ours_s = best_of(runs, chat_stream, config, stream)
+                typed_s = best_of(runs, lambda c, s: read_chat_stream(c, s, event_id="e"), config, stream)
                 print(
                     f"{chatbot_format.value:<11} {history_turns:>7} {tokens:>7} {floor_s / tokens * 1e6:>13.2f} "
-                    f"{ours_s / tokens * 1e6:>12.2f} {ours_s / floor_s:>6.2f}"
+                    f"{ours_s / tokens * 1e6:>12.2f} {ours_s / floor_s:>6.2f} {typed_s / tokens * 1e6:>13.2f}"
                 )
 
 
