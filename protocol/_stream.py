@@ -75,6 +75,7 @@ class ChatStream:
             # a long reply's final message is as big as the reply.
             data.reverse()
             pop = data.pop
+            template = self._template
             while data:
                 raw = pop()
                 if len(raw) > _LARGE:
@@ -90,7 +91,6 @@ class ChatStream:
                     except orjson.JSONDecodeError:
                         payload = loads(raw, what="a queue message")
                     del raw
-                template = self._template
                 if template is not None:
                     # Any message may come here: a shape that does not fit raises
                     # before anything is changed.
@@ -121,6 +121,7 @@ class ChatStream:
                 events += self._receive(payload)
                 if job.state.is_terminal:
                     return events
+                template = self._template
                 duration = job.server_duration
             if pieces:
                 events += job.append_reply("".join(pieces), duration)
