@@ -47,8 +47,11 @@ async def test_deltas_arrive_while_the_server_is_generating(replica: Replica) ->
             arrivals.append(time.monotonic() - start)
             texts.append(delta)
     assert "".join(texts) == answer(tokens)
-    # One delta per yield, spread over the generation (~1 s), not bunched at the end.
-    assert len(texts) == tokens
+    # A delta per network read: yields 50 ms apart arrive in separate reads, but the
+    # server may flush two together now and then. Deltas end on whole tokens, and are
+    # spread over the generation (~1 s), not bunched at the end.
+    assert all(text.endswith(" ") for text in texts)
+    assert len(texts) >= tokens * 3 // 4
     spread = arrivals[-1] - arrivals[0]
     print(
         f"\n{replica.gradio_version}: first delta {arrivals[0]:.3f} s, last {arrivals[-1]:.3f} s, spread {spread:.3f} s"

@@ -49,7 +49,12 @@ async def run_example(replica: Replica, prompt: str) -> str:
 
 async def test_seed_example_one(replica: Replica) -> None:
     out = await run_example(replica, "Привет! Как дела?")
-    assert out.splitlines() == [f"tok{i} " for i in range(8)]
+    # One line per chunk: the reply streamed in several (yields 10 ms apart), each
+    # of whole tokens (two yields read together make one chunk).
+    lines = out.splitlines()
+    assert "".join(lines) == "".join(f"tok{i} " for i in range(8))
+    assert len(lines) >= 4
+    assert all(line.endswith(" ") for line in lines)
 
 
 async def test_seed_example_two(replica: Replica) -> None:
