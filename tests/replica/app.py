@@ -20,8 +20,9 @@ indexes and trigger ids away from the real Space's):
   before the first token, as DashScope refuses it;
 * ``!echo``       answer with a JSON description of what the model received;
 * ``!id=NAME``    append ``yield NAME <unix time>`` to the file named by ``REPLICA_LOG``
-  at every yield, so tests see when the server stops generating (a cancelled job)
-  and benchmarks measure the delay from the yield to the client's delta.
+  for every yield (the time the value went to Gradio), so tests see when the server
+  stops generating (a cancelled job) and benchmarks measure the delay from the yield
+  to the client's delta.
 
 Run: ``python app.py PORT`` (starts uvicorn on 127.0.0.1; works on 4.44, 5.x, 6.x).
 """
@@ -120,10 +121,19 @@ def model_chat(query: str | None, history: list[Any] | None, system: str) -> Ite
                 raise gr.Error("DashScope said no", title="Quota")
             raise gr.Error("DashScope said no")
         time.sleep(delay)
-        if marker:
+        value = "", pairs_to_history([*pairs, (query, answer)]), system
+        if not marker:
+            yield value
+            continue
+        # Stamped as the value goes to Gradio, written once Gradio comes back for the
+        # next one (or closes the generator): the file write is not part of the delay
+        # a benchmark measures from this stamp.
+        stamp = time.time()
+        try:
+            yield value
+        finally:
             with open(os.environ["REPLICA_LOG"], "a", encoding="utf-8") as log:
-                log.write(f"yield {marker.group(1)} {time.time():.6f}\n")
-        yield "", pairs_to_history([*pairs, (query, answer)]), system
+                log.write(f"yield {marker.group(1)} {stamp:.6f}\n")
 
 
 def clear_session() -> tuple[str, list[Any]]:
