@@ -76,6 +76,7 @@ _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # hoping to reuse its connection (see _ChatRun._finish_response).
 _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 0.1
+_READ_SIZE = 64 * 1024
 # A close_stream that comes while our event is pending is the join race of the
 # protocol reference (section 4.3); reopening more often than this means the
 # server lost the event.
@@ -456,7 +457,9 @@ class _ChatRun:
                 response = self._response = await self._open(url)
                 content = response.content
                 while True:
-                    chunk = await content.readany()
+                    # Whatever has arrived, up to a bound: a slow consumer does not make
+                    # the next read (and the copies made of it) any bigger.
+                    chunk = await content.read(_READ_SIZE)
                     if not chunk:
                         break
                     batch = stream.feed(chunk)

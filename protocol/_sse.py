@@ -37,7 +37,7 @@ _BOM = b"\xef\xbb\xbf"
 # Data lines longer than this are handed over rather than copied out of the buffer.
 _HAND_OVER = 64 * 1024
 # The most bytes of plain events split at once (see SSEDecoder._plain_events).
-_WINDOW = 4 * _HAND_OVER
+_WINDOW = _HAND_OVER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
