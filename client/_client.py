@@ -1,8 +1,8 @@
 """``SpaceClient``: the protocol layer driven over aiohttp.
 
 One chat is: ``POST queue/join`` (retried only while no job exists), then
-``GET queue/data`` read as raw chunks into the protocol's decoder, parser and chat
-job, yielding events as the bytes arrive. Each chat gets its own session hash:
+``GET queue/data`` read as raw chunks into the protocol's ``ChatStream``, yielding
+each read's events as the bytes arrive. Each chat gets its own session hash:
 Gradio cancels per (session, fn_index), so only separate sessions can be cancelled
 separately, and a session's stream then carries that chat's event alone.
 
