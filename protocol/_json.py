@@ -31,21 +31,14 @@ def loads(data: str | bytes | bytearray, *, what: str) -> JSONValue:
         return value
     except orjson.JSONDecodeError:
         pass
-    try:
-        text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        preview = data[:80] if isinstance(data, str) else bytes(data[:80]).decode("utf-8", "replace")
-        raise RemoteProtocolError(f"{what} is not valid JSON ({exc}); it began with {preview!r}") from None
-    return value
+    return loads_text(data if isinstance(data, str) else data.decode("utf-8", "replace"), what=what)
 
 
 def loads_text(text: str, *, what: str) -> JSONValue:
-    """Decode a large document already in ``text``, with :mod:`json`.
-
-    orjson copies its whole input before parsing, so a 1 MB message would briefly
-    need 3 MB; json parses in place, and is as fast where it matters here (one long
-    string). Valid JSON decodes to the same value either way.
+    """Decode ``text`` with :mod:`json`: :func:`loads`'s fallback, and the reader of
+    large documents. orjson copies its whole input before parsing, so a 1 MB message
+    would briefly need 3 MB; json parses in place, and is as fast where it matters
+    here (one long string). Valid JSON decodes to the same value either way.
     """
     try:
         value: JSONValue = json.loads(text)

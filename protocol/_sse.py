@@ -96,17 +96,17 @@ class SSEDecoder:
         events: list[SSEEvent] = self._feed(chunk, raw=False)
         return events
 
-    def feed_data(self, chunk: bytes) -> list[bytearray]:
+    def feed_data(self, chunk: bytes) -> list[bytes | bytearray]:
         """Like :meth:`feed`, but give each completed event's data only, as the raw
         UTF-8 bytes, undecoded.
 
         For consumers that parse JSON straight from bytes (orjson does, and decoding
         to ``str`` first would copy every message once more). The event type, id and
         retry fields are applied to the stream state as usual but not reported:
-        Gradio sends none of them. Each bytearray belongs to the caller; a data line
-        of more than 64 KiB is handed over without being copied.
+        Gradio sends none of them. Each item belongs to the caller; a data line of
+        more than 64 KiB is handed over without being copied.
         """
-        data: list[bytearray] = self._feed(chunk, raw=True)
+        data: list[bytes | bytearray] = self._feed(chunk, raw=True)
         return data
 
     def _feed(self, chunk: bytes, *, raw: bool) -> list[Any]:
@@ -142,11 +142,9 @@ class SSEDecoder:
                 if lf < 0:
                     break
                 if lf == start:
-                    if self._data:
-                        events.append(self._dispatch(raw))
-                    else:
-                        self._event_type = ""
-                        self._retry = None
+                    event = self._dispatch(raw)
+                    if event is not None:
+                        events.append(event)
                 elif buffer.startswith(b"data: ", start):
                     self._data_size += lf - start
                     if self._data_size > self._max_event_size:
@@ -182,11 +180,9 @@ class SSEDecoder:
             else:
                 break
             if line_end == start:
-                if self._data:
-                    events.append(self._dispatch(raw))
-                else:
-                    self._event_type = ""
-                    self._retry = None
+                event = self._dispatch(raw)
+                if event is not None:
+                    events.append(event)
             elif self._process_line(buffer, start, line_end, after_events=bool(events)):
                 return events
             start = next_start
@@ -312,9 +308,13 @@ class SSEDecoder:
             self._retry = int(value)
         return False
 
-    def _dispatch(self, raw: bool) -> SSEEvent | bytearray:
-        """The pending event (its data lines are there), which then resets."""
+    def _dispatch(self, raw: bool) -> SSEEvent | bytearray | None:
+        """The pending event, which then resets; none if it has no data line."""
         lines = self._data
+        if not lines:
+            self._event_type = ""
+            self._retry = None
+            return None
         data = lines[0] if len(lines) == 1 else bytearray(b"\n").join(lines)
         event: SSEEvent | bytearray = data
         if not raw:

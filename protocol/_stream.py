@@ -115,22 +115,17 @@ class ChatStream:
                                 duration = (duration or 0.0) + took  # as ChatJob adds them
                             continue
                         _restore(output, edit, suffix, took, average)
-                if pieces:
-                    events += job.append_reply("".join(pieces), duration)
-                    pieces.clear()
+                events += _take(job, pieces, duration)
                 events += self._receive(payload)
                 if job.state.is_terminal:
                     return events
                 template = self._template
                 duration = job.server_duration
-            if pieces:
-                events += job.append_reply("".join(pieces), duration)
-                pieces.clear()
+            events += _take(job, pieces, duration)
             if self._decoder.failed:
                 self._decoder.close()  # raises the decoder's error, after the valid events
         except QwenSpaceError as error:
-            if pieces:
-                events += job.append_reply("".join(pieces), duration)
+            events += _take(job, pieces, duration)
             self.error = error
             self._template = None
             events += job.fail(error)
@@ -151,6 +146,15 @@ class ChatStream:
         if job.last_was_pure_append:
             self._template = _template(payload, job.reply_slot)
         return events
+
+
+def _take(job: ChatJob, pieces: list[str], duration: float | None) -> list[ChatEvent]:
+    """The shortcut's appends so far, given to the job as one."""
+    if not pieces:
+        return []
+    text = "".join(pieces)
+    pieces.clear()
+    return job.append_reply(text, duration)
 
 
 def _template(payload: Any, slot: int) -> bytes:
