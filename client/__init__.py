@@ -1,12 +1,33 @@
 """qwen_space.client: stream Qwen2.5-Max answers over aiohttp.
 
-Built on :mod:`qwen_space.protocol`; it adds I/O and nothing else. Every error it
-raises derives from :class:`qwen_space.protocol.QwenSpaceError`.
+Built on :mod:`qwen_space.protocol`; it adds I/O and nothing else. Every error a
+caller can meet is exported here, all rooted in :class:`QwenSpaceError`. Recording
+cassettes lives in :mod:`qwen_space.client.recording`.
 """
 
-from ._cassette import CassetteError, CassetteInfo, bundled_cassette, cassette_vcr, load_manifest, use_cassette
+from ..protocol import (
+    AppError,
+    AuthenticationError,
+    ContractMismatchError,
+    JobCancelledError,
+    LocalProtocolError,
+    ProtocolError,
+    QueueFullError,
+    QwenSpaceError,
+    RateLimitedError,
+    RemoteProtocolError,
+    RequestRejectedError,
+    ServerError,
+    SessionNotFoundError,
+    SpaceHTTPError,
+    SpaceUnavailableError,
+    StreamError,
+    StreamInterruptedError,
+)
+from ._cassette import CassetteInfo, bundled_cassette, cassette_vcr, load_manifest, use_cassette
 from ._client import DEFAULT_URL, ChatCompletion, SpaceClient, space_url
 from ._errors import (
+    CassetteError,
     InvalidMessagesError,
     ReplyRewrittenError,
     SpaceConnectionError,
@@ -14,28 +35,41 @@ from ._errors import (
     TransportError,
 )
 from ._options import RetryPolicy, Timeouts
-from ._prompt import DEFAULT_SYSTEM, ChatRequest, prepare_request
+from ._prompt import DEFAULT_SYSTEM
 from ._provider import AsyncResult, Messages, Qwen_Qwen_2_5_Max, format_prompt, generate_session_hash
-from ._record import SCENARIOS, Scenario, record_scenarios, recorded_messages
 
 __all__ = [
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
-    "SCENARIOS",
+    "AppError",
     "AsyncResult",
+    "AuthenticationError",
     "CassetteError",
     "CassetteInfo",
     "ChatCompletion",
-    "ChatRequest",
+    "ContractMismatchError",
     "InvalidMessagesError",
+    "JobCancelledError",
+    "LocalProtocolError",
     "Messages",
+    "ProtocolError",
+    "QueueFullError",
+    "QwenSpaceError",
     "Qwen_Qwen_2_5_Max",
+    "RateLimitedError",
+    "RemoteProtocolError",
     "ReplyRewrittenError",
+    "RequestRejectedError",
     "RetryPolicy",
-    "Scenario",
+    "ServerError",
+    "SessionNotFoundError",
     "SpaceClient",
     "SpaceConnectionError",
+    "SpaceHTTPError",
     "SpaceTimeoutError",
+    "SpaceUnavailableError",
+    "StreamError",
+    "StreamInterruptedError",
     "Timeouts",
     "TransportError",
     "bundled_cassette",
@@ -43,9 +77,6 @@ __all__ = [
     "format_prompt",
     "generate_session_hash",
     "load_manifest",
-    "prepare_request",
-    "record_scenarios",
-    "recorded_messages",
     "space_url",
     "use_cassette",
 ]

@@ -25,20 +25,21 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import vcr
-import vcr.errors
 import yaml
-from vcr.request import Request
-from vcr.serializers import yamlserializer
 
-from ._errors import CassetteError
+from ._errors import CassetteError, missing_from_cassette
+
+if TYPE_CHECKING:
+    # vcrpy is imported when a cassette is used, not with the package: it is most of
+    # the import time of qwen_space.client, and most users never touch a cassette.
+    import vcr
+    from vcr.request import Request
 
 __all__ = [
     "BUNDLED_CASSETTES",
     "SESSION_PLACEHOLDER",
-    "CassetteError",
     "CassetteInfo",
     "bundled_cassette",
     "cassette_vcr",
@@ -70,12 +71,16 @@ class CassetteInfo:
     recorded_at: str
 
 
+def _without_session_hash(body: bytes) -> bytes:
+    return _SESSION_IN_BODY.sub(rb"\g<1>" + SESSION_PLACEHOLDER.encode() + rb"\g<2>", body)
+
+
 def _scrub_request(request: Request) -> Request:
     body = request.body
     if isinstance(body, str):
         body = body.encode("utf-8")
     if isinstance(body, bytes):
-        body = _SESSION_IN_BODY.sub(rb"\g<1>" + SESSION_PLACEHOLDER.encode() + rb"\g<2>", body)
+        body = _without_session_hash(body)
         request.body = _TOKEN.sub("hf_REDACTED", body.decode("utf-8", "replace")).encode("utf-8")
     return request
 
@@ -92,8 +97,7 @@ def _body_matcher(r1: Request, r2: Request) -> None:
     def normal(body: Any) -> bytes:
         if body is None:
             return b""
-        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-        return _SESSION_IN_BODY.sub(rb"\g<1>" + SESSION_PLACEHOLDER.encode() + rb"\g<2>", raw)
+        return _without_session_hash(body.encode("utf-8") if isinstance(body, str) else bytes(body))
 
     if normal(r1.body) != normal(r2.body):
         raise AssertionError(f"bodies differ: {normal(r1.body)[:200]!r} != {normal(r2.body)[:200]!r}")
@@ -119,6 +123,8 @@ class _ReadableYAML:
 
     @staticmethod
     def deserialize(text: str) -> Any:
+        from vcr.serializers import yamlserializer
+
         try:
             return yamlserializer.deserialize(text)
         except yaml.YAMLError as exc:
@@ -130,6 +136,8 @@ class _ReadableYAML:
 
 def cassette_vcr(record_mode: str = "none") -> vcr.VCR:
     """A ``vcr.VCR`` with the project's recording configuration."""
+    import vcr
+
     configured = vcr.VCR(
         serializer="yaml",
         record_mode=record_mode,
@@ -151,14 +159,14 @@ def use_cassette(path: str | Path, *, record_mode: str = "none") -> Iterator[Any
     path = Path(path)
     if record_mode == "none" and not path.is_file():
         raise CassetteError(f"no cassette at {path}; record one with `qwen-space record`")
+    configured = cassette_vcr(record_mode)
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
     try:
-        with cassette_vcr(record_mode).use_cassette(str(path)) as cassette:
+        with configured.use_cassette(str(path)) as cassette:
             yield cassette
-    except vcr.errors.CannotOverwriteExistingCassetteException as exc:
-        raise CassetteError(
-            f"a request is not in the cassette {path.name} (the client or the Space changed since it was "
-            f"recorded); re-record it with `qwen-space record`.\n{exc}"
-        ) from None
+    except CannotOverwriteExistingCassetteException as exc:
+        raise missing_from_cassette(exc, f"the cassette {path.name}") from None
 
 
 def bundled_cassette(name: str = DEFAULT_CASSETTE) -> Path:

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,25 +26,25 @@ from ..protocol import (
     Correction,
     Failed,
     JobCancelledError,
-    JoinError,
-    JoinRejectedError,
     LocalProtocolError,
     LogMessage,
     ProgressUpdate,
     QueuePosition,
     QwenSpaceError,
     RemoteProtocolError,
+    RequestRejectedError,
+    SpaceHTTPError,
     Started,
     StreamError,
     TextDelta,
     check_contract,
 )
-from ._cassette import CassetteError, bundled_cassette, load_manifest, use_cassette
+from ._cassette import bundled_cassette, load_manifest, use_cassette
 from ._client import DEFAULT_URL, SpaceClient, default_url
-from ._errors import ReplyRewrittenError, SpaceTimeoutError, TransportError
+from ._errors import CassetteError, InvalidMessagesError, ReplyRewrittenError, SpaceTimeoutError, TransportError
 from ._options import Timeouts
-from ._record import SCENARIOS, record_scenarios, recorded_messages
 from ._review import semantic_diff
+from .recording import SCENARIOS, record_scenarios, recorded_messages
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -52,10 +53,11 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (CassetteError, 12),
     (ContractMismatchError, 11),
     (RemoteProtocolError, 10),
+    (InvalidMessagesError, 3),
     (LocalProtocolError, 3),
     (AppError, 4),
-    (JoinRejectedError, 6),
-    (JoinError, 5),
+    (RequestRejectedError, 6),
+    (SpaceHTTPError, 5),
     (SpaceTimeoutError, 8),
     (TransportError, 7),
     (StreamError, 9),
@@ -88,12 +90,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _version() -> str:
+    try:
+        return metadata.version("qwen-space")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qwen-space", description="Chat with Qwen2.5-Max through its Gradio Space.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     chat = commands.add_parser("chat", help="stream an answer (interactive without a prompt on a terminal)")

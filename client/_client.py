@@ -32,6 +32,7 @@ from yarl import URL
 from ..protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
 from ..protocol import (
     QWEN_CONTRACT,
+    CancelRequest,
     ChatbotFormat,
     ChatEvent,
     ChatJob,
@@ -231,14 +232,16 @@ class SpaceClient:
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
         return _ChatRun(self, request).events()
 
-    async def chat(
-        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
-    ) -> AsyncGenerator[str, None]:
+    def chat(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> AsyncGenerator[str, None]:
         """Stream the reply as text deltas; raise the package error if the chat fails.
 
-        Errors raised after text was yielded carry it as ``partial_text``.
+        The messages are checked before anything is sent. Errors raised after text
+        was yielded carry it as ``partial_text``.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
+        return self._chat(request)
+
+    async def _chat(self, request: ChatRequest) -> AsyncGenerator[str, None]:
         shown: str | None = None  # set at the first rewrite: what the consumer had by then
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
@@ -383,8 +386,8 @@ class SpaceClient:
 
     async def _cancel(self, config: SpaceConfig, session_hash: str, fn_index: int, event_id: str) -> None:
         url = self._api_url(config, "/cancel")
-        body = f'{{"session_hash":"{session_hash}","fn_index":{fn_index},"event_id":"{event_id}"}}'.encode()
         try:
+            body = CancelRequest(session_hash, fn_index, event_id).to_bytes()
             status, _, _ = await self._send("POST", url, timeout=self._timeouts.cancel, body=body)
             logger.debug("qwen-space: cancel of %s answered %d", event_id, status)
         except Exception as exc:  # Best effort: the closed stream cancels the job too.
@@ -425,13 +428,7 @@ class _ChatRun:
                 session_hash=self.session_hash,
             )
             self.event_id = await client._join(config, join)
-            # The stream decodes a fresh value per message, which nothing else holds.
-            job = ChatJob(
-                event_id=self.event_id,
-                reply_slot=endpoint.reply_slot,
-                reply_format=endpoint.reply_format,
-                owns_messages=True,
-            )
+            job = ChatJob(event_id=self.event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
             async with contextlib.aclosing(self._stream(config, job)) as batches:
@@ -493,7 +490,7 @@ class _ChatRun:
                 reopens += 1
                 continue
             # The job may still run on the Space: the clean-up in batches() cancels it.
-            yield batch + (job.fail(failure) if failure is not None else job.stream_ended())
+            yield batch + (job.fail(failure) if failure is not None else stream.end())
             return
 
     async def _open(self, url: URL) -> aiohttp.ClientResponse:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 
 import aiohttp
-import vcr.errors
 
 from ..protocol import LocalProtocolError, QwenSpaceError, StreamInterruptedError
 
@@ -23,6 +23,7 @@ __all__ = [
     "SpaceConnectionError",
     "SpaceTimeoutError",
     "TransportError",
+    "missing_from_cassette",
     "translate",
 ]
 
@@ -45,8 +46,9 @@ class SpaceTimeoutError(TransportError):
         self.phase = phase
 
 
-class InvalidMessagesError(LocalProtocolError):
-    """The messages given to the client cannot become a chat request. Nothing was sent."""
+class InvalidMessagesError(QwenSpaceError, ValueError):
+    """The messages (or the system prompt) given to the client cannot become a chat
+    request. Raised before anything is sent; fix the input."""
 
 
 class CassetteError(QwenSpaceError):
@@ -67,15 +69,22 @@ class ReplyRewrittenError(QwenSpaceError):
         self.final_text = final_text
 
 
+def missing_from_cassette(exc: Exception, cassette: str = "the cassette") -> CassetteError:
+    """The error for a request that a replayed cassette does not hold."""
+    return CassetteError(
+        f"a request is not in {cassette} (the client, the prompt or the Space changed since it was "
+        f"recorded); re-record it with `qwen-space record` (or `pytest --qwen-space-record` for a test's "
+        f"cassette).\n{exc}"
+    )
+
+
 def translate(exc: BaseException, *, phase: str, url: str, timeout: float | None = None) -> QwenSpaceError:
     """The package error for an aiohttp/asyncio/OS exception met during ``phase``."""
     if isinstance(exc, QwenSpaceError):
         return exc
-    if isinstance(exc, vcr.errors.CannotOverwriteExistingCassetteException):
-        return CassetteError(
-            f"a request is not in the cassette (the client, the prompt or the Space changed since it was "
-            f"recorded); re-record it with `qwen-space record`.\n{exc}"
-        )
+    vcr_errors = sys.modules.get("vcr.errors")  # never imported here: only a cassette in use raises these
+    if vcr_errors is not None and isinstance(exc, vcr_errors.CannotOverwriteExistingCassetteException):
+        return missing_from_cassette(exc)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         limit = f" ({timeout:g} s)" if timeout is not None else ""
         if phase == "stream":

@@ -4,6 +4,7 @@ Mark a test with the cassette to use and take the ``qwen_space`` fixture: a
 :class:`SpaceClient` that replays the recorded session, offline. Run pytest with
 ``--qwen-space-record`` (and ``--qwen-space-url``) to record the cassette instead.
 
+    @pytest.mark.asyncio
     @pytest.mark.qwen_space_cassette("cassettes/hello.yaml")
     async def test_greeting(qwen_space):
         completion = await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
@@ -11,19 +12,36 @@ Mark a test with the cassette to use and take the ``qwen_space`` fixture: a
 
 ``bundled:gradio-5.50.0/hello.yaml`` names a cassette shipped with qwen-space. Without
 the marker the cassette is ``cassettes/<test module>/<test name>.yaml`` next to the test.
-The fixture is async, so the test needs pytest-asyncio (or anyio) like any async test.
+The fixture is async: with pytest-asyncio installed it is a pytest-asyncio fixture, so
+it works in the default strict mode as in auto mode. This module is loaded into every
+pytest run of anyone who installs qwen-space, so it imports nothing heavy (vcrpy only
+when the fixture runs).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import pytest
 
 from ._cassette import bundled_cassette, use_cassette
 from ._client import SpaceClient, default_url
+
+_Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
+
+
+def _async_fixture(function: _Fixture) -> _Fixture:
+    """pytest-asyncio's strict mode (its default) runs only the async fixtures it owns;
+    without pytest-asyncio, anyio or another plugin handles a plain async fixture."""
+    try:
+        import pytest_asyncio
+    except ImportError:
+        return cast(_Fixture, pytest.fixture(function))
+    return cast(_Fixture, pytest_asyncio.fixture(function))
+
 
 __all__ = ["qwen_space"]
 
@@ -58,7 +76,7 @@ def cassette_path(request: pytest.FixtureRequest) -> Path:
     return Path(request.path).parent / "cassettes" / Path(request.path).stem / f"{test_name}.yaml"
 
 
-@pytest.fixture
+@_async_fixture
 async def qwen_space(request: pytest.FixtureRequest) -> AsyncIterator[SpaceClient]:
     """A SpaceClient replaying (or, with --qwen-space-record, recording) the test's cassette."""
     path = cassette_path(request)

@@ -6,7 +6,6 @@ values come out, and the only exceptions raised are the package's own
 """
 
 from ._chat import (
-    HIDDEN_ERROR_TEXT,
     ChatEvent,
     ChatJob,
     ChatJobState,
@@ -22,27 +21,26 @@ from ._chat import (
 from ._chatbot import ChatbotFormat, Reply, Turn, build_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import QWEN_CONTRACT, Drift, DriftKind, SpaceContract, check_contract, require_contract
-from ._diff import DiffedOutputs
 from ._errors import (
     AppError,
     AuthenticationError,
     ContractMismatchError,
     JobCancelledError,
-    JoinError,
-    JoinRejectedError,
     LocalProtocolError,
     ProtocolError,
     QueueFullError,
     QwenSpaceError,
     RateLimitedError,
     RemoteProtocolError,
+    RequestRejectedError,
     ServerError,
     SessionNotFoundError,
+    SpaceHTTPError,
     SpaceUnavailableError,
     StreamError,
     StreamInterruptedError,
 )
-from ._join import JoinRequest, error_for_response, new_session_hash, parse_join_response
+from ._join import CancelRequest, JoinRequest, error_for_response, new_session_hash, parse_join_response
 from ._json import JSONValue
 from ._messages import (
     CloseStream,
@@ -64,17 +62,16 @@ from ._messages import (
     parse_message,
 )
 from ._replay import ChatStreamResult, read_chat_stream
-from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent, encode_events
+from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._stream import ChatStream
-from ._text import TextBuilder
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
-    "HIDDEN_ERROR_TEXT",
     "QWEN_CONTRACT",
     "SUPPORTED_PROTOCOLS",
     "AppError",
     "AuthenticationError",
+    "CancelRequest",
     "ChatEvent",
     "ChatJob",
     "ChatJobState",
@@ -88,7 +85,6 @@ __all__ = [
     "ContractMismatchError",
     "Correction",
     "Dependency",
-    "DiffedOutputs",
     "Drift",
     "DriftKind",
     "Endpoint",
@@ -97,8 +93,6 @@ __all__ = [
     "Heartbeat",
     "JSONValue",
     "JobCancelledError",
-    "JoinError",
-    "JoinRejectedError",
     "JoinRequest",
     "LocalProtocolError",
     "Log",
@@ -120,17 +114,18 @@ __all__ = [
     "RateLimitedError",
     "RemoteProtocolError",
     "Reply",
+    "RequestRejectedError",
     "SSEDecoder",
     "SSEEvent",
     "ServerError",
     "SessionNotFoundError",
     "SpaceConfig",
     "SpaceContract",
+    "SpaceHTTPError",
     "SpaceUnavailableError",
     "Started",
     "StreamError",
     "StreamInterruptedError",
-    "TextBuilder",
     "TextDelta",
     "Turn",
     "UnexpectedError",
@@ -138,7 +133,6 @@ __all__ = [
     "Visibility",
     "build_history",
     "check_contract",
-    "encode_events",
     "error_for_response",
     "new_session_hash",
     "parse_config",

@@ -29,7 +29,6 @@ from ._diff import DiffedOutputs
 from ._errors import (
     AppError,
     JobCancelledError,
-    LocalProtocolError,
     QwenSpaceError,
     RemoteProtocolError,
     SessionNotFoundError,
@@ -88,7 +87,7 @@ class ChatJobState(enum.Enum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in (ChatJobState.COMPLETED, ChatJobState.FAILED, ChatJobState.CANCELLED)
+        return self in _TERMINAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +108,8 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
-    """New reply text, to append to what was shown. :class:`ChatStream` joins the
-    appends that arrive in one network read into one delta."""
+    """New reply text, to append to what was shown. :class:`ChatStream` gives the
+    text of one network read as one delta."""
 
     text: str
 
@@ -156,6 +155,10 @@ class Failed:
 
 ChatEvent = QueuePosition | Started | TextDelta | Correction | LogMessage | ProgressUpdate | Completed | Failed
 
+# The messages that belong to one event.
+EventMessage = Estimation | ProcessStarts | Log | Progress | ProcessGenerating | ProcessStreaming | ProcessCompleted
+_TERMINAL = frozenset({ChatJobState.COMPLETED, ChatJobState.FAILED, ChatJobState.CANCELLED})
+
 
 class ChatJob:
     """Follows one event and turns its messages into :data:`ChatEvent` values."""
@@ -163,39 +166,24 @@ class ChatJob:
     __slots__ = (
         "_duration",
         "_emitted",
-        "_growing_key",
         "_growing_path",
-        "_last_was_pure_append",
         "_outputs",
-        "_owns_messages",
-        "_unsynced",
         "event_id",
         "reply_format",
         "reply_slot",
         "state",
     )
 
-    def __init__(
-        self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat, owns_messages: bool = False
-    ) -> None:
-        """``owns_messages``: the caller hands each message over and never reads it
-        again, so full output values are edited in place instead of copied first."""
+    def __init__(self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat) -> None:
         self.event_id = event_id
-        self._owns_messages = owns_messages
         self.reply_slot = reply_slot
         self.reply_format = reply_format
         self.state = ChatJobState.QUEUED
         self._outputs: DiffedOutputs | None = None
         self._emitted = TextBuilder()
-        # The growing path as edits spell it (a list) and as DiffedOutputs keys it.
+        # Where in the reply's value an append extends the reply text, as edits spell it.
         self._growing_path: list[JSONValue] | None = None
-        self._growing_key: tuple[int | str, ...] | None = None
         self._duration: float | None = None
-        # Pure appends go to the shown text only; the outputs get them (from this
-        # offset of the shown text) when something needs to read or edit them. One
-        # copy of a long reply instead of two.
-        self._unsynced: int | None = None
-        self._last_was_pure_append = False
 
     @property
     def text(self) -> str:
@@ -207,41 +195,20 @@ class ChatJob:
         """The run time the Space reported so far (the sum of its per-yield durations)."""
         return self._duration
 
-    @property
-    def last_was_pure_append(self) -> bool:
-        """Whether the last message received only appended a string at the reply's
-        growing path. Any later message of the same shape, with other durations and
-        appended text, is another pure append: :meth:`append_reply` may then take it."""
-        return self._last_was_pure_append
-
-    def append_reply(self, text: str, server_duration: float | None) -> list[ChatEvent]:
-        """Take ``text`` appended by messages shaped exactly like the last one received
-        (see :attr:`last_was_pure_append`), which brought the run time to ``server_duration``."""
-        if not self._last_was_pure_append:
-            raise LocalProtocolError("append_reply needs a pure append as the last message received")
-        self._duration = server_duration
-        return self._append(text)
-
     def receive(self, message: QueueMessage) -> list[ChatEvent]:
         """Feed one message of this event (or a session-level one)."""
-        self._last_was_pure_append = False
-        if (
-            type(message) is ProcessGenerating
-            and self.state is ChatJobState.GENERATING
-            and message.event_id == self.event_id
-        ):
-            # The per-token case, checked first: every other check below would pass.
+        if type(message) is ProcessGenerating or type(message) is ProcessStreaming:
+            # First, as nearly every message is one; the checks are those of any event message.
+            self._check_belongs(message)
+            self.state = ChatJobState.GENERATING
             return self._generating(message)
         if isinstance(message, (Heartbeat, UnknownMessage)):
             return []
         if isinstance(message, CloseStream):
-            return [] if self.state.is_terminal else self.stream_ended()
+            return [] if self.state in _TERMINAL else self.stream_ended()
         if isinstance(message, UnexpectedError):
-            return [] if self.state.is_terminal else self.fail(_stream_error(message))
-        if message.event_id != self.event_id:
-            self._illegal(f"a {type(message).__name__} message of event {message.event_id!r} reached this job")
-        if self.state.is_terminal:
-            self._illegal(f"a {type(message).__name__} message arrived after the job was {self.state.value}")
+            return [] if self.state in _TERMINAL else self.fail(_stream_error(message))
+        self._check_belongs(message)
         if isinstance(message, Estimation):
             if self.state is not ChatJobState.QUEUED:
                 return []  # A late broadcast racing the start: harmless, not news.
@@ -255,10 +222,14 @@ class ChatJob:
             return [LogMessage(message.level, message.log, message.title)]
         if isinstance(message, Progress):
             return [ProgressUpdate(message.progress_data)]
-        if isinstance(message, (ProcessGenerating, ProcessStreaming)):
-            self.state = ChatJobState.GENERATING
-            return self._generating(message)
+        assert isinstance(message, ProcessCompleted)
         return self._completed(message)
+
+    def _check_belongs(self, message: EventMessage) -> None:
+        if message.event_id != self.event_id:
+            self._illegal(f"a {type(message).__name__} message of event {message.event_id!r} reached this job")
+        if self.state in _TERMINAL:
+            self._illegal(f"a {type(message).__name__} message arrived after the job was {self.state.value}")
 
     def stream_ended(self) -> list[ChatEvent]:
         """The stream ended while this job was pending."""
@@ -286,69 +257,46 @@ class ChatJob:
             self._duration = (self._duration or 0.0) + duration
 
     def _generating(self, message: ProcessGenerating | ProcessStreaming) -> list[ChatEvent]:
-        data = message.output.data
-        duration = message.output.duration
-        if duration is not None:
-            self._duration = (self._duration or 0.0) + duration
+        output = message.output
+        data = output.data
+        if output.duration is not None:
+            self._duration = (self._duration or 0.0) + output.duration
         outputs = self._outputs
-        # process_streaming carries full values, never diffs.
+        # The first yield and every process_streaming carry full values, not diffs.
         if outputs is None or isinstance(message, ProcessStreaming):
-            self._outputs = DiffedOutputs(data, copy=not self._owns_messages)
-            self._unsynced = None  # the full value holds everything
+            self._outputs = DiffedOutputs(data)
             return self._reread()
         slot = self.reply_slot
-        suffix = self._pure_append(data)
-        if suffix is not None:
-            # The reply grew by one string append and nothing else changed: record it
-            # without re-reading or re-validating anything.
-            self._last_was_pure_append = True
-            return self._append(suffix)
-        self._sync_outputs()
         edits = data[slot] if slot < len(data) else []
+        suffix = self._appended_text(edits)
         outputs.apply(data)
         if outputs.is_desynchronised(slot) or not edits:
             return []
+        if suffix is not None:
+            # One append at the growing path extends the reply by exactly that text:
+            # re-reading the whole reply for every token would be quadratic.
+            return self._append(suffix)
         return self._reread()
 
-    def _pure_append(self, data: list[JSONValue]) -> str | None:
-        """The text appended if ``data`` is exactly one string append at the reply's
-        growing path, with every other output unchanged."""
-        path = self._growing_path
-        slot = self.reply_slot
-        if path is None or len(data) <= slot or self._outputs is None or self._outputs.is_desynchronised(slot):
-            return None
-        edits = data[slot]
+    def _appended_text(self, edits: JSONValue) -> str | None:
+        """The text appended if ``edits`` is exactly one string append at the growing path."""
         if type(edits) is not list or len(edits) != 1:
             return None
         edit = edits[0]
-        if type(edit) is not list or len(edit) != 3 or edit[0] != "append" or edit[1] != path:
+        if type(edit) is not list or len(edit) != 3 or edit[0] != "append" or edit[1] != self._growing_path:
             return None
         suffix = edit[2]
-        if type(suffix) is not str:
-            return None
-        for other, unchanged in enumerate(data):
-            if other != slot and (type(unchanged) is not list or unchanged):
-                return None
-        return suffix
-
-    def _sync_outputs(self) -> None:
-        start, self._unsynced = self._unsynced, None
-        if start is not None and self._outputs is not None and self._growing_key is not None:
-            self._outputs.append_text(self.reply_slot, self._growing_key, self.text[start:])
+        return suffix if type(suffix) is str else None
 
     def _reread(self) -> list[ChatEvent]:
         assert self._outputs is not None
-        self._sync_outputs()
         reply = read_reply(self._outputs.value(self.reply_slot), self.reply_format)
-        self._growing_key = reply.growing_path
         self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
         return self._advance_to(reply.text)
 
     def _append(self, suffix: str) -> list[ChatEvent]:
         if not suffix:
             return []
-        if self._unsynced is None:
-            self._unsynced = len(self._emitted)
         self._emitted.append(suffix)
         return [TextDelta(suffix)]
 
@@ -381,7 +329,6 @@ class ChatJob:
         assert message.output is not None
         # The final value replaces the diffed state: let it go before reading the reply.
         self._outputs = None
-        self._unsynced = None
         self._add_duration(message.output.duration)
         data = message.output.data
         value = data[self.reply_slot] if self.reply_slot < len(data) else None

@@ -62,7 +62,7 @@ class DiffedOutputs:
     def apply(self, edit_lists: Sequence[JSONValue]) -> None:
         """Apply one message's ``output.data``: an edit list per output slot."""
         for slot, edits in enumerate(edit_lists):
-            if slot in self._desynchronised:
+            if edits == [] or slot in self._desynchronised:  # most outputs do not change
                 continue
             if slot >= len(self._values):
                 # After a hot reload an output can appear late; Gradio starts it from null.
@@ -75,16 +75,6 @@ class DiffedOutputs:
                     self._apply_edit(slot, edit)
             except _CannotApply:
                 self._desynchronise(slot)
-
-    def append_text(self, slot: int, path: tuple[int | str, ...], text: str) -> None:
-        """Append ``text`` to the string at ``path``: the caller knows one is there
-        (it read it there since the last edit that could move it)."""
-        pending = self._pending.setdefault(slot, {})
-        pieces = pending.get(path)
-        if pieces is None:
-            pending[path] = TextBuilder(text)
-        else:
-            pieces.append(text)
 
     def value(self, slot: int) -> JSONValue:
         """The current value of output ``slot`` (``None`` if the server never sent it)."""
@@ -148,22 +138,40 @@ class DiffedOutputs:
 
 
 def _copy(value: JSONValue) -> JSONValue:
-    """A deep copy of a JSON value: only lists and dicts are mutable, and there are no
-    cycles, so this is several times faster than :func:`copy.deepcopy`."""
-    if type(value) is list:
-        return [_copy(item) for item in value]
-    if type(value) is dict:
-        return {key: _copy(item) for key, item in value.items()}
-    return value
+    """A deep copy of a JSON value, without recursion: a Space may send values nested
+    deeper than Python's recursion limit, and those must not break the chat."""
+    if type(value) is not list and type(value) is not dict:
+        return value
+    root: list[JSONValue] = [None]
+    # (copy to fill, key in it, original value) for each container still to copy.
+    pending: list[tuple[list[JSONValue] | dict[str, JSONValue], int | str, JSONValue]] = [(root, 0, value)]
+    while pending:
+        parent, key, original = pending.pop()
+        if type(original) is list:
+            copied_list: list[JSONValue] = list(original)
+            _set(parent, key, copied_list)
+            pending += [(copied_list, i, item) for i, item in enumerate(original) if type(item) in (list, dict)]
+        elif type(original) is dict:
+            copied_dict: dict[str, JSONValue] = dict(original)
+            _set(parent, key, copied_dict)
+            pending += [(copied_dict, k, item) for k, item in original.items() if type(item) in (list, dict)]
+    return root[0]
+
+
+def _set(parent: list[JSONValue] | dict[str, JSONValue], key: int | str, value: JSONValue) -> None:
+    if isinstance(parent, list):
+        assert isinstance(key, int)
+        parent[key] = value
+    else:
+        assert isinstance(key, str)
+        parent[key] = value
 
 
 def _path(raw: list[JSONValue]) -> _Path:
-    keys: list[int | str] = []
     for key in raw:
-        if isinstance(key, bool) or not isinstance(key, (int, str)):
+        if type(key) is not int and type(key) is not str:  # bools and floats are not keys
             raise _CannotApply
-        keys.append(key)
-    return tuple(keys)
+    return tuple(raw)  # type: ignore[arg-type]  # checked above
 
 
 def _child(node: JSONValue, key: int | str) -> JSONValue:

@@ -21,16 +21,16 @@ __all__ = [
     "AuthenticationError",
     "ContractMismatchError",
     "JobCancelledError",
-    "JoinError",
-    "JoinRejectedError",
     "LocalProtocolError",
     "ProtocolError",
     "QueueFullError",
     "QwenSpaceError",
     "RateLimitedError",
     "RemoteProtocolError",
+    "RequestRejectedError",
     "ServerError",
     "SessionNotFoundError",
+    "SpaceHTTPError",
     "SpaceUnavailableError",
     "StreamError",
     "StreamInterruptedError",
@@ -83,8 +83,12 @@ class RemoteProtocolError(ProtocolError):
     """
 
 
-class JoinError(QwenSpaceError):
-    """The Space refused ``queue/join``: no job was started, so retrying is safe."""
+class SpaceHTTPError(QwenSpaceError):
+    """The Space refused a request with an HTTP error status (``/config``, ``queue/join``
+    or opening ``queue/data``): no job was started, so retrying is safe.
+
+    ``status`` is the HTTP status; ``detail`` the reason the Space gave, if any.
+    """
 
     def __init__(self, message: str, *, status: int, detail: str | None = None) -> None:
         super().__init__(message)
@@ -92,33 +96,33 @@ class JoinError(QwenSpaceError):
         self.detail = detail
 
 
-class QueueFullError(JoinError):
+class QueueFullError(SpaceHTTPError):
     """The Space's queue is full (HTTP 503 ``Queue is full``)."""
 
     retryable = True
 
 
-class RateLimitedError(JoinError):
+class RateLimitedError(SpaceHTTPError):
     """The Spaces proxy is rate limiting this client (HTTP 429)."""
 
     retryable = True
 
 
-class SpaceUnavailableError(JoinError):
+class SpaceUnavailableError(SpaceHTTPError):
     """The Space is not serving: asleep, building, stopped, or behind a proxy error page."""
 
     retryable = True
 
 
-class JoinRejectedError(JoinError):
+class RequestRejectedError(SpaceHTTPError):
     """The Space rejected the request itself (HTTP 400/422 and similar): retrying will not help."""
 
 
-class AuthenticationError(JoinRejectedError):
+class AuthenticationError(RequestRejectedError):
     """The Space needs credentials this client did not send or that it refused (401/403)."""
 
 
-class ServerError(JoinError):
+class ServerError(SpaceHTTPError):
     """The Space crashed while accepting the join (HTTP 500, usually plain text)."""
 
 

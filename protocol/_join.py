@@ -2,36 +2,32 @@
 
 The request is serialised by us, byte for byte, so that cassettes hold the real wire
 body and request matching on it is meaningful. The response parser turns every
-answer the protocol reference lists (section 3.3) into the event id or a typed
-:class:`JoinError`: Gradio answers errors in JSON, plain text *and* HTML (the last
+answer Gradio gives into the event id or a typed :class:`SpaceHTTPError`: Gradio answers errors in JSON, plain text *and* HTML (the last
 from the Hugging Face proxy when a Space sleeps or builds), so nothing here assumes
 JSON until the body proves it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import orjson
-
 from ._errors import (
     AuthenticationError,
-    JoinError,
-    JoinRejectedError,
     LocalProtocolError,
     QueueFullError,
     RateLimitedError,
     RemoteProtocolError,
+    RequestRejectedError,
     ServerError,
+    SpaceHTTPError,
     SpaceUnavailableError,
 )
 from ._json import JSONValue, loads
 
-__all__ = ["JoinRequest", "new_session_hash", "parse_join_response"]
+__all__ = ["CancelRequest", "JoinRequest", "error_for_response", "new_session_hash", "parse_join_response"]
 
 
 def new_session_hash(token_hex: Callable[[int], str] = secrets.token_hex) -> str:
@@ -79,13 +75,6 @@ class JoinRequest:
         }
         if self.simple_format:
             body["simple_format"] = True
-        with contextlib.suppress(orjson.JSONEncodeError):
-            # orjson is ~10x faster than json on a long history, but writes NaN and
-            # the infinities as null: a body that does not read back equal is left
-            # to json, which refuses them.
-            encoded = orjson.dumps(body)
-            if orjson.loads(encoded) == body:
-                return encoded
         try:
             text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             return text.encode("utf-8")
@@ -93,8 +82,25 @@ class JoinRequest:
             raise LocalProtocolError(f"the join inputs cannot be sent as JSON: {exc}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """The body of ``POST /cancel``: stop event ``event_id`` of ``session_hash``."""
+
+    session_hash: str
+    fn_index: int
+    event_id: str
+
+    def to_bytes(self) -> bytes:
+        """Compact UTF-8 JSON; raises :class:`LocalProtocolError` for text JSON cannot carry."""
+        body = {"session_hash": self.session_hash, "fn_index": self.fn_index, "event_id": self.event_id}
+        try:
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except ValueError as exc:  # a lone surrogate in an id
+            raise LocalProtocolError(f"the cancel request cannot be sent as JSON: {exc}") from None
+
+
 def parse_join_response(status: int, content_type: str | None, body: bytes) -> str:
-    """Return the event id of an accepted join, or raise the matching :class:`JoinError`.
+    """Return the event id of an accepted join, or raise the matching :class:`SpaceHTTPError`.
 
     A 200 that is not the expected JSON raises :class:`RemoteProtocolError`.
     """
@@ -103,7 +109,7 @@ def parse_join_response(status: int, content_type: str | None, body: bytes) -> s
     raise error_for_response(status, content_type, body)
 
 
-def error_for_response(status: int, content_type: str | None, body: bytes) -> JoinError:
+def error_for_response(status: int, content_type: str | None, body: bytes) -> SpaceHTTPError:
     """The typed error for a refusal of any request made before a job exists
     (``/config``, ``queue/join``, opening ``queue/data``)."""
     if _is_html(content_type, body):
@@ -135,7 +141,7 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Jo
             detail=detail,
         )
     if status in (400, 404, 405, 409, 413, 422):
-        return JoinRejectedError(
+        return RequestRejectedError(
             f"the Space rejected the request (HTTP {status}: {no_detail}); "
             "the Space's API probably changed: run `qwen-space contract check`",
             status=status,
@@ -154,7 +160,9 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Jo
             status=status,
             detail=detail,
         )
-    return JoinError(f"unexpected answer from the Space (HTTP {status}: {no_detail})", status=status, detail=detail)
+    return SpaceHTTPError(
+        f"unexpected answer from the Space (HTTP {status}: {no_detail})", status=status, detail=detail
+    )
 
 
 def _media_type(content_type: str | None) -> str:

@@ -1,9 +1,12 @@
-"""JSON decoding for wire payloads, total over any input.
+"""JSON decoding for wire payloads: a value or :class:`RemoteProtocolError`, whatever the input.
 
-orjson is the fast path (it is several times faster than :mod:`json` on Gradio's
-per-token messages, which is where a streaming client spends its CPU). It refuses a
-few things Gradio can legitimately send, so :mod:`json` is the fallback: ``NaN`` and
-``Infinity`` from servers up to 4.22, lone surrogate escapes, integers beyond 64 bits.
+orjson reads the documents, several times faster than :mod:`json`: a client spends
+most of its CPU decoding one small message per token. It refuses a few things Gradio
+can legitimately send: ``NaN`` and ``Infinity`` (servers up to 4.22), lone surrogate
+escapes, nesting deeper than 1,024. Those documents go to :mod:`json`, told to read
+integers as orjson does: exact within 64 bits (``-2**63`` to ``2**64 - 1``), a float
+beyond. Either way a document means the same; ``tests/test_json.py`` checks it over
+hostile documents against :mod:`json` with that one rule.
 """
 
 from __future__ import annotations
@@ -15,33 +18,31 @@ import orjson
 
 from ._errors import RemoteProtocolError
 
-__all__ = ["JSONValue", "loads", "loads_text"]
+__all__ = ["JSONValue", "loads"]
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
 
-def loads(data: str | bytes | bytearray, *, what: str) -> JSONValue:
+def loads(data: str | bytes, *, what: str) -> JSONValue:
     """Decode ``data`` or raise :class:`RemoteProtocolError` naming ``what`` it was.
 
     Bytes that are not valid UTF-8 are read with replacement characters, as the SSE
-    decoder reads them into text: the result never depends on which one was used.
+    decoder reads them into text.
     """
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
     try:
-        value: JSONValue = orjson.loads(data)
+        value: JSONValue = orjson.loads(text)
         return value
     except orjson.JSONDecodeError:
         pass
-    return loads_text(data if isinstance(data, str) else data.decode("utf-8", "replace"), what=what)
-
-
-def loads_text(text: str, *, what: str) -> JSONValue:
-    """Decode ``text`` with :mod:`json`: :func:`loads`'s fallback, and the reader of
-    large documents. orjson copies its whole input before parsing, so a 1 MB message
-    would briefly need 3 MB; json parses in place, and is as fast where it matters
-    here (one long string). Valid JSON decodes to the same value either way.
-    """
     try:
-        value: JSONValue = json.loads(text)
+        value = json.loads(text, parse_int=read_int)
     except (ValueError, RecursionError) as exc:
         raise RemoteProtocolError(f"{what} is not valid JSON ({exc}); it began with {text[:80]!r}") from None
     return value
+
+
+def read_int(literal: str) -> int | float:
+    """An integer literal as orjson reads it."""
+    number = int(literal)
+    return number if -(2**63) <= number < 2**64 else float(number)

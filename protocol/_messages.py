@@ -6,7 +6,8 @@ One frozen, slotted dataclass per ``msg`` tag of the queue protocol (Gradio 4.x 
 ``UnknownFrameReceived``: a newer server must not break an older client.
 
 Validation lives in the parse functions, not in ``__init__``, so that values built
-by hand in tests stay cheap. The parser checks only what a client relies on and
+by hand in tests stay cheap. The dataclasses are not frozen (treat them as
+read-only): a message is built per token, and a frozen one costs twice as much. The parser checks only what a client relies on and
 tolerates absent optional fields: 4.44 omits ``title`` and the cache fields, 6.x
 adds new ones. Every violation raises :class:`RemoteProtocolError` naming the field.
 """
@@ -39,7 +40,6 @@ __all__ = [
     "QueueMessage",
     "UnexpectedError",
     "UnknownMessage",
-    "message_from_json",
     "parse_message",
 ]
 
@@ -72,7 +72,7 @@ class CompletionStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Output:
     """The ``output`` of a generating or completed message.
 
@@ -87,7 +87,7 @@ class Output:
     average_duration: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Estimation:
     """The event waits in the queue. ``rank`` is 0-based among the waiting events."""
 
@@ -97,7 +97,7 @@ class Estimation:
     rank_eta: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ProcessStarts:
     """A worker picked the event up. ``eta`` is the function's average run time."""
 
@@ -105,7 +105,7 @@ class ProcessStarts:
     eta: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ProgressUnit:
     """One level of nested ``gr.Progress`` / tqdm progress."""
 
@@ -116,7 +116,7 @@ class ProgressUnit:
     desc: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Progress:
     """Progress of the running function (rate-limited by the server)."""
 
@@ -124,7 +124,7 @@ class Progress:
     progress_data: tuple[ProgressUnit, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Log:
     """``gr.Info`` / ``gr.Warning`` / ``gr.Success`` called inside the function."""
 
@@ -136,7 +136,7 @@ class Log:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ProcessGenerating:
     """One yield of a generator: full values first, then diffs (sse_v2 and later)."""
 
@@ -146,7 +146,7 @@ class ProcessGenerating:
     time_limit: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ProcessStreaming:
     """A chunk of a ``connection: "stream"`` dependency: full values, never diffs."""
 
@@ -156,7 +156,7 @@ class ProcessStreaming:
     time_limit: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ProcessCompleted:
     """The event ended.
 
@@ -173,21 +173,21 @@ class ProcessCompleted:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Heartbeat:
     """Keep-alive, every 15 s by default. Proof that the stream is alive."""
 
     event_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CloseStream:
     """The server is about to end the stream: the session has nothing pending (v3)."""
 
     event_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UnexpectedError:
     """A stream-level failure that concerns every pending event of the session."""
 
@@ -196,7 +196,7 @@ class UnexpectedError:
     session_not_found: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UnknownMessage:
     """A message whose ``msg`` tag this version does not model; ``payload`` is all of it."""
 
@@ -220,7 +220,7 @@ QueueMessage: TypeAlias = (
 )
 
 
-def parse_message(data: str | bytes | bytearray) -> QueueMessage:
+def parse_message(data: str | bytes) -> QueueMessage:
     """Parse the ``data`` of one SSE event from ``queue/data``.
 
     Total: returns a message or raises :class:`RemoteProtocolError`.
@@ -230,10 +230,6 @@ def parse_message(data: str | bytes | bytearray) -> QueueMessage:
 
 def message_from_json(payload: JSONValue) -> QueueMessage:
     """:func:`parse_message` for a message already decoded from JSON."""
-    if type(payload) is dict and payload.get("msg") == "process_generating":
-        fast = _well_formed_generating(payload)
-        if fast is not None:
-            return fast
     if not isinstance(payload, dict):
         raise RemoteProtocolError(f"a queue message must be a JSON object, got {_kind(payload)}")
     tag = payload.get("msg")
@@ -243,35 +239,6 @@ def message_from_json(payload: JSONValue) -> QueueMessage:
     if parser is None:
         return UnknownMessage(tag=tag, event_id=_optional_str(payload, tag, "event_id"), payload=payload)
     return parser(_Fields(payload, tag))
-
-
-def _well_formed_generating(p: JSONObject) -> ProcessGenerating | None:
-    """The per-token message, when it has the exact shape Gradio sends, built with
-    the fewest checks; ``None`` sends anything unusual to the full parser, which
-    accepts or names the offending field exactly as before."""
-    output = p.get("output")
-    event_id = p.get("event_id")
-    if type(output) is not dict or type(event_id) is not str:
-        return None
-    data = output.get("data")
-    is_generating = output.get("is_generating")
-    duration = output.get("duration")
-    average = output.get("average_duration")
-    success = p.get("success", True)
-    if (
-        type(data) is not list
-        or (is_generating is not None and type(is_generating) is not bool)
-        or (duration is not None and type(duration) is not float)
-        or (average is not None and type(average) is not float)
-        or type(success) is not bool
-        or p.get("time_limit") is not None
-    ):
-        return None
-    return ProcessGenerating(
-        event_id=event_id,
-        output=Output(data=data, is_generating=is_generating, duration=duration, average_duration=average),
-        success=success,
-    )
 
 
 class _Fields:
@@ -338,8 +305,8 @@ def _optional_int(obj: JSONObject, where: str, key: str) -> int | None:
 
 def _optional_float(obj: JSONObject, where: str, key: str) -> float | None:
     value = obj.get(key)
-    if value is None:
-        return None
+    if value is None or type(value) is float:
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     raise RemoteProtocolError(f"{where}.{key}: expected a number or null, got {_kind(value)}")
@@ -347,7 +314,7 @@ def _optional_float(obj: JSONObject, where: str, key: str) -> float | None:
 
 def _optional_bool(obj: JSONObject, where: str, key: str) -> bool | None:
     value = obj.get(key)
-    if value is None or isinstance(value, bool):
+    if value is None or value is True or value is False:
         return value
     raise RemoteProtocolError(f"{where}.{key}: expected true, false or null, got {_kind(value)}")
 
@@ -365,13 +332,14 @@ def _output(fields: _Fields, *, require_data: bool) -> Output | None:
     data = output.get("data")
     if data is None and not require_data:
         return None
-    if not isinstance(data, list):
+    if type(data) is not list:
         raise RemoteProtocolError(f"{where}.output.data: expected an array, got {_kind(data)}")
+    where = f"{where}.output"
     return Output(
         data=data,
-        is_generating=_optional_bool(output, f"{where}.output", "is_generating"),
-        duration=_optional_float(output, f"{where}.output", "duration"),
-        average_duration=_optional_float(output, f"{where}.output", "average_duration"),
+        is_generating=_optional_bool(output, where, "is_generating"),
+        duration=_optional_float(output, where, "duration"),
+        average_duration=_optional_float(output, where, "average_duration"),
     )
 
 
@@ -424,14 +392,38 @@ def _parse_log(f: _Fields) -> Log:
 
 
 def _parse_generating(f: _Fields) -> ProcessGenerating:
-    output = _output(f, require_data=True)
-    assert output is not None  # require_data guarantees it
-    success = f.opt_bool("success")
+    # The message of every token: the values Gradio sends pass the first, cheap check
+    # of each field; anything else gets the full check, which converts or raises.
+    payload, tag = f.payload, f.tag
+    output = payload.get("output")
+    if type(output) is not dict:
+        output = _object(payload, tag, "output")
+    data = output.get("data")
+    if type(data) is not list:
+        raise RemoteProtocolError(f"{tag}.output.data: expected an array, got {_kind(data)}")
+    is_generating = output.get("is_generating")
+    if is_generating is not None and type(is_generating) is not bool:
+        is_generating = _optional_bool(output, f"{tag}.output", "is_generating")
+    duration = output.get("duration")
+    if duration is not None and type(duration) is not float:
+        duration = _optional_float(output, f"{tag}.output", "duration")
+    average = output.get("average_duration")
+    if average is not None and type(average) is not float:
+        average = _optional_float(output, f"{tag}.output", "average_duration")
+    event_id = payload.get("event_id")
+    if type(event_id) is not str:
+        event_id = f.required_event_id()
+    success = payload.get("success", True)
+    if type(success) is not bool:
+        success = _optional_bool(payload, tag, "success")
+    time_limit = payload.get("time_limit")
+    if time_limit is not None:
+        time_limit = _optional_float(payload, tag, "time_limit")
     return ProcessGenerating(
-        event_id=f.required_event_id(),
-        output=output,
+        event_id=event_id,
+        output=Output(data=data, is_generating=is_generating, duration=duration, average_duration=average),
         success=True if success is None else success,
-        time_limit=f.opt_float("time_limit"),
+        time_limit=time_limit,
     )
 
 

@@ -1,8 +1,8 @@
 """``read_chat_stream``: a whole recorded ``queue/data`` body through the chat pipeline.
 
-The same pieces the client composes (SSE decoder, message parser, chat job), as one
-pure function, for contract tests and cassette checks: what passes here is what the
-client would have shown.
+It feeds the body to the :class:`ChatStream` the client runs on a live stream, for
+contract tests and cassette checks: what passes here is what the client would have
+shown.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from ._chat import ChatEvent, ChatJob, ChatJobState, Correction, Failed, TextDelta
 from ._config import SpaceConfig, parse_config
+from ._contract import QWEN_CONTRACT
 from ._errors import ContractMismatchError, QwenSpaceError
 from ._json import JSONValue
-from ._messages import parse_message
-from ._sse import SSEDecoder
+from ._stream import ChatStream
 
 __all__ = ["ChatStreamResult", "read_chat_stream"]
 
@@ -41,10 +41,11 @@ def read_chat_stream(
     stream: bytes,
     *,
     event_id: str,
-    api_name: str = "/model_chat",
+    api_name: str = QWEN_CONTRACT.api_name,
 ) -> ChatStreamResult:
     """Follow event ``event_id`` of the endpoint ``api_name`` through a recorded body.
 
+    Reading stops at the job's end, as the client's does.
     Problems in the stream (protocol violations, app errors, a stream that ends
     early) are returned in ``.error``; a config without the endpoint raises
     :class:`ContractMismatchError`.
@@ -56,25 +57,20 @@ def read_chat_stream(
             f"the endpoint {api_name} has no chatbot, textbox or JSON output to read a reply from"
         )
     job = ChatJob(event_id=event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    result = ChatStreamResult(text="")
-    try:
-        decoder = SSEDecoder()
-        sse_events = decoder.feed(stream)
-        decoder.close()
-        for sse_event in sse_events:
-            message = parse_message(sse_event.data)
-            if message.event_id not in (None, event_id):
-                continue
-            result.events.extend(job.receive(message))
-        # Messages after the end are still read: a duplicate completion is a violation.
-        result.events.extend(job.stream_ended())
-    except QwenSpaceError as error:
-        error.partial_text = job.text
-        result.events.append(Failed(error))
-        job.state = ChatJobState.FAILED
-    result.state = job.state
-    result.text = job.text
-    result.deltas = [event.text for event in result.events if isinstance(event, TextDelta)]
-    failures = [event.error for event in result.events if isinstance(event, Failed)]
-    result.error = failures[0] if failures else None
-    return result
+    chat_stream = ChatStream(job)
+    events: list[ChatEvent] = []
+    # Line by line, so each message's text is its own delta, as if each had come in
+    # its own network read.
+    for line in stream.splitlines(keepends=True):
+        events += chat_stream.feed(line)
+        if job.state.is_terminal:
+            break
+    events += chat_stream.end()
+    failures = [event.error for event in events if isinstance(event, Failed)]
+    return ChatStreamResult(
+        text=job.text,
+        deltas=[event.text for event in events if isinstance(event, TextDelta)],
+        events=events,
+        error=failures[0] if failures else None,
+        state=job.state,
+    )

@@ -3,7 +3,8 @@
 (tests/live/test_live_contract.py), and against the real Space when
 QWEN_SPACE_REAL=1 (tests/live/test_real_space.py)."""
 
-from qwen_space.client import Scenario, SpaceClient
+from qwen_space.client import SpaceClient
+from qwen_space.client.recording import Scenario
 from qwen_space.protocol import (
     AppError,
     ChatEvent,

@@ -2,7 +2,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
-    HIDDEN_ERROR_TEXT,
     AppError,
     ChatbotFormat,
     ChatEvent,
@@ -16,7 +15,6 @@ from qwen_space.protocol import (
     Failed,
     Heartbeat,
     JobCancelledError,
-    LocalProtocolError,
     Log,
     LogMessage,
     Output,
@@ -35,6 +33,7 @@ from qwen_space.protocol import (
     UnexpectedError,
     UnknownMessage,
 )
+from qwen_space.protocol._chat import HIDDEN_ERROR_TEXT
 
 from .chat_streams import qwen_turn
 
@@ -219,11 +218,3 @@ def test_process_starts_after_generating_is_illegal() -> None:
 def test_message_of_another_event_is_illegal() -> None:
     with pytest.raises(RemoteProtocolError, match="event 'other'"):
         new_job().receive(ProcessStarts(event_id="other"))
-
-
-def test_append_reply_needs_a_pure_append_before_it() -> None:
-    job = new_job()
-    run(job, qwen_turn(["abc"], ChatbotFormat.TUPLES)[:1])
-    assert not job.last_was_pure_append, "a full value is not an append"
-    with pytest.raises(LocalProtocolError, match="pure append"):
-        job.append_reply("d", None)

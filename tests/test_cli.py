@@ -1,5 +1,6 @@
 import json
 import socket
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,12 @@ async def test_replay_of_the_bundled_cassette() -> None:
     assert result.code == 0, result.err
     assert result.out == "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 \n"
     assert "recorded from" in result.err
+
+
+async def test_version() -> None:
+    result = await run_cli("--version")
+    assert result.code == 0, result.err
+    assert result.out.strip() == f"qwen-space {version('qwen-space')}"
 
 
 async def test_replay_json() -> None:

@@ -15,9 +15,9 @@ from qwen_space.client import (
 )
 from qwen_space.protocol import (
     AppError,
-    JoinRejectedError,
     QueueFullError,
     RemoteProtocolError,
+    RequestRejectedError,
     ServerError,
     SessionNotFoundError,
     SpaceUnavailableError,
@@ -202,7 +202,7 @@ async def test_queue_full_gives_up_after_the_budget(fake_space: FakeSpace) -> No
         (JoinAnswer(500, b"Internal Server Error", "text/plain"), ServerError, 1),
         (
             JoinAnswer(422, b'{"detail":[{"type":"missing","loc":["body","data"],"msg":"Field required"}]}'),
-            JoinRejectedError,
+            RequestRejectedError,
             1,
         ),
         (JoinAnswer(200, b"not json", "text/plain"), RemoteProtocolError, 1),
@@ -259,7 +259,7 @@ async def test_messages_of_unknown_events_are_ignored(fake_space: FakeSpace) -> 
 
 async def test_unicode_separators_inside_text(fake_space: FakeSpace) -> None:
     pieces = ["a\u2028b", "\u0085c", " 🐱"]
-    fake_space.stream = script(*chat_body("hi", pieces))
+    fake_space.stream = script(*chat_body("hi", pieces), delay=0.02)
     async with client(fake_space) as space:
         assert await collect(space) == pieces
 

@@ -3,7 +3,8 @@ import copy
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import DiffedOutputs, JSONValue
+from qwen_space.protocol import JSONValue
+from qwen_space.protocol._diff import DiffedOutputs
 
 from .gradio_diff import server_diff
 from .strategies import json_values

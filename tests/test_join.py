@@ -6,15 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
     AuthenticationError,
-    JoinError,
-    JoinRejectedError,
     JoinRequest,
     JSONValue,
     LocalProtocolError,
     QueueFullError,
     RateLimitedError,
     RemoteProtocolError,
+    RequestRejectedError,
     ServerError,
+    SpaceHTTPError,
     SpaceUnavailableError,
     new_session_hash,
     parse_join_response,
@@ -99,34 +99,34 @@ def test_accepted() -> None:
 @pytest.mark.parametrize(
     ("status", "content_type", "body", "error", "says"),
     [
-        (400, JSON, b'{"detail":"Session hash not found."}', JoinRejectedError, "Session hash not found."),
-        (400, JSON, b'{"detail":"No function index provided."}', JoinRejectedError, "No function index provided."),
+        (400, JSON, b'{"detail":"Session hash not found."}', RequestRejectedError, "Session hash not found."),
+        (400, JSON, b'{"detail":"No function index provided."}', RequestRejectedError, "No function index provided."),
         (
             422,
             JSON,
             b'{"detail":[{"type":"missing","loc":["body","data"],"msg":"Field required","input":{}}]}',
-            JoinRejectedError,
+            RequestRejectedError,
             "body.data: Field required",
         ),
         (
             422,
             JSON,
             b'{"detail":[{"type":"list_type","loc":["body","data"],"msg":"Input should be a valid list"}]}',
-            JoinRejectedError,
+            RequestRejectedError,
             "Input should be a valid list",
         ),
         (
             422,
             JSON,
             b'{"detail":[{"type":"json_invalid","loc":["body",0],"msg":"JSON decode error"}]}',
-            JoinRejectedError,
+            RequestRejectedError,
             "body.0: JSON decode error",
         ),
         (
             422,
             JSON,
             b'{"detail":[{"__type__":"validate","is_valid":false,"message":"need at least 3 chars","parameter_name":"x"}]}',
-            JoinRejectedError,
+            RequestRejectedError,
             "input x failed validation: need at least 3 chars",
         ),
         (503, JSON, b'{"detail":"Queue is full. Max size is 6 and size is 6."}', QueueFullError, "Max size is 6"),
@@ -146,10 +146,12 @@ def test_accepted() -> None:
         (200, "text/html", HTML_PAGE, SpaceUnavailableError, "web page"),
         (502, None, b"", SpaceUnavailableError, "HTTP 502"),
         (429, "text/plain", b"Too Many Requests", RateLimitedError, "Too Many Requests"),
-        (418, "text/plain", b"teapot", JoinError, "HTTP 418"),
+        (418, "text/plain", b"teapot", SpaceHTTPError, "HTTP 418"),
     ],
 )
-def test_join_errors(status: int, content_type: str | None, body: bytes, error: type[JoinError], says: str) -> None:
+def test_join_errors(
+    status: int, content_type: str | None, body: bytes, error: type[SpaceHTTPError], says: str
+) -> None:
     with pytest.raises(error, match=says) as caught:
         parse_join_response(status, content_type, body)
     assert type(caught.value) is error
@@ -168,7 +170,7 @@ def test_accepted_status_with_a_bad_body_is_a_protocol_error(body: bytes) -> Non
 def test_retryable_errors() -> None:
     assert QueueFullError("x", status=503).retryable
     assert RateLimitedError("x", status=429).retryable
-    assert not JoinRejectedError("x", status=400).retryable
+    assert not RequestRejectedError("x", status=400).retryable
 
 
 def test_session_hash_shape_and_injection() -> None:

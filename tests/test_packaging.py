@@ -1,24 +1,72 @@
-import importlib.util
+"""What an installed qwen-space brings into a process, and what it exports."""
+
+import inspect
+import json
+import subprocess
+import sys
+from importlib.metadata import distribution
 from pathlib import Path
 
 import qwen_space.client
 import qwen_space.protocol
+from qwen_space.protocol import QwenSpaceError
+
+# Modules that do I/O, or that stand for a heavy optional dependency.
+IO_MODULES = {"aiohttp", "asyncio", "socket", "ssl", "selectors", "http", "urllib", "vcr"}
+OPTIONAL_MODULES = {"vcr", "g4f", "huggingface_hub", "openai", "gradio", "gradio_client"}
 
 
-def test_protocol_never_imports_io_libraries() -> None:
-    source_dir = Path(qwen_space.protocol.__file__).parent
-    for module in source_dir.glob("*.py"):
-        text = module.read_text(encoding="utf-8")
-        for forbidden in ("import aiohttp", "import asyncio", "from aiohttp", "from asyncio", "open("):
-            assert forbidden not in text, f"{module.name} contains {forbidden!r}"
+def modules_after_import(module: str, tmp_path: Path) -> set[str]:
+    """The top-level modules a fresh, isolated interpreter holds after importing ``module``
+    (run outside the source tree, so only the installed package can answer)."""
+    code = f"import sys, json; import {module}; print(json.dumps(sorted(sys.modules)))"
+    output = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    return {name.partition(".")[0] for name in json.loads(output.stdout)}
 
 
-def test_no_bare_top_level_modules_are_importable() -> None:
-    assert importlib.util.find_spec("protocol") is None
-    assert importlib.util.find_spec("client") is None
+def test_protocol_imports_nothing_that_does_io(tmp_path: Path) -> None:
+    assert modules_after_import("qwen_space.protocol", tmp_path) & IO_MODULES == set()
 
 
-def test_public_names_resolve() -> None:
+def test_the_client_imports_no_optional_dependency(tmp_path: Path) -> None:
+    loaded = modules_after_import("qwen_space.client", tmp_path)
+    assert "aiohttp" in loaded, "the check must see what the client really imports"
+    assert loaded & OPTIONAL_MODULES == set()
+
+
+def test_no_bare_top_level_modules_are_importable(tmp_path: Path) -> None:
+    code = "import importlib.util as u; print([n for n in ('protocol', 'client', 'cassettes') if u.find_spec(n)])"
+    output = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert output.stdout.strip() == "[]"
+
+
+def test_exports_are_defined_and_unique() -> None:
     for package in (qwen_space.protocol, qwen_space.client):
-        for name in package.__all__:
-            assert getattr(package, name) is not None
+        assert len(package.__all__) == len(set(package.__all__))
+        missing = [name for name in package.__all__ if name not in vars(package)]
+        assert missing == []
+
+
+def test_every_error_a_user_can_catch_is_exported_by_the_client() -> None:
+    defined: set[type[QwenSpaceError]] = set()
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("qwen_space."):
+            defined |= {
+                value
+                for value in vars(module).values()
+                if inspect.isclass(value) and issubclass(value, QwenSpaceError) and value.__module__ == module_name
+            }
+    assert len(defined) > 20
+    exported = {getattr(qwen_space.client, name) for name in qwen_space.client.__all__}
+    assert sorted(cls.__name__ for cls in defined - exported) == []
+
+
+def test_the_license_ships_with_the_package() -> None:
+    files = distribution("qwen-space").files or []
+    licenses = [file for file in files if file.name == "LICENSE"]
+    assert licenses, "LICENSE is not in the installed distribution"
+    assert "MIT License" in licenses[0].read_text()

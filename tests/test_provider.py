@@ -74,7 +74,7 @@ def test_api_endpoint_override_retargets() -> None:
 
 
 async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", ["Hel", "lo", "!"]))
+    fake_space.stream = script(*chat_body("hi", ["Hel", "lo", "!"]), delay=0.02)
     chunks = [
         c
         async for c in provider_for(fake_space).create_async_generator(
@@ -85,7 +85,7 @@ async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
 
 
 async def test_seed_document_idiom(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
+    fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]), delay=0.02)
     provider = provider_for(fake_space)()
     async_result = await provider.create_async_generator(
         model="qwen-2-5-max", messages=[{"role": "user", "content": "hi"}]

@@ -14,13 +14,16 @@ from typing import Any
 import pytest
 from qwen_space.protocol import (
     AppError,
+    ChatJob,
     ChatJobState,
+    ChatStream,
     ContractMismatchError,
     LogMessage,
     ProgressUpdate,
     QwenSpaceError,
     StreamError,
     TextDelta,
+    parse_config,
     read_chat_stream,
 )
 
@@ -231,13 +234,24 @@ def test_truncated_body_is_an_interrupted_stream() -> None:
     assert type(result.error).__name__ == "StreamInterruptedError"
 
 
-def test_duplicate_completion_is_a_protocol_error() -> None:
+def test_messages_after_the_end_are_not_read_as_the_client_does() -> None:
+    """A recorded body and a live stream give the same answer: the client stops at the
+    job's end, so a duplicate completion after it is never seen."""
     capture = block("v5_echo")
     completion = next(line for line in capture.data_lines if "process_completed" in line)
     body = capture.sse_body + f"{completion}\n\n".encode()
-    result = read_chat_stream(capture_config("5.50.0", TEXT), body, event_id=event_id_of(capture), api_name="/fn")
-    assert type(result.error).__name__ == "RemoteProtocolError"
+    config = capture_config("5.50.0", TEXT)
+    result = read_chat_stream(config, body, event_id=event_id_of(capture), api_name="/fn")
+    assert result.error is None
+    assert result.state is ChatJobState.COMPLETED
     assert result.text == "hello"
+    endpoint = parse_config(config).endpoint("/fn")
+    assert endpoint.reply_slot is not None
+    assert endpoint.reply_format is not None
+    job = ChatJob(event_id=event_id_of(capture), reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
+    live = ChatStream(job)
+    events = [event for i in range(len(body)) for event in live.feed(body[i : i + 1])] + live.end()
+    assert events == result.events
 
 
 def test_other_events_of_the_session_are_ignored() -> None:

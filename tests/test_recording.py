@@ -3,7 +3,8 @@
 import re
 from pathlib import Path
 
-from qwen_space.client import SpaceClient, load_manifest, recorded_messages, use_cassette
+from qwen_space.client import SpaceClient, load_manifest, use_cassette
+from qwen_space.client.recording import recorded_messages
 
 from .fake_space import FakeSpace, chat_body, script
 

@@ -6,9 +6,9 @@ from qwen_space.protocol import (
     RemoteProtocolError,
     SSEDecoder,
     SSEEvent,
-    encode_events,
 )
 
+from .sse_encoding import encode_events
 from .strategies import chunked, sse_events
 
 
@@ -182,41 +182,19 @@ class TestProperties:
             pass
 
 
-plain_events = st.builds(SSEEvent, data=st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n")))
-
-
-class TestRawData:
-    """``feed_data``: each event's data as bytes, by the same rules as ``feed``."""
-
-    @given(st.lists(st.one_of(plain_events, plain_events, sse_events), max_size=12), st.data())
-    def test_feed_data_gives_the_data_of_feed(self, events: list[SSEEvent], data: st.DataObject) -> None:
-        # Mostly Gradio's kind of event (one data line), which a C-level split reads,
-        # mixed with every other kind, which the line loop reads.
-        for newline in (b"\n", b"\r\n"):
-            payload = encode_events(events).replace(b"\n", newline)
-            decoder = SSEDecoder()
-            chunks = data.draw(chunked(payload))
-            raw = [bytes(item) for chunk in chunks for item in decoder.feed_data(chunk)]
-            assert raw == [event.data.encode() for event in events]
-
-    def test_a_long_line_is_handed_over_between_short_events(self) -> None:
+class TestGradioStreams:
+    def test_a_long_line_between_short_events(self) -> None:
         long = b"x" * 300_000
         payload = b"data: a\n\ndata: " + long + b"\n\ndata: b\n\n"
         for size in (1, 4096, 65536, len(payload)):
-            decoder = SSEDecoder()
-            out = [bytes(d) for i in range(0, len(payload), size) for d in decoder.feed_data(payload[i : i + size])]
-            assert out == [b"a", long, b"b"]
             assert decode_all([payload[i : i + size] for i in range(0, len(payload), size)]) == [
                 SSEEvent(data="a"),
                 SSEEvent(data=long.decode()),
                 SSEEvent(data="b"),
             ]
 
-    def test_plain_events_past_the_limit_raise_after_the_valid_ones(self) -> None:
+    def test_events_past_the_limit_raise_after_the_valid_ones(self) -> None:
         decoder = SSEDecoder(max_event_size=20)
-        assert decoder.feed_data(b"data: ok\n\ndata: " + b"y" * 40 + b"\n\n") == [bytearray(b"ok")]
+        assert decoder.feed(b"data: ok\n\ndata: " + b"y" * 40 + b"\n\n") == [SSEEvent(data="ok")]
         with pytest.raises(RemoteProtocolError, match="exceeded 20 bytes"):
-            decoder.feed_data(b"data: more\n\n")
-
-    def test_invalid_utf8_stays_as_it_came(self) -> None:
-        assert SSEDecoder().feed_data(b"data: \xff\xfe\n\n") == [bytearray(b"\xff\xfe")]
+            decoder.feed(b"data: more\n\n")

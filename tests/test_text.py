@@ -1,6 +1,6 @@
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import TextBuilder
+from qwen_space.protocol._text import TextBuilder
 
 
 @given(st.text(max_size=20), st.lists(st.text(max_size=3000), max_size=40), st.integers(min_value=0, max_value=40))

@@ -1,7 +1,8 @@
 """The contract suite against the replica under this environment's Gradio version."""
 
 import pytest
-from qwen_space.client import SCENARIOS, Scenario, SpaceClient
+from qwen_space.client import SpaceClient
+from qwen_space.client.recording import SCENARIOS, Scenario
 
 from ..contract_suite import check_scenario
 from .conftest import Replica

@@ -7,7 +7,8 @@ huggingface.co. Without it these tests are skipped, and counted as nothing.
 import os
 
 import pytest
-from qwen_space.client import DEFAULT_URL, SCENARIOS, Scenario, SpaceClient
+from qwen_space.client import DEFAULT_URL, SpaceClient
+from qwen_space.client.recording import SCENARIOS, Scenario
 
 from ..contract_suite import check_scenario
 

@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 
 from ..protocol import ChatEvent, Completed, Failed, JSONValue, QwenSpaceError
-from ._cassette import CassetteError, CassetteInfo, _ReadableYAML, save_manifest, use_cassette
+from ._cassette import CassetteInfo, _ReadableYAML, save_manifest, use_cassette
 from ._client import SpaceClient
+from ._errors import CassetteError
 
 __all__ = ["SCENARIOS", "Scenario", "record_scenarios", "recorded_messages"]
 
