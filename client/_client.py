@@ -78,9 +78,10 @@ _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 0.1
 _READ_SIZE = 64 * 1024
-# A close_stream that comes while our event is pending is the join race of the
-# protocol reference (section 4.3); reopening more often than this means the
-# server lost the event.
+# A close_stream that comes while our event is pending means the server closed the
+# session's stream before it saw the join (a race in Gradio's queue); the event's
+# messages wait in the session queue for the next stream. Reopening more often than
+# this means the server lost the event.
 _MAX_REOPENS = 3
 
 
@@ -485,8 +486,7 @@ class _ChatRun:
                 logger.debug("qwen-space: ignored %d messages of other events", stream.foreign_messages)
             await self._close_response()
             if failure is None and stream.closed_by_server and reopens < _MAX_REOPENS:
-                # close_stream while our event is pending: the server closed before it
-                # saw the event; its messages wait in the session queue (section 4.3).
+                # close_stream while our event is pending: see _MAX_REOPENS.
                 reopens += 1
                 continue
             # The job may still run on the Space: the clean-up in batches() cancels it.

@@ -1,11 +1,11 @@
-"""atheris (libFuzzer) target over the protocol layer: SSE decoder, message parser,
-chat job, the client's ChatStream, join response and config parsers.
+"""atheris (libFuzzer) target over the protocol layer: ChatStream (SSE decoder, JSON,
+message parser, chat job), the join response and config parsers.
 
-The invariant, as h11's fuzzer states it: any bytes either parse, or raise the
-package's own error (a QwenSpaceError), never anything else; whatever the chat
-job accepted, its shown text is a string; and ChatStream, fed the same bytes in
-other chunks, never raises and ends with the same text as the typed path. Run: ``tox -e fuzz`` (bounded time), or
-``python fuzz/fuzz_protocol.py -max_total_time=600`` for longer.
+The invariants, as h11's fuzzer states them: ChatStream never raises, whatever the
+bytes; it ends in the same state with the same text and events however the bytes
+are cut into reads (finished runs included); and the parsers either parse or raise
+the package's own error (a QwenSpaceError), never anything else. Run: ``tox -e fuzz``
+(bounded time), or ``python fuzz/fuzz_protocol.py -max_total_time=600`` for longer.
 """
 
 import contextlib
@@ -18,50 +18,65 @@ import atheris
 with atheris.instrument_imports():
     from qwen_space.protocol import (
         ChatbotFormat,
+        ChatEvent,
         ChatJob,
         ChatStream,
+        Failed,
         QwenSpaceError,
-        SSEDecoder,
+        TextDelta,
         parse_config,
         parse_join_response,
-        parse_message,
     )
 
 FORMATS = list(ChatbotFormat)
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run(stream: bytes, size: int, event_id: str | None, chatbot_format: ChatbotFormat) -> tuple[ChatJob, list[object]]:
+    job = ChatJob(event_id=event_id, reply_slot=1, reply_format=chatbot_format)
+    chat_stream = ChatStream(job, max_event_size=1 << 16)
+    events: list[ChatEvent] = []
+    for start in range(0, len(stream), size):
+        events += chat_stream.feed(stream[start : start + size])
+    events += chat_stream.end()
+    assert job.state.is_terminal
+    return job, comparable(events)
+
+
+def comparable(events: list[ChatEvent]) -> list[object]:
+    """Deltas joined (reads cut text differently) and errors by kind, message and partial text."""
+    out: list[object] = []
+    for event in events:
+        if isinstance(event, TextDelta) and out and isinstance(out[-1], TextDelta):
+            out[-1] = TextDelta(out[-1].text + event.text)
+        elif isinstance(event, Failed):
+            out.append((type(event.error), str(event.error), event.error.partial_text))
+        else:
+            out.append(event)
+    return out
+
+
 def test_one_input(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
     chatbot_format = FORMATS[fdp.ConsumeIntInRange(0, len(FORMATS) - 1)]
     event_id = "e" if fdp.ConsumeBool() else None
-    chunk_size = fdp.ConsumeIntInRange(1, 64)
+    size = fdp.ConsumeIntInRange(1, 64)
     stream = fdp.ConsumeBytes(fdp.remaining_bytes())
-    decoder = SSEDecoder(max_event_size=1 << 16)
-    job = ChatJob(event_id=event_id, reply_slot=1, reply_format=chatbot_format)
-    try:
-        for start in range(0, len(stream), chunk_size):
-            for event in decoder.feed(stream[start : start + chunk_size]):
-                message = parse_message(event.data)
-                job.receive(message)
-        decoder.close()
-        job.stream_ended()
-    except QwenSpaceError:
-        pass
-    assert isinstance(job.text, str)
-    fast = ChatJob(event_id=event_id, reply_slot=1, reply_format=chatbot_format)
-    chat_stream = ChatStream(fast, max_event_size=1 << 16)
-    for start in range(0, len(stream), 7):
-        chat_stream.feed(stream[start : start + 7])
-    if not job.state.is_terminal and not fast.state.is_terminal:
-        assert fast.text == job.text, "ChatStream and the typed path disagree"
+    whole_job, whole = run(stream, max(len(stream), 1), event_id, chatbot_format)
+    cut_job, cut = run(stream, size, event_id, chatbot_format)
+    assert cut == whole, "the answer depends on how the bytes were cut"
+    assert (cut_job.state, cut_job.text, cut_job.server_duration) == (
+        whole_job.state,
+        whole_job.text,
+        whole_job.server_duration,
+    )
     for parser in (lambda: parse_join_response(200, "application/json", stream), lambda: parse_config(stream)):
         with contextlib.suppress(QwenSpaceError):
             parser()
 
 
 def seed_corpus() -> str:
-    """Real streams to start from: the captures' bodies and the cassettes' streams."""
+    """Real streams to start from: the captures' bodies."""
     corpus = Path(tempfile.mkdtemp(prefix="qwen-space-fuzz-"))
     captures = (ROOT / "tests" / "data" / "gradio-protocol-captures.txt").read_bytes()
     for index, block in enumerate(captures.split(b"\n====")):

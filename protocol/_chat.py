@@ -52,7 +52,6 @@ from ._messages import (
     UnexpectedError,
     UnknownMessage,
 )
-from ._text import TextBuilder
 
 __all__ = [
     "HIDDEN_ERROR_TEXT",
@@ -87,7 +86,7 @@ class ChatJobState(enum.Enum):
 
     @property
     def is_terminal(self) -> bool:
-        return self in _TERMINAL
+        return self in TERMINAL_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +105,7 @@ class Started:
     eta: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TextDelta:
     """New reply text, to append to what was shown. :class:`ChatStream` gives the
     text of one network read as one delta."""
@@ -157,7 +156,9 @@ ChatEvent = QueuePosition | Started | TextDelta | Correction | LogMessage | Prog
 
 # The messages that belong to one event.
 EventMessage = Estimation | ProcessStarts | Log | Progress | ProcessGenerating | ProcessStreaming | ProcessCompleted
-_TERMINAL = frozenset({ChatJobState.COMPLETED, ChatJobState.FAILED, ChatJobState.CANCELLED})
+# A tuple, not a set: membership compares by identity in C, where a set would call
+# Enum.__hash__, a Python function, for every message.
+TERMINAL_STATES = (ChatJobState.COMPLETED, ChatJobState.FAILED, ChatJobState.CANCELLED)
 
 
 class ChatJob:
@@ -165,7 +166,7 @@ class ChatJob:
 
     __slots__ = (
         "_duration",
-        "_emitted",
+        "_frozen",
         "_growing_path",
         "_outputs",
         "event_id",
@@ -180,7 +181,10 @@ class ChatJob:
         self.reply_format = reply_format
         self.state = ChatJobState.QUEUED
         self._outputs: DiffedOutputs | None = None
-        self._emitted = TextBuilder()
+        # The reply is kept once: in the outputs while they follow the Space. The text
+        # shown is kept apart only when it is not theirs: before the first value, while
+        # the reply's output is desynchronised, and after the end.
+        self._frozen: str | None = ""
         # Where in the reply's value an append extends the reply text, as edits spell it.
         self._growing_path: list[JSONValue] | None = None
         self._duration: float | None = None
@@ -188,7 +192,10 @@ class ChatJob:
     @property
     def text(self) -> str:
         """The reply shown so far."""
-        return self._emitted.build()
+        if self._frozen is not None:
+            return self._frozen
+        assert self._outputs is not None
+        return read_reply(self._outputs.value(self.reply_slot), self.reply_format).text
 
     @property
     def server_duration(self) -> float | None:
@@ -198,16 +205,17 @@ class ChatJob:
     def receive(self, message: QueueMessage) -> list[ChatEvent]:
         """Feed one message of this event (or a session-level one)."""
         if type(message) is ProcessGenerating or type(message) is ProcessStreaming:
-            # First, as nearly every message is one; the checks are those of any event message.
-            self._check_belongs(message)
+            # First, as nearly every message is one.
+            if message.event_id != self.event_id or self.state in TERMINAL_STATES:
+                self._check_belongs(message)  # raises why
             self.state = ChatJobState.GENERATING
             return self._generating(message)
         if isinstance(message, (Heartbeat, UnknownMessage)):
             return []
         if isinstance(message, CloseStream):
-            return [] if self.state in _TERMINAL else self.stream_ended()
+            return [] if self.state in TERMINAL_STATES else self.stream_ended()
         if isinstance(message, UnexpectedError):
-            return [] if self.state in _TERMINAL else self.fail(_stream_error(message))
+            return [] if self.state in TERMINAL_STATES else self.fail(_stream_error(message))
         self._check_belongs(message)
         if isinstance(message, Estimation):
             if self.state is not ChatJobState.QUEUED:
@@ -228,7 +236,7 @@ class ChatJob:
     def _check_belongs(self, message: EventMessage) -> None:
         if message.event_id != self.event_id:
             self._illegal(f"a {type(message).__name__} message of event {message.event_id!r} reached this job")
-        if self.state in _TERMINAL:
+        if self.state in TERMINAL_STATES:
             self._illegal(f"a {type(message).__name__} message arrived after the job was {self.state.value}")
 
     def stream_ended(self) -> list[ChatEvent]:
@@ -244,12 +252,17 @@ class ChatJob:
 
     def fail(self, error: QwenSpaceError) -> list[ChatEvent]:
         """End the job with ``error`` (which gets the partial text)."""
-        self.state = ChatJobState.CANCELLED if isinstance(error, JobCancelledError) else ChatJobState.FAILED
+        self._end(ChatJobState.CANCELLED if isinstance(error, JobCancelledError) else ChatJobState.FAILED)
         error.partial_text = self.text
         return [Failed(error)]
 
+    def _end(self, state: ChatJobState) -> None:
+        self._frozen = self.text
+        self._outputs = None
+        self.state = state
+
     def _illegal(self, what: str) -> None:
-        self.state = ChatJobState.FAILED
+        self._end(ChatJobState.FAILED)
         raise RemoteProtocolError(f"illegal message order: {what}", partial_text=self.text)
 
     def _add_duration(self, duration: float | None) -> None:
@@ -264,55 +277,42 @@ class ChatJob:
         outputs = self._outputs
         # The first yield and every process_streaming carry full values, not diffs.
         if outputs is None or isinstance(message, ProcessStreaming):
+            previous = self.text
             self._outputs = DiffedOutputs(data)
-            return self._reread()
+            return self._reread(previous)
         slot = self.reply_slot
         edits = data[slot] if slot < len(data) else []
-        suffix = self._appended_text(edits)
-        outputs.apply(data)
-        if outputs.is_desynchronised(slot) or not edits:
+        if type(edits) is list and len(edits) == 1 and self._frozen is None:
+            edit = edits[0]
+            if type(edit) is list and len(edit) == 3 and edit[0] == "append" and edit[1] == self._growing_path:
+                suffix = edit[2]
+                if type(suffix) is str and suffix:
+                    # One append at the growing path extends the reply by exactly that
+                    # text: re-reading the whole reply for every token would be quadratic.
+                    outputs.apply(data)
+                    if not outputs.is_desynchronised(slot):
+                        return [TextDelta(suffix)]
+                    # It did not apply (a path spelled with floats, say): the value is
+                    # as it was before, so that is what was shown.
+                    self._frozen = read_reply(outputs.value(slot), self.reply_format).text
+                    return []
+        if type(edits) is list and not edits:
+            outputs.apply(data)
             return []
-        if suffix is not None:
-            # One append at the growing path extends the reply by exactly that text:
-            # re-reading the whole reply for every token would be quadratic.
-            return self._append(suffix)
-        return self._reread()
+        previous = self.text
+        outputs.apply(data)
+        if outputs.is_desynchronised(slot):
+            self._frozen = previous
+            return []
+        return self._reread(previous)
 
-    def _appended_text(self, edits: JSONValue) -> str | None:
-        """The text appended if ``edits`` is exactly one string append at the growing path."""
-        if type(edits) is not list or len(edits) != 1:
-            return None
-        edit = edits[0]
-        if type(edit) is not list or len(edit) != 3 or edit[0] != "append" or edit[1] != self._growing_path:
-            return None
-        suffix = edit[2]
-        return suffix if type(suffix) is str else None
-
-    def _reread(self) -> list[ChatEvent]:
+    def _reread(self, previous: str) -> list[ChatEvent]:
+        """Show the reply as the outputs now hold it; ``previous`` is what was shown."""
         assert self._outputs is not None
         reply = read_reply(self._outputs.value(self.reply_slot), self.reply_format)
         self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
-        return self._advance_to(reply.text)
-
-    def _append(self, suffix: str) -> list[ChatEvent]:
-        if not suffix:
-            return []
-        self._emitted.append(suffix)
-        return [TextDelta(suffix)]
-
-    def _advance_to(self, text: str) -> list[ChatEvent]:
-        """Show ``text``, the whole reply as the outputs now hold it."""
-        shown = self._emitted
-        if shown.is_prefix_of(text):
-            # Keep ``text`` itself (often the very string in the outputs) rather than
-            # the pieces it repeats.
-            suffix = text[len(shown) :]
-            self._emitted = TextBuilder(text)
-            return [TextDelta(suffix)] if suffix else []
-        previous = shown.build()
-        common = _common_prefix_length(previous, text)
-        self._emitted = TextBuilder(text)
-        return [Correction(retract=len(previous) - common, text=text[common:], previous=previous)]
+        self._frozen = None
+        return _advance(previous, reply.text)
 
     def _completed(self, message: ProcessCompleted) -> list[ChatEvent]:
         if message.status is CompletionStatus.CANCELLED:
@@ -327,16 +327,18 @@ class ChatJob:
                 text = HIDDEN_ERROR_TEXT
             return self.fail(AppError(text, space_message=message.error, title=message.title))
         assert message.output is not None
-        # The final value replaces the diffed state: let it go before reading the reply.
+        previous = self.text
+        # The final value replaces the diffed state.
         self._outputs = None
         self._add_duration(message.output.duration)
         data = message.output.data
         value = data[self.reply_slot] if self.reply_slot < len(data) else None
         # The final value is authoritative: it repairs anything a diff defect broke.
-        events = self._advance_to(read_reply(value, self.reply_format).text)
+        text = read_reply(value, self.reply_format).text
+        events = _advance(previous, text)
+        self._frozen = text
         self.state = ChatJobState.COMPLETED
-        self._outputs = None
-        events.append(Completed(self.text, self._duration))
+        events.append(Completed(text, self._duration))
         return events
 
 
@@ -351,6 +353,14 @@ def _stream_error(message: UnexpectedError) -> QwenSpaceError:
         error.retryable = True
         return error
     return StreamError(f"the Space's stream failed ({detail}); send the request again")
+
+
+def _advance(shown: str, text: str) -> list[ChatEvent]:
+    """The events that take a consumer from ``shown`` to ``text``."""
+    if text.startswith(shown):
+        return [TextDelta(text[len(shown) :])] if len(text) > len(shown) else []
+    common = _common_prefix_length(shown, text)
+    return [Correction(retract=len(shown) - common, text=text[common:], previous=shown)]
 
 
 def _common_prefix_length(a: str, b: str) -> int:

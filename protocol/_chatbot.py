@@ -1,4 +1,4 @@
-"""The value formats of ``gr.Chatbot`` (protocol reference, section 7).
+"""The value formats of ``gr.Chatbot``, as Gradio 4.x to 6.x send them.
 
 * tuples: ``[[user, bot], ...]`` (4.x default, 5.x default with a warning, gone in 6.0);
 * flat messages: ``[{"role", "content": str}, ...]`` (4.38+ and 5.x ``type="messages"``);

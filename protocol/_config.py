@@ -1,6 +1,6 @@
 """A Space's ``GET /config``: version, protocol, API prefix, dependencies, components.
 
-Only what a queue client needs is modelled (protocol reference, sections 1 and 2):
+Only what a queue client needs is modelled:
 
 * ``fn_index`` is the dependency's ``id`` (4.32+), else its position in the list;
 * the trigger id is the component id of the dependency's first target;
@@ -51,7 +51,7 @@ class Component:
     props: JSONObject
 
     def chatbot_format(self, gradio_major: int) -> ChatbotFormat:
-        """The value format of a chatbot (section 7.2), or TEXT for anything else."""
+        """The value format of a chatbot (see :mod:`._chatbot`), or TEXT for anything else."""
         if self.type != "chatbot":
             return ChatbotFormat.TEXT
         declared = self.props.get("type")

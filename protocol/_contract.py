@@ -1,6 +1,6 @@
 """The Qwen2.5-Max Space's contract, and a precise report of how a config drifts from it.
 
-The contract is what this client was written against (Space notes, section 4.2): the
+The contract is what this client was written against, read from the live Space: the
 ``/model_chat`` endpoint is ``textbox.submit`` (fn 0, trigger 11), its inputs are
 query textbox, chatbot history and the hidden system textbox, its outputs are
 textbox, chatbot and system textbox, served by Gradio 5 (prefix ``/gradio_api``,

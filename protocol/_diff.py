@@ -1,8 +1,9 @@
 """Gradio's generator diffs (sse_v2 and later), applied in time proportional to the edit.
 
 The first ``process_generating`` of an event carries full values, one per output;
-every later one carries, per output, a list of ``[op, path, value]`` edits (protocol
-reference, section 5). :class:`DiffedOutputs` keeps the current values of one event.
+every later one carries, per output, a list of ``[op, path, value]`` edits (ops
+``replace``, ``append``, ``add``, ``delete``; an empty list when the output did not
+change). :class:`DiffedOutputs` keeps the current values of one event.
 
 Two choices keep a long reply linear in its length:
 
@@ -13,9 +14,10 @@ Two choices keep a long reply linear in its length:
   kept as a list of pieces and joined only when the value is read or another edit
   touches the output.
 
-Edits that cannot apply (the server's known diff defects, section 5.4, or anything
-malformed) never raise: the output is marked *desynchronised* and ignores further
-edits until its next full value. ``process_completed`` always brings one.
+Edits that cannot apply (Gradio's diff has known defects: up to 5.29.0, removing two
+trailing list elements gives deletes that run past the end; and anything malformed)
+never raise: the output is marked *desynchronised* and ignores further edits until
+its next full value. ``process_completed`` always brings one.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class DiffedOutputs:
     def apply(self, edit_lists: Sequence[JSONValue]) -> None:
         """Apply one message's ``output.data``: an edit list per output slot."""
         for slot, edits in enumerate(edit_lists):
-            if edits == [] or slot in self._desynchronised:  # most outputs do not change
+            if (type(edits) is list and not edits) or slot in self._desynchronised:  # most outputs do not change
                 continue
             if slot >= len(self._values):
                 # After a hot reload an output can appear late; Gradio starts it from null.
@@ -88,16 +90,20 @@ class DiffedOutputs:
         return slot in self._desynchronised
 
     def _desynchronise(self, slot: int) -> None:
+        # The appends taken so far are kept: the value stays the last one known good.
+        self._flush(slot)
         self._desynchronised.add(slot)
-        self._pending.pop(slot, None)
 
     def _apply_edit(self, slot: int, edit: JSONValue) -> None:
         if not isinstance(edit, list) or len(edit) != 3:
             raise _CannotApply
         op, raw_path, value = edit
-        if not isinstance(raw_path, list):
+        if type(raw_path) is not list:
             raise _CannotApply
-        path = _path(raw_path)
+        for key in raw_path:
+            if type(key) is not int and type(key) is not str:  # bools and floats are not keys
+                raise _CannotApply
+        path: _Path = tuple(raw_path)  # type: ignore[arg-type]  # checked above
         pending = self._pending.get(slot)
         if op == "append" and isinstance(value, str):
             if pending is not None and path in pending:
@@ -165,13 +171,6 @@ def _set(parent: list[JSONValue] | dict[str, JSONValue], key: int | str, value: 
     else:
         assert isinstance(key, str)
         parent[key] = value
-
-
-def _path(raw: list[JSONValue]) -> _Path:
-    for key in raw:
-        if type(key) is not int and type(key) is not str:  # bools and floats are not keys
-            raise _CannotApply
-    return tuple(raw)  # type: ignore[arg-type]  # checked above
 
 
 def _child(node: JSONValue, key: int | str) -> JSONValue:

@@ -1,7 +1,9 @@
 """Typed Gradio queue messages and the total parser :func:`parse_message`.
 
-One frozen, slotted dataclass per ``msg`` tag of the queue protocol (Gradio 4.x to
-6.x, see the message catalogue in the protocol reference, section 4.2), plus
+One slotted dataclass per ``msg`` tag of the queue protocol (Gradio 4.x to
+6.x: ``estimation``, ``process_starts``, ``progress``, ``log``, ``process_generating``,
+``process_streaming``, ``process_completed``, ``heartbeat``, ``close_stream``,
+``unexpected_error``), plus
 :class:`UnknownMessage` for tags Gradio adds later, like h2's
 ``UnknownFrameReceived``: a newer server must not break an older client.
 
@@ -72,7 +74,7 @@ class CompletionStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class Output:
     """The ``output`` of a generating or completed message.
 
@@ -136,7 +138,7 @@ class Log:
     title: str | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class ProcessGenerating:
     """One yield of a generator: full values first, then diffs (sse_v2 and later)."""
 
@@ -238,7 +240,7 @@ def message_from_json(payload: JSONValue) -> QueueMessage:
     parser = _PARSERS.get(tag)
     if parser is None:
         return UnknownMessage(tag=tag, event_id=_optional_str(payload, tag, "event_id"), payload=payload)
-    return parser(_Fields(payload, tag))
+    return parser(payload, tag)
 
 
 class _Fields:
@@ -343,7 +345,8 @@ def _output(fields: _Fields, *, require_data: bool) -> Output | None:
     )
 
 
-def _parse_estimation(f: _Fields) -> Estimation:
+def _parse_estimation(payload: JSONObject, tag: str) -> Estimation:
+    f = _Fields(payload, tag)
     return Estimation(
         event_id=f.event_id(),
         rank=f.opt_int("rank"),
@@ -352,11 +355,13 @@ def _parse_estimation(f: _Fields) -> Estimation:
     )
 
 
-def _parse_process_starts(f: _Fields) -> ProcessStarts:
+def _parse_process_starts(payload: JSONObject, tag: str) -> ProcessStarts:
+    f = _Fields(payload, tag)
     return ProcessStarts(event_id=f.required_event_id(), eta=f.opt_float("eta"))
 
 
-def _parse_progress(f: _Fields) -> Progress:
+def _parse_progress(payload: JSONObject, tag: str) -> Progress:
+    f = _Fields(payload, tag)
     raw = f.payload.get("progress_data")
     if raw is None:
         raw = []
@@ -379,7 +384,8 @@ def _parse_progress(f: _Fields) -> Progress:
     return Progress(event_id=f.required_event_id(), progress_data=tuple(units))
 
 
-def _parse_log(f: _Fields) -> Log:
+def _parse_log(payload: JSONObject, tag: str) -> Log:
+    f = _Fields(payload, tag)
     visible = f.opt_bool("visible")
     return Log(
         event_id=f.required_event_id(),
@@ -391,10 +397,9 @@ def _parse_log(f: _Fields) -> Log:
     )
 
 
-def _parse_generating(f: _Fields) -> ProcessGenerating:
+def _parse_generating(payload: JSONObject, tag: str) -> ProcessGenerating:
     # The message of every token: the values Gradio sends pass the first, cheap check
     # of each field; anything else gets the full check, which converts or raises.
-    payload, tag = f.payload, f.tag
     output = payload.get("output")
     if type(output) is not dict:
         output = _object(payload, tag, "output")
@@ -412,23 +417,21 @@ def _parse_generating(f: _Fields) -> ProcessGenerating:
         average = _optional_float(output, f"{tag}.output", "average_duration")
     event_id = payload.get("event_id")
     if type(event_id) is not str:
-        event_id = f.required_event_id()
+        event_id = _Fields(payload, tag).required_event_id()
     success = payload.get("success", True)
     if type(success) is not bool:
         success = _optional_bool(payload, tag, "success")
     time_limit = payload.get("time_limit")
     if time_limit is not None:
         time_limit = _optional_float(payload, tag, "time_limit")
+    # Positional: keyword calls cost a third of the parse of the message of every token.
     return ProcessGenerating(
-        event_id=event_id,
-        output=Output(data=data, is_generating=is_generating, duration=duration, average_duration=average),
-        success=True if success is None else success,
-        time_limit=time_limit,
+        event_id, Output(data, is_generating, duration, average), True if success is None else success, time_limit
     )
 
 
-def _parse_streaming(f: _Fields) -> ProcessStreaming:
-    generating = _parse_generating(f)
+def _parse_streaming(payload: JSONObject, tag: str) -> ProcessStreaming:
+    generating = _parse_generating(payload, tag)
     return ProcessStreaming(
         event_id=generating.event_id,
         output=generating.output,
@@ -437,7 +440,8 @@ def _parse_streaming(f: _Fields) -> ProcessStreaming:
     )
 
 
-def _parse_completed(f: _Fields) -> ProcessCompleted:
+def _parse_completed(payload: JSONObject, tag: str) -> ProcessCompleted:
+    f = _Fields(payload, tag)
     event_id = f.required_event_id()
     success = f.opt_bool("success")
     if success is None:
@@ -484,15 +488,18 @@ def _unquote_error(error: str | None) -> str | None:
     return value if isinstance(value, str) else error
 
 
-def _parse_heartbeat(f: _Fields) -> Heartbeat:
+def _parse_heartbeat(payload: JSONObject, tag: str) -> Heartbeat:
+    f = _Fields(payload, tag)
     return Heartbeat(event_id=f.event_id())
 
 
-def _parse_close_stream(f: _Fields) -> CloseStream:
+def _parse_close_stream(payload: JSONObject, tag: str) -> CloseStream:
+    f = _Fields(payload, tag)
     return CloseStream(event_id=f.event_id())
 
 
-def _parse_unexpected_error(f: _Fields) -> UnexpectedError:
+def _parse_unexpected_error(payload: JSONObject, tag: str) -> UnexpectedError:
+    f = _Fields(payload, tag)
     return UnexpectedError(
         event_id=f.event_id(),
         message=f.opt_str("message"),
@@ -500,7 +507,7 @@ def _parse_unexpected_error(f: _Fields) -> UnexpectedError:
     )
 
 
-_PARSERS: dict[str, Callable[[_Fields], QueueMessage]] = {
+_PARSERS: dict[str, Callable[[JSONObject, str], QueueMessage]] = {
     MessageTag.ESTIMATION: _parse_estimation,
     MessageTag.PROCESS_STARTS: _parse_process_starts,
     MessageTag.PROGRESS: _parse_progress,

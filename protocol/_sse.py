@@ -33,6 +33,7 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEEvent"]
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
+_VIEW = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -58,8 +59,8 @@ class SSEDecoder:
         "_buffer",
         "_closed",
         "_data",
-        "_data_size",
         "_error",
+        "_event_size",
         "_event_type",
         "_last_id",
         "_max_event_size",
@@ -79,8 +80,8 @@ class SSEDecoder:
         self._scanned = 0
         self._seen_start = False  # whether the BOM check is done
         self._skip_lf = False  # the previous line ended with a CR at the end of a chunk
-        self._data: list[memoryview | bytes] = []
-        self._data_size = 0
+        self._data: list[memoryview | bytes | bytearray] = []
+        self._event_size = 0
         self._event_type = ""
         self._last_id = ""
         self._retry: int | None = None
@@ -107,25 +108,32 @@ class SSEDecoder:
         events: list[SSEEvent] = []
         if buffer.find(b"\n", self._scanned) >= 0:
             *lines, rest = buffer.split(b"\n")
+            buffer = self._buffer = rest  # the old buffer goes now: its lines hold its bytes
+            data, size, limit = self._data, self._event_size, self._max_event_size
             for line in lines:
-                if not line:
-                    if self._data:
-                        events.append(self._dispatch())
-                    else:
-                        self._event_type = ""  # an event without data is dropped
-                        self._retry = None
-                elif line.startswith(b"data: "):  # Gradio's only kind of line
-                    # A view, not a copy: a long reply's final message is as big as the reply.
-                    self._data.append(memoryview(line)[6:])
-                    self._data_size += len(line)
-                    if self._data_size > self._max_event_size:
-                        self._fail()
-                        return self._raise_unless(events)
+                if not line:  # the blank line that ends an event
+                    if data:
+                        events.append(self._event(data))
+                        data = self._data = []
+                    else:  # an event without data is dropped
+                        self._event_type, self._retry = "", None
+                    size = 0
+                    continue
+                # Every line counts towards the event's size, so that where the reads
+                # cut the stream never decides whether it breaks the limit.
+                size += len(line)
+                if size > limit:
+                    self._fail()
+                    return self._raise_unless(events)
+                if line.startswith(b"data: "):  # Gradio's only kind of line
+                    # A long line (a long reply's final message is as big as the reply) is
+                    # viewed, not copied; a view costs more than copying a short one.
+                    data.append(line[6:] if len(line) < _VIEW else memoryview(line)[6:])
                 else:
                     self._line(line)
-            buffer = self._buffer = rest
+            self._event_size = size
         self._scanned = len(buffer)
-        if len(buffer) + self._data_size > self._max_event_size:
+        if len(buffer) + self._event_size > self._max_event_size:
             self._fail()
             return self._raise_unless(events)
         return events
@@ -186,7 +194,7 @@ class SSEDecoder:
 
     def _reset_event(self) -> None:
         self._data = []
-        self._data_size = 0
+        self._event_size = 0
         self._event_type = ""
         self._retry = None
 
@@ -199,7 +207,6 @@ class SSEDecoder:
             value = value[1:]
         if name == b"data":
             self._data.append(bytes(value))
-            self._data_size += len(line)
         elif name == b"event":
             self._event_type = value.decode("utf-8", "replace")
         elif name == b"id" and b"\x00" not in value:
@@ -207,11 +214,11 @@ class SSEDecoder:
         elif name == b"retry" and value.isdigit():
             self._retry = int(value)
 
-    def _dispatch(self) -> SSEEvent:
-        """The pending event (it has data), which then resets."""
-        lines = self._data
+    def _event(self, lines: list[memoryview | bytes | bytearray]) -> SSEEvent:
+        """The event of the data ``lines``; the next event starts with the default type."""
         # Decoded after joining: LF is ASCII, so this equals decoding each line.
         data = lines[0] if len(lines) == 1 else b"\n".join(lines)
         event = SSEEvent(str(data, "utf-8", "replace"), self._event_type or "message", self._last_id, self._retry)
-        self._reset_event()
+        if self._event_type or self._retry is not None:
+            self._event_type, self._retry = "", None
         return event

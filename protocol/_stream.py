@@ -7,9 +7,10 @@ The one assembly of the pipeline, bytes -> SSE events -> typed messages -> chat 
 
 from __future__ import annotations
 
-from ._chat import ChatEvent, ChatJob, TextDelta
+from ._chat import TERMINAL_STATES, ChatEvent, ChatJob, TextDelta
 from ._errors import QwenSpaceError
-from ._messages import CloseStream, parse_message
+from ._json import loads
+from ._messages import CloseStream, message_from_json
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 
 __all__ = ["ChatStream"]
@@ -50,7 +51,7 @@ class ChatStream:
             # message is freed once parsed instead of living to the end of the chunk.
             sse_events.reverse()
             while sse_events:
-                message = parse_message(sse_events.pop().data)
+                message = message_from_json(loads(sse_events.pop().data, what="a queue message"))
                 if type(message) is CloseStream:
                     self.closed_by_server = True
                 elif message.event_id is not None and message.event_id != job.event_id:
@@ -62,7 +63,7 @@ class ChatStream:
                         else:
                             _flush(text, events)
                             events.append(event)
-                    if job.state.is_terminal:
+                    if job.state in TERMINAL_STATES:
                         break
             if self._decoder.failed and not job.state.is_terminal:
                 self._decoder.close()  # raises the decoder's error, after the valid events

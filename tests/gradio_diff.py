@@ -1,4 +1,4 @@
-"""A test-side copy of the Gradio server's diff algorithm (protocol reference, section 5.2).
+"""A test-side copy of the Gradio server's diff algorithm (``gradio.utils.diff``).
 
 ``variant`` selects which server generation to imitate:
 

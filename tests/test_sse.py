@@ -198,3 +198,27 @@ class TestGradioStreams:
         assert decoder.feed(b"data: ok\n\ndata: " + b"y" * 40 + b"\n\n") == [SSEEvent(data="ok")]
         with pytest.raises(RemoteProtocolError, match="exceeded 20 bytes"):
             decoder.feed(b"data: more\n\n")
+
+
+def outcome(chunks: list[bytes], max_event_size: int) -> tuple[list[SSEEvent], bool]:
+    """The events, and whether the limit broke, with the error taken when it comes."""
+    decoder = SSEDecoder(max_event_size=max_event_size)
+    events: list[SSEEvent] = []
+    try:
+        for chunk in chunks:
+            events += decoder.feed(chunk)
+        decoder.close()
+    except RemoteProtocolError:
+        return events, True
+    return events, False
+
+
+@given(
+    st.lists(st.binary(max_size=40) | st.sampled_from([b"data: ", b"\n", b"\r", b": c", b"\n\n"]), max_size=20),
+    st.data(),
+)
+def test_where_reads_cut_never_decides_the_limit(parts: list[bytes], data: st.DataObject) -> None:
+    payload = b"".join(parts)
+    whole = outcome([payload], 32)
+    assert outcome(data.draw(chunked(payload)), 32) == whole
+    assert outcome([payload[i : i + 1] for i in range(len(payload))], 32) == whole

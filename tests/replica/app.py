@@ -1,6 +1,6 @@
 """A faithful replica of the Qwen/Qwen2.5-Max-Demo Space, with a fake model.
 
-Layout and event wiring follow the Space notes (section 4.2): the Qwen demo template
+Layout and event wiring follow the real Space's ``/config``: the Qwen demo template
 with ``model_chat(query, history, system)`` yielding ``('', history, system)`` where
 the history holds the whole answer so far (DashScope's cumulative streaming), on
 ``textbox.submit`` (fn 0) and ``sumbit.click`` (fn 1), ``concurrency_limit=40``, and
