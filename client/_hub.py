@@ -55,7 +55,7 @@ logger = logging.getLogger("qwen_space")
 
 _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _USER_AGENT = "qwen-space/0.1 (+aiohttp)"
-# The Hub's own clients poll every 1-2 s; the Hub rate-limits harder than that.
+# As gradio_client; huggingface_hub's wait_for_space and Gradio's JS client poll every 1 s.
 _POLL_SECONDS = 2.0
 
 # huggingface_hub's INTERMEDIATE_SPACE_STAGES: the Space will come up by itself.
@@ -108,16 +108,21 @@ def saved_token() -> str | None:
     """The token the Hub's clients use when none is given: ``$HF_TOKEN``, else the file
     ``huggingface-cli login`` writes (``$HF_TOKEN_PATH``, else ``$HF_HOME/token``, with
     ``HF_HOME`` defaulting to ``$XDG_CACHE_HOME/huggingface`` or ``~/.cache/huggingface``)."""
-    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
-    if not token:
+    token = _clean(os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"))
+    if token is None:
         cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         home = os.environ.get("HF_HOME") or os.path.join(cache, "huggingface")
         path = os.environ.get("HF_TOKEN_PATH") or os.path.join(os.path.expandvars(os.path.expanduser(home)), "token")
         try:
-            token = Path(os.path.expandvars(os.path.expanduser(path))).read_text(encoding="utf-8")
+            token = _clean(Path(os.path.expandvars(os.path.expanduser(path))).read_text(encoding="utf-8"))
         except (OSError, UnicodeError):
             return None
-    return token.replace("\r", "").replace("\n", "").strip() or None
+    return token
+
+
+def _clean(token: str | None) -> str | None:
+    """As huggingface_hub reads a token: line breaks and outer blanks dropped; blank is none."""
+    return None if token is None else token.replace("\r", "").replace("\n", "").strip() or None
 
 
 class HubError(QwenSpaceError):

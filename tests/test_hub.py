@@ -422,9 +422,11 @@ def test_saved_token_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert saved_token() == "hf_legacy"
     monkeypatch.setenv("HF_TOKEN", "hf_env")
     assert saved_token() == "hf_env"
-    monkeypatch.setenv("HF_TOKEN", "  ")
+    monkeypatch.setenv("HF_TOKEN", " \n")
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN")
-    assert saved_token() is None  # blank, as huggingface_hub's get_token reads it
+    assert saved_token() == "hf_from_path"  # a blank variable is no token: the file is next
+    (tmp_path / "path").write_text("\n", encoding="utf-8")
+    assert saved_token() is None
 
 
 # --- the command line ------------------------------------------------------------
