@@ -152,11 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     duplicate.add_argument("space", nargs="?", default=None, help="the Space to copy (default: Qwen/Qwen2.5-Max-Demo)")
     duplicate.add_argument(
-        "--to", help="the copy's name, or OWNER/NAME (default: the original's name, in your account)"
+        "--to", metavar="NAME", help="the copy's name, or OWNER/NAME (default: the original's name, in your account)"
     )
     visibility = duplicate.add_mutually_exclusive_group()
-    visibility.add_argument("--private", dest="private", action="store_true", default=True, help="(default)")
-    visibility.add_argument("--public", dest="private", action="store_false")
+    visibility.add_argument(
+        "--private", dest="private", action="store_true", default=True, help="a private copy (default)"
+    )
+    visibility.add_argument("--public", dest="private", action="store_false", help="a public copy")
     duplicate.add_argument("--hardware", help="hardware tier, e.g. cpu-basic, cpu-upgrade (default: the original's)")
     duplicate.add_argument(
         "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret of the copy; repeatable"
