@@ -61,7 +61,7 @@ from ..protocol import (
     require_contract,
 )
 from ._errors import ReplyRewrittenError, SpaceTimeoutError, translate
-from ._hub import SpaceGate, SpaceInfo, SpaceStarting, is_space_id, saved_token, space_url
+from ._hub import USER_AGENT, SpaceGate, SpaceInfo, SpaceStarting, is_space_id, saved_token, space_url
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
 
@@ -73,7 +73,6 @@ DEFAULT_SPACE_ID = "Qwen/Qwen2.5-Max-Demo"
 
 logger = logging.getLogger("qwen_space")
 
-_USER_AGENT = "qwen-space/0.1 (+aiohttp)"
 # After the job's end the stream is read this much further, for this long at most,
 # hoping to reuse its connection (see _ChatRun._finish_response).
 _DRAIN_BYTES = 64 * 1024
@@ -154,7 +153,7 @@ class SpaceClient:
         self._own_session = session is None
         self._session = session
         self._proxy = proxy
-        self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
+        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         # A saved token goes only where the Hub's answer (or the hf.space rule) points, never to a URL.
         hf_token = hf_token or (saved_token() if self.space_id else None)
         if hf_token:

@@ -35,6 +35,7 @@ from ._options import Timeouts
 
 __all__ = [
     "DEFAULT_HUB",
+    "USER_AGENT",
     "HubError",
     "SpaceGate",
     "SpaceInfo",
@@ -54,7 +55,7 @@ DEFAULT_HUB = "https://huggingface.co"
 logger = logging.getLogger("qwen_space")
 
 _SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_USER_AGENT = "qwen-space/0.1 (+aiohttp)"
+USER_AGENT = "qwen-space/0.1 (+aiohttp)"
 # As gradio_client; huggingface_hub's wait_for_space and Gradio's JS client poll every 1 s.
 _POLL_SECONDS = 2.0
 
@@ -228,7 +229,7 @@ async def hub_session(*, verify_ssl: bool = True) -> AsyncGenerator[aiohttp.Clie
     off it, and the Hub's ``Authorization`` is set per request, which aiohttp drops
     on a redirect to another origin."""
     async with aiohttp.ClientSession(
-        headers={"User-Agent": _USER_AGENT}, connector=aiohttp.TCPConnector(ssl=verify_ssl)
+        headers={"User-Agent": USER_AGENT}, connector=aiohttp.TCPConnector(ssl=verify_ssl)
     ) as session:
         yield session
 
