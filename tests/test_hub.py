@@ -1,6 +1,7 @@
 """Space ids through the Hub API, runtime stages, tokens: SpaceClient against a fake Hub
 on loopback (``$HF_ENDPOINT``) whose Spaces run on a scriptable Gradio-like server."""
 
+import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -39,8 +40,6 @@ HTML_PAGE = JoinAnswer(status=503, body=b"<html>Space is starting</html>", conte
 
 async def quick_sleep(seconds: float) -> None:
     """The client's poll interval, shortened: the fake Hub's stages move per read, not per second."""
-    import asyncio
-
     await asyncio.sleep(min(seconds, 0.01))
 
 
@@ -187,6 +186,16 @@ async def test_waiting_stages_are_waited_for_with_progress(stage: str, hub: Fake
     assert first_text > 2
     assert text_of(events) == "Hello"
     assert hub.reads(SPACE) == 3
+
+
+async def test_concurrent_chats_share_one_wait(hub: FakeHub, host: Host) -> None:
+    hub.add(SPACE, host.url, stages=["BUILDING", "BUILDING", "RUNNING"])
+    async with client() as space:
+        first, second = await asyncio.gather(chat_events(space), chat_events(space))
+    assert text_of(first) == text_of(second) == "Hello"
+    assert stages_seen(first) + stages_seen(second) == ["BUILDING", "BUILDING"]
+    assert hub.reads(SPACE) == 3
+    assert len(host.space.join_bodies) == 2
 
 
 async def test_a_stage_that_changes_while_waiting(hub: FakeHub, host: Host) -> None:
