@@ -25,7 +25,7 @@ from ..protocol import (
     StreamInterruptedError,
 )
 from ._cassette import CassetteInfo, bundled_cassette, cassette_vcr, load_manifest, use_cassette
-from ._client import DEFAULT_URL, ChatCompletion, SpaceClient, space_url
+from ._client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
 from ._errors import (
     CassetteError,
     InvalidMessagesError,
@@ -34,11 +34,13 @@ from ._errors import (
     SpaceTimeoutError,
     TransportError,
 )
+from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_SYSTEM
 from ._provider import AsyncResult, Messages, Qwen_Qwen_2_5_Max, format_prompt, generate_session_hash
 
 __all__ = [
+    "DEFAULT_SPACE_ID",
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
     "AppError",
@@ -48,6 +50,7 @@ __all__ = [
     "CassetteInfo",
     "ChatCompletion",
     "ContractMismatchError",
+    "HubError",
     "InvalidMessagesError",
     "JobCancelledError",
     "LocalProtocolError",
@@ -66,6 +69,10 @@ __all__ = [
     "SpaceClient",
     "SpaceConnectionError",
     "SpaceHTTPError",
+    "SpaceInfo",
+    "SpaceNotFoundError",
+    "SpaceNotRunningError",
+    "SpaceStarting",
     "SpaceTimeoutError",
     "SpaceUnavailableError",
     "StreamError",

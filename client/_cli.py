@@ -2,8 +2,9 @@
 
 ``chat`` streams an answer (interactive multi-turn on a terminal without a prompt),
 ``replay`` plays a recorded session offline (a bundled one by default), ``info``
-describes a Space, ``contract check`` reports drift from the pinned contract, and
-``record`` writes scenario cassettes. Each error class has its own exit code.
+describes a Space, ``contract check`` reports drift from the pinned contract,
+``record`` writes scenario cassettes, and ``duplicate`` makes your own copy of the
+Space on the Hub. Each error class has its own exit code.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from ..protocol import (
     check_contract,
 )
 from ._cassette import bundled_cassette, load_manifest, use_cassette
-from ._client import DEFAULT_URL, SpaceClient, default_url
+from ._client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
 from ._errors import CassetteError, InvalidMessagesError, ReplyRewrittenError, SpaceTimeoutError, TransportError
+from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ._options import Timeouts
 from ._review import semantic_diff
 from .recording import SCENARIOS, record_scenarios, recorded_messages
@@ -63,6 +65,9 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (StreamError, 9),
     (JobCancelledError, 9),
     (ReplyRewrittenError, 13),
+    (SpaceNotFoundError, 14),
+    (SpaceNotRunningError, 15),
+    (HubError, 16),
     (QwenSpaceError, 1),
 ]
 EXIT_INTERRUPTED = 130
@@ -118,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="print one JSON event per line instead of text")
     replay.set_defaults(run=_replay)
 
-    info = commands.add_parser("info", help="describe a Space: Gradio version, protocol, endpoints")
+    info = commands.add_parser("info", help="describe a Space: its stage on the Hub, Gradio version, endpoints")
+    info.add_argument("space", nargs="?", help="a Space id (OWNER/NAME) or URL; the same as --url")
     _connection_options(info)
     info.set_defaults(run=_info)
 
@@ -140,6 +146,31 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="repeatable; default: all")
     record.add_argument("--out", type=Path, default=Path("cassettes"), help="cassette directory (default: cassettes)")
     record.set_defaults(run=_record)
+
+    duplicate = commands.add_parser(
+        "duplicate", help="make your own copy of the Space on the Hub and wait until it runs"
+    )
+    duplicate.add_argument("space", nargs="?", default=None, help="the Space to copy (default: Qwen/Qwen2.5-Max-Demo)")
+    duplicate.add_argument(
+        "--to", metavar="NAME", help="the copy's name, or OWNER/NAME (default: the original's name, in your account)"
+    )
+    visibility = duplicate.add_mutually_exclusive_group()
+    visibility.add_argument(
+        "--private", dest="private", action="store_true", default=True, help="a private copy (default)"
+    )
+    visibility.add_argument("--public", dest="private", action="store_false", help="a public copy")
+    duplicate.add_argument("--hardware", help="hardware tier, e.g. cpu-basic, cpu-upgrade (default: the original's)")
+    duplicate.add_argument(
+        "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret of the copy; repeatable"
+    )
+    duplicate.add_argument("--proxy", help="http(s) proxy URL for the wait")
+    duplicate.add_argument(
+        "--token", default=None, help="Hugging Face token with write access (default: $HF_TOKEN, else the saved login)"
+    )
+    duplicate.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds to wait for the copy to run (default 900)"
+    )
+    duplicate.set_defaults(run=_duplicate)
     return parser
 
 
@@ -148,7 +179,11 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
         "--url", default=default_url(), help="Space URL or id (default: $QWEN_SPACE_URL, else the Qwen2.5-Max Space)"
     )
     parser.add_argument("--proxy", help="http(s) proxy URL")
-    parser.add_argument("--token", default=os.environ.get("HF_TOKEN"), help="Hugging Face token (default: $HF_TOKEN)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("HF_TOKEN"),
+        help="Hugging Face token (default: $HF_TOKEN; for a Space id, else the saved login)",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for a whole answer (default 900)")
 
 
@@ -180,12 +215,14 @@ class _Printer:
             self.err.flush()
             self._status_shown = False
 
-    def event(self, event: ChatEvent) -> None:
+    def event(self, event: ChatEvent | SpaceStarting) -> None:
         if self.as_json:
             self.out.write(json.dumps(_event_json(event), ensure_ascii=False) + "\n")
             self.out.flush()
             return
-        if isinstance(event, QueuePosition):
+        if isinstance(event, SpaceStarting):
+            self.status(str(event))
+        elif isinstance(event, QueuePosition):
             position = "?" if event.rank is None else str(event.rank + 1)
             size = f" of {event.queue_size}" if event.queue_size is not None else ""
             eta = f", about {event.eta:.0f} s" if event.eta is not None else ""
@@ -212,7 +249,7 @@ class _Printer:
                 self.out.write("\n" if event.error.partial_text else "")
 
 
-def _event_json(event: ChatEvent) -> dict[str, Any]:
+def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
     if isinstance(event, Failed):
         error = event.error
         return {
@@ -227,6 +264,7 @@ def _event_json(event: ChatEvent) -> dict[str, Any]:
             "units": [{"index": u.index, "length": u.length, "desc": u.desc} for u in event.units],
         }
     names = {
+        SpaceStarting: "starting",
         QueuePosition: "queue",
         Started: "started",
         TextDelta: "delta",
@@ -310,7 +348,13 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _info(args: argparse.Namespace) -> int:
+    args.url = args.space or args.url
     async with _client(args) as space:
+        hub = await _hub_info(space)
+        if hub is not None and hub.stage not in (None, "RUNNING"):
+            print(f"url:       {space.url}")
+            print(f"/config:   not read: the Space is {hub.stage}")
+            return 0
         config = await space.fetch_config()
     print(f"url:       {space.url}")
     print(f"gradio:    {config.version or 'unknown'}")
@@ -324,6 +368,63 @@ async def _info(args: argparse.Namespace) -> int:
         return 0
     fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
     print(f"chat:      /model_chat = fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, chatbot format {fmt}")
+    return 0
+
+
+async def _hub_info(space: SpaceClient) -> SpaceInfo | None:
+    """Print what the Hub says about a Space given by id (nothing for a URL)."""
+    try:
+        hub = await space.space_info()
+    except HubError as error:
+        if not error.unreachable:
+            raise
+        print(f"hub:       not reachable ({_one_line(str(error))})")
+        return None
+    if hub is None:
+        return None
+    requested = f" (requested: {hub.requested_hardware})" if hub.requested_hardware not in (None, hub.hardware) else ""
+    sdk = " ".join(part for part in (hub.sdk, hub.sdk_version) if part) or "unknown"
+    print(f"space:     {hub.space_id}{' (private)' if hub.private else ''}")
+    print(f"stage:     {hub.stage or 'unknown'}{f' ({hub.hub_message})' if hub.hub_message else ''}")
+    print(f"hardware:  {hub.hardware or 'none yet'}{requested}")
+    print(f"sdk:       {sdk}")
+    return hub
+
+
+async def _duplicate(args: argparse.Namespace) -> int:
+    try:
+        from .duplicate import QWEN_DEMO_SECRET, duplicate_space
+    except ImportError as exc:
+        raise QwenSpaceError(str(exc)) from None
+    secrets: dict[str, str] = {}
+    for item in args.secret:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise LocalProtocolError(f"--secret takes KEY=VALUE, not {item!r}")
+        secrets[key] = value
+    source = args.space or DEFAULT_SPACE_ID
+    if source == DEFAULT_SPACE_ID and QWEN_DEMO_SECRET not in secrets:
+        print(
+            f"note: the Qwen demo reads its DashScope key from the secret {QWEN_DEMO_SECRET}; a copy without it "
+            f"fails every chat: add --secret {QWEN_DEMO_SECRET}=<your DashScope API key>",
+            file=sys.stderr,
+        )
+    printer = _Printer(as_json=False)
+    copy = await duplicate_space(
+        source,
+        args.to,
+        private=args.private,
+        hardware=args.hardware,
+        secrets=secrets or None,
+        hf_token=args.token,
+        proxy=args.proxy,
+        timeouts=Timeouts(start=args.timeout),
+        on_progress=printer.event,
+    )
+    printer.clear_status()
+    print(f"{'created' if copy.created else 'reusing'} {copy.space_id}: it runs", file=sys.stderr)
+    print(copy.space_id)
+    print(f"chat with it: qwen-space chat --url {copy.space_id}", file=sys.stderr)
     return 0
 
 

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import os
 import random
-import re
 import secrets
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
@@ -51,6 +50,7 @@ from ..protocol import (
     RemoteProtocolError,
     SpaceConfig,
     SpaceContract,
+    SpaceUnavailableError,
     StreamInterruptedError,
     TextDelta,
     build_history,
@@ -61,18 +61,18 @@ from ..protocol import (
     require_contract,
 )
 from ._errors import ReplyRewrittenError, SpaceTimeoutError, translate
+from ._hub import USER_AGENT, SpaceGate, SpaceInfo, SpaceStarting, is_space_id, saved_token, space_url
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
 
-__all__ = ["DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
+__all__ = ["DEFAULT_SPACE_ID", "DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 
 #: The Hugging Face Space Qwen/Qwen2.5-Max-Demo.
 DEFAULT_URL = "https://qwen-qwen2-5-max-demo.hf.space"
+DEFAULT_SPACE_ID = "Qwen/Qwen2.5-Max-Demo"
 
 logger = logging.getLogger("qwen_space")
 
-_USER_AGENT = "qwen-space/0.1 (+aiohttp)"
-_SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # After the job's end the stream is read this much further, for this long at most,
 # hoping to reuse its connection (see _ChatRun._finish_response).
 _DRAIN_BYTES = 64 * 1024
@@ -86,16 +86,9 @@ _MAX_REOPENS = 3
 
 
 def default_url() -> str:
-    """``$QWEN_SPACE_URL`` if set (a mirror, or a local replica in tests), else the Qwen Space."""
-    return os.environ.get("QWEN_SPACE_URL") or DEFAULT_URL
-
-
-def space_url(url_or_space_id: str) -> str:
-    """``https://owner-name.hf.space`` for a Space id like ``Qwen/Qwen2.5-Max-Demo``; URLs unchanged."""
-    if _SPACE_ID.match(url_or_space_id) and "://" not in url_or_space_id:
-        host = re.sub(r"[/.]", "-", url_or_space_id.lower())
-        return f"https://{host}.hf.space"
-    return url_or_space_id.rstrip("/")
+    """``$QWEN_SPACE_URL`` if set (a mirror, or a local replica in tests), else the Qwen
+    Space by its id, so that the Hub is asked where it runs and whether it is up."""
+    return os.environ.get("QWEN_SPACE_URL") or DEFAULT_SPACE_ID
 
 
 @dataclass(slots=True, kw_only=True)
@@ -121,9 +114,11 @@ class SpaceClient:
     """Async client for the Qwen2.5-Max Space (or any Space honouring its contract).
 
     Use as ``async with SpaceClient() as space:``. The URL defaults to ``$QWEN_SPACE_URL``,
-    else the Qwen2.5-Max Space; a Space id such as ``Qwen/Qwen2.5-Max-Demo`` works too.
-    Pass ``session=`` to share an
-    ``aiohttp.ClientSession``; the client then never closes it.
+    else the Qwen2.5-Max Space. A Space id such as ``Qwen/Qwen2.5-Max-Demo`` is looked up
+    on the Hub (``$HF_ENDPOINT``) before the first chat: its address, and whether it
+    runs (see ``SpaceGate``); without ``hf_token=`` the Hub clients' saved token is used
+    for it. Pass ``session=`` to share an ``aiohttp.ClientSession``; the client then
+    never closes it.
     """
 
     def __init__(
@@ -146,7 +141,10 @@ class SpaceClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self.url = space_url(url or default_url())
+        target = url or default_url()
+        #: The Space's id when one was given (its ``url`` is then the Hub's ``host``, once known).
+        self.space_id = target if is_space_id(target) else None
+        self.url = space_url(target)
         try:
             self._base = URL(self.url)
         except (ValueError, TypeError) as exc:
@@ -156,12 +154,21 @@ class SpaceClient:
         self._own_session = session is None
         self._session = session
         self._proxy = proxy
-        self._headers = {"User-Agent": _USER_AGENT, **(headers or {})}
+        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        # A saved token goes only where the Hub's answer (or the hf.space rule) points, never to a URL.
+        hf_token = hf_token or (saved_token() if self.space_id else None)
         if hf_token:
             # Current Gradio clients send the token this way: the Spaces proxy reads
             # and strips it, so it never reaches the app's code (gradio#11700).
             self._headers["x-hf-authorization"] = f"Bearer {hf_token}"
         self._timeouts = timeouts or Timeouts()
+        self._gate = (
+            SpaceGate(
+                self.space_id, token=hf_token, proxy=proxy, verify_ssl=verify_ssl, timeouts=self._timeouts, sleep=sleep
+            )
+            if self.space_id
+            else None
+        )
         self._retry = retry or RetryPolicy()
         self._api_name = api_name or contract.api_name
         self._contract = contract
@@ -223,12 +230,22 @@ class SpaceClient:
         """Fetch and parse ``/config`` without the contract check (for ``info``/``contract``)."""
         return await self._fetch_config()
 
+    async def space_info(self) -> SpaceInfo | None:
+        """What the Hub says about the Space now (stage, hardware, SDK), without waiting
+        or waking it; ``None`` for a client made with a URL. Raises ``HubError``."""
+        if self._gate is None:
+            return None
+        info = await self._gate.read()
+        self._use_host()
+        return info
+
     def events(
         self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
-    ) -> AsyncGenerator[ChatEvent, None]:
+    ) -> AsyncGenerator[ChatEvent | SpaceStarting, None]:
         """Stream the typed events of one chat. The last event is ``Completed`` or ``Failed``.
 
-        The messages are checked before anything is sent.
+        The messages are checked before anything is sent. ``SpaceStarting`` events come
+        first while a Space given by id builds, starts or wakes up.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
         return _ChatRun(self, request).events()
@@ -301,6 +318,25 @@ class SpaceClient:
                     )
         raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
 
+    # --- The Hub (Space ids only) ----------------------------------------------------
+
+    async def _starting(self, unavailable: SpaceUnavailableError | None = None) -> AsyncGenerator[SpaceStarting, None]:
+        """Before the first join, and after the Space served a page instead of its API:
+        ask the Hub about the Space and wait while it starts (see ``SpaceGate.ready``)."""
+        if self._gate is None:
+            if unavailable is not None:
+                raise unavailable
+            return
+        async with contextlib.aclosing(self._gate.ready(unavailable)) as waiting:
+            async for event in waiting:
+                yield event
+        self._use_host()
+
+    def _use_host(self) -> None:
+        if self._gate is not None and self._gate.host != self.url and self._config is None:
+            self.url = self._gate.host
+            self._base = URL(self.url)
+
     # --- HTTP plumbing -------------------------------------------------------------
 
     def _http(self) -> aiohttp.ClientSession:
@@ -348,6 +384,8 @@ class SpaceClient:
             return response.status, response.headers.get("Content-Type"), await response.read()
 
     async def _fetch_config(self) -> SpaceConfig:
+        async for event in self._starting():
+            logger.info("qwen-space: %s", event)
         url = self._base.with_path(self._base.path.rstrip("/") + "/config")
         try:
             status, content_type, body = await self._send("GET", url, timeout=self._timeouts.config)
@@ -408,27 +446,39 @@ class _ChatRun:
         self._response: aiohttp.ClientResponse | None = None
         self._finished = False
 
-    async def events(self) -> AsyncGenerator[ChatEvent, None]:
+    async def events(self) -> AsyncGenerator[ChatEvent | SpaceStarting, None]:
         async with contextlib.aclosing(self.batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     yield event
 
-    async def batches(self) -> AsyncGenerator[list[ChatEvent], None]:
+    async def batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
         """The chat's events, one list per network read; clean-up on any exit."""
         client = self._client
         client._running.add(self)
         try:
-            config, endpoint = self._config, self._endpoint = await client._chat_endpoint()
-            if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover - contract checked
-                raise RemoteProtocolError(f"{client._api_name} has no chatbot or textbox output")
-            join = JoinRequest(
-                data=_inputs(endpoint, self._request),
-                fn_index=endpoint.fn_index,
-                trigger_id=endpoint.trigger_id,
-                session_hash=self.session_hash,
-            )
-            self.event_id = await client._join(config, join)
+            unavailable: SpaceUnavailableError | None = None
+            while True:
+                async with contextlib.aclosing(client._starting(unavailable)) as starting:
+                    async for event in starting:
+                        yield [event]
+                try:
+                    config, endpoint = self._config, self._endpoint = await client._chat_endpoint()
+                    if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover
+                        raise RemoteProtocolError(f"{client._api_name} has no chatbot or textbox output")
+                    join = JoinRequest(
+                        data=_inputs(endpoint, self._request),
+                        fn_index=endpoint.fn_index,
+                        trigger_id=endpoint.trigger_id,
+                        session_hash=self.session_hash,
+                    )
+                    self.event_id = await client._join(config, join)
+                    break
+                except SpaceUnavailableError as error:
+                    # A page instead of the API: the Hub may say the Space is starting (once).
+                    if unavailable is not None:
+                        raise
+                    unavailable = error
             job = ChatJob(event_id=self.event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.

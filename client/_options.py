@@ -16,6 +16,10 @@ class Timeouts:
     15 s even while a job waits in the queue, so 45 s of silence means the connection
     or the Space is gone. ``total`` bounds a whole chat, queue wait included; it is
     checked whenever data arrives, so a call ends within ``total + idle``.
+
+    For a Space given by id, ``hub`` bounds each request to the Hub API and ``start``
+    the wait for a Space that is building, starting or waking up (a fresh copy takes
+    minutes to build; a sleeping free Space about one to wake).
     """
 
     connect: float | None = 10.0
@@ -24,6 +28,8 @@ class Timeouts:
     idle: float | None = 45.0
     total: float | None = 900.0
     cancel: float | None = 5.0
+    hub: float | None = 10.0
+    start: float | None = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -105,7 +105,7 @@ async def record_scenarios(
 
 async def _run(url: str, scenario: Scenario, hf_token: str | None) -> ChatEvent:
     async with SpaceClient(url, hf_token=hf_token) as space:
-        last: ChatEvent | None = None
+        last: object = None
         async for event in space.events(scenario.messages):
             last = event
         assert isinstance(last, (Completed, Failed))

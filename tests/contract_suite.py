@@ -3,7 +3,7 @@
 (tests/live/test_live_contract.py), and against the real Space when
 QWEN_SPACE_REAL=1 (tests/live/test_real_space.py)."""
 
-from qwen_space.client import SpaceClient
+from qwen_space.client import SpaceClient, SpaceStarting
 from qwen_space.client.recording import Scenario
 from qwen_space.protocol import (
     AppError,
@@ -18,7 +18,7 @@ from qwen_space.protocol import (
 )
 
 
-async def check_scenario(space: SpaceClient, scenario: Scenario) -> list[ChatEvent]:
+async def check_scenario(space: SpaceClient, scenario: Scenario) -> list[ChatEvent | SpaceStarting]:
     """Run ``scenario`` and check what every conforming Space session must satisfy."""
     config = await space.config()
     assert not [d for d in check_contract(config) if d.breaking]

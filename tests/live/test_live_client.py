@@ -5,7 +5,7 @@ import json
 import time
 
 import pytest
-from qwen_space.client import SpaceClient, Timeouts
+from qwen_space.client import SpaceClient, SpaceStarting, Timeouts
 from qwen_space.protocol import (
     AppError,
     ChatbotFormat,
@@ -85,7 +85,7 @@ async def test_default_system_prompt(replica: Replica) -> None:
 
 
 async def test_event_sequence(replica: Replica) -> None:
-    events: list[ChatEvent] = []
+    events: list[ChatEvent | SpaceStarting] = []
     async with SpaceClient(replica.url) as space:
         async for event in space.events([{"role": "user", "content": "!tokens=3"}]):
             events.append(event)

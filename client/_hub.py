@@ -1,0 +1,401 @@
+"""The Space's life on the Hugging Face Hub: where it runs and whether it is up.
+
+A Space id (``owner/name``) is looked up with ``GET {HF_ENDPOINT}/api/spaces/{id}``, the
+call huggingface_hub's ``space_info`` makes: the answer's ``host`` is the Space's address
+and ``runtime.stage`` says whether it can answer. The token is the one the Hub's own
+clients use: ``hf_token=``, else ``$HF_TOKEN``, else the file ``huggingface-cli login``
+saves. Only when the Hub cannot be reached does the subdomain rule
+(``owner-name.hf.space``) stand in for ``host``.
+
+``SpaceGate`` is the check a client runs once before its first join: it waits while
+the Space builds or starts, wakes a sleeping Space by requesting its host (a visit is
+what restarts a free Space), and fails fast, naming the stage, when only the owner can
+bring the Space back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from ..protocol import QwenSpaceError
+from ._errors import SpaceTimeoutError
+from ._options import Timeouts
+
+__all__ = [
+    "DEFAULT_HUB",
+    "USER_AGENT",
+    "HubError",
+    "SpaceGate",
+    "SpaceInfo",
+    "SpaceNotFoundError",
+    "SpaceNotRunningError",
+    "SpaceStarting",
+    "fetch_space_info",
+    "hub_endpoint",
+    "hub_session",
+    "is_space_id",
+    "saved_token",
+    "space_url",
+]
+
+DEFAULT_HUB = "https://huggingface.co"
+
+logger = logging.getLogger("qwen_space")
+
+_SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+USER_AGENT = "qwen-space/0.1 (+aiohttp)"
+# As gradio_client; huggingface_hub's wait_for_space and Gradio's JS client poll every 1 s.
+_POLL_SECONDS = 2.0
+
+# huggingface_hub's INTERMEDIATE_SPACE_STAGES: the Space will come up by itself.
+WAITING_STAGES = frozenset({"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"})
+# A free Space sleeps when idle and a visit restarts it. Gradio's JS client treats
+# "SLEEPING" as "STOPPED"; huggingface_hub's SpaceStage lists only the latter.
+ASLEEP_STAGES = frozenset({"STOPPED", "SLEEPING"})
+_DUPLICATE = "or run `qwen-space duplicate` to get your own copy"
+# Stages only the owner can end, and what the user can do meanwhile.
+BROKEN_STAGES: Mapping[str, str] = {
+    "PAUSED": f"its owner paused it: wait for the owner to restart it, {_DUPLICATE}",
+    "RUNTIME_ERROR": f"it crashed: wait for its owner to restart or fix it, {_DUPLICATE}",
+    "BUILD_ERROR": f"its build failed: wait for its owner to fix it, {_DUPLICATE} and fix it there",
+    "CONFIG_ERROR": f"its configuration is broken: wait for its owner to fix it, {_DUPLICATE} and fix it there",
+    "NO_APP_FILE": "it has no app file: wait for its owner to add one",
+    "DELETING": "it is being deleted: use another Space",
+}
+_DESCRIPTIONS = {
+    "BUILDING": "building",
+    "RUNNING_BUILDING": "running while a new version builds",
+    "APP_STARTING": "starting",
+    "RUNNING_APP_STARTING": "restarting",
+    "STOPPED": "asleep: waking it up",
+    "SLEEPING": "asleep: waking it up",
+}
+
+
+def is_space_id(text: str) -> bool:
+    """Whether ``text`` is a Space id such as ``Qwen/Qwen2.5-Max-Demo`` (not a URL)."""
+    return "://" not in text and _SPACE_ID.match(text) is not None
+
+
+def space_url(url_or_space_id: str) -> str:
+    """``https://owner-name.hf.space`` for a Space id like ``Qwen/Qwen2.5-Max-Demo``; URLs unchanged.
+
+    This is the subdomain rule: the Hub's ``host`` is the authority, this the fallback.
+    """
+    if is_space_id(url_or_space_id):
+        host = re.sub(r"[/.]", "-", url_or_space_id.lower())
+        return f"https://{host}.hf.space"
+    return url_or_space_id.rstrip("/")
+
+
+def hub_endpoint() -> str:
+    """``$HF_ENDPOINT`` (a mirror, or a fake Hub in tests), else the public Hub."""
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_HUB).rstrip("/")
+
+
+def saved_token() -> str | None:
+    """The token the Hub's clients use when none is given: ``$HF_TOKEN``, else the file
+    ``huggingface-cli login`` writes (``$HF_TOKEN_PATH``, else ``$HF_HOME/token``, with
+    ``HF_HOME`` defaulting to ``$XDG_CACHE_HOME/huggingface`` or ``~/.cache/huggingface``)."""
+    token = _clean(os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"))
+    if token is None:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        home = os.environ.get("HF_HOME") or os.path.join(cache, "huggingface")
+        path = os.environ.get("HF_TOKEN_PATH") or os.path.join(os.path.expandvars(os.path.expanduser(home)), "token")
+        try:
+            token = _clean(Path(os.path.expandvars(os.path.expanduser(path))).read_text(encoding="utf-8"))
+        except (OSError, UnicodeError):
+            return None
+    return token
+
+
+def _clean(token: str | None) -> str | None:
+    """As huggingface_hub reads a token: line breaks and outer blanks dropped; blank is none."""
+    return None if token is None else token.replace("\r", "").replace("\n", "").strip() or None
+
+
+class HubError(QwenSpaceError):
+    """The Hub refused a request or could not be reached (``status`` is ``None`` then)."""
+
+    def __init__(self, message: str, *, status: int | None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def unreachable(self) -> bool:
+        """No usable answer (no connection, a server error, rate limiting): fall back."""
+        return self.status is None or self.status >= 500 or self.status == 429
+
+
+class SpaceNotFoundError(HubError):
+    """The Hub knows no Space by this id, or not for this token (private Spaces)."""
+
+    def __init__(self, space_id: str, *, status: int, with_token: bool) -> None:
+        fix = (
+            "check the id, and that the token's account can read this Space"
+            if with_token
+            else "check the id; a private Space needs a token: pass hf_token= (or --token), "
+            "set $HF_TOKEN, or run `huggingface-cli login`"
+        )
+        super().__init__(f"the Hub has no Space {space_id!r} (HTTP {status}): {fix}", status=status)
+        self.space_id = space_id
+
+
+class SpaceNotRunningError(QwenSpaceError):
+    """The Space is in a stage only its owner can end (paused, broken, being deleted).
+
+    Nothing was sent to the Space. ``stage`` is the Hub's name for it (``PAUSED``,
+    ``RUNTIME_ERROR``...), ``hub_message`` the reason the Hub gives, if any.
+    """
+
+    def __init__(self, space_id: str, stage: str, *, hub_message: str | None = None) -> None:
+        reason = f" (the Hub says: {hub_message})" if hub_message else ""
+        super().__init__(f"the Space {space_id} is {stage}{reason}: {BROKEN_STAGES[stage]}")
+        self.space_id = space_id
+        self.stage = stage
+        self.hub_message = hub_message
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceStarting:
+    """The Space is not up yet and the client waits for it: ``waited`` seconds so far."""
+
+    space_id: str
+    stage: str
+    waited: float
+
+    def __str__(self) -> str:
+        what = _DESCRIPTIONS.get(self.stage, self.stage.lower())
+        return f"the Space {self.space_id} is {what} ({self.stage}); waited {self.waited:.0f} s"
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceInfo:
+    """What the Hub says about a Space: the fields of huggingface_hub's ``SpaceInfo``
+    and ``SpaceRuntime`` this client uses. ``sdk_version`` comes from the Space's card."""
+
+    space_id: str
+    host: str | None
+    private: bool | None
+    stage: str | None
+    hardware: str | None
+    requested_hardware: str | None
+    sdk: str | None
+    sdk_version: str | None
+    hub_message: str | None
+
+    @classmethod
+    def from_json(cls, space_id: str, data: Mapping[str, Any]) -> SpaceInfo:
+        runtime = _mapping(data.get("runtime"))
+        hardware = _mapping(runtime.get("hardware"))
+        card = _mapping(data.get("cardData"))
+        host = data.get("host")
+        return cls(
+            space_id=_text(data.get("id")) or space_id,
+            host=host.rstrip("/") if isinstance(host, str) and host.startswith(("http://", "https://")) else None,
+            private=data.get("private") if isinstance(data.get("private"), bool) else None,
+            stage=_text(runtime.get("stage")),
+            hardware=_text(hardware.get("current")),
+            requested_hardware=_text(hardware.get("requested")),
+            sdk=_text(data.get("sdk")) or _text(card.get("sdk")),
+            sdk_version=_text(card.get("sdk_version")),
+            hub_message=_text(runtime.get("errorMessage")),
+        )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@asynccontextmanager
+async def hub_session(*, verify_ssl: bool = True) -> AsyncGenerator[aiohttp.ClientSession, None]:
+    """A session of its own for the Hub: the Space's headers (and its token header) stay
+    off it, and the Hub's ``Authorization`` is set per request, which aiohttp drops
+    on a redirect to another origin."""
+    async with aiohttp.ClientSession(
+        headers={"User-Agent": USER_AGENT}, connector=aiohttp.TCPConnector(ssl=verify_ssl)
+    ) as session:
+        yield session
+
+
+async def fetch_space_info(
+    session: aiohttp.ClientSession,
+    space_id: str,
+    *,
+    token: str | None,
+    endpoint: str | None = None,
+    proxy: str | None = None,
+    timeouts: Timeouts | None = None,
+) -> SpaceInfo:
+    """``GET {endpoint}/api/spaces/{space_id}``. Raises ``HubError`` (``SpaceNotFoundError``
+    for an unknown or unreadable id); aiohttp's errors never escape."""
+    url = f"{endpoint or hub_endpoint()}/api/spaces/{space_id}"
+    limits = timeouts or Timeouts()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with session.get(
+            url,
+            headers=headers,
+            proxy=proxy,
+            timeout=aiohttp.ClientTimeout(total=limits.hub, sock_connect=limits.connect),
+        ) as response:
+            status, body = response.status, await response.read()
+            error_message = response.headers.get("X-Error-Message")
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+        raise HubError(f"could not reach the Hub at {url} ({type(exc).__name__}: {exc})", status=None) from exc
+    # As huggingface_hub's hf_raise_for_status: the Hub answers 401 for a private Space
+    # without a token (and for a missing one), 404 when the token cannot read it.
+    if status == 401 and error_message == "Invalid credentials in Authorization header":
+        raise HubError(
+            "the Hub refused the token (invalid credentials): check $HF_TOKEN, --token or hf_token=, "
+            "or log in again with `huggingface-cli login`",
+            status=status,
+        )
+    if status in (401, 404):
+        raise SpaceNotFoundError(space_id, status=status, with_token=token is not None)
+    if status != 200:
+        detail = error_message or body[:200].decode("utf-8", "replace")
+        raise HubError(f"the Hub answered HTTP {status} for {url}: {detail}", status=status)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise HubError(f"the Hub answered {url} with something that is not a JSON object", status=None)
+    return SpaceInfo.from_json(space_id, data)
+
+
+class SpaceGate:
+    """Once per client, before the first join: where the Space runs and whether it is up.
+
+    ``ready()`` yields ``SpaceStarting`` while the Space builds, starts or wakes, and
+    ends when it runs, or when the Hub cannot tell: the Space then speaks for itself.
+    With ``confirm=True`` (a copy just made) only the Hub's ``RUNNING`` ends the wait.
+    """
+
+    def __init__(
+        self,
+        space_id: str,
+        *,
+        token: str | None,
+        proxy: str | None = None,
+        verify_ssl: bool = True,
+        timeouts: Timeouts | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        confirm: bool = False,
+    ) -> None:
+        self.space_id = space_id
+        self.host = space_url(space_id)
+        self.info: SpaceInfo | None = None
+        self._token = token
+        self._proxy = proxy
+        self._ssl = verify_ssl
+        self._timeouts = timeouts or Timeouts()
+        self._sleep = sleep
+        self._confirm = confirm
+        self._endpoint = hub_endpoint()
+        self._checked = False
+        self._lock = asyncio.Lock()
+
+    async def read(self) -> SpaceInfo:
+        """What the Hub says now: no waiting, no waking. Raises ``HubError``."""
+        async with hub_session(verify_ssl=self._ssl) as session:
+            return self._learn(await self._fetch(session))
+
+    async def ready(self, unavailable: QwenSpaceError | None = None) -> AsyncGenerator[SpaceStarting, None]:
+        """Check the stage once; with ``unavailable`` (the Space served a page instead of
+        its API), check again and wait if it is starting, else raise that error."""
+        if self._checked and unavailable is None:
+            return
+        async with self._lock:
+            if self._checked and unavailable is None:
+                return
+            async for event in self._wait(unavailable):
+                yield event
+            self._checked = True
+
+    async def _wait(self, unavailable: QwenSpaceError | None) -> AsyncGenerator[SpaceStarting, None]:
+        limit = self._timeouts.start
+        started = time.monotonic()
+        waited = False
+        async with hub_session(verify_ssl=self._ssl) as session:
+            while True:
+                try:
+                    info = self._learn(await self._fetch(session))
+                except HubError as error:
+                    if not error.unreachable or self._confirm:
+                        raise
+                    logger.info("qwen-space: %s; using %s", error, self.host)
+                    if unavailable is not None:
+                        raise unavailable from error
+                    return
+                stage = info.stage or "UNKNOWN"
+                if stage in BROKEN_STAGES:
+                    raise SpaceNotRunningError(self.space_id, stage, hub_message=info.hub_message)
+                if stage == "RUNNING" or (not self._confirm and stage not in WAITING_STAGES | ASLEEP_STAGES):
+                    # Or a stage this client does not know: the Space answers for itself.
+                    if unavailable is not None and not waited:
+                        raise unavailable
+                    return
+                elapsed = time.monotonic() - started
+                if limit is not None and elapsed >= limit:
+                    raise SpaceTimeoutError(
+                        f"the Space {self.space_id} is still {stage} after {limit:g} s (the start timeout); "
+                        "try again later, or raise Timeouts(start=...)",
+                        phase="start",
+                    )
+                if stage in ASLEEP_STAGES:
+                    await self._wake(session)
+                waited = True
+                yield SpaceStarting(self.space_id, stage, elapsed)
+                await self._sleep(_POLL_SECONDS if limit is None else min(_POLL_SECONDS, limit - elapsed))
+
+    async def _fetch(self, session: aiohttp.ClientSession) -> SpaceInfo:
+        return await fetch_space_info(
+            session,
+            self.space_id,
+            token=self._token,
+            endpoint=self._endpoint,
+            proxy=self._proxy,
+            timeouts=self._timeouts,
+        )
+
+    def _learn(self, info: SpaceInfo) -> SpaceInfo:
+        self.info = info
+        if info.host:
+            self.host = info.host
+        if info.stage == "RUNNING":
+            self._checked = True
+        return info
+
+    async def _wake(self, session: aiohttp.ClientSession) -> None:
+        """Request the Space's page, as a visitor's browser would: that restarts it."""
+        headers = {"x-hf-authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            async with session.get(
+                self.host,
+                headers=headers,
+                proxy=self._proxy,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self._timeouts.hub, sock_connect=self._timeouts.connect),
+            ) as response:
+                logger.debug("qwen-space: waking %s: HTTP %d", self.host, response.status)
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+            # The Hub's stage, read next, says whether the visit worked.
+            logger.debug("qwen-space: waking %s failed: %s", self.host, exc)
