@@ -49,6 +49,10 @@ class Qwen_Qwen_2_5_Max(_provider.Qwen_Qwen_2_5_Max, AsyncGeneratorProvider, Pro
 def register() -> None:
     """Make gpt4free's lookups by name (``provider="Qwen_Qwen_2_5_Max"``, the ``provider``
     field of its OpenAI-compatible API) find this provider rather than gpt4free's own."""
-    from g4f.Provider import ProviderUtils
+    from g4f import Provider
 
-    ProviderUtils.convert[Qwen_Qwen_2_5_Max.__name__] = Qwen_Qwen_2_5_Max
+    name = Qwen_Qwen_2_5_Max.__name__
+    Provider.ProviderUtils.convert[name] = Qwen_Qwen_2_5_Max  # gpt4free 7's registry
+    loader = getattr(Provider, "ProviderLoader", None)  # gpt4free 8 resolves names through it
+    if loader is not None:
+        loader.loaded[name] = loader.loaded[name.lower().replace("_", "")] = Qwen_Qwen_2_5_Max
