@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Coroutine, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -30,9 +30,9 @@ _CLEANUP_SECONDS = 10.0
 class SyncSpaceClient:
     """Blocking twin of :class:`SpaceClient` (same arguments, same typed errors)::
 
-        with SyncSpaceClient() as space:
-            for delta in space.chat([{"role": "user", "content": "Hi"}]):
-                print(delta, end="", flush=True)
+    with SyncSpaceClient() as space:
+        for delta in space.chat([{"role": "user", "content": "Hi"}]):
+            print(delta, end="", flush=True)
     """
 
     def __init__(self, url: str | None = None, **options: Any) -> None:
@@ -72,11 +72,14 @@ class SyncSpaceClient:
             self._thread.join()
             self._loop.close()
 
-    def chat(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> Iterator[str]:
-        """Stream the reply as text deltas (see :meth:`SpaceClient.chat`)."""
+    def chat(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> Generator[str, None, None]:
+        """Stream the reply as text deltas (see :meth:`SpaceClient.chat`); leaving the loop
+        early (or ``close()``) cancels the job on the Space."""
         return self._iterate(self._client.chat(messages, system=system))
 
-    def events(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> Iterator[ChatEvent]:
+    def events(
+        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
+    ) -> Generator[ChatEvent, None, None]:
         """Stream the typed events of one chat (see :meth:`SpaceClient.events`)."""
         return self._iterate(self._client.events(messages, system=system))
 
@@ -84,7 +87,7 @@ class SyncSpaceClient:
         """The whole reply with its metadata (see :meth:`SpaceClient.complete`)."""
         return self._run(self._client.complete(messages, system=system))
 
-    def _iterate(self, stream: AsyncGenerator[T, None]) -> Iterator[T]:
+    def _iterate(self, stream: AsyncGenerator[T, None]) -> Generator[T, None, None]:
         try:
             while True:
                 try:

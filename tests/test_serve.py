@@ -3,20 +3,25 @@ faults a real Gradio server will not produce on demand (tests/live has the rest)
 
 import asyncio
 import json
+from typing import Any
 
 import aiohttp
 import openai
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import RetryPolicy, Timeouts
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script, sse
 from .serving import async_openai, create, serving
 
-HELLO = [{"role": "user", "content": "hi"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 PIECES = ["Hel", "lo", " there", "!"]
-ONE_TRY = {"retry": RetryPolicy(attempts=1), "timeouts": Timeouts(connect=2, config=2, join=2, idle=2, cancel=2)}
+ONE_TRY: dict[str, Any] = {
+    "retry": RetryPolicy(attempts=1),
+    "timeouts": Timeouts(connect=2, config=2, join=2, idle=2, cancel=2),
+}
 HIDDEN_FAILURE = sse(
     {"msg": "process_completed", "event_id": EVENT_ID, "output": {"error": None}, "success": False, "title": None}
 )
@@ -30,17 +35,16 @@ async def wait_for_cancel(space: FakeSpace) -> None:
 
 
 async def test_models_lists_what_the_provider_accepts(fake_space: FakeSpace) -> None:
-    async with serving(fake_space.url) as base:
-        async with async_openai(base) as client:
-            models = await client.models.list()
+    async with serving(fake_space.url) as base, async_openai(base) as client:
+        models = await client.models.list()
     assert [m.id for m in models.data] == ["qwen-qwen2-5-max", "qwen-2.5-max", "qwen-2-5-max"]
 
 
 async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES), delay=0.05)
     async with serving(fake_space.url) as base, async_openai(base) as client:
-        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO)  # type: ignore[arg-type]
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)  # type: ignore[arg-type]
+        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO)
+        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
         chunks = [chunk async for chunk in stream]
     assert whole.choices[0].message.content == "Hello there!"
     assert whole.choices[0].finish_reason == "stop"
@@ -56,7 +60,7 @@ async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
 
 async def test_messages_map_as_chat_maps_them(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("q", ["ok"]))
-    messages = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "S"},
         {"role": "user", "content": "u"},
         {"role": "assistant", "content": "a"},
@@ -79,7 +83,7 @@ async def test_a_wrong_key_is_refused_before_the_space_is_asked(fake_space: Fake
             base,
             api_key="s3cret",
             model="qwen-2.5-max",
-            messages=HELLO,  # type: ignore[arg-type]
+            messages=HELLO,
         )
     assert caught.value.status_code == 401
     assert caught.value.code == "invalid_api_key"
@@ -92,9 +96,9 @@ async def test_bad_requests_get_400_and_unknown_models_404(fake_space: FakeSpace
         with pytest.raises(openai.BadRequestError, match="empty"):
             await client.chat.completions.create(model="qwen-2.5-max", messages=[])
         with pytest.raises(openai.BadRequestError, match="role 'tool'"):
-            await client.chat.completions.create(model="qwen-2.5-max", messages=[{"role": "tool", "content": "x"}])  # type: ignore[list-item,typeddict-item]
+            await client.chat.completions.create(model="qwen-2.5-max", messages=[{"role": "tool", "content": "x"}])  # type: ignore[misc,list-item]
         with pytest.raises(openai.NotFoundError, match="gpt-4o") as missing:
-            await client.chat.completions.create(model="gpt-4o", messages=HELLO)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="gpt-4o", messages=HELLO)
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{base}/chat/completions", data=b"{not json") as answer:
                 malformed = (answer.status, await answer.json())
@@ -168,7 +172,7 @@ async def test_an_error_after_streaming_began_is_an_error_event(fake_space: Fake
     fake_space.stream = script(*chat_body("hi", PIECES)[:4], HIDDEN_FAILURE, CLOSE_STREAM)
     received: list[str | None] = []
     async with serving(fake_space.url) as base, async_openai(base) as client:
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)  # type: ignore[arg-type]
+        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
         with pytest.raises(openai.APIError, match="hides its message") as caught:
             async for chunk in stream:
                 received.append(chunk.choices[0].delta.content)
@@ -180,7 +184,7 @@ async def test_an_error_after_streaming_began_is_an_error_event(fake_space: Fake
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_silent_space_is_a_timeout(fake_space: FakeSpace, stream: bool) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES)[:2], end=False)
-    options = {"timeouts": Timeouts(idle=0.3, cancel=1), "retry": RetryPolicy(attempts=1)}
+    options: dict[str, Any] = {"timeouts": Timeouts(idle=0.3, cancel=1), "retry": RetryPolicy(attempts=1)}
     async with serving(fake_space.url, **options) as base:
         with pytest.raises(openai.APIStatusError, match="sent nothing") as caught:
             await create(base, model="qwen-2.5-max", messages=HELLO, stream=stream)
@@ -190,9 +194,9 @@ async def test_a_silent_space_is_a_timeout(fake_space: FakeSpace, stream: bool) 
 
 async def test_a_timeout_after_text_is_an_error_event(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
-    options = {"timeouts": Timeouts(idle=0.3, cancel=1)}
+    options: dict[str, Any] = {"timeouts": Timeouts(idle=0.3, cancel=1)}
     async with serving(fake_space.url, **options) as base, async_openai(base) as client:
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)  # type: ignore[arg-type]
+        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
         with pytest.raises(openai.APIError, match="sent nothing") as caught:
             [chunk async for chunk in stream]
     assert isinstance(caught.value.body, dict)
@@ -204,12 +208,12 @@ async def test_a_client_that_disconnects_gets_its_job_cancelled(fake_space: Fake
     fake_space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
     async with serving(fake_space.url) as base, async_openai(base) as client:
         if stream:
-            chunks = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)  # type: ignore[arg-type]
+            chunks = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
             first = await anext(aiter(chunks))
             assert first.choices[0].delta.content == "Hel"
             await chunks.close()
         else:
-            request = asyncio.create_task(client.chat.completions.create(model="qwen-2.5-max", messages=HELLO))  # type: ignore[arg-type]
+            request = asyncio.create_task(client.chat.completions.create(model="qwen-2.5-max", messages=HELLO))
             while not fake_space.data_opens:
                 await asyncio.sleep(0.01)
             request.cancel()
@@ -223,8 +227,11 @@ async def test_a_client_that_disconnects_gets_its_job_cancelled(fake_space: Fake
 
 
 async def test_error_json_is_openai_shaped(fake_space: FakeSpace) -> None:
-    async with serving(fake_space.url, api_key="k") as base, aiohttp.ClientSession() as session:
-        async with session.get(f"{base}/models") as answer:
-            body = json.loads(await answer.read())
+    async with (
+        serving(fake_space.url, api_key="k") as base,
+        aiohttp.ClientSession() as session,
+        session.get(f"{base}/models") as answer,
+    ):
+        body = json.loads(await answer.read())
     assert answer.status == 401
     assert set(body["error"]) == {"message", "type", "param", "code"}

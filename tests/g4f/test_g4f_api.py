@@ -107,12 +107,12 @@ def test_whole_and_streamed(g4f_api: str) -> None:
 def test_the_spaces_errors_reach_the_openai_client(g4f_api: str) -> None:
     with client(g4f_api) as api:
         # gpt4free 7 passes the error's text on; 8 answers "Request execution failed".
-        with pytest.raises(openai.InternalServerError, match="hides its message|Request execution failed"):
+        with pytest.raises(openai.InternalServerError, match=r"hides its message|Request execution failed"):
             api.chat.completions.create(
                 model="qwen-2.5-max", messages=[{"role": "user", "content": "!fail0"}], extra_body=PROVIDER
             )
         received: list[str] = []
-        with pytest.raises(openai.APIError, match="hides its message|Request execution failed"):
+        with pytest.raises(openai.APIError, match=r"hides its message|Request execution failed"):
             for chunk in api.chat.completions.create(
                 model="qwen-2.5-max",
                 messages=[{"role": "user", "content": "!fail !delay=0"}],

@@ -8,7 +8,6 @@ import g4f
 import pytest
 from g4f.client import AsyncClient, Client
 from g4f.errors import ModelNotFoundError
-
 from qwen_space.client import Qwen_Qwen_2_5_Max as CoreProvider
 from qwen_space.client.g4f import Qwen_Qwen_2_5_Max
 from qwen_space.protocol import AppError, QwenSpaceError

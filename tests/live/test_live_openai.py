@@ -9,6 +9,7 @@ import sys
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import Timeouts
 
 from ..serving import async_openai, serving, sync_openai
@@ -19,16 +20,16 @@ def answer(tokens: int) -> str:
     return "".join(f"tok{j} " for j in range(tokens))
 
 
-def ask(prompt: str) -> list[dict[str, str]]:
+def ask(prompt: str) -> list[ChatCompletionMessageParam]:
     return [{"role": "user", "content": prompt}]
 
 
 async def test_async_sdk_whole_and_streamed(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
-        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=6"))  # type: ignore[arg-type]
+        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=6"))
         stream = await client.chat.completions.create(
             model="qwen-qwen2-5-max",
-            messages=ask("!tokens=16 !delay=0.03"),  # type: ignore[arg-type]
+            messages=ask("!tokens=16 !delay=0.03"),
             stream=True,
         )
         chunks = [chunk async for chunk in stream]
@@ -45,8 +46,8 @@ async def test_sync_sdk_whole_and_streamed(replica: Replica) -> None:
 
         def use_the_sync_sdk() -> tuple[str | None, str]:
             with sync_openai(base) as client:
-                whole = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=3"))  # type: ignore[arg-type]
-                stream = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=5"), stream=True)  # type: ignore[arg-type]
+                whole = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=3"))
+                stream = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=5"), stream=True)
                 return whole.choices[0].message.content, "".join(c.choices[0].delta.content or "" for c in stream)
 
         # On a thread: the server runs on this test's loop.
@@ -54,14 +55,14 @@ async def test_sync_sdk_whole_and_streamed(replica: Replica) -> None:
 
 
 async def test_history_and_system_map_as_chat_maps_them(replica: Replica) -> None:
-    messages = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "You are a test."},
         {"role": "user", "content": "Привет"},
         {"role": "assistant", "content": "Хорошо 🐱"},
         {"role": "user", "content": "!echo"},
     ]
     async with serving(replica.url) as base, async_openai(base) as client:
-        reply = await client.chat.completions.create(model="qwen-2.5-max", messages=messages)  # type: ignore[arg-type]
+        reply = await client.chat.completions.create(model="qwen-2.5-max", messages=messages)
     assert json.loads(reply.choices[0].message.content or "") == {
         "query": "!echo",
         "history": [["Привет", "Хорошо 🐱"]],
@@ -72,14 +73,14 @@ async def test_history_and_system_map_as_chat_maps_them(replica: Replica) -> Non
 async def test_the_spaces_errors(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
         with pytest.raises(openai.APIStatusError, match="DashScope said no") as whole:
-            await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!grerror !delay=0"))  # type: ignore[arg-type]
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!fail !delay=0"), stream=True)  # type: ignore[arg-type]
+            await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!grerror !delay=0"))
+        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!fail !delay=0"), stream=True)
         received: list[str] = []
         with pytest.raises(openai.APIError, match="hides its message"):
             async for chunk in stream:
                 received.append(chunk.choices[0].delta.content or "")
         with pytest.raises(openai.NotFoundError):
-            await client.chat.completions.create(model="gpt-4o", messages=ask("hi"))  # type: ignore[arg-type]
+            await client.chat.completions.create(model="gpt-4o", messages=ask("hi"))
         with pytest.raises(openai.BadRequestError):
             await client.chat.completions.create(model="qwen-2.5-max", messages=[{"role": "assistant", "content": "x"}])
     assert whole.value.status_code == 502
@@ -90,9 +91,9 @@ async def test_the_key(replica: Replica) -> None:
     async with serving(replica.url, api_key="k-123") as base:
         async with async_openai(base, api_key="k-456") as wrong:
             with pytest.raises(openai.AuthenticationError):
-                await wrong.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1 !id=nokey"))  # type: ignore[arg-type]
+                await wrong.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1 !id=nokey"))
         async with async_openai(base, api_key="k-123") as right:
-            reply = await right.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1"))  # type: ignore[arg-type]
+            reply = await right.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1"))
     assert reply.choices[0].message.content == answer(1)
     assert replica.yields("nokey") == 0
 
@@ -101,7 +102,7 @@ async def test_an_abandoned_stream_cancels_the_job(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
         stream = await client.chat.completions.create(
             model="qwen-2.5-max",
-            messages=ask("!tokens=200 !delay=0.05 !id=oai-abandon"),  # type: ignore[arg-type]
+            messages=ask("!tokens=200 !delay=0.05 !id=oai-abandon"),
             stream=True,
         )
         async for _ in stream:
@@ -119,7 +120,7 @@ async def test_a_hundred_concurrent_streams_end_with_exact_texts(replica: Replic
             tokens = 5 + i % 9
             stream = await client.chat.completions.create(
                 model="qwen-2.5-max",
-                messages=ask(f"n{i} !tokens={tokens} !delay=0.01"),  # type: ignore[arg-type]
+                messages=ask(f"n{i} !tokens={tokens} !delay=0.01"),
                 stream=True,
             )
             return "".join([c.choices[0].delta.content or "" async for c in stream]), answer(tokens)
@@ -151,7 +152,7 @@ async def test_the_serve_command(replica: Replica) -> None:
         found = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
         assert found, line
         async with async_openai(found.group(1), api_key="cli-key") as client:
-            reply = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))  # type: ignore[arg-type]
+            reply = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
         assert reply.choices[0].message.content == answer(4)
     finally:
         process.terminate()

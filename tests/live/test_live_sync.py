@@ -6,6 +6,7 @@ import signal
 import sys
 import textwrap
 
+import pytest
 from qwen_space.client import SyncSpaceClient
 from qwen_space.protocol import AppError, Completed
 
@@ -33,16 +34,12 @@ def test_chat_complete_events(replica: Replica) -> None:
 
 
 def test_the_same_typed_errors(replica: Replica) -> None:
-    with SyncSpaceClient(replica.url) as space:
-        received: list[str] = []
-        try:
-            for delta in space.chat(ask("!grerror !delay=0")):
-                received.append(delta)
-        except AppError as error:
-            assert error.space_message == "DashScope said no"
-            assert error.partial_text == "".join(received) == answer(2)
-        else:
-            raise AssertionError("no AppError")
+    received: list[str] = []
+    with SyncSpaceClient(replica.url) as space, pytest.raises(AppError) as caught:
+        for delta in space.chat(ask("!grerror !delay=0")):
+            received.append(delta)
+    assert caught.value.space_message == "DashScope said no"
+    assert caught.value.partial_text == "".join(received) == answer(2)
 
 
 def test_break_cancels_the_job(replica: Replica) -> None:
