@@ -164,9 +164,12 @@ class Qwen_Qwen_2_5_Max:
         ``flatten_history=True`` sends the seed's single prompt built by
         :func:`format_prompt` instead of native history. ``hf_token`` (or gpt4free's
         ``api_key``) reaches private Spaces; ``timeout`` bounds the whole answer.
-        Other gpt4free keyword arguments are accepted and ignored.
+        Images (gpt4free's ``media``) are refused: the Space takes text only. Other
+        gpt4free keyword arguments (sampling, ``stop``...) are accepted and ignored.
         """
         cls.get_model(model)
+        if kwargs.get("media") or kwargs.get("images"):
+            raise InvalidMessagesError("the Qwen2.5-Max Space takes text only: send the request without images")
         if flatten_history:
             system = [m for m in messages if m.get("role") == "system"]
             others = [m for m in messages if m.get("role") != "system"]

@@ -42,6 +42,11 @@ def test_unknown_model_lists_the_known_ones() -> None:
         Qwen_Qwen_2_5_Max.create_async_generator("gpt-4", [{"role": "user", "content": "hi"}])
 
 
+def test_images_are_refused_not_dropped() -> None:
+    with pytest.raises(InvalidMessagesError, match="text only"):
+        Qwen_Qwen_2_5_Max.create_async_generator("", [{"role": "user", "content": "hi"}], media=[("data:...", "a.png")])
+
+
 def test_generate_session_hash() -> None:
     value = generate_session_hash()
     assert len(value) == 12
@@ -83,7 +88,7 @@ async def test_setting_the_class_attribute_retargets(
     monkeypatch.setattr(Qwen_Qwen_2_5_Max, attribute, value)
     fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
     hi: Messages = [{"role": "user", "content": "hi"}]
-    assert [c async for c in Qwen_Qwen_2_5_Max.create_async_generator("", hi)] == ["Hel", "lo"]
+    assert "".join([c async for c in Qwen_Qwen_2_5_Max.create_async_generator("", hi)]) == "Hello"
     assert len(fake_space.join_bodies) == 1
 
 
