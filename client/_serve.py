@@ -22,7 +22,6 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from ..protocol import (
@@ -185,11 +184,11 @@ class _ChunkFormat:
 
     def __init__(self, completion_id: str, created: int, model: str) -> None:
         head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
-        self._prefix = b"data: " + orjson.dumps(head)[:-1] + b',"choices":[{"index":0,"delta":'
+        self._prefix = b"data: " + _json(head)[:-1] + b',"choices":[{"index":0,"delta":'
 
     def delta(self, text: str, *, first: bool = False) -> bytes:
         role = b'{"role":"assistant","content":' if first else b'{"content":'
-        return self._prefix + role + orjson.dumps(text) + b'},"finish_reason":null}]}\n\n'
+        return self._prefix + role + _json(text) + b'},"finish_reason":null}]}\n\n'
 
     def stop(self) -> bytes:
         return self._prefix + b'{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
@@ -215,12 +214,16 @@ async def _stream(
                 async for delta in deltas:
                     await response.write(chunks.delta(delta))
         except QwenSpaceError as error:
-            event = b"event: error\ndata: " + orjson.dumps(_refusal_for(error).body()) + b"\n\n"
+            event = b"event: error\ndata: " + _json(_refusal_for(error).body()) + b"\n\n"
             await response.write(event)
         else:
             await response.write(chunks.stop())
         await response.write_eof()
         return response
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _refusal_for(error: QwenSpaceError) -> _Refusal:
