@@ -161,7 +161,9 @@ async def _read_request(request: web.Request) -> tuple[str, list[Any], bool]:
         raise _Refusal(400, "the request body must be a JSON object", "invalid_request_error", "invalid_request")
     model, messages, stream = body.get("model"), body.get("messages"), body.get("stream", False)
     if not isinstance(model, str) or not model:
-        raise _Refusal(400, "'model' is required: use one of " + ", ".join(MODEL_IDS), "invalid_request_error", "")
+        raise _Refusal(
+            400, "'model' is required: use one of " + ", ".join(MODEL_IDS), "invalid_request_error", "invalid_request"
+        )
     if model not in MODEL_IDS:
         raise _Refusal(
             404,
