@@ -170,12 +170,12 @@ async def test_an_app_error_is_502_with_the_spaces_message(fake_space: FakeSpace
 
 async def test_an_error_after_streaming_began_is_an_error_event(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES)[:4], HIDDEN_FAILURE, CLOSE_STREAM)
-    received: list[str | None] = []
+    received: list[str] = []
     async with serving(fake_space.url) as base, async_openai(base) as client:
         stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
         with pytest.raises(openai.APIError, match="hides its message") as caught:
             async for chunk in stream:
-                received.append(chunk.choices[0].delta.content)
+                received.append(chunk.choices[0].delta.content or "")
     assert "".join(received) == "Hello"
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["code"] == "space_app_error"
