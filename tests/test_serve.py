@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import RetryPolicy, Timeouts
 
+from .cli import run_cli
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script, sse
 from .serving import async_openai, create, serving
 
@@ -235,3 +236,12 @@ async def test_error_json_is_openai_shaped(fake_space: FakeSpace) -> None:
         body = json.loads(await answer.read())
     assert answer.status == 401
     assert set(body["error"]) == {"message", "type", "param", "code"}
+
+
+async def test_serve_warns_when_exposed_without_a_key() -> None:
+    # 192.0.2.1 (TEST-NET-1) is never this machine's: the warning comes, the bind fails,
+    # and nothing listens beyond loopback.
+    result = await run_cli("serve", "--host", "192.0.2.1", "--port", "0", env={"QWEN_SPACE_API_KEY": ""})
+    assert "warning: listening on 192.0.2.1 without --api-key" in result.err
+    assert "cannot listen on 192.0.2.1" in result.err
+    assert result.code == 1
