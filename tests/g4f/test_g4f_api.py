@@ -94,7 +94,7 @@ def test_whole_and_streamed(g4f_api: str) -> None:
         )
         stream = api.chat.completions.create(
             model="qwen-2.5-max",
-            messages=[{"role": "user", "content": "!tokens=9 !delay=0.03"}],
+            messages=[{"role": "user", "content": "!tokens=9 !delay=0.05"}],
             stream=True,
             extra_body=PROVIDER,
         )

@@ -54,7 +54,7 @@ async def test_async_client_whole_and_streamed(replica: Replica) -> None:
     chunks = [
         chunk.choices[0].delta.content
         async for chunk in client.chat.completions.create(
-            model="qwen-2.5-max", messages=ask("!tokens=12 !delay=0.03"), stream=True
+            model="qwen-2.5-max", messages=ask("!tokens=12 !delay=0.05"), stream=True
         )
     ]
     texts = [text for text in chunks if text]
@@ -66,7 +66,7 @@ def test_sync_client_whole_and_streamed(replica: Replica) -> None:
     client = Client(provider=mirror(replica))
     whole = client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
     assert whole.choices[0].message.content == answer(4)
-    stream = client.chat.completions.create(model="", messages=ask("!tokens=6 !delay=0.03"), stream=True)
+    stream = client.chat.completions.create(model="", messages=ask("!tokens=6 !delay=0.05"), stream=True)
     texts = [chunk.choices[0].delta.content for chunk in stream if chunk.choices[0].delta.content]
     assert "".join(texts) == answer(6)
     assert len(texts) >= 3

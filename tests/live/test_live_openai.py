@@ -29,7 +29,7 @@ async def test_async_sdk_whole_and_streamed(replica: Replica) -> None:
         whole = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=6"))
         stream = await client.chat.completions.create(
             model="qwen-qwen2-5-max",
-            messages=ask("!tokens=16 !delay=0.03"),
+            messages=ask("!tokens=16 !delay=0.05"),
             stream=True,
         )
         chunks = [chunk async for chunk in stream]

@@ -23,7 +23,7 @@ def ask(prompt: str) -> list[dict[str, str]]:
 
 def test_chat_complete_events(replica: Replica) -> None:
     with SyncSpaceClient(replica.url) as space:
-        deltas = list(space.chat(ask("!tokens=10 !delay=0.03")))
+        deltas = list(space.chat(ask("!tokens=10 !delay=0.05")))
         completion = space.complete(ask("!tokens=4"))
         events = list(space.events(ask("!tokens=2")))
     assert "".join(deltas) == answer(10)
