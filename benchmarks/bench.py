@@ -12,8 +12,10 @@ Run with ``tox -e bench`` (its env installs gradio 6.31.0, which pins gradio_cli
 * ``scale``: 500 concurrent chats against the replica (concurrency_limit 40).
 * ``memory``: peak RSS above the baseline while streaming a 1 MB answer, each client
   in a fresh process.
+* ``serve``: what ``qwen-space serve`` adds over the client it runs on: the server
+  process's CPU per streamed token, and the yield-to-chunk delay of an OpenAI client.
 
-``python benchmarks/bench.py [cpu|latency|scale|memory|all] [--quick]`` prints tables
+``python benchmarks/bench.py [cpu|latency|scale|memory|serve|all] [--quick]`` prints tables
 and writes ``benchmarks/results.json`` and ``benchmarks/cpu_per_token.png``.
 """
 
@@ -543,6 +545,140 @@ def memory_child(name: str, url: str) -> None:
 # --- report -----------------------------------------------------------------------------
 
 
+# --- part 5: qwen-space serve ----------------------------------------------------------
+
+
+def serve(quick: bool) -> dict[str, Any]:
+    """What ``qwen-space serve`` adds over the client it runs on, measured in the server's
+    own process: CPU per streamed token (marginal: a long chat minus a one-token chat,
+    against the replay server), and the delay from the replica's yield to the OpenAI
+    client's chunk, beside the client's own delay."""
+    tokens = 4_000 if quick else 16_000
+    runs = 3 if quick else 6
+    results: dict[str, Any] = {}
+    with server(["replay_server.py"], "/config") as url:
+        seconds: dict[str, dict[int, float]] = {"serve": {}, "client": {}}
+        with serve_child(url) as (base, cpu_seconds):
+            for size in (1, tokens):
+                set_scenario(url, tokens=size, history=0, format="tuples")
+                best = float("inf")
+                for attempt in range(runs + 1):
+                    before = cpu_seconds()
+                    text, _ = asyncio.run(_via_server(base, QUERY))
+                    assert text == answer(size), "qwen-space serve lost or duplicated text"
+                    if attempt:  # the first run warms caches and connections
+                        best = min(best, cpu_seconds() - before)
+                seconds["serve"][size] = best
+                seconds["client"][size] = measure_cpu("qwen-space", url, size, 0, "tuples") or float("nan")
+    marginal = {name: (s[tokens] - s[1]) / (tokens - 1) * 1e6 for name, s in seconds.items()}
+    results["cpu_us_per_token"] = {
+        "tokens": tokens,
+        "server_marginal": round(marginal["serve"], 3),
+        "client_marginal": round(marginal["client"], 3),
+        "added_marginal": round(marginal["serve"] - marginal["client"], 3),
+        "server_one_token_chat_ms": round(seconds["serve"][1] * 1e3, 3),
+        "client_one_token_chat_ms": round(seconds["client"][1] * 1e3, 3),
+    }
+    print(f"serve cpu {results['cpu_us_per_token']}", flush=True)
+
+    count = 50 if quick else 300
+    delays: dict[str, list[float]] = {"client": [], "serve": []}
+    log = HERE / ".replica-stamps.log"
+    log.unlink(missing_ok=True)
+    with server([str(REPLICA)], "/config", env={"REPLICA_LOG": str(log)}) as url, serve_child(url) as (base, _):
+        asyncio.run(_via_server(base, "warm-up !tokens=2"))
+        for run, name in enumerate(["client", "serve"] * (1 if quick else 3)):
+            marker = f"serve-{name}-{run}"
+            prompt = f"!tokens={count} !delay=0.02 !id={marker}"
+            if name == "client":
+                arrivals = asyncio.run(_arrivals("qwen-space", url, prompt))
+            else:
+                arrivals = asyncio.run(_via_server(base, prompt))[1]
+            lines = log.read_text().splitlines()
+            stamps = [float(line.split()[2]) for line in lines if line.startswith(f"yield {marker} ")]
+            delays[name].extend((at - stamps[n - 1]) * 1000 for at, n in arrivals if 0 < n <= len(stamps))
+    log.unlink(missing_ok=True)
+    for name, pooled in delays.items():
+        results[f"{name}_delay_ms"] = {
+            "p50": round(statistics.median(pooled), 2),
+            "p99": round(statistics.quantiles(pooled, n=100)[98], 2),
+        }
+    results["added_delay_ms"] = {
+        q: round(results["serve_delay_ms"][q] - results["client_delay_ms"][q], 2) for q in ("p50", "p99")
+    }
+    print(f"serve latency {results}", flush=True)
+    return results
+
+
+@contextmanager
+def serve_child(space_url: str) -> Iterator[tuple[str, Callable[[], float]]]:
+    """``qwen-space serve``'s app in a process of its own; the callable asks it for its CPU seconds."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, "_serve-child", space_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=HERE,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    def cpu_seconds() -> float:
+        stdin.write("\n")
+        stdin.flush()
+        return float(stdout.readline())
+
+    try:
+        yield f"http://127.0.0.1:{int(stdout.readline())}/v1", cpu_seconds
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def serve_child_main(space_url: str) -> None:
+    import threading
+
+    from aiohttp import web
+    from qwen_space.client._serve import create_app, make_runner
+
+    def report() -> None:  # a thread of its own: it answers while the loop serves
+        for _ in sys.stdin:
+            print(time.process_time(), flush=True)
+
+    async def run() -> None:
+        runner = make_runner(create_app(space_url, timeouts=Timeouts(total=None)))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(runner.addresses[0][1], flush=True)
+        threading.Thread(target=report, daemon=True).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+async def _via_server(base: str, prompt: str) -> tuple[str, list[tuple[float, int]]]:
+    """One streamed chat through the server, read as an OpenAI client reads it (aiohttp and
+    orjson only, so that the reader's own cost stays small): the text, and its arrivals."""
+    body = {"model": "qwen-2.5-max", "messages": [{"role": "user", "content": prompt}], "stream": True}
+    text = ""
+    arrivals: list[tuple[float, int]] = []
+    async with aiohttp.ClientSession() as session, session.post(base + "/chat/completions", json=body) as response:
+        buffer = b""
+        async for chunk in response.content.iter_any():
+            buffer += chunk
+            *events, buffer = buffer.split(b"\n\n")
+            for event in events:
+                if event == b"data: [DONE]":
+                    return text, arrivals
+                delta = orjson.loads(event[6:])["choices"][0]["delta"].get("content")
+                if delta:
+                    text += delta
+                    arrivals.append((time.time(), text.count("tok")))
+    raise RuntimeError(f"the server's stream ended without [DONE] (status {response.status})")
+
+
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
@@ -595,18 +731,27 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "_memory-child":
         memory_child(sys.argv[2], sys.argv[3])
         return
+    if len(sys.argv) == 3 and sys.argv[1] == "_serve-child":
+        serve_child_main(sys.argv[2])
+        return
     if len(sys.argv) == 5 and sys.argv[1] == "_scale-child":
         print(json.dumps(_scale_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
         return
     parser = argparse.ArgumentParser()
-    parser.add_argument("part", nargs="?", default="all", choices=["cpu", "latency", "scale", "memory", "all"])
+    parser.add_argument("part", nargs="?", default="all", choices=["cpu", "latency", "scale", "memory", "serve", "all"])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     saved = HERE / "results.json"
     results: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
     results["machine"] = machine()
     print(json.dumps(results["machine"]))
-    parts: dict[str, Callable[[bool], Any]] = {"cpu": cpu, "latency": latency, "scale": scale, "memory": memory}
+    parts: dict[str, Callable[[bool], Any]] = {
+        "cpu": cpu,
+        "latency": latency,
+        "scale": scale,
+        "memory": memory,
+        "serve": serve,
+    }
     for name, part in parts.items():
         if args.part in (name, "all"):
             results[name] = part(args.quick)

@@ -38,6 +38,7 @@ from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError,
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_SYSTEM
 from ._provider import AsyncResult, Messages, Qwen_Qwen_2_5_Max, format_prompt, generate_session_hash
+from ._sync import SyncSpaceClient
 
 __all__ = [
     "DEFAULT_SPACE_ID",
@@ -77,6 +78,7 @@ __all__ = [
     "SpaceUnavailableError",
     "StreamError",
     "StreamInterruptedError",
+    "SyncSpaceClient",
     "Timeouts",
     "TransportError",
     "bundled_cassette",

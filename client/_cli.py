@@ -3,8 +3,9 @@
 ``chat`` streams an answer (interactive multi-turn on a terminal without a prompt),
 ``replay`` plays a recorded session offline (a bundled one by default), ``info``
 describes a Space, ``contract check`` reports drift from the pinned contract,
-``record`` writes scenario cassettes, and ``duplicate`` makes your own copy of the
-Space on the Hub. Each error class has its own exit code.
+``record`` writes scenario cassettes, ``duplicate`` makes your own copy of the Space
+on the Hub, and ``serve`` offers the Space as an OpenAI-compatible API. Each error
+class has its own exit code.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from ._errors import CassetteError, InvalidMessagesError, ReplyRewrittenError, S
 from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ._options import Timeouts
 from ._review import semantic_diff
+from ._serve import serve
 from .recording import SCENARIOS, record_scenarios, recorded_messages
 
 __all__ = ["EXIT_CODES", "main"]
@@ -140,6 +142,19 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
     diff.set_defaults(run=_cassette_diff)
+
+    serve = commands.add_parser("serve", help="serve the Space as an OpenAI-compatible API (/v1/chat/completions)")
+    _connection_options(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--api-key",
+        default=os.environ.get("QWEN_SPACE_API_KEY"),
+        help="require this Bearer key from clients (default: $QWEN_SPACE_API_KEY; none: no key needed)",
+    )
+    serve.set_defaults(run=_serve)
 
     record = commands.add_parser("record", help="record scenarios into vcrpy cassettes")
     _connection_options(record)
@@ -452,6 +467,18 @@ async def _cassette_diff(args: argparse.Namespace) -> int:
     for line in differences:
         print(f"  - {line}")
     return EXIT_DRIFT
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    return await serve(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        url=args.url,
+        proxy=args.proxy,
+        hf_token=args.token,
+        timeouts=Timeouts(total=args.timeout),
+    )
 
 
 async def _record(args: argparse.Namespace) -> int:

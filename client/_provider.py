@@ -18,11 +18,15 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from ..protocol import LocalProtocolError
 from ._client import DEFAULT_URL, SpaceClient, default_url
 from ._errors import InvalidMessagesError
 from ._options import Timeouts
 
 __all__ = ["AsyncResult", "Messages", "Qwen_Qwen_2_5_Max", "format_prompt", "generate_session_hash"]
+
+_DEFAULT_ENDPOINT = f"{DEFAULT_URL}/gradio_api/queue/join?"
+_JOIN_PATHS = ("/gradio_api/queue/join", "/queue/join")
 
 #: gpt4free's ``Messages``: a list of ``{"role": ..., "content": ...}`` dicts.
 Messages = list[dict[str, Any]]
@@ -92,12 +96,13 @@ class AsyncResult:
 class Qwen_Qwen_2_5_Max:
     """Qwen2.5-Max through the Hugging Face Space, as a gpt4free-style provider.
 
-    A subclass that overrides ``url`` (or only ``api_endpoint``) talks to that mirror.
+    Setting ``url`` (or only ``api_endpoint``) on the class, or overriding it in a
+    subclass, points it at that mirror (see :meth:`space_url`).
     """
 
     label: ClassVar[str] = "Qwen Qwen-2.5-Max"
     url: ClassVar[str] = DEFAULT_URL
-    api_endpoint: ClassVar[str] = f"{DEFAULT_URL}/gradio_api/queue/join?"
+    api_endpoint: ClassVar[str] = _DEFAULT_ENDPOINT
     working: ClassVar[bool] = True
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
@@ -123,17 +128,22 @@ class Qwen_Qwen_2_5_Max:
 
     @classmethod
     def space_url(cls) -> str:
-        """The Space to talk to: an overridden ``url``, else the host of an overridden
-        ``api_endpoint``, else ``$QWEN_SPACE_URL`` or the Qwen Space."""
-        base = Qwen_Qwen_2_5_Max
-        if cls.url != base.url:
-            return cls.url
-        if cls.api_endpoint != base.api_endpoint:
-            endpoint = cls.api_endpoint.rstrip("?")
-            for suffix in ("/gradio_api/queue/join", "/queue/join"):
-                if endpoint.endswith(suffix):
-                    return endpoint[: -len(suffix)]
-        # Not retargeted by a subclass: $QWEN_SPACE_URL may still point at a mirror.
+        """The Space to talk to.
+
+        A ``url`` or ``api_endpoint`` set on the class (``Provider.url = ...``) or
+        overridden by a subclass wins, the most derived first (``url`` before
+        ``api_endpoint`` within one class); only while both still hold the values this
+        class ships with does ``$QWEN_SPACE_URL`` (or else the Qwen Space) apply.
+        """
+        for klass in cls.__mro__:
+            attributes = vars(klass)
+            shipped = klass in _SHIPPED
+            url = attributes.get("url")
+            if isinstance(url, str) and not (shipped and url == DEFAULT_URL):
+                return url.rstrip("/")
+            endpoint = attributes.get("api_endpoint")
+            if isinstance(endpoint, str) and not (shipped and endpoint == _DEFAULT_ENDPOINT):
+                return _endpoint_base(endpoint)
         return default_url()
 
     @classmethod
@@ -154,9 +164,12 @@ class Qwen_Qwen_2_5_Max:
         ``flatten_history=True`` sends the seed's single prompt built by
         :func:`format_prompt` instead of native history. ``hf_token`` (or gpt4free's
         ``api_key``) reaches private Spaces; ``timeout`` bounds the whole answer.
-        Other gpt4free keyword arguments are accepted and ignored.
+        Images (gpt4free's ``media``) are refused: the Space takes text only. Other
+        gpt4free keyword arguments (sampling, ``stop``...) are accepted and ignored.
         """
         cls.get_model(model)
+        if kwargs.get("media") or kwargs.get("images"):
+            raise InvalidMessagesError("the Qwen2.5-Max Space takes text only: send the request without images")
         if flatten_history:
             system = [m for m in messages if m.get("role") == "system"]
             others = [m for m in messages if m.get("role") != "system"]
@@ -166,6 +179,22 @@ class Qwen_Qwen_2_5_Max:
         timeouts = Timeouts(total=timeout) if timeout is not None else None
         client = SpaceClient(cls.space_url(), proxy=proxy, hf_token=hf_token or api_key, timeouts=timeouts)
         return AsyncResult(_stream(client, messages))
+
+
+#: Provider classes whose own ``url``/``api_endpoint`` are the shipped defaults, not a retargeting.
+_SHIPPED: set[type] = {Qwen_Qwen_2_5_Max}
+
+
+def _endpoint_base(endpoint: str) -> str:
+    """The Space URL of a seed-style ``api_endpoint`` (``.../gradio_api/queue/join?``)."""
+    path = endpoint.split("?", 1)[0].rstrip("/")
+    for suffix in _JOIN_PATHS:
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    raise LocalProtocolError(
+        f"api_endpoint {endpoint!r} does not end with /gradio_api/queue/join or /queue/join; "
+        "set the provider's url to the Space's address instead"
+    )
 
 
 async def _stream(client: SpaceClient, messages: Messages) -> AsyncGenerator[str, None]:

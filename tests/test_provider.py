@@ -9,7 +9,7 @@ from qwen_space.client import (
     format_prompt,
     generate_session_hash,
 )
-from qwen_space.protocol import AppError
+from qwen_space.protocol import AppError, LocalProtocolError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse
 
@@ -42,6 +42,11 @@ def test_unknown_model_lists_the_known_ones() -> None:
         Qwen_Qwen_2_5_Max.create_async_generator("gpt-4", [{"role": "user", "content": "hi"}])
 
 
+def test_images_are_refused_not_dropped() -> None:
+    with pytest.raises(InvalidMessagesError, match="text only"):
+        Qwen_Qwen_2_5_Max.create_async_generator("", [{"role": "user", "content": "hi"}], media=[("data:...", "a.png")])
+
+
 def test_generate_session_hash() -> None:
     value = generate_session_hash()
     assert len(value) == 12
@@ -71,6 +76,49 @@ def test_api_endpoint_override_retargets() -> None:
 
     assert Mirror.space_url() == "https://mirror.example"
     assert Old.space_url() == "https://old.example"
+
+
+@pytest.mark.usefixtures("no_network")
+@pytest.mark.parametrize("attribute", ["url", "api_endpoint"])
+async def test_setting_the_class_attribute_retargets(
+    fake_space: FakeSpace, monkeypatch: pytest.MonkeyPatch, attribute: str
+) -> None:
+    # The seed's idiom: gpt4free code points a provider at a mirror by assignment.
+    value = fake_space.url if attribute == "url" else f"{fake_space.url}/gradio_api/queue/join?"
+    monkeypatch.setattr(Qwen_Qwen_2_5_Max, attribute, value)
+    fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
+    hi: Messages = [{"role": "user", "content": "hi"}]
+    assert "".join([c async for c in Qwen_Qwen_2_5_Max.create_async_generator("", hi)]) == "Hello"
+    assert len(fake_space.join_bodies) == 1
+
+
+def test_an_explicit_address_beats_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QWEN_SPACE_URL", "http://127.0.0.1:9")
+    assert Qwen_Qwen_2_5_Max.space_url() == "http://127.0.0.1:9"
+
+    class Real(Qwen_Qwen_2_5_Max):
+        url = "https://qwen-qwen2-5-max-demo.hf.space"
+
+    class Endpoint(Qwen_Qwen_2_5_Max):
+        api_endpoint = "https://qwen-qwen2-5-max-demo.hf.space/gradio_api/queue/join?"
+
+    class Nearest(Endpoint):
+        api_endpoint = "http://nearest.example/queue/join"
+
+    assert Real.space_url() == Endpoint.space_url() == "https://qwen-qwen2-5-max-demo.hf.space"
+    assert Nearest.space_url() == "http://nearest.example"
+    monkeypatch.setattr(Qwen_Qwen_2_5_Max, "url", "http://assigned.example/")
+    assert Qwen_Qwen_2_5_Max.space_url() == "http://assigned.example"
+    # The most derived definition wins over one set on a base class.
+    assert Nearest.space_url() == "http://nearest.example"
+
+
+def test_an_api_endpoint_without_a_join_path_is_refused() -> None:
+    class Odd(Qwen_Qwen_2_5_Max):
+        api_endpoint = "https://mirror.example/run/predict"
+
+    with pytest.raises(LocalProtocolError, match="api_endpoint"):
+        Odd.space_url()
 
 
 async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:

@@ -1,0 +1,131 @@
+"""``SyncSpaceClient``: :class:`SpaceClient` for code that is not async.
+
+Scripts and notebooks get the async client's behaviour without learning asyncio:
+the client runs on a private event loop in one background thread, and each call
+waits for its result there. The caller's thread never runs a loop, so this works
+where one is already running (Jupyter) too. Leaving a ``for`` loop early, Ctrl-C,
+or closing the client cancels the job on the Space, as the async client does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Coroutine, Generator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from ..protocol import ChatEvent, LocalProtocolError
+from ._client import ChatCompletion, SpaceClient
+
+__all__ = ["SyncSpaceClient"]
+
+T = TypeVar("T")
+
+# After Ctrl-C, how long to let the interrupted call post its /cancel before giving up.
+_CLEANUP_SECONDS = 10.0
+
+
+class SyncSpaceClient:
+    """Blocking twin of :class:`SpaceClient` (same arguments, same typed errors)::
+
+    with SyncSpaceClient() as space:
+        for delta in space.chat([{"role": "user", "content": "Hi"}]):
+            print(delta, end="", flush=True)
+    """
+
+    def __init__(self, url: str | None = None, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="qwen-space-loop", daemon=True)
+        self._thread.start()
+        # A client dropped without close() must not leave its thread running.
+        self._stop_loop = weakref.finalize(self, self._loop.call_soon_threadsafe, self._loop.stop)
+        self._client = SpaceClient(url, **options)
+        self._closed = False
+
+    @property
+    def url(self) -> str:
+        return self._client.url
+
+    def __repr__(self) -> str:
+        return f"Sync{self._client!r}"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel every running chat on the Space, close the connections, stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._run(self._client.aclose())
+            self._run(self._loop.shutdown_asyncgens())
+        finally:
+            self._stop_loop()
+            self._thread.join()
+            self._loop.close()
+
+    def chat(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> Generator[str, None, None]:
+        """Stream the reply as text deltas (see :meth:`SpaceClient.chat`); leaving the loop
+        early (or ``close()``) cancels the job on the Space."""
+        return self._iterate(self._client.chat(messages, system=system))
+
+    def events(
+        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
+    ) -> Generator[ChatEvent, None, None]:
+        """Stream the typed events of one chat (see :meth:`SpaceClient.events`)."""
+        return self._iterate(self._client.events(messages, system=system))
+
+    def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:
+        """The whole reply with its metadata (see :meth:`SpaceClient.complete`)."""
+        return self._run(self._client.complete(messages, system=system))
+
+    def _iterate(self, stream: AsyncGenerator[T, None]) -> Generator[T, None, None]:
+        try:
+            while True:
+                try:
+                    item = self._run(anext(stream))
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            # break, an exception in the caller's loop body, or garbage collection:
+            # the chat's own clean-up posts /cancel if the job is still running.
+            # (Once the client is closed, closing it already cancelled the chat.)
+            if self._thread.is_alive():
+                self._run(stream.aclose())
+
+    def _run(self, awaitable: Awaitable[T]) -> T:
+        """Run ``awaitable`` on the private loop and wait for its result.
+
+        If the wait is interrupted (Ctrl-C), the call is cancelled and given time to run
+        its clean-up (which posts /cancel) before the interruption goes on.
+        """
+        if not self._thread.is_alive():
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()
+            raise LocalProtocolError("this SyncSpaceClient is closed; create a new one")
+        finished = threading.Event()
+        future = asyncio.run_coroutine_threadsafe(_signalling(awaitable, finished), self._loop)
+        try:
+            result: T = future.result()
+        except BaseException:
+            if not future.done():
+                future.cancel()
+                finished.wait(_CLEANUP_SECONDS)
+            raise
+        return result
+
+
+async def _signalling(awaitable: Awaitable[T], finished: threading.Event) -> T:
+    try:
+        return await awaitable
+    finally:
+        finished.set()

@@ -1,0 +1,140 @@
+"""The provider through gpt4free's own entry points, as a gpt4free user calls it."""
+
+import asyncio
+import json
+from importlib.metadata import version
+
+import g4f
+import pytest
+from g4f.client import AsyncClient, Client
+from g4f.errors import ModelNotFoundError
+from qwen_space.client import Qwen_Qwen_2_5_Max as CoreProvider
+from qwen_space.client.g4f import Qwen_Qwen_2_5_Max
+from qwen_space.protocol import AppError, QwenSpaceError
+
+from .conftest import Replica
+
+
+def answer(tokens: int) -> str:
+    return "".join(f"tok{j} " for j in range(tokens))
+
+
+def ask(prompt: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}]
+
+
+def mirror(replica: Replica) -> type[Qwen_Qwen_2_5_Max]:
+    class Mirror(Qwen_Qwen_2_5_Max):
+        url = replica.url
+
+    return Mirror
+
+
+def test_it_is_a_gpt4free_provider_with_the_seeds_attributes() -> None:
+    from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
+
+    print(f"\ngpt4free {version('g4f')}")
+    assert issubclass(Qwen_Qwen_2_5_Max, AsyncGeneratorProvider)
+    assert issubclass(Qwen_Qwen_2_5_Max, ProviderModelMixin)
+    assert Qwen_Qwen_2_5_Max.get_dict() == {
+        "name": "Qwen_Qwen_2_5_Max",
+        "url": "https://qwen-qwen2-5-max-demo.hf.space",
+        "label": "Qwen Qwen-2.5-Max",
+    }
+    assert Qwen_Qwen_2_5_Max.api_endpoint == "https://qwen-qwen2-5-max-demo.hf.space/gradio_api/queue/join?"
+    assert (Qwen_Qwen_2_5_Max.working, Qwen_Qwen_2_5_Max.supports_stream) == (True, True)
+    assert Qwen_Qwen_2_5_Max.default_model == "qwen-qwen2-5-max"
+    assert Qwen_Qwen_2_5_Max.get_model("qwen-2.5-max") == "qwen-qwen2-5-max"
+
+
+async def test_async_client_whole_and_streamed(replica: Replica) -> None:
+    client = AsyncClient(provider=mirror(replica))
+    whole = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=5"))
+    assert whole.choices[0].message.content == answer(5)
+    chunks = [
+        chunk.choices[0].delta.content
+        async for chunk in client.chat.completions.create(
+            model="qwen-2.5-max", messages=ask("!tokens=12 !delay=0.05"), stream=True
+        )
+    ]
+    texts = [text for text in chunks if text]
+    assert "".join(texts) == answer(12)
+    assert len(texts) >= 6  # streamed as generated, not in one piece
+
+
+def test_sync_client_whole_and_streamed(replica: Replica) -> None:
+    client = Client(provider=mirror(replica))
+    whole = client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
+    assert whole.choices[0].message.content == answer(4)
+    stream = client.chat.completions.create(model="", messages=ask("!tokens=6 !delay=0.05"), stream=True)
+    texts = [chunk.choices[0].delta.content for chunk in stream if chunk.choices[0].delta.content]
+    assert "".join(texts) == answer(6)
+    assert len(texts) >= 3
+
+
+async def test_chat_completion_create_async(replica: Replica) -> None:
+    provider = mirror(replica)
+    text = await g4f.ChatCompletion.create_async(model="qwen-2.5-max", messages=ask("!tokens=3"), provider=provider)
+    assert text == answer(3)
+    stream = g4f.ChatCompletion.create_async(
+        model="qwen-2.5-max", messages=ask("!tokens=3"), provider=provider, stream=True
+    )
+    assert "".join([chunk async for chunk in stream if isinstance(chunk, str)]) == answer(3)
+
+
+async def test_setting_url_on_the_class_retargets(replica: Replica, monkeypatch: pytest.MonkeyPatch) -> None:
+    for provider in (Qwen_Qwen_2_5_Max, CoreProvider):
+        monkeypatch.setattr(provider, "url", replica.url)
+        reply = await AsyncClient(provider=Qwen_Qwen_2_5_Max).chat.completions.create(
+            model="qwen-2.5-max", messages=ask("!tokens=2")
+        )
+        assert reply.choices[0].message.content == answer(2)
+        monkeypatch.undo()
+
+
+async def test_history_and_system_reach_the_space(replica: Replica) -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "u1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "!echo"},
+    ]
+    reply = await AsyncClient(provider=mirror(replica)).chat.completions.create(model="", messages=messages)
+    seen = json.loads(reply.choices[0].message.content)
+    assert seen == {"query": "!echo", "history": [["u1", "a1"]], "system": "Be brief."}
+
+
+async def test_the_spaces_errors_raise_never_an_empty_answer(replica: Replica) -> None:
+    client = AsyncClient(provider=mirror(replica))
+    with pytest.raises(AppError, match="hides its message"):
+        await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!fail0"))
+    received: list[str] = []
+    with pytest.raises(AppError) as caught:
+        async for chunk in client.chat.completions.create(
+            model="qwen-2.5-max", messages=ask("!grerror !delay=0"), stream=True
+        ):
+            received.append(chunk.choices[0].delta.content or "")
+    assert caught.value.space_message == "DashScope said no"
+    assert "".join(received) == caught.value.partial_text == answer(2)
+
+
+def test_the_sync_path_raises_too(replica: Replica) -> None:
+    with pytest.raises(AppError):
+        g4f.ChatCompletion.create(model="qwen-2.5-max", messages=ask("!fail !delay=0"), provider=mirror(replica))
+
+
+async def test_an_unknown_model_is_gpt4frees_error_and_ours(replica: Replica) -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        await AsyncClient(provider=mirror(replica)).chat.completions.create(model="gpt-4o", messages=ask("hi"))
+    assert isinstance(caught.value, QwenSpaceError)
+
+
+async def test_leaving_a_stream_cancels_the_job(replica: Replica) -> None:
+    stream = AsyncClient(provider=mirror(replica)).chat.completions.create(
+        model="qwen-2.5-max", messages=ask("!tokens=200 !delay=0.05 !id=g4fbreak"), stream=True
+    )
+    async for _ in stream:
+        break
+    await stream.aclose()
+    # Polled on a thread: the clean-up runs on this test's loop.
+    assert await asyncio.to_thread(replica.generation_stopped, "g4fbreak", of=200)

@@ -1,0 +1,159 @@
+"""``qwen-space serve`` with the official openai SDK, against the replica Space served by
+a real Gradio server (tests/test_serve.py has the faults a real server will not produce)."""
+
+import asyncio
+import json
+import os
+import re
+import sys
+
+import openai
+import pytest
+from openai.types.chat import ChatCompletionMessageParam
+from qwen_space.client import Timeouts
+
+from ..serving import async_openai, serving, sync_openai
+from .conftest import Replica
+
+
+def answer(tokens: int) -> str:
+    return "".join(f"tok{j} " for j in range(tokens))
+
+
+def ask(prompt: str) -> list[ChatCompletionMessageParam]:
+    return [{"role": "user", "content": prompt}]
+
+
+async def test_async_sdk_whole_and_streamed(replica: Replica) -> None:
+    async with serving(replica.url) as base, async_openai(base) as client:
+        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=6"))
+        stream = await client.chat.completions.create(
+            model="qwen-qwen2-5-max",
+            messages=ask("!tokens=16 !delay=0.05"),
+            stream=True,
+        )
+        chunks = [chunk async for chunk in stream]
+    assert whole.choices[0].message.content == answer(6)
+    assert whole.choices[0].finish_reason == "stop"
+    texts = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
+    assert "".join(texts) == answer(16)
+    assert len(texts) >= 8  # streamed as generated
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+async def test_sync_sdk_whole_and_streamed(replica: Replica) -> None:
+    async with serving(replica.url) as base:
+
+        def use_the_sync_sdk() -> tuple[str | None, str]:
+            with sync_openai(base) as client:
+                whole = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=3"))
+                stream = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=5"), stream=True)
+                return whole.choices[0].message.content, "".join(c.choices[0].delta.content or "" for c in stream)
+
+        # On a thread: the server runs on this test's loop.
+        assert await asyncio.to_thread(use_the_sync_sdk) == (answer(3), answer(5))
+
+
+async def test_history_and_system_map_as_chat_maps_them(replica: Replica) -> None:
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": "You are a test."},
+        {"role": "user", "content": "Привет"},
+        {"role": "assistant", "content": "Хорошо 🐱"},
+        {"role": "user", "content": "!echo"},
+    ]
+    async with serving(replica.url) as base, async_openai(base) as client:
+        reply = await client.chat.completions.create(model="qwen-2.5-max", messages=messages)
+    assert json.loads(reply.choices[0].message.content or "") == {
+        "query": "!echo",
+        "history": [["Привет", "Хорошо 🐱"]],
+        "system": "You are a test.",
+    }
+
+
+async def test_the_spaces_errors(replica: Replica) -> None:
+    async with serving(replica.url) as base, async_openai(base) as client:
+        with pytest.raises(openai.APIStatusError, match="DashScope said no") as whole:
+            await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!grerror !delay=0"))
+        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!fail !delay=0"), stream=True)
+        received: list[str] = []
+        with pytest.raises(openai.APIError, match="hides its message"):
+            async for chunk in stream:
+                received.append(chunk.choices[0].delta.content or "")
+        with pytest.raises(openai.NotFoundError):
+            await client.chat.completions.create(model="gpt-4o", messages=ask("hi"))
+        with pytest.raises(openai.BadRequestError):
+            await client.chat.completions.create(model="qwen-2.5-max", messages=[{"role": "assistant", "content": "x"}])
+    assert whole.value.status_code == 502
+    assert "".join(received) == answer(2)
+
+
+async def test_the_key(replica: Replica) -> None:
+    async with serving(replica.url, api_key="k-123") as base:
+        async with async_openai(base, api_key="k-456") as wrong:
+            with pytest.raises(openai.AuthenticationError):
+                await wrong.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1 !id=nokey"))
+        async with async_openai(base, api_key="k-123") as right:
+            reply = await right.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1"))
+    assert reply.choices[0].message.content == answer(1)
+    assert replica.yields("nokey") == 0
+
+
+async def test_an_abandoned_stream_cancels_the_job(replica: Replica) -> None:
+    async with serving(replica.url) as base, async_openai(base) as client:
+        stream = await client.chat.completions.create(
+            model="qwen-2.5-max",
+            messages=ask("!tokens=200 !delay=0.05 !id=oai-abandon"),
+            stream=True,
+        )
+        async for _ in stream:
+            break
+        await stream.close()
+        # Checked while the server still runs (its shutdown cancels jobs too), on a
+        # thread so that the server keeps serving.
+        assert await asyncio.to_thread(replica.generation_stopped, "oai-abandon", of=200)
+
+
+async def test_a_hundred_concurrent_streams_end_with_exact_texts(replica: Replica) -> None:
+    async with serving(replica.url, timeouts=Timeouts(total=300)) as base, async_openai(base) as client:
+
+        async def one(i: int) -> tuple[str, str]:
+            tokens = 5 + i % 9
+            stream = await client.chat.completions.create(
+                model="qwen-2.5-max",
+                messages=ask(f"n{i} !tokens={tokens} !delay=0.01"),
+                stream=True,
+            )
+            return "".join([c.choices[0].delta.content or "" async for c in stream]), answer(tokens)
+
+        results = await asyncio.gather(*(one(i) for i in range(100)))
+    assert all(got == expected for got, expected in results)
+
+
+async def test_the_serve_command(replica: Replica) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qwen_space.client",
+        "serve",
+        "--url",
+        replica.url,
+        "--port",
+        "0",
+        "--api-key",
+        "cli-key",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "NO_PROXY": "*"},
+    )
+    assert process.stderr is not None
+    try:
+        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        found = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
+        assert found, line
+        async with async_openai(found.group(1), api_key="cli-key") as client:
+            reply = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
+        assert reply.choices[0].message.content == answer(4)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)

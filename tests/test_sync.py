@@ -1,0 +1,122 @@
+"""SyncSpaceClient against a loopback fake Space that runs on a thread of its own
+(the client under test blocks the caller's thread, as a script's would)."""
+
+import asyncio
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from aiohttp.test_utils import TestServer
+from qwen_space.client import ChatCompletion, InvalidMessagesError, SyncSpaceClient, Timeouts
+from qwen_space.protocol import AppError, Completed, LocalProtocolError, TextDelta
+
+from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse
+
+HELLO = [{"role": "user", "content": "hi"}]
+PIECES = ["Hel", "lo", " there", "!"]
+
+
+@pytest.fixture
+def space() -> Iterator[FakeSpace]:
+    fake = FakeSpace()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    asyncio.run_coroutine_threadsafe(server.start_server(), loop).result(10)
+    fake.server = server
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def cancelled(space: FakeSpace, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while not space.cancels and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return space.cancels == [
+        {"session_hash": space.join_bodies[0]["session_hash"], "fn_index": 0, "event_id": EVENT_ID}
+    ]
+
+
+def test_chat_complete_and_events(space: FakeSpace) -> None:
+    space.stream = script(*chat_body("hi", PIECES))
+    with SyncSpaceClient(space.url) as client:
+        deltas = list(client.chat(HELLO))
+        completion = client.complete(HELLO)
+        events = list(client.events(HELLO))
+    assert "".join(deltas) == "Hello there!"
+    assert isinstance(completion, ChatCompletion)
+    assert completion.text == "Hello there!"
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello there!"
+    assert isinstance(events[-1], Completed)
+
+
+def test_the_same_typed_errors_with_partial_text(space: FakeSpace) -> None:
+    failure = sse(
+        {"msg": "process_completed", "event_id": EVENT_ID, "output": {"error": None}, "success": False, "title": None}
+    )
+    space.stream = script(*chat_body("hi", PIECES)[:4], failure, CLOSE_STREAM)
+    with SyncSpaceClient(space.url) as client:
+        with pytest.raises(AppError, match="hides its message") as caught:
+            list(client.chat(HELLO))
+        with pytest.raises(InvalidMessagesError):
+            list(client.chat([]))
+        with pytest.raises(AppError):
+            client.complete(HELLO)
+    assert caught.value.partial_text == "Hello"
+
+
+def test_break_cancels_the_job(space: FakeSpace) -> None:
+    space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
+    with SyncSpaceClient(space.url) as client:
+        for delta in client.chat(HELLO):
+            assert delta
+            break
+        # Still open: the break itself cancelled the job.
+        assert cancelled(space)
+
+
+def test_closing_the_client_cancels_running_chats(space: FakeSpace) -> None:
+    space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
+    client = SyncSpaceClient(space.url)
+    stream = client.chat(HELLO)
+    next(stream)
+    client.close()
+    assert cancelled(space)
+    with pytest.raises(LocalProtocolError, match="closed"):
+        client.complete(HELLO)
+    stream.close()
+
+
+def test_ctrl_c_while_waiting_cancels_the_job(space: FakeSpace) -> None:
+    space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    # Set explicitly: the test must not depend on how it was launched (CI may ignore SIGINT).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    main = threading.main_thread().ident
+    assert main is not None
+    try:
+        with SyncSpaceClient(space.url, timeouts=Timeouts(idle=30)) as client:
+            stream = client.chat(HELLO)
+            next(stream)
+            # The next delta never comes: Ctrl-C lands while the client waits for it.
+            threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT)).start()
+            with pytest.raises(KeyboardInterrupt):
+                next(stream)
+            assert cancelled(space)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+async def test_works_where_an_event_loop_is_already_running(space: FakeSpace) -> None:
+    # As in a Jupyter cell: the caller's thread runs a loop, which the client never touches.
+    space.stream = script(*chat_body("hi", PIECES))
+    asyncio.get_running_loop()
+    with SyncSpaceClient(space.url) as client:
+        assert "".join(client.chat(HELLO)) == "Hello there!"
