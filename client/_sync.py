@@ -18,6 +18,7 @@ from typing import Any, Self, TypeVar
 
 from ..protocol import ChatEvent, LocalProtocolError
 from ._client import ChatCompletion, SpaceClient
+from ._hub import SpaceStarting
 
 __all__ = ["SyncSpaceClient"]
 
@@ -79,7 +80,7 @@ class SyncSpaceClient:
 
     def events(
         self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
-    ) -> Generator[ChatEvent, None, None]:
+    ) -> Generator[ChatEvent | SpaceStarting, None, None]:
         """Stream the typed events of one chat (see :meth:`SpaceClient.events`)."""
         return self._iterate(self._client.events(messages, system=system))
 
