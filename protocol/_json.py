@@ -7,6 +7,10 @@ escapes, nesting deeper than 1,024. Those documents go to :mod:`json`, told to r
 integers as orjson does: exact within 64 bits (``-2**63`` to ``2**64 - 1``), a float
 beyond. Either way a document means the same; ``tests/test_json.py`` checks it over
 hostile documents against :mod:`json` with that one rule.
+
+Documents over 256 KiB (a long reply's final message) go to :mod:`json` directly:
+orjson's working memory is many times the document (12 MiB for a 1 MB reply), json's
+is the result alone, and one large document per reply costs nothing in speed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ __all__ = ["JSONValue", "loads"]
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
+_LARGE = 256 * 1024
+
 
 def loads(data: str | bytes, *, what: str) -> JSONValue:
     """Decode ``data`` or raise :class:`RemoteProtocolError` naming ``what`` it was.
@@ -30,11 +36,12 @@ def loads(data: str | bytes, *, what: str) -> JSONValue:
     decoder reads them into text.
     """
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    try:
-        value: JSONValue = orjson.loads(text)
-        return value
-    except orjson.JSONDecodeError:
-        pass
+    if len(text) < _LARGE:
+        try:
+            value: JSONValue = orjson.loads(text)
+            return value
+        except orjson.JSONDecodeError:
+            pass
     try:
         value = json.loads(text, parse_int=read_int)
     except (ValueError, RecursionError) as exc:

@@ -101,3 +101,9 @@ def test_same_answer_on_any_text(text: str) -> None:
 @given(st.text(alphabet='[]{}":,0123456789.eE+-truefalsnul \\', max_size=60))
 def test_same_answer_on_json_like_text(text: str) -> None:
     check(text)
+
+
+@given(values)
+def test_a_large_document_means_the_same(value: Any) -> None:
+    """Documents over 256 KiB take json's path: the same meaning, checked past the size."""
+    check(json.dumps([value, "x" * 300_000, 2**64, -(2**63) - 1, 2**63]))
