@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..protocol import (
+    QWEN_CONTRACT,
     AppError,
     ChatEvent,
     Completed,
@@ -377,7 +378,7 @@ async def _info(args: argparse.Namespace) -> int:
     print(f"prefix:    {config.api_prefix or '(none)'}")
     print(f"endpoints: {', '.join(config.endpoint_names()) or '(none)'}")
     try:
-        endpoint = config.endpoint("/model_chat")
+        endpoint = config.endpoint(QWEN_CONTRACT.api_name)
     except ContractMismatchError:
         print("chat:      no /model_chat endpoint")
         return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..protocol import Turn
+from ..protocol import Turn, content_text
 from ._errors import InvalidMessagesError
 
 __all__ = ["DEFAULT_MAX_PROMPT_CHARS", "DEFAULT_SYSTEM", "ChatRequest", "prepare_request"]
@@ -88,24 +88,19 @@ def _parse(message: object, position: int) -> tuple[str, str]:
 
 
 def _text(content: object, position: int) -> str:
-    if isinstance(content, str):
-        return content
-    # OpenAI's content-part form is accepted when every part is text.
-    if isinstance(content, Sequence) and not isinstance(content, (str, bytes)):
-        pieces: list[str] = []
-        for part in content:
-            if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                pieces.append(part["text"])
-            else:
-                kind = part.get("type") if isinstance(part, Mapping) else type(part).__name__
-                raise InvalidMessagesError(
-                    f"messages[{position}] has non-text content ({kind!r}); the Qwen2.5-Max Space takes text only"
-                )
-        return "".join(pieces)
-    raise InvalidMessagesError(
-        f"messages[{position}]['content'] must be a string, got {type(content).__name__}; "
-        "the Qwen2.5-Max Space takes text only"
-    )
+    read = content_text(content)
+    if read is None:
+        raise InvalidMessagesError(
+            f"messages[{position}]['content'] must be a string, got {type(content).__name__}; "
+            "the Qwen2.5-Max Space takes text only"
+        )
+    text, others = read
+    if others:
+        # OpenAI's content-part form is accepted when every part is text.
+        raise InvalidMessagesError(
+            f"messages[{position}] has non-text content ({others[0]!r}); the Qwen2.5-Max Space takes text only"
+        )
+    return text
 
 
 def _turns(dialogue: list[tuple[str, str]]) -> tuple[tuple[Turn, ...], list[str]]:

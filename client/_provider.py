@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..protocol import LocalProtocolError
+from ..protocol import LocalProtocolError, content_text
 from ._client import DEFAULT_URL, SpaceClient, default_url
 from ._errors import InvalidMessagesError
 from ._options import Timeouts
@@ -58,12 +58,10 @@ def format_prompt(
 
 
 def _to_string(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Sequence):
-        return "".join(
-            str(part.get("text", "")) for part in content if isinstance(part, Mapping) and part.get("type") == "text"
-        )
+    """gpt4free's reading of a content: its text parts, or the value as a string."""
+    read = content_text(content)
+    if read is not None:
+        return read[0]
     return "" if content is None else str(content)
 
 

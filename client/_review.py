@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol import (
+    QWEN_CONTRACT,
     ContractMismatchError,
     QwenSpaceError,
     SSEDecoder,
@@ -50,7 +51,7 @@ def summarise(path: Path) -> CassetteSummary:
         raise CassetteError(f"{path} is not a qwen-space cassette ({exc!r})") from None
     config = parse_config(config_body.encode())
     try:
-        endpoint = config.endpoint("/model_chat")
+        endpoint = config.endpoint(QWEN_CONTRACT.api_name)
         fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
         described = (
             f"fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, "

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ..protocol import ChatEvent, Completed, Failed, JSONValue, QwenSpaceError
+from ..protocol import ChatEvent, Completed, Failed, QwenSpaceError, read_history
 from ._cassette import CassetteInfo, _ReadableYAML, save_manifest, use_cassette
 from ._client import SpaceClient
 from ._errors import CassetteError
@@ -136,22 +136,7 @@ def recorded_messages(path: Path) -> list[dict[str, Any]]:
     except (OSError, KeyError, IndexError, TypeError, ValueError, AssertionError, yaml.YAMLError) as exc:
         raise CassetteError(f"{path} is not a qwen-space cassette with a queue/join request ({exc!r})") from None
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    for user, assistant in _pairs(history):
-        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    for turn in read_history(history):
+        messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
     messages.append({"role": "user", "content": query})
     return messages
-
-
-def _pairs(history: JSONValue) -> list[tuple[str, str]]:
-    if not isinstance(history, list):
-        return []
-    if history and isinstance(history[0], list):
-        return [(str(pair[0]), str(pair[1])) for pair in history if isinstance(pair, list) and len(pair) == 2]
-    texts = [_text(m.get("content")) for m in history if isinstance(m, dict)]
-    return list(zip(texts[0::2], texts[1::2], strict=False))
-
-
-def _text(content: JSONValue) -> str:
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content)

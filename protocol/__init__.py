@@ -18,7 +18,7 @@ from ._chat import (
     Started,
     TextDelta,
 )
-from ._chatbot import ChatbotFormat, Reply, Turn, build_history, read_reply
+from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import QWEN_CONTRACT, Drift, DriftKind, SpaceContract, check_contract, require_contract
 from ._errors import (
@@ -133,12 +133,14 @@ __all__ = [
     "Visibility",
     "build_history",
     "check_contract",
+    "content_text",
     "error_for_response",
     "new_session_hash",
     "parse_config",
     "parse_join_response",
     "parse_message",
     "read_chat_stream",
+    "read_history",
     "read_reply",
     "require_contract",
 ]

@@ -13,7 +13,7 @@ history input that carries earlier turns as the Space's own chatbot value.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._errors import LocalProtocolError
@@ -110,6 +110,50 @@ def _last_assistant_message(messages: list[JSONValue]) -> int | None:
                 continue
             return index
     return None
+
+
+def content_text(content: object) -> tuple[str, list[str]] | None:
+    """A message's content as (its text, the kinds of its parts that are not text).
+
+    A string is all text; a list of parts (OpenAI's content parts, Gradio 6's
+    normalised content) gives its ``text`` parts joined. Any other shape: ``None``.
+    """
+    if isinstance(content, str):
+        return content, []
+    if not isinstance(content, Sequence) or isinstance(content, (bytes, bytearray)):
+        return None
+    texts: list[str] = []
+    others: list[str] = []
+    for part in content:
+        if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        else:
+            others.append(str(part.get("type")) if isinstance(part, Mapping) else type(part).__name__)
+    return "".join(texts), others
+
+
+def read_history(value: JSONValue) -> list[Turn]:
+    """The turns of a chatbot history value in any format: :func:`build_history` undone."""
+    if not isinstance(value, list):
+        return []
+    if value and isinstance(value[0], list):  # tuples
+        return [Turn(*(_text(item) for item in pair)) for pair in value if isinstance(pair, list) and len(pair) == 2]
+    turns: list[Turn] = []
+    user: str | None = None
+    for message in value:
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") == "user":
+            user = _text(message.get("content"))
+        elif message.get("role") == "assistant" and user is not None:
+            turns.append(Turn(user, _text(message.get("content"))))
+            user = None
+    return turns
+
+
+def _text(content: object) -> str:
+    read = content_text(content)
+    return "" if read is None else read[0]
 
 
 def build_history(turns: Sequence[Turn], chatbot_format: ChatbotFormat) -> list[JSONValue]:

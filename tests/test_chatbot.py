@@ -1,5 +1,17 @@
 import pytest
-from qwen_space.protocol import ChatbotFormat, JSONValue, LocalProtocolError, Reply, Turn, build_history, read_reply
+from hypothesis import given
+from hypothesis import strategies as st
+from qwen_space.protocol import (
+    ChatbotFormat,
+    JSONValue,
+    LocalProtocolError,
+    Reply,
+    Turn,
+    build_history,
+    content_text,
+    read_history,
+    read_reply,
+)
 
 TURNS = [Turn("hi", "Hello there!"), Turn("again", "Sure.")]
 
@@ -71,3 +83,21 @@ def test_text_output() -> None:
 def test_odd_values_give_an_empty_reply(chatbot_format: ChatbotFormat, value: object) -> None:
     reply = read_reply(value, chatbot_format)  # type: ignore[arg-type]
     assert isinstance(reply.text, str)
+
+
+@given(
+    st.lists(st.builds(Turn, st.text(max_size=10), st.text(max_size=10)), max_size=5),
+    st.sampled_from([ChatbotFormat.TUPLES, ChatbotFormat.MESSAGES, ChatbotFormat.NORMALISED]),
+)
+def test_read_history_undoes_build_history(turns: list[Turn], chatbot_format: ChatbotFormat) -> None:
+    assert read_history(build_history(turns, chatbot_format)) == turns
+
+
+def test_content_text_names_what_is_not_text() -> None:
+    assert content_text("hi") == ("hi", [])
+    assert content_text([{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}]) == (
+        "ab",
+        ["image_url"],
+    )
+    assert content_text(None) is None
+    assert content_text(b"bytes") is None
