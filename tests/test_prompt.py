@@ -89,3 +89,15 @@ async def test_bad_input_never_reaches_the_network(fake_space: FakeSpace) -> Non
             async for _ in space.chat([{"role": "user", "content": "x" * 5_000_000}]):
                 pass
     assert fake_space.join_bodies == []
+
+
+async def test_chat_and_events_refuse_bad_input_alike_when_called() -> None:
+    """Before any iteration, and as the same error: neither is a generator that waits."""
+    async with SpaceClient("http://127.0.0.1:9") as space:
+        errors = []
+        for method in (space.chat, space.events):
+            with pytest.raises(InvalidMessagesError) as caught:
+                method([])
+            errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+    assert isinstance(caught.value, ValueError)
