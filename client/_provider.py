@@ -1,14 +1,15 @@
-"""The seed's gpt4free provider, ``Qwen_Qwen_2_5_Max``, rebuilt on :class:`SpaceClient`.
+"""gpt4free's original provider, ``Qwen_Qwen_2_5_Max`` (the *seed*: the class this
+package replaces, shipped until gpt4free 7.4.7), rebuilt on :class:`SpaceClient`.
 
-Its public surface is kept: the class attributes the seed documents,
+Its public surface is kept: the seed's class attributes,
 ``create_async_generator(model, messages, proxy=None, **kwargs)`` and
 ``generate_session_hash()``. What changed is underneath: it streams real deltas,
 sends earlier turns as the Space's own chatbot history, honours the proxy, and
 raises a typed error instead of ending with an empty answer.
 
 ``create_async_generator`` returns an object that works both ways gpt4free code
-uses it: ``async for chunk in Provider.create_async_generator(...)`` and the seed
-document's ``result = await provider.create_async_generator(...)`` followed by
+uses it: ``async for chunk in Provider.create_async_generator(...)`` and the seed's
+usage example, ``result = await provider.create_async_generator(...)`` followed by
 ``async for chunk in result.response``.
 """
 

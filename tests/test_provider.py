@@ -132,7 +132,7 @@ async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
     assert chunks == ["Hel", "lo", "!"]
 
 
-async def test_seed_document_idiom(fake_space: FakeSpace) -> None:
+async def test_seed_usage_example_idiom(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]), delay=0.02)
     provider = provider_for(fake_space)()
     async_result = await provider.create_async_generator(

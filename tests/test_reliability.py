@@ -1,4 +1,4 @@
-"""Issue 8's fault suite additions, leak checks, secrets and TLS.
+"""More faults, leak checks, secrets and TLS.
 
 Every test here ends with no task left running and no unclosed resource: the
 ``no_leaks`` fixture collects garbage after the test so that an unclosed session,

@@ -1,4 +1,4 @@
-"""The seed document's examples and the CLI, against the replica Space."""
+"""The original provider's usage examples and the CLI, against the replica Space."""
 
 import asyncio
 import os
@@ -9,7 +9,7 @@ import textwrap
 from ..cli import run_cli
 from .conftest import Replica
 
-# The seed document's first example, exactly as written, with its two import lines
+# The original provider's first usage example, exactly as written, with its two import lines
 # pointed at qwen_space.client. $QWEN_SPACE_URL aims it at the replica.
 SEED_EXAMPLE = textwrap.dedent(
     """
