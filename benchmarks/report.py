@@ -30,8 +30,8 @@ def cpu_section(rows: list[dict[str, Any]]) -> list[str]:
         "is the same after subtracting the CPU of a one-token chat (join, stream set-up, the first and",
         "final full values): the cost of one more token.",
         "",
-        "| chatbot | history | tokens | floor | qwen-space | × floor | marginal floor | marginal ours "
-        "| gradio_client | gradio_client ÷ ours | original provider |",
+        "| chatbot | history | tokens | floor | qwen-space | x floor | marginal floor | marginal ours "
+        "| gradio_client | gradio_client / ours | original provider |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
