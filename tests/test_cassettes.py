@@ -22,6 +22,16 @@ from .contract_suite import check_scenario
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 MANIFEST = load_manifest(CASSETTES)
 ALL = sorted(CASSETTES.glob("gradio-*/*.yaml"))
+#: How the replica's scripted model answers each scenario, under every Gradio version:
+#: the opening words, and the length in tokens (a word and its trailing space each).
+ANSWERS = {
+    "hello": ("Hello! I am Qwen, a large language model", 61),
+    "system": ("Arr, I be Captain Qwen", 28),
+    "history": ("Your name is Ada, and you like cats.", 18),
+    "russian": ("Привет! Всё отлично", 24),
+    "story": ("Кот Барсик жил в старом доме", 98),
+    "long": ("**The Keeper of Carrow Point**\n\nElias Marr had kept the light", 2145),
+}
 
 
 def interactions(path: Path) -> list[dict[str, Any]]:
@@ -64,8 +74,10 @@ def test_cassette_through_the_pure_pipeline(path: Path) -> None:
     else:
         assert result.error is None
         assert result.state is ChatJobState.COMPLETED
-        assert result.text.startswith("tok0 ")
-        assert len(result.deltas) == (2000 if info.scenario == "long" else 8)
+        opening, tokens = ANSWERS[info.scenario]
+        assert result.text.startswith(opening)
+        assert result.deltas == [word + " " for word in result.text.split(" ")[:-1]]
+        assert len(result.deltas) == tokens
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.relative_to(CASSETTES).as_posix())
