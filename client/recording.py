@@ -2,7 +2,7 @@
 
 Each scenario is a conversation worth keeping as a contract fixture. Against the
 replica Space the fake model answers from the same prompts (a long story prompt
-gets a 2,000-token answer, a prompt past the model's context makes the app fail),
+gets a story of over 2,000 words, a prompt past the model's context makes the app fail),
 so one scenario list serves the real Space and the replica.
 
 Not recordable with vcrpy, and therefore not here: waiting in the queue behind
