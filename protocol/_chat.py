@@ -167,6 +167,7 @@ class ChatJob:
     __slots__ = (
         "_duration",
         "_frozen",
+        "_full_values",
         "_growing_path",
         "_outputs",
         "event_id",
@@ -175,8 +176,13 @@ class ChatJob:
         "state",
     )
 
-    def __init__(self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat) -> None:
+    def __init__(
+        self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat, full_values: bool = False
+    ) -> None:
+        """``full_values``: every ``process_generating`` carries whole values, never
+        diffs (the sse_v1 protocol)."""
         self.event_id = event_id
+        self._full_values = full_values
         self.reply_slot = reply_slot
         self.reply_format = reply_format
         self.state = ChatJobState.QUEUED
@@ -275,8 +281,9 @@ class ChatJob:
         if output.duration is not None:
             self._duration = (self._duration or 0.0) + output.duration
         outputs = self._outputs
-        # The first yield and every process_streaming carry full values, not diffs.
-        if outputs is None or isinstance(message, ProcessStreaming):
+        # The first yield and every process_streaming carry full values, not diffs;
+        # under sse_v1 every yield does.
+        if outputs is None or self._full_values or isinstance(message, ProcessStreaming):
             previous = self.text
             self._outputs = DiffedOutputs(data)
             return self._reread(previous)
