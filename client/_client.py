@@ -247,6 +247,7 @@ class SpaceClient:
 
     async def config(self) -> SpaceConfig:
         """The Space's ``/config``, fetched once and checked against the contract."""
+        await self._started()
         return await self._checked_config(Deadline(self._timeouts.total))
 
     async def _checked_config(self, deadline: Deadline) -> SpaceConfig:
@@ -269,7 +270,12 @@ class SpaceClient:
 
     async def fetch_config(self) -> SpaceConfig:
         """Fetch and parse ``/config`` without the contract check (for ``info``/``contract``)."""
+        await self._started()
         return await self._fetch_config(Deadline(self._timeouts.total))
+
+    async def _started(self) -> None:
+        async for event in self._starting():
+            logger.info("qwen-space: %s", event)
 
     async def space_info(self) -> SpaceInfo | None:
         """What the Hub says about the Space now (stage, hardware, SDK), without waiting
@@ -479,8 +485,6 @@ class SpaceClient:
         raise RedirectRefusedError(f"the Space redirected {what} more than {_MAX_REDIRECTS} times", location=str(url))
 
     async def _fetch_config(self, deadline: Deadline) -> SpaceConfig:
-        async for event in self._starting():
-            logger.info("qwen-space: %s", event)
         url = self._base.with_path(self._base.path.rstrip("/") + "/config")
         limit = deadline.bound(self._timeouts.config)
         try:
@@ -612,8 +616,6 @@ class _ChatRun:
     async def batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
         """The chat's events, one list per network read; clean-up on any exit."""
         client = self._client
-        # The total timeout runs from here: config, join, queue wait and stream.
-        deadline = Deadline(client._timeouts.total)
         client._running.add(self)
         try:
             unavailable: SpaceUnavailableError | None = None
@@ -621,6 +623,8 @@ class _ChatRun:
                 async with contextlib.aclosing(client._starting(unavailable)) as starting:
                     async for event in starting:
                         yield [event]
+                # The total timeout runs from here: config, join, queue wait and stream.
+                deadline = Deadline(client._timeouts.total)
                 try:
                     config, endpoint = self._config, self._endpoint = await client._chat_endpoint(deadline)
                     if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover
