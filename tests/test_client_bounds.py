@@ -19,7 +19,7 @@ from qwen_space.client import (
     SpaceTimeoutError,
     Timeouts,
 )
-from qwen_space.protocol import QueueFullError, QwenSpaceError, RateLimitedError, SpaceUnavailableError
+from qwen_space.protocol import AppError, QueueFullError, QwenSpaceError, RateLimitedError, SpaceUnavailableError
 
 from .fake_space import CONFIG, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script
 from .raw_space import RawSpace, response
@@ -312,3 +312,16 @@ async def test_media_types_compare_case_insensitively() -> None:
             assert await collect(client) == "Hello there!"
     finally:
         await raw.close()
+
+
+async def test_a_huge_app_error_makes_a_short_message(fake_space: FakeSpace) -> None:
+    huge = "DashScope said: " + "z" * 1_000_000
+    failure = json.dumps(
+        {"msg": "process_completed", "event_id": EVENT_ID, "output": {"error": huge}, "success": False}
+    ).encode()
+    fake_space.stream = script(*chat_body("hi", PIECES)[:3], b"data: " + failure + b"\n\n")
+    async with SpaceClient(fake_space.url) as client:
+        with pytest.raises(AppError) as caught:
+            await collect(client)
+    assert len(str(caught.value)) < 1200
+    assert caught.value.space_message == huge
