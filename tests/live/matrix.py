@@ -33,7 +33,8 @@ RELEASES = [
     *("6.21.0", "6.22.0", "6.23.1", "6.24.0", "6.25.0", "6.26.0", "6.27.0", "6.28.0", "6.29.1", "6.30.0"),
     "6.31.0",
 ]
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
+#: As tox.ini's [testenv] deps (trustme aside: no live test uses it).
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "openai>=1.40"]
 
 
 def pins(release: str) -> list[str]:
