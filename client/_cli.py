@@ -44,7 +44,14 @@ from ..protocol import (
 )
 from ._cassette import bundled_cassette, load_manifest, use_cassette
 from ._client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
-from ._errors import CassetteError, InvalidMessagesError, ReplyRewrittenError, SpaceTimeoutError, TransportError
+from ._errors import (
+    CassetteError,
+    EmptyReplyError,
+    InvalidMessagesError,
+    ReplyRewrittenError,
+    SpaceTimeoutError,
+    TransportError,
+)
 from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ._options import Timeouts
 from ._review import semantic_diff
@@ -76,6 +83,9 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
 EXIT_INTERRUPTED = 130
 EXIT_DRIFT = 11
 
+# Whether a job is running on the Space: what Ctrl-C interrupted.
+_job_running = False
+
 
 def exit_code(error: QwenSpaceError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
@@ -87,10 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(asyncio.run(args.run(args)))
     except KeyboardInterrupt:
         # asyncio.run cancelled the chat: its clean-up posted the cancel to the Space.
-        print("\ninterrupted: the job was cancelled on the Space", file=sys.stderr)
+        done = ": the job was cancelled on the Space" if _job_running else ""
+        print(f"\ninterrupted{done}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except QwenSpaceError as error:
-        print(f"qwen-space: error: {_one_line(str(error))}", file=sys.stderr)
+        message = _one_line(str(error))
+        if isinstance(error, SpaceTimeoutError) and "timeout" in vars(args):
+            message += f" (the whole answer may take --timeout {args.timeout:g} s: raise it for long answers)"
+        if getattr(args, "json", False):
+            report = {"type": "error", "error": type(error).__name__, "message": message, "exit_code": exit_code(error)}
+            print(json.dumps(report, ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"qwen-space: error: {message}", file=sys.stderr)
         return exit_code(error)
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
@@ -133,15 +151,18 @@ def _parser() -> argparse.ArgumentParser:
 
     contract = commands.add_parser("contract", help="compare a Space with the pinned Qwen2.5-Max contract")
     contract_commands = contract.add_subparsers(dest="contract_command", required=True)
-    check = contract_commands.add_parser("check", help="report drift; exit 11 if there is any")
+    check = contract_commands.add_parser(
+        "check", help="report drift; exit 11 if the client cannot handle it (any drift with --strict)"
+    )
     _connection_options(check)
+    check.add_argument("--strict", action="store_true", help="exit 11 on any drift, even one the client handles")
     check.set_defaults(run=_contract_check)
 
     cassette = commands.add_parser("cassette", help="work with recorded sessions")
     cassette_commands = cassette.add_subparsers(dest="cassette_command", required=True)
     diff = cassette_commands.add_parser("diff", help="what changed between two recordings; exit 11 if anything")
-    diff.add_argument("old", type=Path)
-    diff.add_argument("new", type=Path)
+    diff.add_argument("old", help="a cassette file, or a bundled name like gradio-5.50.0/hello.yaml")
+    diff.add_argument("new", help="a cassette file, or a bundled name")
     diff.set_defaults(run=_cassette_diff)
 
     serve = commands.add_parser("serve", help="serve the Space as an OpenAI-compatible API (/v1/chat/completions)")
@@ -200,11 +221,25 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("HF_TOKEN"),
         help="Hugging Face token (default: $HF_TOKEN; for a Space id, else the saved login)",
     )
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds for a whole answer (default 900)")
+    parser.add_argument(
+        "--timeout", type=_seconds, default=900.0, help="seconds for a whole answer, /config included (default 900)"
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
 
 
 def _client(args: argparse.Namespace) -> SpaceClient:
-    return SpaceClient(args.url, proxy=args.proxy, hf_token=args.token, timeouts=Timeouts(total=args.timeout))
+    # Every phase within --timeout: the total bounds them all, these only shorten them.
+    timeouts = Timeouts(config=min(30.0, args.timeout), join=min(30.0, args.timeout), total=args.timeout)
+    return SpaceClient(args.url, proxy=args.proxy, hf_token=args.token, timeouts=timeouts)
 
 
 class _Printer:
@@ -296,11 +331,17 @@ async def _stream(
     space: SpaceClient, messages: Sequence[Mapping[str, Any]], printer: _Printer, system: str | None
 ) -> str:
     """Print one chat; return its text, or raise its error."""
+    global _job_running
     async for event in space.events(messages, system=system):
+        # Events come only once the Space has accepted the job; Ctrl-C (a cancelled
+        # task) leaves this set for main() to report the cancel.
+        _job_running = not isinstance(event, (Failed, Completed))
         printer.event(event)
         if isinstance(event, Failed):
             raise event.error
         if isinstance(event, Completed):
+            if not event.text:
+                raise EmptyReplyError("the Space completed the job with an empty reply; try again")
             return event.text
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
 
@@ -339,12 +380,8 @@ async def _interactive(space: SpaceClient, printer: _Printer, system: str | None
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    if args.cassette is None or not Path(args.cassette).is_file():
-        path = bundled_cassette() if args.cassette is None else bundled_cassette(args.cassette)
-        manifest = load_manifest(path.parent.parent)
-    else:
-        path = Path(args.cassette)
-        manifest = load_manifest(path.parent.parent)
+    path = _cassette_file(args.cassette)
+    manifest = load_manifest(path.parent.parent)
     info = next((entry for entry in manifest.values() if path.as_posix().endswith(entry.cassette)), None)
     messages = recorded_messages(path)
     printer = _Printer(as_json=args.json)
@@ -453,13 +490,31 @@ async def _contract_check(args: argparse.Namespace) -> int:
         return 0
     print(f"{space.url}: {len(drifts)} difference(s) from the Qwen2.5-Max contract (Gradio {config.version}):")
     for drift in drifts:
-        print(f"  - {drift}")
+        print(f"  - {drift}" if drift.breaking else f"  - note: {drift}")
     if any(d.breaking for d in drifts):
         print("The client cannot talk to this Space until it is updated; re-record cassettes after that.")
-    return EXIT_DRIFT
+        return EXIT_DRIFT
+    print("The client handles every difference (--strict makes them fail).")
+    return EXIT_DRIFT if args.strict else 0
+
+
+def _cassette_file(name: str | None) -> Path:
+    """A cassette file by path, else by bundled name; the default bundled one for ``None``."""
+    if name is None:
+        return bundled_cassette()
+    path = Path(name)
+    if path.is_file():
+        return path
+    if path.is_absolute() or name.startswith((".", "~")) or path.exists():
+        raise CassetteError(f"{name}: no such cassette file")
+    try:
+        return bundled_cassette(name)
+    except CassetteError as error:
+        raise CassetteError(f"{name}: no such file, and {error}") from None
 
 
 async def _cassette_diff(args: argparse.Namespace) -> int:
+    args.old, args.new = _cassette_file(args.old), _cassette_file(args.new)
     differences = semantic_diff(args.old, args.new)
     if not differences:
         print(f"{args.old} and {args.new}: no semantic difference")

@@ -50,6 +50,7 @@ from ..protocol import (
     RemoteProtocolError,
     SpaceConfig,
     SpaceContract,
+    SpaceHTTPError,
     SpaceUnavailableError,
     StreamInterruptedError,
     TextDelta,
@@ -60,10 +61,18 @@ from ..protocol import (
     parse_join_response,
     require_contract,
 )
-from ._errors import ReplyRewrittenError, SpaceTimeoutError, translate
+from ._errors import (
+    ClientClosedError,
+    EmptyReplyError,
+    RedirectRefusedError,
+    ReplyRewrittenError,
+    SpaceTimeoutError,
+    translate,
+)
 from ._hub import USER_AGENT, SpaceGate, SpaceInfo, SpaceStarting, is_space_id, saved_token, space_url
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
+from ._transport import REDIRECT_STATUSES, Deadline, read_capped, redirect_target, retry_after
 
 __all__ = ["DEFAULT_SPACE_ID", "DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 
@@ -83,6 +92,16 @@ _READ_SIZE = 64 * 1024
 # messages wait in the session queue for the next stream. Reopening more often than
 # this means the server lost the event.
 _MAX_REOPENS = 3
+#: Real configs are tens to hundreds of KiB; the biggest Spaces' reach a few MiB.
+DEFAULT_MAX_CONFIG_SIZE = 8 * 1024 * 1024
+# Join, cancel and error answers are a few hundred bytes; beyond this they are junk.
+_MAX_ANSWER_SIZE = 8 * 1024 * 1024
+_MAX_REDIRECTS = 5
+# Cancels get their own few connections: a pool full of streams must not hold them up.
+_CANCEL_CONNECTIONS = 4
+# complete() keeps at most this many log messages, each cut to this length.
+_MAX_KEPT_LOGS = 100
+_MAX_LOG_CHARS = 2000
 
 
 def default_url() -> str:
@@ -106,8 +125,11 @@ class ChatCompletion:
     time_to_first_text: float | None
     #: The highest queue position seen (0-based), if the job waited.
     max_queue_rank: int | None = None
+    #: The Space's log messages (the first 100, each cut to 2,000 characters).
     logs: list[LogMessage] = field(default_factory=list)
     corrections: int = 0
+    #: Log messages left out of ``logs`` beyond the first 100.
+    dropped_logs: int = 0
 
 
 class SpaceClient:
@@ -136,6 +158,7 @@ class SpaceClient:
         verify_ssl: bool = True,
         max_connections: int = 100,
         max_event_size: int = _DEFAULT_MAX_EVENT_SIZE,
+        max_config_size: int = DEFAULT_MAX_CONFIG_SIZE,
         max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS,
         session_hash_factory: Callable[[], str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -175,6 +198,7 @@ class SpaceClient:
         self._ssl = verify_ssl
         self._max_connections = max_connections
         self._max_event_size = max_event_size
+        self._max_config_size = max_config_size
         self._max_prompt_chars = max_prompt_chars
         self._new_session_hash = session_hash_factory or (lambda: new_session_hash(secrets.token_hex))
         self._sleep = sleep
@@ -185,6 +209,7 @@ class SpaceClient:
         self._drifts: list[Drift] = []
         self._config_lock = asyncio.Lock()
         self._running: set[_ChatRun] = set()
+        self._cancel_session: aiohttp.ClientSession | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -200,11 +225,17 @@ class SpaceClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Cancel every running chat on the Space, then close the session if it is ours."""
+        """Cancel every running chat on the Space, then close the session if it is ours.
+
+        Chats still being read end with :class:`ClientClosedError`.
+        """
+        self._closed = True
         runs = list(self._running)
         if runs:
             await asyncio.gather(*(run.abort() for run in runs), return_exceptions=True)
-        self._closed = True
+        if self._cancel_session is not None:
+            await self._cancel_session.close()
+            self._cancel_session = None
         if self._own_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -216,19 +247,35 @@ class SpaceClient:
 
     async def config(self) -> SpaceConfig:
         """The Space's ``/config``, fetched once and checked against the contract."""
+        await self._started()
+        return await self._checked_config(Deadline(self._timeouts.total))
+
+    async def _checked_config(self, deadline: Deadline) -> SpaceConfig:
         if self._config is None:
-            async with self._config_lock:
+            try:
+                async with asyncio.timeout(deadline.remaining()):
+                    await self._config_lock.acquire()
+            except TimeoutError:
+                raise _total_timeout(self._timeouts, "waiting for /config") from None
+            try:
                 if self._config is None:
-                    config = await self._fetch_config()
+                    config = await self._fetch_config(deadline)
                     self._drifts = require_contract(config, self._contract)
                     for drift in self._drifts:
                         logger.info("qwen-space: %s", drift)
                     self._config = config
+            finally:
+                self._config_lock.release()
         return self._config
 
     async def fetch_config(self) -> SpaceConfig:
         """Fetch and parse ``/config`` without the contract check (for ``info``/``contract``)."""
-        return await self._fetch_config()
+        await self._started()
+        return await self._fetch_config(Deadline(self._timeouts.total))
+
+    async def _started(self) -> None:
+        async for event in self._starting():
+            logger.info("qwen-space: %s", event)
 
     async def space_info(self) -> SpaceInfo | None:
         """What the Hub says about the Space now (stage, hardware, SDK), without waiting
@@ -250,16 +297,19 @@ class SpaceClient:
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
         return _ChatRun(self, request).events()
 
-    def chat(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> AsyncGenerator[str, None]:
+    def chat(
+        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None, allow_empty: bool = False
+    ) -> AsyncGenerator[str, None]:
         """Stream the reply as text deltas; raise the package error if the chat fails.
 
         The messages are checked before anything is sent. Errors raised after text
-        was yielded carry it as ``partial_text``.
+        was yielded carry it as ``partial_text``. An empty reply raises
+        :class:`EmptyReplyError` unless ``allow_empty``.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        return self._chat(request)
+        return self._chat(request, allow_empty)
 
-    async def _chat(self, request: ChatRequest) -> AsyncGenerator[str, None]:
+    async def _chat(self, request: ChatRequest, allow_empty: bool) -> AsyncGenerator[str, None]:
         shown: str | None = None  # set at the first rewrite: what the consumer had by then
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
@@ -274,6 +324,8 @@ class SpaceClient:
                             shown = event.previous
                     elif isinstance(event, Failed):
                         raise event.error
+                    elif isinstance(event, Completed) and not event.text and not allow_empty:
+                        raise _empty_reply()
                     elif isinstance(event, Completed) and shown is not None:
                         raise ReplyRewrittenError(
                             "the Space rewrote part of the reply after it was streamed; the complete reply "
@@ -282,13 +334,17 @@ class SpaceClient:
                             partial_text=shown,
                         )
 
-    async def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:
-        """The whole reply with its metadata; raises the package error on failure."""
+    async def complete(
+        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None, allow_empty: bool = False
+    ) -> ChatCompletion:
+        """The whole reply with its metadata; raises the package error on failure, and
+        :class:`EmptyReplyError` for an empty reply unless ``allow_empty``."""
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
         started = time.monotonic()
         first_text: float | None = None
         ranks: list[int] = []
         logs: list[LogMessage] = []
+        dropped_logs = 0
         corrections = 0
         run = _ChatRun(self, request)
         async with contextlib.aclosing(run.events()) as events:
@@ -300,11 +356,16 @@ class SpaceClient:
                 elif isinstance(event, QueuePosition) and event.rank is not None:
                     ranks.append(event.rank)
                 elif isinstance(event, LogMessage):
-                    logs.append(event)
+                    if len(logs) < _MAX_KEPT_LOGS:
+                        logs.append(_clipped_log(event))
+                    else:
+                        dropped_logs += 1
                 elif isinstance(event, Failed):
                     raise event.error
                 elif isinstance(event, Completed):
                     assert run.event_id is not None
+                    if not event.text and not allow_empty:
+                        raise _empty_reply()
                     return ChatCompletion(
                         text=event.text,
                         event_id=run.event_id,
@@ -315,6 +376,7 @@ class SpaceClient:
                         max_queue_rank=max(ranks) if ranks else None,
                         logs=logs,
                         corrections=corrections,
+                        dropped_logs=dropped_logs,
                     )
         raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
 
@@ -341,7 +403,7 @@ class SpaceClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise LocalProtocolError("this SpaceClient is closed; create a new one")
+            raise ClientClosedError("this SpaceClient is closed; create a new one")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
@@ -351,12 +413,25 @@ class SpaceClient:
             )
         return self._session
 
+    def _cancel_http(self) -> aiohttp.ClientSession:
+        """A session of its own for ``/cancel`` (sharing the cookies), usable while closing."""
+        if self._cancel_session is None:
+            jar = self._session.cookie_jar if self._session is not None else aiohttp.CookieJar(unsafe=True)
+            self._cancel_session = aiohttp.ClientSession(
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=_CANCEL_CONNECTIONS, ssl=self._ssl),
+                cookie_jar=jar,
+            )
+        return self._cancel_session
+
     def _request_headers(self) -> Mapping[str, str] | None:
         # A caller's session has its own defaults; ours already carries these headers.
         return None if self._own_session else self._headers
 
-    def _timeout(self, total: float | None, *, read: float | None = None) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=total, sock_connect=self._timeouts.connect, sock_read=read)
+    def _timeout(self, *, read: float | None = None) -> aiohttp.ClientTimeout:
+        # No total: a wait for a pooled connection is not the Space being slow. The
+        # caller bounds the whole request with its Deadline.
+        return aiohttp.ClientTimeout(total=None, sock_connect=self._timeouts.connect, sock_read=read)
 
     def _api_url(self, config: SpaceConfig, path: str) -> URL:
         url = self._urls.get(path)
@@ -365,72 +440,157 @@ class SpaceClient:
             url = self._urls[path] = self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
         return url
 
-    async def _chat_endpoint(self) -> tuple[SpaceConfig, Endpoint]:
-        config = await self.config()
+    async def _chat_endpoint(self, deadline: Deadline) -> tuple[SpaceConfig, Endpoint]:
+        config = await self._checked_config(deadline)
         if self._endpoint is None:
             self._endpoint = config.endpoint(self._api_name)
         return config, self._endpoint
 
     async def _send(
-        self, method: str, url: URL, *, timeout: float | None, body: bytes | None = None
-    ) -> tuple[int, str | None, bytes]:
-        """One small request read whole: (status, content type, body). Raises aiohttp's errors."""
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        read: float | None,
+        limit: int = _MAX_ANSWER_SIZE,
+        body: bytes | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> _Answer:
+        """One small request read whole (up to ``limit`` bytes). Raises aiohttp's errors.
+
+        Redirects are followed here, not by aiohttp, which would send our headers to
+        any origin: only a GET may move, and only on the Space's origin.
+        """
         headers: Mapping[str, str] | None = self._request_headers()
         if body is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}
-        async with self._http().request(
-            method, url, data=body, headers=headers, proxy=self._proxy, timeout=self._timeout(timeout), ssl=self._ssl
-        ) as response:
-            return response.status, response.headers.get("Content-Type"), await response.read()
+        http = session or self._http()
+        for _ in range(_MAX_REDIRECTS + 1):
+            async with http.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                proxy=self._proxy,
+                timeout=self._timeout(read=read),
+                ssl=self._ssl,
+                allow_redirects=False,
+            ) as response:
+                if response.status in REDIRECT_STATUSES:
+                    url = redirect_target(url, response.headers.get("Location"), follow=method == "GET", what=what)
+                    continue
+                content = await read_capped(response, limit, f"the answer to {what}")
+                return _Answer(response.status, response.headers.get("Content-Type"), response.headers, content)
+        raise RedirectRefusedError(f"the Space redirected {what} more than {_MAX_REDIRECTS} times", location=str(url))
 
-    async def _fetch_config(self) -> SpaceConfig:
-        async for event in self._starting():
-            logger.info("qwen-space: %s", event)
+    async def _fetch_config(self, deadline: Deadline) -> SpaceConfig:
         url = self._base.with_path(self._base.path.rstrip("/") + "/config")
+        limit = deadline.bound(self._timeouts.config)
         try:
-            status, content_type, body = await self._send("GET", url, timeout=self._timeouts.config)
+            async with asyncio.timeout(limit):
+                answer = await self._send("GET", url, what="/config", read=None, limit=self._max_config_size)
         except Exception as exc:
-            raise translate(exc, phase="config", url=str(url), timeout=self._timeouts.config) from exc
-        if status != 200:
-            raise error_for_response(status, content_type, body)
-        return parse_config(body)
+            if isinstance(exc, TimeoutError) and deadline.expired:
+                raise _total_timeout(self._timeouts, "fetching /config") from exc
+            raise translate(exc, phase="config", url=str(url), timeout=limit) from exc
+        if answer.status != 200 or _is_web_page(answer.content_type, answer.body):
+            raise error_for_response(answer.status, answer.content_type, answer.body)
+        return parse_config(answer.body)
 
-    async def _join(self, config: SpaceConfig, join: JoinRequest) -> str:
+    async def _join(self, config: SpaceConfig, join: JoinRequest, deadline: Deadline) -> str:
         url = self._api_url(config, "/queue/join")
         body = join.to_bytes()
         attempt = 0
         while True:
             attempt += 1
+            wait: float | None = None
             try:
-                return await self._post_join(url, body)
+                return await self._post_join(url, body, deadline)
             except QwenSpaceError as error:
                 if not error.retryable or attempt >= self._retry.attempts:
                     raise
                 delay = self._retry.delay(attempt, self._rng)
+                wait = error.retry_after if isinstance(error, SpaceHTTPError) else None
+                if wait is not None:
+                    # Jitter, so that clients told the same time do not all come back at once.
+                    delay = max(delay, wait * self._rng.uniform(1.0, 1.2))
+                left = deadline.remaining()
+                if left is not None and delay >= left:
+                    raise
                 logger.info("qwen-space: join failed (%s); retry %d in %.2f s", error, attempt, delay)
                 await self._sleep(delay)
 
-    async def _post_join(self, url: URL, body: bytes) -> str:
+    async def _post_join(self, url: URL, body: bytes, deadline: Deadline) -> str:
         try:
-            status, content_type, answer = await self._send("POST", url, timeout=self._timeouts.join, body=body)
+            # The join timeout runs from the request's sending (sock_read): a wait for
+            # a pooled connection is bounded by the chat's total only.
+            async with asyncio.timeout(deadline.remaining()):
+                answer = await self._send("POST", url, what="queue/join", read=self._timeouts.join, body=body)
         except aiohttp.ClientConnectorError as exc:
             # Refused before anything was sent: safe to retry.
             raise translate(exc, phase="join", url=str(url)) from exc
         except Exception as exc:
-            error = translate(exc, phase="join", url=str(url), timeout=self._timeouts.join)
+            if isinstance(exc, TimeoutError) and deadline.expired:
+                error: QwenSpaceError = _total_timeout(self._timeouts, "joining the queue")
+            else:
+                error = translate(exc, phase="join", url=str(url), timeout=self._timeouts.join)
             # The request may have reached the Space: joining again could run the job twice.
             error.retryable = False
             raise error from exc
-        return parse_join_response(status, content_type, answer)
+        try:
+            return parse_join_response(answer.status, answer.content_type, answer.body)
+        except SpaceHTTPError as error:
+            error.retry_after = retry_after(answer.headers.get("Retry-After"))
+            raise
 
     async def _cancel(self, config: SpaceConfig, session_hash: str, fn_index: int, event_id: str) -> None:
         url = self._api_url(config, "/cancel")
         try:
             body = CancelRequest(session_hash, fn_index, event_id).to_bytes()
-            status, _, _ = await self._send("POST", url, timeout=self._timeouts.cancel, body=body)
-            logger.debug("qwen-space: cancel of %s answered %d", event_id, status)
+            async with asyncio.timeout(self._timeouts.cancel):
+                answer = await self._send(
+                    "POST", url, what="/cancel", read=None, body=body, session=self._cancel_http()
+                )
+            logger.debug("qwen-space: cancel of %s answered %d", event_id, answer.status)
         except Exception as exc:  # Best effort: the closed stream cancels the job too.
             logger.debug("qwen-space: cancel of %s failed: %s", event_id, translate(exc, phase="cancel", url=str(url)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    content_type: str | None
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def _is_web_page(content_type: str | None, body: bytes) -> bool:
+    """An HTML page where JSON was expected: the Spaces proxy's "Building" or "Sleeping"."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "text/html" or body.lstrip()[:1] == b"<"
+
+
+def _total_timeout(timeouts: Timeouts, phase: str) -> SpaceTimeoutError:
+    total = timeouts.total or 0.0
+    return SpaceTimeoutError(
+        f"the chat took longer than the total timeout ({total:g} s) while {phase}; "
+        "raise Timeouts(total=...) for very long answers",
+        phase="total",
+    )
+
+
+def _empty_reply() -> EmptyReplyError:
+    return EmptyReplyError(
+        "the Space completed the job with an empty reply (the model behind it may have failed quietly); "
+        "try again, or pass allow_empty=True to accept empty replies"
+    )
+
+
+def _clipped_log(log: LogMessage) -> LogMessage:
+    if len(log.message) <= _MAX_LOG_CHARS:
+        return log
+    return LogMessage(log.level, log.message[:_MAX_LOG_CHARS] + "…", log.title)
 
 
 class _ChatRun:
@@ -445,6 +605,7 @@ class _ChatRun:
         self._endpoint: Endpoint | None = None
         self._response: aiohttp.ClientResponse | None = None
         self._finished = False
+        self._aborted = False
 
     async def events(self) -> AsyncGenerator[ChatEvent | SpaceStarting, None]:
         async with contextlib.aclosing(self.batches()) as batches:
@@ -462,8 +623,10 @@ class _ChatRun:
                 async with contextlib.aclosing(client._starting(unavailable)) as starting:
                     async for event in starting:
                         yield [event]
+                # The total timeout runs from here: config, join, queue wait and stream.
+                deadline = Deadline(client._timeouts.total)
                 try:
-                    config, endpoint = self._config, self._endpoint = await client._chat_endpoint()
+                    config, endpoint = self._config, self._endpoint = await client._chat_endpoint(deadline)
                     if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover
                         raise RemoteProtocolError(f"{client._api_name} has no chatbot or textbox output")
                     join = JoinRequest(
@@ -472,17 +635,26 @@ class _ChatRun:
                         trigger_id=endpoint.trigger_id,
                         session_hash=self.session_hash,
                     )
-                    self.event_id = await client._join(config, join)
+                    self.event_id = await client._join(config, join, deadline)
                     break
                 except SpaceUnavailableError as error:
                     # A page instead of the API: the Hub may say the Space is starting (once).
-                    if unavailable is not None:
+                    if unavailable is not None or client._closed:
                         raise
                     unavailable = error
-            job = ChatJob(event_id=self.event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
+                except QwenSpaceError as error:
+                    if client._closed and not isinstance(error, ClientClosedError):
+                        raise _client_closed() from error
+                    raise
+            job = ChatJob(
+                event_id=self.event_id,
+                reply_slot=endpoint.reply_slot,
+                reply_format=endpoint.reply_format,
+                full_values=not config.sends_diffs,
+            )
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
-            async with contextlib.aclosing(self._stream(config, job)) as batches:
+            async with contextlib.aclosing(self._stream(config, job, deadline)) as batches:
                 async for batch in batches:
                     yield batch
         finally:
@@ -491,10 +663,11 @@ class _ChatRun:
             await self._close_response()  # the consumer left before the stream's end was read
             client._running.discard(self)
 
-    async def _stream(self, config: SpaceConfig, job: ChatJob) -> AsyncGenerator[list[ChatEvent], None]:
+    async def _stream(
+        self, config: SpaceConfig, job: ChatJob, deadline: Deadline
+    ) -> AsyncGenerator[list[ChatEvent], None]:
         client = self._client
         timeouts = client._timeouts
-        deadline = None if timeouts.total is None else time.monotonic() + timeouts.total
         url = client._api_url(config, "/queue/data").with_query(session_hash=self.session_hash)
         reopens = 0
         while True:
@@ -502,12 +675,14 @@ class _ChatRun:
             stream = ChatStream(job, max_event_size=client._max_event_size)
             batch: list[ChatEvent] = []
             try:
-                response = self._response = await self._open(url)
+                response = self._response = await self._open(url, deadline)
                 content = response.content
                 while True:
                     # Whatever has arrived, up to a bound: a slow consumer does not make
-                    # the next read (and the copies made of it) any bigger.
-                    chunk = await content.read(_READ_SIZE)
+                    # the next read (and the copies made of it) any bigger. The bound on
+                    # each read holds whatever the parser below it does.
+                    async with asyncio.timeout(deadline.bound(timeouts.idle)):
+                        chunk = await content.read(_READ_SIZE)
                     if not chunk:
                         break
                     batch = stream.feed(chunk)
@@ -522,16 +697,17 @@ class _ChatRun:
                     if batch:
                         yield batch
                         batch = []
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise SpaceTimeoutError(
-                            f"the chat took longer than the total timeout ({timeouts.total:g} s); "
-                            "raise Timeouts(total=...) for very long answers",
-                            phase="total",
-                        )
+                    if deadline.expired:
+                        raise _total_timeout(timeouts, "the reply was streaming")
             except QwenSpaceError as error:
                 failure = error
             except Exception as exc:
-                failure = translate(exc, phase="stream", url=str(url), timeout=timeouts.idle)
+                if isinstance(exc, TimeoutError) and deadline.expired:
+                    failure = _total_timeout(timeouts, "waiting for the reply")
+                else:
+                    failure = translate(exc, phase="stream", url=str(url), timeout=timeouts.idle)
+            if client._closed:
+                failure = _client_closed()
             if stream.foreign_messages:
                 logger.debug("qwen-space: ignored %d messages of other events", stream.foreign_messages)
             await self._close_response()
@@ -543,28 +719,40 @@ class _ChatRun:
             yield batch + (job.fail(failure) if failure is not None else stream.end())
             return
 
-    async def _open(self, url: URL) -> aiohttp.ClientResponse:
+    async def _open(self, url: URL, deadline: Deadline) -> aiohttp.ClientResponse:
         client = self._client
         try:
-            response = await client._http().get(
-                url,
-                headers={**(client._request_headers() or {}), "Accept": "text/event-stream"},
-                proxy=client._proxy,
-                timeout=client._timeout(None, read=client._timeouts.idle),
-                ssl=client._ssl,
-            )
+            # Headers that trickle in restart sock_read at every byte: the deadline holds.
+            async with asyncio.timeout(deadline.remaining()):
+                response = await client._http().get(
+                    url,
+                    headers={**(client._request_headers() or {}), "Accept": "text/event-stream"},
+                    proxy=client._proxy,
+                    timeout=client._timeout(read=client._timeouts.idle),
+                    ssl=client._ssl,
+                    allow_redirects=False,
+                )
+        except QwenSpaceError:
+            raise
         except Exception as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired:
+                raise _total_timeout(client._timeouts, "opening the message stream") from exc
             raise translate(exc, phase="stream", url=str(url), timeout=client._timeouts.idle) from exc
         content_type = response.headers.get("Content-Type", "")
-        if response.status != 200 or not content_type.startswith("text/event-stream"):
+        if response.status in REDIRECT_STATUSES:
+            response.close()
+            redirect_target(url, response.headers.get("Location"), follow=False, what="queue/data")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if response.status != 200 or media_type != "text/event-stream":
             try:
-                body = await response.read()
+                async with asyncio.timeout(deadline.bound(client._timeouts.idle)):
+                    body = await read_capped(response, _MAX_ANSWER_SIZE, "the answer to queue/data")
             except Exception:
                 body = b""
-            response.release()
+            response.close()
             if response.status == 200:
                 raise RemoteProtocolError(
-                    f"queue/data answered {content_type or 'no content type'} instead of an event stream"
+                    f"queue/data answered {content_type[:100] or 'no content type'} instead of an event stream"
                 )
             error = error_for_response(response.status, content_type, body)
             raise StreamInterruptedError(f"the Space refused the message stream: {error}") from error
@@ -598,13 +786,22 @@ class _ChatRun:
             response.close()
 
     async def abort(self) -> None:
-        """Cancel the job on the Space (if one was started) and close the stream."""
+        """Close the stream and cancel the job on the Space (if one was started), once."""
         self._finished = True
-        try:
-            if self.event_id is not None and self._config is not None and self._endpoint is not None:
-                await self._client._cancel(self._config, self.session_hash, self._endpoint.fn_index, self.event_id)
-        finally:
-            await self._close_response()
+        # The stream first: its connection goes at once, and a consumer still reading
+        # it wakes up (with ClientClosedError when the client is closing).
+        await self._close_response()
+        if self._aborted:
+            return
+        self._aborted = True
+        if self.event_id is not None and self._config is not None and self._endpoint is not None:
+            await self._client._cancel(self._config, self.session_hash, self._endpoint.fn_index, self.event_id)
+
+
+def _client_closed() -> ClientClosedError:
+    return ClientClosedError(
+        "the SpaceClient was closed while this chat was running; its job was cancelled on the Space"
+    )
 
 
 def _inputs(endpoint: Endpoint, request: ChatRequest) -> list[JSONValue]:

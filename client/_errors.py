@@ -14,12 +14,16 @@ import sys
 
 import aiohttp
 
-from ..protocol import LocalProtocolError, QwenSpaceError, StreamInterruptedError
+from ..protocol import LocalProtocolError, QwenSpaceError, RemoteProtocolError, StreamInterruptedError
 
 __all__ = [
     "CassetteError",
+    "ClientClosedError",
+    "EmptyReplyError",
     "InvalidMessagesError",
+    "RedirectRefusedError",
     "ReplyRewrittenError",
+    "ResponseTooLargeError",
     "SpaceConnectionError",
     "SpaceTimeoutError",
     "TransportError",
@@ -44,6 +48,39 @@ class SpaceTimeoutError(TransportError):
     def __init__(self, message: str, *, phase: str, partial_text: str = "") -> None:
         super().__init__(message, partial_text=partial_text)
         self.phase = phase
+
+
+class ClientClosedError(QwenSpaceError):
+    """The :class:`SpaceClient` was closed (``aclose()`` or the end of its ``async with``)
+    before or while this chat ran; its job was cancelled on the Space."""
+
+
+class RedirectRefusedError(QwenSpaceError):
+    """The Space answered with a redirect this client does not follow: to another origin
+    (scheme, host or port), where the token and headers must not go, or on a request
+    Gradio never redirects. ``location`` is the target it named."""
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class ResponseTooLargeError(RemoteProtocolError):
+    """An answer was longer than the client's limit for it (``limit`` bytes)."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class EmptyReplyError(QwenSpaceError):
+    """The Space completed the job with an empty reply.
+
+    An empty answer is never what the caller asked for: the model failed quietly, or
+    the reply is not where this client reads it. ``allow_empty=True`` accepts it.
+    """
+
+    retryable = True
 
 
 class InvalidMessagesError(QwenSpaceError, ValueError):

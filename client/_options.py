@@ -14,12 +14,15 @@ class Timeouts:
 
     ``idle`` bounds the silence on the message stream. Gradio sends a heartbeat every
     15 s even while a job waits in the queue, so 45 s of silence means the connection
-    or the Space is gone. ``total`` bounds a whole chat, queue wait included; it is
-    checked whenever data arrives, so a call ends within ``total + idle``.
+    or the Space is gone. ``total`` bounds a whole chat from its first request to the
+    Space: ``/config``, waits for a pooled connection, join retries, the queue and
+    the stream; every wait is cut to what is left of it, whatever the server sends.
+    ``join`` runs from the sending of the join to its answer; ``config`` and
+    ``cancel`` bound those requests whole.
 
     For a Space given by id, ``hub`` bounds each request to the Hub API and ``start``
     the wait for a Space that is building, starting or waking up (a fresh copy takes
-    minutes to build; a sleeping free Space about one to wake).
+    minutes to build; a sleeping free Space about one to wake), before ``total`` starts.
     """
 
     connect: float | None = 10.0

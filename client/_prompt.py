@@ -52,6 +52,10 @@ def prepare_request(
         raise InvalidMessagesError("messages must be a list of {'role': ..., 'content': ...} dicts")
     if not messages:
         raise InvalidMessagesError("messages is empty: add at least one {'role': 'user', 'content': ...} message")
+    if system is not None:
+        if not isinstance(system, str):
+            raise InvalidMessagesError(f"system must be a string, got {type(system).__name__}")
+        _check_encodable(system, "system")
     parsed = [_parse(message, position) for position, message in enumerate(messages)]
     systems = [text for role, text in parsed if role == "system"]
     dialogue = [(role, text) for role, text in parsed if role != "system"]
@@ -84,7 +88,20 @@ def _parse(message: object, position: int) -> tuple[str, str]:
     if role not in _ROLES:
         raise InvalidMessagesError(f"messages[{position}] has role {role!r}; use one of {', '.join(_ROLES)}")
     assert isinstance(role, str)
-    return role, _text(message.get("content"), position)
+    text = _text(message.get("content"), position)
+    _check_encodable(text, f"messages[{position}]")
+    return role, text
+
+
+def _check_encodable(text: str, where: str) -> None:
+    """Refuse text that UTF-8 cannot carry (lone surrogates, from broken decoding)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidMessagesError(
+            f"{where} holds {text[exc.start : exc.end]!r} at character {exc.start}, which cannot be sent as UTF-8 "
+            "(a lone surrogate, usually from text decoded with errors='surrogateescape'); fix the text"
+        ) from None
 
 
 def _text(content: object, position: int) -> str:

@@ -29,6 +29,7 @@ import pytest
 
 from ._cassette import bundled_cassette, use_cassette
 from ._client import SpaceClient, default_url
+from ._errors import CassetteError
 
 _Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
 
@@ -84,6 +85,10 @@ async def qwen_space(request: pytest.FixtureRequest) -> AsyncIterator[SpaceClien
     if recording:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
+    if not recording and not path.is_file():
+        raise CassetteError(
+            f"no cassette at {path}; record it with `pytest --qwen-space-record` (and --qwen-space-url)"
+        )
     url = (request.config.getoption("--qwen-space-url") or default_url()) if recording else _REPLAY_URL
     with use_cassette(path, record_mode="once" if recording else "none"):
         async with SpaceClient(url) as space:

@@ -134,7 +134,11 @@ def recorded_messages(path: Path) -> list[dict[str, Any]]:
     except QwenSpaceError:
         raise
     except (OSError, KeyError, IndexError, TypeError, ValueError, AssertionError, yaml.YAMLError) as exc:
-        raise CassetteError(f"{path} is not a qwen-space cassette with a queue/join request ({exc!r})") from None
+        # The reason only, never the file's content: a binary file would make a megabyte message.
+        reason = " ".join(str(exc).split())[:200]
+        raise CassetteError(
+            f"{path} is not a qwen-space cassette with a queue/join request ({type(exc).__name__}: {reason})"
+        ) from None
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     for turn in read_history(history):
         messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]

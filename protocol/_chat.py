@@ -167,6 +167,7 @@ class ChatJob:
     __slots__ = (
         "_duration",
         "_frozen",
+        "_full_values",
         "_growing_path",
         "_outputs",
         "event_id",
@@ -175,8 +176,13 @@ class ChatJob:
         "state",
     )
 
-    def __init__(self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat) -> None:
+    def __init__(
+        self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat, full_values: bool = False
+    ) -> None:
+        """``full_values``: every ``process_generating`` carries whole values, never
+        diffs (the sse_v1 protocol)."""
         self.event_id = event_id
+        self._full_values = full_values
         self.reply_slot = reply_slot
         self.reply_format = reply_format
         self.state = ChatJobState.QUEUED
@@ -275,8 +281,9 @@ class ChatJob:
         if output.duration is not None:
             self._duration = (self._duration or 0.0) + output.duration
         outputs = self._outputs
-        # The first yield and every process_streaming carry full values, not diffs.
-        if outputs is None or isinstance(message, ProcessStreaming):
+        # The first yield and every process_streaming carry full values, not diffs;
+        # under sse_v1 every yield does.
+        if outputs is None or self._full_values or isinstance(message, ProcessStreaming):
             previous = self.text
             self._outputs = DiffedOutputs(data)
             return self._reread(previous)
@@ -322,7 +329,7 @@ class ChatJob:
         if message.status is CompletionStatus.FAILED:
             if message.error:
                 title = f"{message.title}: " if message.title and message.title != "Error" else ""
-                text = f"the Space reported an error: {title}{message.error}"
+                text = f"the Space reported an error: {_clip(title + message.error)}"
             else:
                 text = HIDDEN_ERROR_TEXT
             return self.fail(AppError(text, space_message=message.error, title=message.title))
@@ -342,8 +349,13 @@ class ChatJob:
         return events
 
 
+def _clip(text: str, limit: int = 1000) -> str:
+    """What the Space said, cut for a message (the whole stays on the error's attributes)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _stream_error(message: UnexpectedError) -> QwenSpaceError:
-    detail = message.message or "no detail"
+    detail = _clip(message.message or "no detail")
     if message.session_not_found or "session not found" in detail.lower():
         return SessionNotFoundError(
             f"the Space no longer knows this session ({detail}): the job is lost; send the request again"

@@ -54,12 +54,10 @@ class Component:
         """The value format of a chatbot (see :mod:`._chatbot`), or TEXT for anything else."""
         if self.type != "chatbot":
             return ChatbotFormat.TEXT
-        declared = self.props.get("type")
-        if declared == "tuples":
-            return ChatbotFormat.TUPLES
         if gradio_major >= 6:
             return ChatbotFormat.NORMALISED
-        return ChatbotFormat.MESSAGES
+        # Before 4.38 a chatbot has no ``type`` prop: it only does tuples.
+        return ChatbotFormat.MESSAGES if self.props.get("type") == "messages" else ChatbotFormat.TUPLES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +111,12 @@ class SpaceConfig:
         """The major Gradio version, 0 if the server did not say."""
         head = (self.version or "").split(".", 1)[0]
         return int(head) if head.isascii() and head.isdigit() else 0
+
+    @property
+    def sends_diffs(self) -> bool:
+        """Whether generator outputs after the first arrive as diffs (sse_v2 on);
+        sse_v1 sends every value whole."""
+        return self.protocol != "sse_v1"
 
     @property
     def has_close_stream(self) -> bool:

@@ -90,6 +90,9 @@ class SpaceHTTPError(QwenSpaceError):
     ``status`` is the HTTP status; ``detail`` the reason the Space gave, if any.
     """
 
+    #: Seconds the Space asked the client to wait (``Retry-After``), if it said.
+    retry_after: float | None = None
+
     def __init__(self, message: str, *, status: int, detail: str | None = None) -> None:
         super().__init__(message)
         self.status = status

@@ -115,12 +115,13 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Sp
     if _is_html(content_type, body):
         return _html_error(status, body)
     media_type = _media_type(content_type)
-    detail = _detail(media_type, body)
-    no_detail = detail or "no detail"
+    detail = _clip(_detail(media_type, body), _MAX_DETAIL)
+    # Messages stay readable whatever the Space sends; ``detail`` keeps more of it.
+    no_detail = _clip(detail, _MAX_SHOWN_DETAIL) or "no detail"
     if status == 503:
         if detail is not None and detail.startswith("Queue is full"):
             return QueueFullError(
-                f"the Space's queue is full ({detail}); wait and try again, or use another Space",
+                f"the Space's queue is full ({no_detail}); wait and try again, or use another Space",
                 status=status,
                 detail=detail,
             )
@@ -165,6 +166,14 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Sp
     )
 
 
+_MAX_DETAIL = 2000
+_MAX_SHOWN_DETAIL = 300
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit] + "…"
+
+
 def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
@@ -200,7 +209,7 @@ def _html_title(body: bytes) -> str | None:
     end = lower.find(b"</title>", start)
     if start < 0 or end < 0:
         return None
-    return body[start + len(b"<title>") : end].decode("utf-8", "replace").strip() or None
+    return _clip(body[start + len(b"<title>") : end].decode("utf-8", "replace").strip(), 200) or None
 
 
 def _detail(media_type: str, body: bytes) -> str | None:

@@ -468,6 +468,9 @@ def _parse_completed(payload: JSONObject, tag: str) -> ProcessCompleted:
 
 def _error_text(output: JSONObject, where: str) -> str | None:
     value = output.get("error")
+    if value == "None":
+        # Gradio 4.21 and older send str(Exception(None)) when the app hides errors.
+        return None
     if value is None or isinstance(value, str):
         return value
     # Not seen from Gradio, but an app's exception may stringify to anything: keep

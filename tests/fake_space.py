@@ -67,6 +67,7 @@ class JoinAnswer:
     body: bytes = b'{"event_id":"' + EVENT_ID.encode() + b'"}'
     content_type: str = "application/json"
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,7 +109,9 @@ class FakeSpace:
         answer = self.joins.pop(0) if self.joins else JoinAnswer()
         if answer.delay:
             await asyncio.sleep(answer.delay)
-        return web.Response(status=answer.status, body=answer.body, headers={"Content-Type": answer.content_type})
+        return web.Response(
+            status=answer.status, body=answer.body, headers={"Content-Type": answer.content_type, **answer.headers}
+        )
 
     async def _data(self, request: web.Request) -> web.StreamResponse:
         self.data_opens += 1

@@ -43,4 +43,4 @@ async def test_needs_recording(qwen_space):
     )
     result = pytester.runpytest_subprocess("-p", "asyncio", "-o", "asyncio_mode=auto")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*no cassette at*test_needs_recording.yaml*qwen-space record*"])
+    result.stdout.fnmatch_lines(["*no cassette at*test_needs_recording.yaml*`pytest --qwen-space-record`*"])

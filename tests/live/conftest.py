@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parent.parent / "replica" / "app.py"
+#: Releases on which nothing a client sends stops a running job (see generation_stopped).
+SERVERS_THAT_CANNOT_STOP_A_JOB = frozenset({"4.21.0"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Replica:
         Cancellation differs by version (6.x closes the generator, 4.44 drops it), so
         what is checked is the effect: no new yield for ``quiet_for`` seconds.
         """
+        if self.gradio_version in SERVERS_THAT_CANNOT_STOP_A_JOB:
+            pytest.xfail(
+                f"Gradio {self.gradio_version} has no /cancel (4.31+) and its queue/data handler yields after "
+                "the client disconnected, so the disconnect never reaches the queue: the job runs to its end"
+            )
         deadline = time.monotonic() + within
         count, since = self.yields(marker), time.monotonic()
         while time.monotonic() < deadline:

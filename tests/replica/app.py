@@ -34,6 +34,7 @@ Run: ``python app.py PORT`` (starts uvicorn on 127.0.0.1; works on 4.44, 5.x, 6.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -45,6 +46,8 @@ from typing import Any
 import gradio as gr
 
 GRADIO_MAJOR = int(gr.__version__.split(".")[0])
+#: gr.Error takes a title from 5.2 on.
+ERROR_TITLES = "title" in inspect.signature(gr.Error.__init__).parameters
 default_system = "You are a helpful assistant."
 DIRECTIVE = re.compile(r"!(tokens=|delay=|fail|grerror|big=|echo|id=)")
 #: Roughly Qwen2.5-Max's 32k-token context, in characters.
@@ -297,7 +300,7 @@ def model_chat(query: str | None, history: list[Any] | None, system: str) -> Ite
         if failure in ("!fail", "!grerror") and i == 2:
             if failure == "!fail":
                 raise ValueError("Request id: fake, Status code: 429, error code: Throttling")
-            if GRADIO_MAJOR >= 5:
+            if ERROR_TITLES:
                 raise gr.Error("DashScope said no", title="Quota")
             raise gr.Error("DashScope said no")
         time.sleep(delay)
@@ -367,7 +370,12 @@ def main() -> None:
 
     port = int(sys.argv[1])
     # launch() defaults to show_error=False, as on the real Space; mount_gradio_app does not.
-    app = gr.mount_gradio_app(FastAPI(), build(), path="/", show_error=False)
+    demo = build()
+    if "show_error" in inspect.signature(gr.mount_gradio_app).parameters:
+        app = gr.mount_gradio_app(FastAPI(), demo, path="/", show_error=False)
+    else:  # before 4.22 mount_gradio_app took no show_error: set what launch() would
+        demo.show_error = False
+        app = gr.mount_gradio_app(FastAPI(), demo, path="/")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

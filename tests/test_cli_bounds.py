@@ -1,0 +1,112 @@
+"""The command line under faults: its timeout holds from the first request, Ctrl-C
+says what it did, drift handled by the client is a note, and every message points
+the right way."""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .cli import run_cli
+from .fake_space import CONFIG, FakeSpace
+from .raw_space import RawSpace
+
+
+async def silent(writer: asyncio.StreamWriter) -> None:
+    await asyncio.sleep(3600)
+
+
+async def test_the_timeout_covers_fetching_the_config() -> None:
+    raw = RawSpace(routes={"/config": silent})
+    await raw.start()
+    started = time.monotonic()
+    try:
+        result = await run_cli("info", "--url", raw.url, "--timeout", "2")
+    finally:
+        await raw.close()
+    assert time.monotonic() - started < 10
+    assert result.code == 8, result.err
+    assert "--timeout" in result.err
+
+
+async def test_the_timeout_must_be_positive() -> None:
+    for value in ("0", "-1", "nan"):
+        result = await run_cli("chat", "hi", "--url", "http://127.0.0.1:9", "--timeout", value)
+        assert result.code == 2
+        assert "positive number of seconds" in result.err
+
+
+async def test_ctrl_c_before_any_job_does_not_claim_a_cancel() -> None:
+    raw = RawSpace(routes={"/config": silent})
+    await raw.start()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qwen_space.client",
+        "chat",
+        "hi",
+        "--url",
+        raw.url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "NO_PROXY": "*"},
+        # Whatever this process inherited (a background job ignores SIGINT), the
+        # child starts with SIGINT at its default, as in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "/config" not in raw.paths:
+            assert time.monotonic() < deadline, "the CLI never asked for /config"
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        await raw.close()
+    assert process.returncode == 130, err.decode()
+    assert "interrupted" in err.decode()
+    assert "cancelled" not in err.decode()
+
+
+async def test_contract_check_exits_0_when_the_client_handles_every_drift(fake_space: FakeSpace) -> None:
+    config = json.loads(CONFIG)
+    config["dependencies"][0]["id"] = 7  # the fn_index moved: the client reads it from /config
+    fake_space.config = json.dumps(config).encode()
+    handled = await run_cli("contract", "check", "--url", fake_space.url)
+    assert handled.code == 0, handled.out + handled.err
+    assert "note: fn_index" in handled.out
+    strict = await run_cli("contract", "check", "--strict", "--url", fake_space.url)
+    assert strict.code == 11
+
+
+async def test_replay_of_a_missing_file_says_so() -> None:
+    result = await run_cli("replay", "./missing.yaml")
+    assert result.code == 12
+    assert "./missing.yaml: no such cassette file" in result.err
+    assert "bundled" not in result.err
+
+
+async def test_replay_of_a_binary_file_gives_a_short_message(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(os.urandom(1 << 20))
+    result = await run_cli("replay", str(binary))
+    assert result.code == 12
+    assert len(result.err) < 1000
+
+
+async def test_cassette_diff_takes_bundled_names() -> None:
+    result = await run_cli("cassette", "diff", "gradio-4.44.1/hello.yaml", "gradio-6.31.0/hello.yaml")
+    assert result.code == 11, result.err
+    assert "gradio version: 4.44.1 -> 6.31.0" in result.out
+
+
+async def test_json_errors_are_json() -> None:
+    result = await run_cli("replay", "--json", "./missing.yaml")
+    assert result.code == 12
+    report = json.loads(result.err)
+    assert report["type"] == "error"
+    assert report["error"] == "CassetteError"
+    assert report["exit_code"] == 12
