@@ -66,7 +66,7 @@ from ._errors import (
     EmptyReplyError,
     RedirectRefusedError,
     ReplyRewrittenError,
-    SpaceTimeoutError,
+    total_timeout,
     translate,
 )
 from ._hub import USER_AGENT, SpaceGate, SpaceInfo, SpaceStarting, is_space_id, saved_token, space_url
@@ -256,7 +256,7 @@ class SpaceClient:
                 async with asyncio.timeout(deadline.remaining()):
                     await self._config_lock.acquire()
             except TimeoutError:
-                raise _total_timeout(self._timeouts, "waiting for /config") from None
+                raise total_timeout(self._timeouts.total, "waiting for /config") from None
             try:
                 if self._config is None:
                     config = await self._fetch_config(deadline)
@@ -491,9 +491,9 @@ class SpaceClient:
             async with asyncio.timeout(limit):
                 answer = await self._send("GET", url, what="/config", read=None, limit=self._max_config_size)
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired:
-                raise _total_timeout(self._timeouts, "fetching /config") from exc
-            raise translate(exc, phase="config", url=str(url), timeout=limit) from exc
+            raise translate(
+                exc, phase="config", url=str(url), timeout=limit, deadline=deadline, doing="fetching /config"
+            ) from exc
         if answer.status != 200 or _is_web_page(answer.content_type, answer.body):
             raise error_for_response(answer.status, answer.content_type, answer.body)
         return parse_config(answer.body)
@@ -531,10 +531,14 @@ class SpaceClient:
             # Refused before anything was sent: safe to retry.
             raise translate(exc, phase="join", url=str(url)) from exc
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired:
-                error: QwenSpaceError = _total_timeout(self._timeouts, "joining the queue")
-            else:
-                error = translate(exc, phase="join", url=str(url), timeout=self._timeouts.join)
+            error = translate(
+                exc,
+                phase="join",
+                url=str(url),
+                timeout=self._timeouts.join,
+                deadline=deadline,
+                doing="joining the queue",
+            )
             # The request may have reached the Space: joining again could run the job twice.
             error.retryable = False
             raise error from exc
@@ -569,15 +573,6 @@ def _is_web_page(content_type: str | None, body: bytes) -> bool:
     """An HTML page where JSON was expected: the Spaces proxy's "Building" or "Sleeping"."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return media_type == "text/html" or body.lstrip()[:1] == b"<"
-
-
-def _total_timeout(timeouts: Timeouts, phase: str) -> SpaceTimeoutError:
-    total = timeouts.total or 0.0
-    return SpaceTimeoutError(
-        f"the chat took longer than the total timeout ({total:g} s) while {phase}; "
-        "raise Timeouts(total=...) for very long answers",
-        phase="total",
-    )
 
 
 def _empty_reply() -> EmptyReplyError:
@@ -698,14 +693,18 @@ class _ChatRun:
                         yield batch
                         batch = []
                     if deadline.expired:
-                        raise _total_timeout(timeouts, "the reply was streaming")
+                        raise total_timeout(timeouts.total, "the reply was streaming")
             except QwenSpaceError as error:
                 failure = error
             except Exception as exc:
-                if isinstance(exc, TimeoutError) and deadline.expired:
-                    failure = _total_timeout(timeouts, "waiting for the reply")
-                else:
-                    failure = translate(exc, phase="stream", url=str(url), timeout=timeouts.idle)
+                failure = translate(
+                    exc,
+                    phase="stream",
+                    url=str(url),
+                    timeout=timeouts.idle,
+                    deadline=deadline,
+                    doing="waiting for the reply",
+                )
             if client._closed:
                 failure = _client_closed()
             if stream.foreign_messages:
@@ -735,9 +734,14 @@ class _ChatRun:
         except QwenSpaceError:
             raise
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired:
-                raise _total_timeout(client._timeouts, "opening the message stream") from exc
-            raise translate(exc, phase="stream", url=str(url), timeout=client._timeouts.idle) from exc
+            raise translate(
+                exc,
+                phase="stream",
+                url=str(url),
+                timeout=client._timeouts.idle,
+                deadline=deadline,
+                doing="opening the message stream",
+            ) from exc
         content_type = response.headers.get("Content-Type", "")
         if response.status in REDIRECT_STATUSES:
             response.close()

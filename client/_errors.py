@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
+from typing import TYPE_CHECKING
 
 import aiohttp
+
+if TYPE_CHECKING:
+    from ._transport import Deadline
 
 from ..protocol import LocalProtocolError, QwenSpaceError, RemoteProtocolError, StreamInterruptedError
 
@@ -28,6 +32,7 @@ __all__ = [
     "SpaceTimeoutError",
     "TransportError",
     "missing_from_cassette",
+    "total_timeout",
     "translate",
 ]
 
@@ -115,10 +120,30 @@ def missing_from_cassette(exc: Exception, cassette: str = "the cassette") -> Cas
     )
 
 
-def translate(exc: BaseException, *, phase: str, url: str, timeout: float | None = None) -> QwenSpaceError:
-    """The package error for an aiohttp/asyncio/OS exception met during ``phase``."""
+def total_timeout(total: float | None, doing: str) -> SpaceTimeoutError:
+    return SpaceTimeoutError(
+        f"the chat took longer than the total timeout ({total or 0.0:g} s) while {doing}; "
+        "raise Timeouts(total=...) for very long answers",
+        phase="total",
+    )
+
+
+def translate(
+    exc: BaseException,
+    *,
+    phase: str,
+    url: str,
+    timeout: float | None = None,
+    deadline: Deadline | None = None,
+    doing: str = "",
+) -> QwenSpaceError:
+    """The package error for an aiohttp/asyncio/OS exception met during ``phase``: the
+    one place where they become the package's. A timeout after the chat's ``deadline``
+    passed is the total timeout, met while ``doing`` what it says."""
     if isinstance(exc, QwenSpaceError):
         return exc
+    if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired:
+        return total_timeout(deadline.total, doing or phase)
     vcr_errors = sys.modules.get("vcr.errors")  # never imported here: only a cassette in use raises these
     if vcr_errors is not None and isinstance(exc, vcr_errors.CannotOverwriteExistingCassetteException):
         return missing_from_cassette(exc)
