@@ -31,6 +31,7 @@ __all__ = [
     "SpaceConnectionError",
     "SpaceTimeoutError",
     "TransportError",
+    "client_closed",
     "missing_from_cassette",
     "total_timeout",
     "translate",
@@ -117,6 +118,12 @@ def missing_from_cassette(exc: Exception, cassette: str = "the cassette") -> Cas
         f"a request is not in {cassette} (the client, the prompt or the Space changed since it was "
         f"recorded); re-record it with `qwen-space record` (or `pytest --qwen-space-record` for a test's "
         f"cassette).\n{exc}"
+    )
+
+
+def client_closed() -> ClientClosedError:
+    return ClientClosedError(
+        "the SpaceClient was closed while this chat was running; its job was cancelled on the Space"
     )
 
 

@@ -18,9 +18,11 @@ from yarl import URL
 
 from ._errors import RedirectRefusedError, ResponseTooLargeError
 
-__all__ = ["REDIRECT_STATUSES", "Deadline", "read_capped", "redirect_target", "retry_after"]
+__all__ = ["MAX_ANSWER_SIZE", "REDIRECT_STATUSES", "Deadline", "read_capped", "redirect_target", "retry_after"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Join, cancel and error answers are a few hundred bytes; beyond this they are junk.
+MAX_ANSWER_SIZE = 8 * 1024 * 1024
 
 
 class Deadline:
