@@ -41,7 +41,7 @@ def pins(release: str) -> list[str]:
     """What a release needs beside it to install and run today."""
     major, minor = (int(part) for part in release.split(".")[:2])
     extra = [f"gradio=={release}"]
-    if major == 4 or (major, minor) == (5, 0):
+    if major == 4 or (major == 5 and minor <= 6):
         extra.append("huggingface_hub<0.26")  # they import HfFolder, which 0.26 removed
     if major == 5 and 9 <= minor <= 35:
         extra.append("requests")  # imported but not declared
