@@ -89,18 +89,24 @@ class SyncSpaceClient:
         return self._run(self._client.complete(messages, system=system))
 
     def _iterate(self, stream: AsyncGenerator[T, None]) -> Generator[T, None, None]:
+        suspended = False  # whether the stream waits at a yield (and so needs closing)
         try:
             while True:
+                suspended = False
                 try:
                     item = self._run(anext(stream))
                 except StopAsyncIteration:
                     return
+                suspended = True
                 yield item
         finally:
             # break, an exception in the caller's loop body, or garbage collection:
             # the chat's own clean-up posts /cancel if the job is still running.
-            # (Once the client is closed, closing it already cancelled the chat.)
-            if self._thread.is_alive():
+            # A step that raised (the chat failed, or Ctrl-C cancelled it, which runs
+            # the same clean-up) has already closed the stream: closing it again while
+            # that clean-up may still run would fail. (Once the client is closed,
+            # closing it already cancelled the chat.)
+            if suspended and self._thread.is_alive():
                 self._run(stream.aclose())
 
     def _run(self, awaitable: Awaitable[T]) -> T:
