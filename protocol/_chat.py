@@ -313,6 +313,20 @@ class ChatJob:
             return []
         return self._reread(previous)
 
+    def _shown_length_if_prefix(self, text: str) -> int | None:
+        """The length of the reply shown, if ``text`` starts with it, found without
+        copying the reply; ``None`` where that takes reading it whole. Where the reply
+        is one string (every format but Gradio 6's content parts), it is the string at
+        the growing path."""
+        if (
+            self._frozen is not None
+            or self._outputs is None
+            or self._growing_path is None
+            or self.reply_format is ChatbotFormat.NORMALISED
+        ):
+            return None
+        return self._outputs.string_length_if_prefix(self.reply_slot, tuple(self._growing_path), text)  # type: ignore[arg-type]
+
     def _reread(self, previous: str) -> list[ChatEvent]:
         """Show the reply as the outputs now hold it; ``previous`` is what was shown."""
         assert self._outputs is not None
@@ -334,15 +348,18 @@ class ChatJob:
                 text = HIDDEN_ERROR_TEXT
             return self.fail(AppError(text, space_message=message.error, title=message.title))
         assert message.output is not None
-        previous = self.text
-        # The final value replaces the diffed state.
-        self._outputs = None
         self._add_duration(message.output.duration)
         data = message.output.data
         value = data[self.reply_slot] if self.reply_slot < len(data) else None
         # The final value is authoritative: it repairs anything a diff defect broke.
         text = read_reply(value, self.reply_format).text
-        events = _advance(previous, text)
+        shown = self._shown_length_if_prefix(text)
+        if shown is not None:  # nearly always: the final reply extends what was shown
+            events: list[ChatEvent] = [TextDelta(text[shown:])] if len(text) > shown else []
+        else:
+            events = _advance(self.text, text)
+        # The final value replaces the diffed state.
+        self._outputs = None
         self._frozen = text
         self.state = ChatJobState.COMPLETED
         events.append(Completed(text, self._duration))

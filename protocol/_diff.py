@@ -78,6 +78,23 @@ class DiffedOutputs:
             except _CannotApply:
                 self._desynchronise(slot)
 
+    def string_length_if_prefix(self, slot: int, path: tuple[int | str, ...], text: str) -> int | None:
+        """The length of the string at ``path`` if ``text`` starts with it (``None`` if
+        it does not, or there is no string there), compared without joining the
+        appends it is still made of: a long reply is not copied to be compared."""
+        if slot >= len(self._values) or slot in self._desynchronised:
+            return None
+        try:
+            base = self._walk(self._values[slot], path)
+        except _CannotApply:
+            return None
+        if not isinstance(base, str) or not text.startswith(base):
+            return None
+        pieces = self._pending.get(slot, {}).get(path)
+        if pieces is None:
+            return len(base)
+        return len(base) + len(pieces) if pieces.is_prefix_of(text, len(base)) else None
+
     def value(self, slot: int) -> JSONValue:
         """The current value of output ``slot`` (``None`` if the server never sent it)."""
         if slot >= len(self._values):
@@ -136,11 +153,11 @@ class DiffedOutputs:
         # Each path was checked to hold a string when its first piece arrived, and
         # nothing else touched the slot since, so these appends cannot fail.
         for path, pieces in pending.items():
-            suffix = pieces.build()
             if path:
-                _apply_at_parent("append", self._walk(self._values[slot], path[:-1]), path[-1], suffix)
+                parent = self._walk(self._values[slot], path[:-1])
+                _apply_at_parent("replace", parent, path[-1], pieces.build_after(_child(parent, path[-1])))
             else:
-                self._values[slot] = _apply_at_root("append", self._values[slot], suffix)
+                self._values[slot] = pieces.build_after(self._values[slot])
 
 
 def _copy(value: JSONValue) -> JSONValue:

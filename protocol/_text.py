@@ -8,6 +8,8 @@ tokens is about 250 strings, each byte copied a bounded number of times.
 
 from __future__ import annotations
 
+from ._json import JSONValue
+
 __all__ = ["TextBuilder"]
 
 _BLOCK = 4096
@@ -34,16 +36,22 @@ class TextBuilder:
             self._tail = []
             self._tail_length = 0
 
-    def is_prefix_of(self, text: str) -> bool:
-        """Whether ``text`` starts with this text, compared piece by piece, unbuilt."""
-        if len(text) < self._length:
+    def is_prefix_of(self, text: str, start: int = 0) -> bool:
+        """Whether ``text`` has this text at ``start``, compared piece by piece, unbuilt."""
+        if len(text) - start < self._length:
             return False
-        position = 0
+        position = start
         for piece in (*self._blocks, *self._tail):
             if not text.startswith(piece, position):
                 return False
             position += len(piece)
         return True
+
+    def build_after(self, prefix: JSONValue) -> str:
+        """``prefix`` (a string) followed by this text, joined at once: a long reply is
+        copied once, not once to build it and again to append it."""
+        assert isinstance(prefix, str)  # DiffedOutputs checked it when the first piece came
+        return "".join([prefix, *self._blocks, *self._tail])
 
     def build(self) -> str:
         """The whole text; later appends continue after it."""
