@@ -83,6 +83,7 @@ def targets(results: dict[str, Any]) -> list[str]:
     for r in rows:
         marginal.setdefault((r["format"], r["history"]), []).append(r["qwen-space_marginal"])
     spread = max(max(m) / min(m) - 1 for m in marginal.values())
+    floors = [r["floor_marginal"] for r in rows]
     latency = results["latency"]["qwen-space"]
     memory = results["memory"]["qwen-space"]
     return [
@@ -99,6 +100,10 @@ def targets(results: dict[str, Any]) -> list[str]:
         f"| memory for a 1 MB answer at most 4x its size | {memory['above_baseline_mib']:.1f} MiB above the "
         f"baseline (median of {len(memory['runs'])} fresh processes: "
         f"{', '.join(f'{r:.1f}' for r in memory['runs'])}) |",
+        "",
+        "How steady the machine was: the floor does the same work per token in every row, yet its",
+        f"marginal cost ranged from {min(floors):.2f} to {max(floors):.2f} µs across this run; ratios to it",
+        "move with it, and the rows measured with fewest runs (64k tokens: three) move most.",
         "",
     ]
 
