@@ -52,13 +52,3 @@ class TextBuilder:
         copied once, not once to build it and again to append it."""
         assert isinstance(prefix, str)  # DiffedOutputs checked it when the first piece came
         return "".join([prefix, *self._blocks, *self._tail])
-
-    def build(self) -> str:
-        """The whole text; later appends continue after it."""
-        if self._tail:
-            self._blocks.append("".join(self._tail))
-            self._tail = []
-            self._tail_length = 0
-        if len(self._blocks) > 1:
-            self._blocks = ["".join(self._blocks)]
-        return self._blocks[0] if self._blocks else ""

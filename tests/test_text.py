@@ -10,8 +10,8 @@ def test_builds_the_concatenation(start: str, pieces: list[str], read_at: int) -
     for i, piece in enumerate(pieces):
         builder.append(piece)
         if i == read_at:
-            assert builder.build() == start + "".join(pieces[: i + 1])
-    assert builder.build() == start + "".join(pieces)
+            assert builder.build_after("<") == "<" + start + "".join(pieces[: i + 1])
+    assert builder.build_after("") == start + "".join(pieces)
     assert len(builder) == len(start) + sum(map(len, pieces))
 
 
@@ -23,3 +23,4 @@ def test_is_prefix_of_compares_without_building(pieces: list[str], tail: str, cu
     whole = "".join(pieces)
     for text in (whole, whole + tail, whole[: len(whole) - cut], tail + whole, whole[:cut] + tail + whole[cut:]):
         assert builder.is_prefix_of(text) == text.startswith(whole)
+        assert builder.is_prefix_of(tail + text, len(tail)) == text.startswith(whole)
