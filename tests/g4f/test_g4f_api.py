@@ -1,16 +1,13 @@
 """gpt4free's own OpenAI-compatible API serving the provider, called with the openai SDK."""
 
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import openai
 import pytest
 
-from ..live.conftest import free_port
+from ..live.conftest import free_port, serving
 from .conftest import Replica
 
 # gpt4free's API app in a process of its own, with this provider registered under the
@@ -52,35 +49,10 @@ def g4f_api(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> Itera
     home = tmp_path_factory.mktemp("g4f-home")
     # Not retargeted in code: $QWEN_SPACE_URL points the provider at the replica.
     env = {**os.environ, "QWEN_SPACE_URL": replica.url, "HOME": str(home), "NO_PROXY": "127.0.0.1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)], env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                assert process.stderr is not None
-                raise RuntimeError(f"gpt4free's API exited: {process.stderr.read().decode(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gpt4free's API did not start within 60 s")
-            time.sleep(0.25)
+    server = [sys.executable, "-c", SERVER, str(port)]
+    with serving(server, f"{base}/models", "gpt4free's API", within=60, env=env, cwd=home):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def client(base: str) -> openai.OpenAI:

@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,31 +66,26 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
-    log = tmp_path_factory.mktemp("replica") / "events.log"
-    port = free_port()
-    env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    process = subprocess.Popen(
-        [sys.executable, str(APP), str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    url = f"http://127.0.0.1:{port}"
+@contextmanager
+def serving(argv: list[str], probe: str, what: str, *, within: float, **popen: Any) -> Iterator[None]:
+    """Run the server ``argv`` until ``probe`` answers 200 (or fail saying why), then stop it."""
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + within
         while True:
             if process.poll() is not None:
                 assert process.stderr is not None
-                raise RuntimeError(f"the replica exited: {process.stderr.read().decode(errors='replace')[-3000:]}")
+                raise RuntimeError(f"{what} exited: {process.stderr.read().decode(errors='replace')[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{url}/config", timeout=2) as answer:
+                with urllib.request.urlopen(probe, timeout=2) as answer:
                     if answer.status == 200:
                         break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the replica did not start within 120 s")
+                raise RuntimeError(f"{what} did not start within {within:g} s")
             time.sleep(0.25)
-        yield Replica(url=url, log=log, gradio_version=version("gradio"))
+        yield
     finally:
         process.terminate()
         try:
@@ -98,3 +95,13 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
             process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
+    log = tmp_path_factory.mktemp("replica") / "events.log"
+    port = free_port()
+    env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
+    url = f"http://127.0.0.1:{port}"
+    with serving([sys.executable, str(APP), str(port)], f"{url}/config", "the replica", within=120, env=env):
+        yield Replica(url=url, log=log, gradio_version=version("gradio"))
