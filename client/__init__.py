@@ -37,6 +37,7 @@ from ._errors import (
     SpaceConnectionError,
     SpaceTimeoutError,
     TransportError,
+    UsageError,
 )
 from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ._options import RetryPolicy, Timeouts
@@ -89,6 +90,7 @@ __all__ = [
     "SyncSpaceClient",
     "Timeouts",
     "TransportError",
+    "UsageError",
     "bundled_cassette",
     "cassette_vcr",
     "format_prompt",

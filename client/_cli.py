@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import re
+import signal
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Coroutine, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
+
+from yarl import URL
 
 from ..protocol import (
     QWEN_CONTRACT,
@@ -42,7 +49,7 @@ from ..protocol import (
     TextDelta,
     check_contract,
 )
-from ._cassette import bundled_cassette, load_manifest, use_cassette
+from ._cassette import CassetteInfo, bundled_directory, load_manifest, locate_cassette, use_cassette
 from ._client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
 from ._errors import (
     CassetteError,
@@ -51,11 +58,12 @@ from ._errors import (
     ReplyRewrittenError,
     SpaceTimeoutError,
     TransportError,
+    UsageError,
 )
 from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ._options import Timeouts
 from ._review import semantic_diff
-from ._serve import serve
+from ._serve import SHUTDOWN_TIMEOUT, check_api_key, serve
 from .recording import SCENARIOS, record_scenarios, recorded_messages
 
 __all__ = ["EXIT_CODES", "main"]
@@ -66,6 +74,7 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (ContractMismatchError, 11),
     (RemoteProtocolError, 10),
     (InvalidMessagesError, 3),
+    (UsageError, 2),
     (LocalProtocolError, 3),
     (AppError, 4),
     (RequestRejectedError, 6),
@@ -103,17 +112,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QwenSpaceError as error:
         message = _one_line(str(error))
         if isinstance(error, SpaceTimeoutError) and "timeout" in vars(args):
-            message += f" (the whole answer may take --timeout {args.timeout:g} s: raise it for long answers)"
-        if getattr(args, "json", False):
-            report = {"type": "error", "error": type(error).__name__, "message": message, "exit_code": exit_code(error)}
-            print(json.dumps(report, ensure_ascii=False), file=sys.stderr)
-        else:
-            print(f"qwen-space: error: {message}", file=sys.stderr)
+            if error.phase == "start":
+                message += f" (--timeout {args.timeout:g} s bounds this wait: raise it to wait longer)"
+            else:
+                message += f" (the whole answer may take --timeout {args.timeout:g} s: raise it for long answers)"
+        _report(error, message, as_json=getattr(args, "json", False))
         return exit_code(error)
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _report(error: QwenSpaceError, message: str, *, as_json: bool) -> None:
+    """An error as text on stderr, or with ``--json`` as the last event on stdout, where a
+    program reading the events finds it."""
+    if not as_json:
+        print(f"qwen-space: error: {message}", file=sys.stderr)
+        return
+    report = {"type": "error", "error": type(error).__name__, "message": message, "exit_code": exit_code(error)}
+    try:
+        print(json.dumps(report, ensure_ascii=False), flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _version() -> str:
@@ -124,7 +145,23 @@ def _version() -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(_printable(text).split())
+
+
+# Escape sequences (CSI, OSC and the other string controls, up to their terminator, and
+# the rest), then any control character left but tab and line feed.
+_TERMINAL_CONTROLS = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def _printable(text: str) -> str:
+    """``text`` without terminal controls: what a server says (the Hub's stage, its
+    reasons, an error's text) is printed, never obeyed by the user's terminal."""
+    return _TERMINAL_CONTROLS.sub("", text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="play a recorded session offline, as `chat` would print it")
     replay.add_argument("cassette", nargs="?", help="a cassette file, or a bundled name like gradio-5.50.0/hello.yaml")
     replay.add_argument("--json", action="store_true", help="print one JSON event per line instead of text")
+    replay.add_argument("--list", action="store_true", help="list the bundled cassettes and exit")
     replay.set_defaults(run=_replay)
 
     info = commands.add_parser("info", help="describe a Space: its stage on the Hub, Gradio version, endpoints")
@@ -170,11 +208,21 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
     )
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     serve.add_argument(
         "--api-key",
-        default=os.environ.get("QWEN_SPACE_API_KEY"),
+        type=_api_key,
+        # An empty variable is an unset one; an empty --api-key is a mistake (see _api_key).
+        default=os.environ.get("QWEN_SPACE_API_KEY") or None,
         help="require this Bearer key from clients (default: $QWEN_SPACE_API_KEY; none: no key needed)",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=_seconds_or_zero,
+        default=SHUTDOWN_TIMEOUT,
+        metavar="SECONDS",
+        help=f"on Ctrl-C or SIGTERM, seconds answers in progress may take to finish before their jobs are "
+        f"cancelled on the Space (default {SHUTDOWN_TIMEOUT:g}; a second signal stops at once)",
     )
     serve.set_defaults(run=_serve)
 
@@ -200,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     duplicate.add_argument(
         "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret of the copy; repeatable"
     )
-    duplicate.add_argument("--proxy", help="http(s) proxy URL for the wait")
+    duplicate.add_argument("--proxy", type=_proxy_url, help="http(s) proxy URL for the wait")
     duplicate.add_argument(
         "--token", default=None, help="Hugging Face token with write access (default: $HF_TOKEN, else the saved login)"
     )
@@ -215,14 +263,18 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url", default=default_url(), help="Space URL or id (default: $QWEN_SPACE_URL, else the Qwen2.5-Max Space)"
     )
-    parser.add_argument("--proxy", help="http(s) proxy URL")
+    parser.add_argument("--proxy", type=_proxy_url, help="http(s) proxy URL")
     parser.add_argument(
         "--token",
-        default=os.environ.get("HF_TOKEN"),
-        help="Hugging Face token (default: $HF_TOKEN; for a Space id, else the saved login)",
+        help="Hugging Face token, sent wherever --url points (default: $HF_TOKEN, else the saved login, "
+        "sent only to Hugging Face hosts)",
     )
     parser.add_argument(
-        "--timeout", type=_seconds, default=900.0, help="seconds for a whole answer, /config included (default 900)"
+        "--timeout",
+        type=_seconds,
+        default=900.0,
+        help="seconds for a whole answer, /config included; a Space given by id is waited for up to as long "
+        "to start (default 900)",
     )
 
 
@@ -236,9 +288,24 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _proxy_url(text: str) -> str:
+    # Checked here, before any request: aiohttp would report it as a failed connection.
+    try:
+        url = URL(text)
+        valid = url.scheme in ("http", "https") and bool(url.host) and url.port is not None
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) proxy URL, like http://proxy.example:3128")
+    return text
+
+
 def _client(args: argparse.Namespace) -> SpaceClient:
     # Every phase within --timeout: the total bounds them all, these only shorten them.
-    timeouts = Timeouts(config=min(30.0, args.timeout), join=min(30.0, args.timeout), total=args.timeout)
+    # The wait for a Space to start comes before the total, and gets as long.
+    timeouts = Timeouts(
+        config=min(30.0, args.timeout), join=min(30.0, args.timeout), total=args.timeout, start=args.timeout
+    )
     return SpaceClient(args.url, proxy=args.proxy, hf_token=args.token, timeouts=timeouts)
 
 
@@ -251,6 +318,7 @@ class _Printer:
         self.err = err
         self.live_status = err.isatty()
         self._status_shown = False
+        self._mid_line = False
 
     def status(self, text: str) -> None:
         if self.live_status:
@@ -266,13 +334,21 @@ class _Printer:
             self.err.flush()
             self._status_shown = False
 
+    def end_line(self) -> None:
+        """End the line an interrupted answer left open."""
+        self.clear_status()
+        if self._mid_line:
+            self.out.write("\n")
+            self.out.flush()
+            self._mid_line = False
+
     def event(self, event: ChatEvent | SpaceStarting) -> None:
         if self.as_json:
             self.out.write(json.dumps(_event_json(event), ensure_ascii=False) + "\n")
             self.out.flush()
             return
         if isinstance(event, SpaceStarting):
-            self.status(str(event))
+            self.status(_printable(str(event)))
         elif isinstance(event, QueuePosition):
             position = "?" if event.rank is None else str(event.rank + 1)
             size = f" of {event.queue_size}" if event.queue_size is not None else ""
@@ -284,9 +360,11 @@ class _Printer:
             self.clear_status()
             self.out.write(event.text)
             self.out.flush()
+            self._mid_line = not event.text.endswith("\n")
         elif isinstance(event, Correction):
             self.out.write(f"\n[the Space rewrote the last {event.retract} characters as:]\n{event.text}")
             self.out.flush()
+            self._mid_line = not event.text.endswith("\n")
         elif isinstance(event, LogMessage):
             self.clear_status()
             self.err.write(f"[{event.level}] {event.message}\n")
@@ -294,10 +372,12 @@ class _Printer:
             self.clear_status()
             self.out.write("\n")
             self.out.flush()
+            self._mid_line = False
         elif isinstance(event, Failed):
             self.clear_status()
             if not self.as_json:
                 self.out.write("\n" if event.error.partial_text else "")
+                self._mid_line = False
 
 
 def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
@@ -330,19 +410,21 @@ def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
 async def _stream(
     space: SpaceClient, messages: Sequence[Mapping[str, Any]], printer: _Printer, system: str | None
 ) -> str:
-    """Print one chat; return its text, or raise its error."""
+    """Print one chat; return its text, or raise its error. Cancelled (Ctrl-C), it
+    cancels the job on the Space before it ends."""
     global _job_running
-    async for event in space.events(messages, system=system):
-        # Events come only once the Space has accepted the job; Ctrl-C (a cancelled
-        # task) leaves this set for main() to report the cancel.
-        _job_running = not isinstance(event, (Failed, Completed))
-        printer.event(event)
-        if isinstance(event, Failed):
-            raise event.error
-        if isinstance(event, Completed):
-            if not event.text:
-                raise EmptyReplyError("the Space completed the job with an empty reply; try again")
-            return event.text
+    async with contextlib.aclosing(space.events(messages, system=system)) as events:
+        async for event in events:
+            # Chat events come only once the Space has accepted the job; Ctrl-C (a
+            # cancelled task) leaves this set for main() to report the cancel.
+            _job_running = not isinstance(event, (Failed, Completed, SpaceStarting))
+            printer.event(event)
+            if isinstance(event, Failed):
+                raise event.error
+            if isinstance(event, Completed):
+                if not event.text:
+                    raise EmptyReplyError("the Space completed the job with an empty reply; try again")
+                return event.text
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
 
 
@@ -359,30 +441,123 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _interactive(space: SpaceClient, printer: _Printer, system: str | None) -> int:
-    print("Chatting with Qwen2.5-Max. An empty line or Ctrl-D ends the chat.", file=sys.stderr)
+    """A multi-turn chat. Ctrl-C during an answer stops it (cancelled on the Space) and
+    leaves that turn out of the conversation, as a failed turn is; at the prompt,
+    Ctrl-C ends the command (130), Ctrl-D or an empty line ends the chat (0)."""
+    global _job_running
+    name = f"{space.space_id} ({space.url})" if space.space_id else space.url
+    print(f"Chatting with {name}. Ctrl-C stops an answer; an empty line or Ctrl-D ends the chat.", file=sys.stderr)
     history: list[dict[str, str]] = []
-    loop = asyncio.get_running_loop()
+    reader = _LineReader(sys.stdin.fileno())
     while True:
-        try:
-            line = await loop.run_in_executor(None, input, "you> ")
-        except EOFError:
+        sys.stdout.write("you> ")
+        sys.stdout.flush()
+        line = await reader.read_line()
+        if line is None:
+            print()  # so that the shell's prompt does not start after "you> "
             return 0
         if not line.strip():
             return 0
         history.append({"role": "user", "content": line})
         try:
-            answer = await _stream(space, history, printer, system)
+            answer = await _until_ctrl_c(_stream(space, history, printer, system))
         except QwenSpaceError as error:
             history.pop()
-            print(f"qwen-space: error: {_one_line(str(error))}", file=sys.stderr)
+            _report(error, _one_line(str(error)), as_json=printer.as_json)
+            continue
+        if answer is None:
+            history.pop()
+            printer.end_line()
+            done = "the answer was cancelled on the Space" if _job_running else "the Space had not started the answer"
+            print(f"(stopped: {done}; it is left out of the conversation)", file=sys.stderr)
+            _job_running = False
             continue
         history.append({"role": "assistant", "content": answer})
 
 
+async def _until_ctrl_c(chat: Coroutine[Any, Any, str]) -> str | None:
+    """The result of ``chat``, or ``None`` if Ctrl-C cancelled it.
+
+    While it runs, SIGINT cancels it instead of the whole command (asyncio.run's
+    handler); a second Ctrl-C meanwhile does not interrupt its clean-up (the cancel
+    posted to the Space). Where SIGINT is ignored or cannot be handled here (not the
+    main thread), it runs as it is.
+    """
+    task = asyncio.ensure_future(chat)
+    if threading.current_thread() is not threading.main_thread() or not callable(signal.getsignal(signal.SIGINT)):
+        return await task
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            loop.call_soon_threadsafe(task.cancel)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if interrupted and task.cancelled() and (current is None or current.cancelling() == 0):
+            return None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _LineReader:
+    """Lines typed on the terminal, read in a daemon thread, so that Ctrl-C at the
+    prompt ends the command at once: asyncio.run waits for its executor's threads,
+    and a read of the terminal only returns when a line is typed."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._pending = b""
+
+    async def read_line(self) -> str | None:
+        """The next line without its newline; ``None`` at the end of input (Ctrl-D)."""
+        loop = asyncio.get_running_loop()
+        line: asyncio.Future[bytes | None] = loop.create_future()
+
+        def deliver(result: bytes | None) -> None:
+            if not line.done():  # not cancelled by Ctrl-C
+                line.set_result(result)
+
+        def read() -> None:
+            result = self._read()
+            with contextlib.suppress(RuntimeError):  # the loop closed: the command ended meanwhile
+                loop.call_soon_threadsafe(deliver, result)
+
+        threading.Thread(target=read, name="qwen-space-stdin", daemon=True).start()
+        data = await line
+        return None if data is None else data.decode(sys.stdin.encoding or "utf-8", errors="replace")
+
+    def _read(self) -> bytes | None:
+        while b"\n" not in self._pending:
+            try:
+                chunk = os.read(self._fd, 4096)
+            except OSError:  # the terminal went away
+                chunk = b""
+            if not chunk:
+                if not self._pending:
+                    return None
+                # Ctrl-D after some text ends that line, as input() does.
+                line, self._pending = self._pending, b""
+                return line
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+
 async def _replay(args: argparse.Namespace) -> int:
+    if args.list:
+        for name, listed in load_manifest(bundled_directory()).items():
+            print(f"{name:<28} {listed.scenario:<8} {_one_line(listed.prompt)[:60]}")
+        return 0
     path = _cassette_file(args.cassette)
-    manifest = load_manifest(path.parent.parent)
-    info = next((entry for entry in manifest.values() if path.as_posix().endswith(entry.cassette)), None)
+    info = _recorded_info(path)
     messages = recorded_messages(path)
     printer = _Printer(as_json=args.json)
     if not args.json:
@@ -405,15 +580,16 @@ async def _info(args: argparse.Namespace) -> int:
     async with _client(args) as space:
         hub = await _hub_info(space)
         if hub is not None and hub.stage not in (None, "RUNNING"):
-            print(f"url:       {space.url}")
-            print(f"/config:   not read: the Space is {hub.stage}")
+            print(f"url:       {_one_line(space.url)}")
+            print(f"/config:   not read: the Space is {_one_line(hub.stage)}")
             return 0
         config = await space.fetch_config()
-    print(f"url:       {space.url}")
-    print(f"gradio:    {config.version or 'unknown'}")
+    # The Hub's host and the Space's /config are both what a server said.
+    print(f"url:       {_one_line(space.url)}")
+    print(f"gradio:    {_one_line(config.version or 'unknown')}")
     print(f"protocol:  {config.protocol}")
-    print(f"prefix:    {config.api_prefix or '(none)'}")
-    print(f"endpoints: {', '.join(config.endpoint_names()) or '(none)'}")
+    print(f"prefix:    {_one_line(config.api_prefix or '(none)')}")
+    print(f"endpoints: {_one_line(', '.join(config.endpoint_names()) or '(none)')}")
     try:
         endpoint = config.endpoint(QWEN_CONTRACT.api_name)
     except ContractMismatchError:
@@ -435,12 +611,15 @@ async def _hub_info(space: SpaceClient) -> SpaceInfo | None:
         return None
     if hub is None:
         return None
-    requested = f" (requested: {hub.requested_hardware})" if hub.requested_hardware not in (None, hub.hardware) else ""
+    # Every value is the Hub's text: printed, never obeyed by the terminal.
+    requested = hub.requested_hardware
+    requested_text = f" (requested: {_one_line(requested)})" if requested and requested != hub.hardware else ""
+    reason = f" ({_one_line(hub.hub_message)})" if hub.hub_message else ""
     sdk = " ".join(part for part in (hub.sdk, hub.sdk_version) if part) or "unknown"
-    print(f"space:     {hub.space_id}{' (private)' if hub.private else ''}")
-    print(f"stage:     {hub.stage or 'unknown'}{f' ({hub.hub_message})' if hub.hub_message else ''}")
-    print(f"hardware:  {hub.hardware or 'none yet'}{requested}")
-    print(f"sdk:       {sdk}")
+    print(f"space:     {_one_line(hub.space_id)}{' (private)' if hub.private else ''}")
+    print(f"stage:     {_one_line(hub.stage or 'unknown')}{reason}")
+    print(f"hardware:  {_one_line(hub.hardware or 'none yet')}{requested_text}")
+    print(f"sdk:       {_one_line(sdk)}")
     return hub
 
 
@@ -475,9 +654,10 @@ async def _duplicate(args: argparse.Namespace) -> int:
         on_progress=printer.event,
     )
     printer.clear_status()
-    print(f"{'created' if copy.created else 'reusing'} {copy.space_id}: it runs", file=sys.stderr)
-    print(copy.space_id)
-    print(f"chat with it: qwen-space chat --url {copy.space_id}", file=sys.stderr)
+    space_id = _one_line(copy.space_id)  # its owner is the name the Hub gave the token's account
+    print(f"{'created' if copy.created else 'reusing'} {space_id}: it runs", file=sys.stderr)
+    print(space_id)
+    print(f"chat with it: qwen-space chat --url {space_id}", file=sys.stderr)
     return 0
 
 
@@ -500,17 +680,17 @@ async def _contract_check(args: argparse.Namespace) -> int:
 
 def _cassette_file(name: str | None) -> Path:
     """A cassette file by path, else by bundled name; the default bundled one for ``None``."""
-    if name is None:
-        return bundled_cassette()
-    path = Path(name)
-    if path.is_file():
-        return path
-    if path.is_absolute() or name.startswith((".", "~")) or path.exists():
-        raise CassetteError(f"{name}: no such cassette file")
+    return locate_cassette(name)
+
+
+def _recorded_info(path: Path) -> CassetteInfo | None:
+    """The manifest entry of ``path`` (``DIR/manifest.json`` names ``gradio-x/name.yaml``),
+    if any: only what the header shows, so a missing or foreign manifest is no error."""
     try:
-        return bundled_cassette(name)
-    except CassetteError as error:
-        raise CassetteError(f"{name}: no such file, and {error}") from None
+        manifest = load_manifest(path.parent.parent)
+    except CassetteError:
+        return None
+    return manifest.get(f"{path.parent.name}/{path.name}")
 
 
 async def _cassette_diff(args: argparse.Namespace) -> int:
@@ -525,12 +705,40 @@ async def _cassette_diff(args: argparse.Namespace) -> int:
     return EXIT_DRIFT
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 1-65535, or 0 to pick a free one")
+    return port
+
+
+def _api_key(text: str) -> str:
+    try:
+        return check_api_key(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+def _seconds_or_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds (0 or more)")
+    return value
+
+
 async def _serve(args: argparse.Namespace) -> int:
     return await serve(
         host=args.host,
         port=args.port,
         api_key=args.api_key,
         url=args.url,
+        shutdown_timeout=args.shutdown_timeout,
         proxy=args.proxy,
         hf_token=args.token,
         timeouts=Timeouts(total=args.timeout),

@@ -40,11 +40,12 @@ from ..protocol import (
     Endpoint,
     Failed,
     JoinRequest,
-    LocalProtocolError,
     LogMessage,
     QueuePosition,
     QwenSpaceError,
     RemoteProtocolError,
+    RequestRejectedError,
+    ServerError,
     SpaceConfig,
     SpaceContract,
     SpaceHTTPError,
@@ -61,10 +62,20 @@ from ._errors import (
     EmptyReplyError,
     RedirectRefusedError,
     ReplyRewrittenError,
+    UsageError,
     total_timeout,
     translate,
 )
-from ._hub import USER_AGENT, SpaceGate, SpaceInfo, SpaceStarting, is_space_id, saved_token, space_url
+from ._hub import (
+    USER_AGENT,
+    SpaceGate,
+    SpaceInfo,
+    SpaceStarting,
+    check_space_id,
+    is_hugging_face_url,
+    saved_token,
+    space_url,
+)
 from ._options import RetryPolicy, Timeouts
 from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
 from ._run import ChatRun
@@ -122,9 +133,11 @@ class SpaceClient:
     Use as ``async with SpaceClient() as space:``. The URL defaults to ``$QWEN_SPACE_URL``,
     else the Qwen2.5-Max Space. A Space id such as ``Qwen/Qwen2.5-Max-Demo`` is looked up
     on the Hub (``$HF_ENDPOINT``) before the first chat: its address, and whether it
-    runs (see ``SpaceGate``); without ``hf_token=`` the Hub clients' saved token is used
-    for it. Pass ``session=`` to share an ``aiohttp.ClientSession``; the client then
-    never closes it.
+    runs (see ``SpaceGate``). ``hf_token=`` goes wherever the client is sent; without
+    it the Hub clients' token (``$HF_TOKEN``, else the saved login) is used, and sent only
+    to Hugging Face hosts (``https://*.hf.space``, ``https://huggingface.co``, the
+    ``$HF_ENDPOINT`` Hub). Pass ``session=`` to share an ``aiohttp.ClientSession``; the
+    client then never closes it.
     """
 
     def __init__(
@@ -150,28 +163,25 @@ class SpaceClient:
     ) -> None:
         target = url or default_url()
         #: The Space's id when one was given (its ``url`` is then the Hub's ``host``, once known).
-        self.space_id = target if is_space_id(target) else None
-        self.url = space_url(target)
-        try:
-            self._base = URL(self.url)
-        except (ValueError, TypeError) as exc:
-            raise LocalProtocolError(f"{url!r} is not a valid URL: {exc}") from None
-        if self._base.scheme not in ("http", "https") or not self._base.host:
-            raise LocalProtocolError(f"{url!r} is not an http(s) URL or a Space id such as 'Qwen/Qwen2.5-Max-Demo'")
+        self.space_id = check_space_id(target) if "://" not in target else None
+        self._token_given = bool(hf_token)
+        # Read only where a found token could go: a Space id, or a Hugging Face URL.
+        self._token = hf_token or (saved_token() if self.space_id or is_hugging_face_url(target) else None)
+        self._point_at(space_url(target))
         self._own_session = session is None
         self._session = session
         self._proxy = proxy
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        # A saved token goes only where the Hub's answer (or the hf.space rule) points, never to a URL.
-        hf_token = hf_token or (saved_token() if self.space_id else None)
-        if hf_token:
-            # Current Gradio clients send the token this way: the Spaces proxy reads
-            # and strips it, so it never reaches the app's code (gradio#11700).
-            self._headers["x-hf-authorization"] = f"Bearer {hf_token}"
         self._timeouts = timeouts or Timeouts()
         self._gate = (
             SpaceGate(
-                self.space_id, token=hf_token, proxy=proxy, verify_ssl=verify_ssl, timeouts=self._timeouts, sleep=sleep
+                self.space_id,
+                token=self._token,
+                token_given=self._token_given,
+                proxy=proxy,
+                verify_ssl=verify_ssl,
+                timeouts=self._timeouts,
+                sleep=sleep,
             )
             if self.space_id
             else None
@@ -380,8 +390,24 @@ class SpaceClient:
 
     def _use_host(self) -> None:
         if self._gate is not None and self._gate.host != self.url and self._config is None:
-            self.url = self._gate.host
-            self._base = URL(self.url)
+            self._point_at(self._gate.host)
+
+    def _point_at(self, url: str) -> None:
+        """Talk to the Space at ``url`` from now on, with the token if it may go there."""
+        try:
+            base = URL(url)
+        except (ValueError, TypeError) as exc:  # "http://[::1", a port past 65535
+            raise UsageError(
+                f"{url!r} is not an http(s) URL ({exc}) nor a Space id such as 'Qwen/Qwen2.5-Max-Demo'"
+            ) from None
+        if base.scheme not in ("http", "https") or not base.host:
+            raise UsageError(f"{url!r} is not an http(s) URL nor a Space id such as 'Qwen/Qwen2.5-Max-Demo'")
+        self.url, self._base = url, base
+        # Current Gradio clients send the token this way: the Spaces proxy reads and
+        # strips it, so it never reaches the app's code (gradio#11700). A token found
+        # rather than given goes only to Hugging Face hosts.
+        send = self._token is not None and (self._token_given or is_hugging_face_url(base))
+        self._token_header = {"x-hf-authorization": f"Bearer {self._token}"} if send else {}
 
     # --- HTTP plumbing -------------------------------------------------------------
 
@@ -409,8 +435,11 @@ class SpaceClient:
         return self._cancel_session
 
     def _request_headers(self) -> Mapping[str, str] | None:
-        # A caller's session has its own defaults; ours already carries these headers.
-        return None if self._own_session else self._headers
+        # A caller's session has its own defaults; ours already carries the others. The
+        # token is per request: where it may go depends on the Space's current address.
+        if self._own_session:
+            return self._token_header or None
+        return {**self._headers, **self._token_header}
 
     def _timeout(self, *, read: float | None = None) -> aiohttp.ClientTimeout:
         # No total: a wait for a pooled connection is not the Space being slow. The
@@ -479,7 +508,7 @@ class SpaceClient:
                 exc, phase="config", url=str(url), timeout=limit, deadline=deadline, doing="fetching /config"
             ) from exc
         if answer.status != 200 or _is_web_page(answer.content_type, answer.body):
-            raise error_for_response(answer.status, answer.content_type, answer.body)
+            raise _config_refused(self._base, answer)
         return parse_config(answer.body)
 
     async def _join(self, config: SpaceConfig, join: JoinRequest, deadline: Deadline) -> str:
@@ -551,6 +580,41 @@ class _Answer:
     content_type: str | None
     headers: Mapping[str, str]
     body: bytes
+
+
+def _config_refused(base: URL, answer: _Answer) -> SpaceHTTPError:
+    """The error for a refused ``/config``, the first request to a URL: a refusal there
+    means a wrong URL, not a changed API, so it does not send the user to
+    ``contract check`` (which reads the same ``/config``) as a refused join does."""
+    error = error_for_response(answer.status, answer.content_type, answer.body)
+    said = _first_line(error.detail)
+    if type(error) is ServerError:
+        return ServerError(
+            f"the Space failed to serve its /config (HTTP {answer.status}: {said or 'no detail'}); "
+            "it may be starting or broken: try again later",
+            status=answer.status,
+            detail=error.detail,
+        )
+    if answer.status != 404 and type(error) is not RequestRejectedError:
+        return error
+    # Many servers' 404 text is "404: Not Found": the status is shown once.
+    for prefix in (f"{answer.status}:", f"{answer.status} "):
+        said = said.removeprefix(prefix).strip()
+    return RequestRejectedError(
+        f"no Gradio app at {base}: its /config answered HTTP {answer.status}{f' ({said})' if said else ''}; "
+        "check the URL: it should be the Space's root, like https://OWNER-NAME.hf.space or the id OWNER/NAME, "
+        "not a page or a path under it",
+        status=answer.status,
+        detail=error.detail,
+    )
+
+
+def _first_line(text: str | None) -> str:
+    """One line of an error's detail to show; for a Python traceback, its last line (the exception)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:200]
 
 
 def _is_web_page(content_type: str | None, body: bytes) -> bool:

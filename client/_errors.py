@@ -31,6 +31,7 @@ __all__ = [
     "SpaceConnectionError",
     "SpaceTimeoutError",
     "TransportError",
+    "UsageError",
     "client_closed",
     "missing_from_cassette",
     "total_timeout",
@@ -89,7 +90,13 @@ class EmptyReplyError(QwenSpaceError):
     retryable = True
 
 
-class InvalidMessagesError(QwenSpaceError, ValueError):
+class UsageError(QwenSpaceError, ValueError):
+    """The caller asked for something this client cannot do as asked: a bad argument,
+    flag, URL or file name. Raised before anything is sent; the message names the
+    argument and what to pass instead."""
+
+
+class InvalidMessagesError(UsageError):
     """The messages (or the system prompt) given to the client cannot become a chat
     request. Raised before anything is sent; fix the input."""
 

@@ -4,8 +4,9 @@ A Space id (``owner/name``) is looked up with ``GET {HF_ENDPOINT}/api/spaces/{id
 call huggingface_hub's ``space_info`` makes: the answer's ``host`` is the Space's address
 and ``runtime.stage`` says whether it can answer. The token is the one the Hub's own
 clients use: ``hf_token=``, else ``$HF_TOKEN``, else the file ``huggingface-cli login``
-saves. Only when the Hub cannot be reached does the subdomain rule
-(``owner-name.hf.space``) stand in for ``host``.
+saves; a token found that way, not given, goes only to Hugging Face hosts
+(:func:`is_hugging_face_url`). Only when the Hub cannot be reached does the subdomain
+rule (``owner-name.hf.space``) stand in for ``host``.
 
 ``SpaceGate`` is the check a client runs once before its first join: it waits while
 the Space builds or starts, wakes a sleeping Space by requesting its host (a visit is
@@ -28,10 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from ..protocol import QwenSpaceError
-from ._errors import SpaceTimeoutError
+from ._errors import ResponseTooLargeError, SpaceTimeoutError, UsageError
 from ._options import Timeouts
+from ._transport import read_capped
 
 __all__ = [
     "DEFAULT_HUB",
@@ -42,9 +45,11 @@ __all__ = [
     "SpaceNotFoundError",
     "SpaceNotRunningError",
     "SpaceStarting",
+    "check_space_id",
     "fetch_space_info",
     "hub_endpoint",
     "hub_session",
+    "is_hugging_face_url",
     "is_space_id",
     "saved_token",
     "space_url",
@@ -54,7 +59,17 @@ DEFAULT_HUB = "https://huggingface.co"
 
 logger = logging.getLogger("qwen_space")
 
-_SPACE_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# The Hub's rule for each part of an id (huggingface_hub's validate_repo_id): ASCII
+# letters, digits, '-', '_', '.', 1 to 96 of them, no '-' or '.' at either end; and
+# no '--' or '..' anywhere, no '.git' at the end (checked apart).
+_ID_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
+_SPACE_ID = re.compile(rf"{_ID_PART}/{_ID_PART}")
+_ID_RULES = (
+    "OWNER/NAME, each part 1 to 96 letters, digits, '-', '_' or '.', neither starting nor ending "
+    "with '-' or '.', without '--' or '..', not ending in '.git'"
+)
+#: Space info is a few KiB (a big Space's file list some hundreds): beyond this it is junk.
+MAX_SPACE_INFO_SIZE = 8 * 1024 * 1024
 USER_AGENT = "qwen-space/0.1 (+aiohttp)"
 # As gradio_client; huggingface_hub's wait_for_space and Gradio's JS client poll every 1 s.
 _POLL_SECONDS = 2.0
@@ -86,7 +101,40 @@ _DESCRIPTIONS = {
 
 def is_space_id(text: str) -> bool:
     """Whether ``text`` is a Space id such as ``Qwen/Qwen2.5-Max-Demo`` (not a URL)."""
-    return "://" not in text and _SPACE_ID.match(text) is not None
+    return (
+        _SPACE_ID.fullmatch(text) is not None
+        and ".." not in text
+        and "--" not in text
+        and not text.lower().endswith(".git")
+    )
+
+
+def check_space_id(text: str) -> str:
+    """``text`` if it is a well-formed Space id, else :class:`UsageError`: a malformed id
+    must never become a path on the Hub (``acme/..`` would ask for its Space listing)."""
+    if not is_space_id(text):
+        raise UsageError(
+            f"{text!r} is neither a Space id ({_ID_RULES}, such as 'Qwen/Qwen2.5-Max-Demo') "
+            "nor an http(s) URL such as 'https://qwen-qwen2-5-max-demo.hf.space'"
+        )
+    return text
+
+
+def is_hugging_face_url(url: str | URL) -> bool:
+    """Whether a token found rather than given (``$HF_TOKEN``, the saved login) may go to
+    ``url``: a Space (``https://*.hf.space``), the Hub (``https://huggingface.co``), or the
+    Hub ``$HF_ENDPOINT`` names, on its own scheme, host and port (a mirror, or a fake Hub
+    on loopback: the user chose it). A token passed explicitly goes wherever it is sent."""
+    try:
+        target = URL(url)
+        origin = target.origin()
+        endpoint = URL(hub_endpoint()).origin()
+    except ValueError:
+        return False
+    host = (target.host or "").lower()
+    if origin == endpoint:
+        return True
+    return target.scheme == "https" and (host == "huggingface.co" or host.endswith(".hf.space"))
 
 
 def space_url(url_or_space_id: str) -> str:
@@ -201,10 +249,9 @@ class SpaceInfo:
         runtime = _mapping(data.get("runtime"))
         hardware = _mapping(runtime.get("hardware"))
         card = _mapping(data.get("cardData"))
-        host = data.get("host")
         return cls(
             space_id=_text(data.get("id")) or space_id,
-            host=host.rstrip("/") if isinstance(host, str) and host.startswith(("http://", "https://")) else None,
+            host=_http_url(data.get("host")),
             private=data.get("private") if isinstance(data.get("private"), bool) else None,
             stage=_text(runtime.get("stage")),
             hardware=_text(hardware.get("current")),
@@ -221,6 +268,18 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _http_url(value: object) -> str | None:
+    """An http(s) URL with a host, or ``None``: a ``host`` the client could not use is
+    no host at all, and the subdomain rule stands in for it."""
+    if not isinstance(value, str):
+        return None
+    try:
+        url = URL(value)
+    except ValueError:  # "http://[::1", a port past 65535
+        return None
+    return value.rstrip("/") if url.scheme in ("http", "https") and url.host else None
 
 
 @asynccontextmanager
@@ -255,8 +314,16 @@ async def fetch_space_info(
             proxy=proxy,
             timeout=aiohttp.ClientTimeout(total=limits.hub, sock_connect=limits.connect),
         ) as response:
-            status, body = response.status, await response.read()
+            status = response.status
+            body = await read_capped(response, MAX_SPACE_INFO_SIZE, "the Hub's answer")
             error_message = response.headers.get("X-Error-Message")
+    except ResponseTooLargeError as exc:
+        # No usable answer, like one that is not JSON: the subdomain rule stands in.
+        raise HubError(
+            f"the Hub's answer at {url} is larger than {exc.limit} bytes, far beyond any Space's description: "
+            "check that $HF_ENDPOINT names a Hugging Face Hub",
+            status=None,
+        ) from exc
     except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
         raise HubError(f"could not reach the Hub at {url} ({type(exc).__name__}: {exc})", status=None) from exc
     # As huggingface_hub's hf_raise_for_status: the Hub answers 401 for a private Space
@@ -287,6 +354,8 @@ class SpaceGate:
     ``ready()`` yields ``SpaceStarting`` while the Space builds, starts or wakes, and
     ends when it runs, or when the Hub cannot tell: the Space then speaks for itself.
     With ``confirm=True`` (a copy just made) only the Hub's ``RUNNING`` ends the wait.
+    The token goes to the Hub; to the Space's host (a visit that wakes it) only if
+    ``token_given`` (the caller passed it) or the host is a Hugging Face host.
     """
 
     def __init__(
@@ -294,6 +363,7 @@ class SpaceGate:
         space_id: str,
         *,
         token: str | None,
+        token_given: bool = False,
         proxy: str | None = None,
         verify_ssl: bool = True,
         timeouts: Timeouts | None = None,
@@ -304,6 +374,7 @@ class SpaceGate:
         self.host = space_url(space_id)
         self.info: SpaceInfo | None = None
         self._token = token
+        self._token_given = token_given
         self._proxy = proxy
         self._ssl = verify_ssl
         self._timeouts = timeouts or Timeouts()
@@ -356,8 +427,8 @@ class SpaceGate:
                 elapsed = time.monotonic() - started
                 if limit is not None and elapsed >= limit:
                     raise SpaceTimeoutError(
-                        f"the Space {self.space_id} is still {stage} after {limit:g} s (the start timeout); "
-                        "try again later, or raise Timeouts(start=...)",
+                        f"the Space {self.space_id} is still {stage} after {limit:g} s, the longest wait for it "
+                        "to start (Timeouts.start); try again later, or allow a longer start",
                         phase="start",
                     )
                 if stage in ASLEEP_STAGES:
@@ -386,7 +457,8 @@ class SpaceGate:
 
     async def _wake(self, session: aiohttp.ClientSession) -> None:
         """Request the Space's page, as a visitor's browser would: that restarts it."""
-        headers = {"x-hf-authorization": f"Bearer {self._token}"} if self._token else {}
+        send_token = self._token and (self._token_given or is_hugging_face_url(self.host))
+        headers = {"x-hf-authorization": f"Bearer {self._token}"} if send_token else {}
         try:
             async with session.get(
                 self.host,

@@ -10,8 +10,10 @@ Mark a test with the cassette to use and take the ``qwen_space`` fixture: a
         completion = await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
         assert completion.text
 
-``bundled:gradio-5.50.0/hello.yaml`` names a cassette shipped with qwen-space. Without
-the marker the cassette is ``cassettes/<test module>/<test name>.yaml`` next to the test.
+``bundled:gradio-5.50.0/hello.yaml`` names a cassette shipped with qwen-space (replayed
+only: recording one is a usage error). Without the marker the cassette is
+``cassettes/<test module>/<test name>.yaml`` next to the test. A recording replaces
+the cassette only when the test passed; otherwise the old one stays as it was.
 The fixture is async: with pytest-asyncio installed it is a pytest-asyncio fixture, so
 it works in the default strict mode as in auto mode. This module is loaded into every
 pytest run of anyone who installs qwen-space, so it imports nothing heavy (vcrpy only
@@ -27,9 +29,9 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from ._cassette import bundled_cassette, use_cassette
+from ._cassette import bundled_cassette, record_cassette, use_cassette
 from ._client import SpaceClient, default_url
-from ._errors import CassetteError
+from ._errors import CassetteError, UsageError
 
 _Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
 
@@ -47,6 +49,9 @@ def _async_fixture(function: _Fixture) -> _Fixture:
 __all__ = ["qwen_space"]
 
 _REPLAY_URL = "http://cassette.invalid"
+_BUNDLED = "bundled:"
+#: Set on a test whose call failed: its recording is not kept.
+_CALL_FAILED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,12 +70,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def cassette_path(request: pytest.FixtureRequest) -> Path:
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    if call.when == "call" and call.excinfo is not None:
+        item.stash[_CALL_FAILED] = True
+
+
+def cassette_path(request: pytest.FixtureRequest, *, recording: bool = False) -> Path:
     marker = request.node.get_closest_marker("qwen_space_cassette")
     if marker is not None and marker.args:
         name = str(marker.args[0])
-        if name.startswith("bundled:"):
-            return bundled_cassette(name.removeprefix("bundled:"))
+        if name.startswith(_BUNDLED) and recording:
+            mine = f"cassettes/{name.rsplit('/', 1)[-1]}"
+            raise UsageError(
+                f"{name} ships with qwen-space and is never re-recorded; record a cassette of your own next "
+                f'to the test: @pytest.mark.qwen_space_cassette("{mine}")'
+            )
+        if name.startswith(_BUNDLED):
+            return bundled_cassette(name.removeprefix(_BUNDLED))
         path = Path(name)
         return path if path.is_absolute() else Path(request.path).parent / path
     test_name = re.sub(r"[^\w.-]", "-", request.node.name)
@@ -80,16 +97,19 @@ def cassette_path(request: pytest.FixtureRequest) -> Path:
 @_async_fixture
 async def qwen_space(request: pytest.FixtureRequest) -> AsyncIterator[SpaceClient]:
     """A SpaceClient replaying (or, with --qwen-space-record, recording) the test's cassette."""
-    path = cassette_path(request)
     recording = bool(request.config.getoption("--qwen-space-record"))
+    path = cassette_path(request, recording=recording)
     if recording:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-    if not recording and not path.is_file():
+        with record_cassette(path) as cassette:
+            async with SpaceClient(request.config.getoption("--qwen-space-url") or default_url()) as space:
+                yield space
+            if request.node.stash.get(_CALL_FAILED, False):
+                cassette.discard()
+        return
+    if not path.exists():
         raise CassetteError(
             f"no cassette at {path}; record it with `pytest --qwen-space-record` (and --qwen-space-url)"
         )
-    url = (request.config.getoption("--qwen-space-url") or default_url()) if recording else _REPLAY_URL
-    with use_cassette(path, record_mode="once" if recording else "none"):
-        async with SpaceClient(url) as space:
+    with use_cassette(path):
+        async with SpaceClient(_REPLAY_URL) as space:
             yield space

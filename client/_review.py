@@ -22,7 +22,7 @@ from ..protocol import (
     parse_message,
     read_chat_stream,
 )
-from ._cassette import _ReadableYAML
+from ._cassette import load_interactions
 from ._errors import CassetteError
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
@@ -40,16 +40,22 @@ class CassetteSummary:
 
 
 def summarise(path: Path) -> CassetteSummary:
+    bodies = {i.route.rsplit("/", 1)[-1]: i.response_body for i in load_interactions(path)}
+    missing = [route for route in ("config", "join", "data") if route not in bodies]
+    if missing:
+        raise CassetteError(f"{path} holds no /{missing[0]} answer: it is not a recording of a chat")
+    config_body, join_body, data_body = bodies["config"], bodies["join"], bodies["data"]
     try:
-        cassette = _ReadableYAML.deserialize(path.read_text(encoding="utf-8"))
-        responses = {
-            interaction["request"]["uri"].split("?")[0].rsplit("/", 1)[-1]: interaction["response"]["body"]["string"]
-            for interaction in cassette["interactions"]
-        }
-        config_body, join_body, data_body = responses["config"], responses["join"], responses["data"]
-    except (OSError, KeyError, TypeError) as exc:
-        raise CassetteError(f"{path} is not a qwen-space cassette ({exc!r})") from None
-    config = parse_config(config_body.encode())
+        config = parse_config(config_body.encode())
+    except QwenSpaceError as error:
+        raise CassetteError(f"{path}: its /config answer is not a Gradio config ({error})") from None
+    try:
+        joined = json.loads(join_body)
+    except ValueError:
+        joined = None
+    event_id = joined.get("event_id", "") if isinstance(joined, dict) else None
+    if not isinstance(event_id, str):
+        raise CassetteError(f"{path}: its queue/join answer is not Gradio's JSON with an event_id")
     try:
         endpoint = config.endpoint(QWEN_CONTRACT.api_name)
         fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
@@ -67,25 +73,33 @@ def summarise(path: Path) -> CassetteSummary:
             kinds[type(parse_message(event.data)).__name__] += 1
         except QwenSpaceError:
             kinds["(unparseable)"] += 1
-    event_id = json.loads(join_body).get("event_id", "")
-    result = read_chat_stream(config, data_body.encode(), event_id=event_id)
-    outcome = "completed" if result.error is None else type(result.error).__name__
+    try:
+        result = read_chat_stream(config, data_body.encode(), event_id=event_id)
+    except ContractMismatchError:
+        reply, outcome = "", "no /model_chat endpoint"
+    else:
+        reply, outcome = result.text, "completed" if result.error is None else type(result.error).__name__
     return CassetteSummary(
         version=config.version,
         protocol=config.protocol,
         api_prefix=config.api_prefix or "(none)",
         endpoint=described,
         message_kinds=dict(sorted(kinds.items())),
-        reply=result.text,
+        reply=reply,
         outcome=outcome,
     )
+
+
+def _printable(value: object) -> str:
+    """Text from a recording, with control characters (terminal escapes) shown, not sent."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 
 
 def semantic_diff(old: Path, new: Path) -> list[str]:
     """One line per difference that matters; empty when the recordings agree."""
     a, b = summarise(old), summarise(new)
     lines = [
-        f"{label}: {x} -> {y}"
+        f"{label}: {_printable(x)} -> {_printable(y)}"
         for label, x, y in (
             ("gradio version", a.version, b.version),
             ("protocol", a.protocol, b.protocol),

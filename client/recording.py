@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..protocol import ChatEvent, Completed, Failed, QwenSpaceError, read_history
-from ._cassette import CassetteInfo, _ReadableYAML, save_manifest, use_cassette
+from ._cassette import (
+    CassetteInfo,
+    load_interactions,
+    record_cassette,
+    refuse_installed_package,
+    safe_name,
+    save_manifest,
+)
 from ._client import SpaceClient
-from ._errors import CassetteError
+from ._errors import CassetteError, UsageError
 
 __all__ = ["SCENARIOS", "Scenario", "record_scenarios", "recorded_messages"]
 
@@ -75,32 +81,54 @@ SCENARIOS: dict[str, Scenario] = {
 async def record_scenarios(
     url: str, names: Sequence[str], out: Path, *, hf_token: str | None = None
 ) -> list[tuple[CassetteInfo, ChatEvent]]:
-    """Record each named scenario into ``out/gradio-<version>/<name>.yaml``; update the manifest."""
+    """Record each named scenario into ``out/gradio-<version>/<name>.yaml``; update the manifest.
+
+    Each cassette is replaced only once its scenario was recorded as expected, and the
+    manifest lists those that were, so a failing Space leaves the old recordings whole.
+    The folder's name comes from the Space's ``/config``: anything but a plain version
+    becomes ``gradio-unknown``.
+    """
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:
         raise CassetteError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    _prepare(out)
     async with SpaceClient(url, hf_token=hf_token) as probe:
-        version = (await probe.fetch_config()).version or "unknown"
+        reported = (await probe.fetch_config()).version
+    version = safe_name(reported)
     directory = out / f"gradio-{version}"
-    directory.mkdir(parents=True, exist_ok=True)
     results: list[tuple[CassetteInfo, ChatEvent]] = []
-    for name in names:
-        scenario = SCENARIOS[name]
-        path = directory / f"{name}.yaml"
-        path.unlink(missing_ok=True)
-        with use_cassette(path, record_mode="once"):
-            last = await _run(url, scenario, hf_token)
-        info = CassetteInfo(
-            cassette=str(path.relative_to(out)),
-            url=url,
-            gradio_version=version,
-            scenario=name,
-            prompt=scenario.prompt,
-            recorded_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
-        )
-        results.append((info, last))
-    save_manifest(out, [info for info, _ in results])
+    try:
+        for name in names:
+            scenario = SCENARIOS[name]
+            path = directory / f"{name}.yaml"
+            with record_cassette(path, tokens=[hf_token]):
+                last = await _run(url, scenario, hf_token)
+            info = CassetteInfo(
+                cassette=path.relative_to(out).as_posix(),
+                url=url,
+                gradio_version=reported if reported == version else None,
+                scenario=name,
+                prompt=scenario.prompt,
+                recorded_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+            )
+            results.append((info, last))
+    finally:
+        if results:
+            save_manifest(out, [info for info, _ in results])
     return results
+
+
+def _prepare(out: Path) -> None:
+    """Refuse an ``out`` that cannot take cassettes before the Space is asked anything."""
+    refuse_installed_package(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--out {out} is a file, not a directory: name a directory to record into") from None
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {out} ({exc.strerror}): name a directory you can write to") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write into --out {out} (permission denied): name a directory you can write to")
 
 
 async def _run(url: str, scenario: Scenario, hf_token: str | None) -> ChatEvent:
@@ -120,27 +148,25 @@ def recorded_messages(path: Path) -> list[dict[str, Any]]:
     Replaying must send the very same join body (bodies are matched), so the
     messages are rebuilt from the recording itself.
     """
+    join = next((i for i in load_interactions(path) if i.route.endswith("/queue/join")), None)
+    if join is None:
+        raise CassetteError(f"{path} holds no queue/join request: it is not a recording of a chat")
     try:
-        cassette = _ReadableYAML.deserialize(path.read_text(encoding="utf-8"))
-        joins = [
-            interaction["request"]
-            for interaction in cassette["interactions"]
-            if interaction["request"]["uri"].split("?")[0].endswith("/queue/join")
-        ]
-        body = joins[0]["body"]
-        data = json.loads(body)
-        assert isinstance(data, dict)
-        query, history, system = data["data"]
-    except QwenSpaceError:
-        raise
-    except (OSError, KeyError, IndexError, TypeError, ValueError, AssertionError, yaml.YAMLError) as exc:
-        # The reason only, never the file's content: a binary file would make a megabyte message.
-        reason = " ".join(str(exc).split())[:200]
+        data = json.loads(join.request_body or "")
+    except ValueError:
+        data = None
+    fields = data.get("data") if isinstance(data, dict) else None
+    if not (isinstance(fields, list) and len(fields) == 3 and all(isinstance(f, str) for f in fields[::2])):
         raise CassetteError(
-            f"{path} is not a qwen-space cassette with a queue/join request ({type(exc).__name__}: {reason})"
-        ) from None
+            f"{path}: its queue/join request is not a chat's JSON body (data: [message, history, system prompt])"
+        )
+    query, history, system = fields
+    try:
+        turns = read_history(history)
+    except QwenSpaceError as error:
+        raise CassetteError(f"{path}: the history in its queue/join request cannot be read ({error})") from None
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-    for turn in read_history(history):
+    for turn in turns:
         messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
     messages.append({"role": "user", "content": query})
     return messages

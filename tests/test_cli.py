@@ -84,9 +84,16 @@ async def test_chat_streams_to_stdout_with_status_on_stderr(fake_space: FakeSpac
 
 async def test_token_from_the_environment(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", ["ok"]))
-    result = await run_cli("chat", "hi", "--url", fake_space.url, env={"HF_TOKEN": "hf_abcdefghijkl"})
+    # A token found in the environment goes only to Hugging Face hosts: the Hub the user
+    # named with $HF_ENDPOINT is one, any other URL is not (--token sends it anywhere).
+    env = {"HF_TOKEN": "hf_abcdefghijkl", "HF_ENDPOINT": fake_space.url}
+    result = await run_cli("chat", "hi", "--url", fake_space.url, env=env)
     assert result.code == 0, result.err
     assert fake_space.join_headers[0]["x-hf-authorization"] == "Bearer hf_abcdefghijkl"
+    fake_space.stream = script(*chat_body("hi", ["ok"]))
+    result = await run_cli("chat", "hi", "--url", fake_space.url, env={"HF_TOKEN": "hf_abcdefghijkl"})
+    assert result.code == 0, result.err
+    assert "x-hf-authorization" not in {name.lower() for name in fake_space.join_headers[1]}
 
 
 async def test_info(fake_space: FakeSpace) -> None:

@@ -10,9 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
 from .cli import run_cli
 from .fake_space import CONFIG, FakeSpace
-from .raw_space import RawSpace
+from .raw_space import RawSpace, response
 
 
 async def silent(writer: asyncio.StreamWriter) -> None:
@@ -103,10 +107,103 @@ async def test_cassette_diff_takes_bundled_names() -> None:
     assert "gradio version: 4.44.1 -> 6.31.0" in result.out
 
 
-async def test_json_errors_are_json() -> None:
+async def test_json_errors_are_json_on_stdout() -> None:
     result = await run_cli("replay", "--json", "./missing.yaml")
     assert result.code == 12
-    report = json.loads(result.err)
+    report = json.loads(result.out)
     assert report["type"] == "error"
     assert report["error"] == "CassetteError"
     assert report["exit_code"] == 12
+
+
+async def test_chat_json_ends_with_its_error_event_on_stdout() -> None:
+    result = await run_cli("chat", "--json", "hi", "--url", "http://127.0.0.1:9")
+    assert result.code == 7
+    *_, last = result.out.splitlines()
+    report = json.loads(last)
+    assert (report["type"], report["error"], report["exit_code"]) == ("error", "SpaceConnectionError", 7)
+    assert result.err == ""
+
+
+async def test_a_proxy_that_is_not_a_url_is_a_usage_error() -> None:
+    raw = RawSpace()
+    await raw.start()
+    try:
+        results = [
+            await run_cli(*command, "--url", raw.url, "--proxy", proxy)
+            for command in (["chat", "hi"], ["info"], ["contract", "check"])
+            for proxy in ("notaproxy", "socks5://127.0.0.1:1080", "http://")
+        ]
+    finally:
+        await raw.close()
+    for result in results:
+        assert result.code == 2, result.err
+        assert "--proxy" in result.err
+        assert "http(s)" in result.err
+    assert raw.paths == [], "checked before any request"
+
+
+async def hello(request: web.Request) -> web.Response:
+    return web.Response(text="a web site, not a Gradio app")
+
+
+@pytest.mark.parametrize("path", ["", "/gradio_api", "/some/page"])
+async def test_a_url_that_is_not_a_gradio_app_says_to_check_the_url(fake_space: FakeSpace, path: str) -> None:
+    # aiohttp answers an unknown path with the text "404: Not Found", as many servers do.
+    app = web.Application()
+    app.router.add_get("/", hello)
+    site = TestServer(app, host="127.0.0.1")
+    await site.start_server()
+    try:
+        site_url = str(site.make_url("")).rstrip("/")
+        targets = [site_url + path] if path else [site_url]
+        # Under a Gradio app: its /config is at the root only.
+        targets += [fake_space.url + path] if path else []
+        results = [
+            await run_cli(*command, "--url", url)
+            for url in targets
+            for command in (["chat", "hi"], ["info"], ["contract", "check"])
+        ]
+    finally:
+        await site.close()
+    for result in results:
+        assert result.code == 6, result.err
+        assert "check the URL" in result.err
+        assert "root" in result.err
+        assert "contract check" not in result.err
+        assert "404: 404" not in result.err
+        assert result.err.count("\n") == 1
+
+
+async def test_a_404_web_page_says_to_check_the_url() -> None:
+    async def page(writer: asyncio.StreamWriter) -> None:
+        body = b"<html><head><title>Error response</title></head><body>404 Not Found</body></html>"
+        writer.write(response(body, "text/html", "404 Not Found"))
+
+    raw = RawSpace(routes={"/config": page})
+    await raw.start()
+    try:
+        result = await run_cli("chat", "hi", "--url", raw.url)
+    finally:
+        await raw.close()
+    assert result.code == 6, result.err
+    assert "check the URL" in result.err
+    assert "asleep" not in result.err
+
+
+async def test_contract_check_never_advises_running_itself() -> None:
+    async def crash(writer: asyncio.StreamWriter) -> None:
+        writer.write(response(b"Internal Server Error", "text/plain", "500 Internal Server Error"))
+
+    async def refuse(writer: asyncio.StreamWriter) -> None:
+        writer.write(response(b'{"detail":"Method Not Allowed"}', status="405 Method Not Allowed"))
+
+    for route in (crash, refuse):
+        raw = RawSpace(routes={"/config": route})
+        await raw.start()
+        try:
+            result = await run_cli("contract", "check", "--url", raw.url)
+        finally:
+            await raw.close()
+        assert result.code in (5, 6), result.err
+        assert "contract check" not in result.err

@@ -4,6 +4,7 @@ on loopback (``$HF_ENDPOINT``) whose Spaces run on a scriptable Gradio-like serv
 import asyncio
 import socket
 import time
+import unicodedata
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,9 @@ from qwen_space.client import (
     SpaceStarting,
     SpaceTimeoutError,
     Timeouts,
+    UsageError,
 )
-from qwen_space.client._hub import BROKEN_STAGES, WAITING_STAGES, saved_token
+from qwen_space.client._hub import BROKEN_STAGES, WAITING_STAGES, is_hugging_face_url, saved_token
 from qwen_space.protocol import ChatEvent, Completed, SpaceUnavailableError, TextDelta
 
 from .cli import run_cli
@@ -374,8 +376,13 @@ async def test_a_private_space_with_a_token(
     assert hub.requests[0][2]["Authorization"] == "Bearer hf_alice_token"
     assert "x-hf-authorization" not in {name.lower() for name in hub.requests[0][2]}
     [join_headers] = host.space.join_headers
-    assert join_headers["x-hf-authorization"] == "Bearer hf_alice_token"
     assert "Authorization" not in join_headers
+    # The Hub placed this Space on loopback, not on Hugging Face: only a token given
+    # explicitly goes there, a saved one stays home.
+    if source == "hf_token=":
+        assert join_headers["x-hf-authorization"] == "Bearer hf_alice_token"
+    else:
+        assert "x-hf-authorization" not in {name.lower() for name in join_headers}
 
 
 async def test_a_saved_token_never_goes_to_a_url(hub: FakeHub, host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -410,6 +417,223 @@ async def test_the_hub_token_does_not_follow_a_redirect_to_another_origin(
                 assert text_of(await chat_events(space)) == "Hello"
     [headers] = seen
     assert "Authorization" not in headers
+
+
+async def test_a_saved_token_goes_to_the_hub_endpoint_the_user_named(
+    host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # $HF_ENDPOINT is the user's own choice of Hub: its origin is a Hugging Face host for this client.
+    monkeypatch.setenv("HF_ENDPOINT", host.url)
+    monkeypatch.setenv("HF_TOKEN", "hf_alice_token")
+    async with client(host.url) as space:
+        assert text_of(await chat_events(space)) == "Hello"
+    [join_headers] = host.space.join_headers
+    assert join_headers["x-hf-authorization"] == "Bearer hf_alice_token"
+
+
+async def test_a_saved_token_does_not_wake_a_space_off_hugging_face(
+    hub: FakeHub, host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_alice_token")
+    hub.add(SPACE, host.url, asleep=True, stages=["RUNNING"])
+    async with client() as space:
+        assert text_of(await chat_events(space)) == "Hello"
+    [visit] = host.visits
+    assert "x-hf-authorization" not in {name.lower() for name in visit}
+    assert hub.requests[0][2]["Authorization"] == "Bearer hf_alice_token"
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://qwen-qwen2-5-max-demo.hf.space", True),
+        ("https://QWEN-demo.HF.space/gradio_api", True),
+        ("https://huggingface.co", True),
+        ("http://qwen-qwen2-5-max-demo.hf.space", False),
+        ("http://huggingface.co", False),
+        ("https://hf.space", False),
+        ("https://evilhf.space", False),
+        ("https://demo.hf.space.evil.example", False),
+        ("https://huggingface.co.evil.example", False),
+        ("https://evil.example", False),
+        ("http://127.0.0.1:9", True),  # the test's $HF_ENDPOINT
+        ("http://127.0.0.1:10", False),
+        ("https://127.0.0.1:9", False),
+        ("http://[::1", False),
+    ],
+)
+def test_where_a_saved_token_may_go(url: str, allowed: bool) -> None:
+    assert is_hugging_face_url(url) is allowed
+
+
+async def test_cli_sends_hf_token_only_to_hugging_face_hosts(host: Host) -> None:
+    # $HF_TOKEN is a token found, not given: --url on loopback does not get it; --token does.
+    result = await run_cli("chat", "hi", "--url", host.url, env={"HF_TOKEN": "hf_alice_token"})
+    assert result.code == 0, result.err
+    host.space.stream = script(*chat_body("hi", PIECES))
+    result = await run_cli("chat", "hi", "--url", host.url, "--token", "hf_bob_token")
+    assert result.code == 0, result.err
+    first, second = host.space.join_headers
+    assert "x-hf-authorization" not in {name.lower() for name in first}
+    assert second["x-hf-authorization"] == "Bearer hf_bob_token"
+
+
+# --- the Hub's answer is input ---------------------------------------------------
+
+
+async def test_an_endless_hub_answer_is_cut_at_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent = 0
+    ceiling = 64 * 1024 * 1024
+    stop = asyncio.Event()
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunk = b'{"id": "' + b"x" * (256 * 1024)
+        try:
+            while sent < ceiling:
+                await response.write(chunk)
+                sent += len(chunk)
+            await stop.wait()  # then silent: only a read that stops early ends before the hub timeout
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        return response
+
+    app = web.Application()
+    app.router.add_get("/api/spaces/{owner}/{name}", endless)
+    async with serve(app) as endless_hub:
+        monkeypatch.setenv("HF_ENDPOINT", str(endless_hub.make_url("")).rstrip("/"))
+        async with client(timeouts=Timeouts(hub=30)) as space:
+            with pytest.raises(HubError, match="larger than") as caught:
+                await space.space_info()
+        stop.set()
+    assert caught.value.status is None
+    assert sent < ceiling
+
+
+@pytest.mark.parametrize("bad_host", ["http://[::1", "http://127.0.0.1:99999", "https://", "ftp://example.com"])
+async def test_a_host_the_hub_names_badly_is_not_used(bad_host: str, hub: FakeHub) -> None:
+    hub.add(SPACE, bad_host)
+    resolver = RecordingResolver()
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session,
+        client(session=session) as space,
+    ):
+        info = await space.space_info()
+        assert info is not None
+        assert info.host is None
+        with pytest.raises(SpaceConnectionError):
+            await space.complete(HELLO)
+        assert space.url == "https://qwen-qwen2-5-max-demo.hf.space"  # the subdomain rule stands in
+    assert resolver.hosts == ["qwen-qwen2-5-max-demo.hf.space"]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "localhost:7860", "ftp://example.com"])
+def test_a_bad_url_is_a_usage_error(url: str) -> None:
+    with pytest.raises(UsageError, match="Space id") as caught:
+        SpaceClient(url)
+    assert url in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "space_id",
+    [
+        "acme/..",
+        "../x",
+        "acme/.",
+        "acme//x",
+        "/x",
+        "acme/",
+        "acme/x/y",
+        "acme/a..b",
+        "acme/a--b",
+        "acme/-x",
+        "acme/x-",
+        ".acme/x",
+        "acme/x.",
+        "acme/x.git",
+        "acme/x y",
+        "acme/x?y",
+        "acme/x%2F..",
+        "acme/\u00e9t\u00e9",
+        "acme/" + "x" * 97,
+    ],
+)
+async def test_a_malformed_space_id_is_refused_before_the_hub(space_id: str, hub: FakeHub) -> None:
+    with pytest.raises(UsageError, match="OWNER/NAME") as caught:
+        SpaceClient(space_id)
+    assert repr(space_id) in str(caught.value)
+    assert hub.requests == []
+
+
+@pytest.mark.parametrize("space_id", ["Qwen/Qwen2.5-Max-Demo", "Owner/My.Space", "a/b", "_x/y_", "o/" + "x" * 96])
+def test_well_formed_space_ids(space_id: str) -> None:
+    assert SpaceClient(space_id).space_id == space_id
+
+
+async def test_cli_refuses_a_malformed_space_id_as_a_usage_error(hub: FakeHub) -> None:
+    result = await run_cli("chat", "hi", "--url", "acme/..")
+    assert result.code == 2, result.err
+    assert "acme/.." in result.err
+    assert "Traceback" not in result.err
+    assert hub.requests == []
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b31m\x07\x08"
+
+
+def assert_no_control_characters(text: str) -> None:
+    bad = [char for char in text if unicodedata.category(char) == "Cc" and char not in "\n\t"]
+    assert bad == [], text
+
+
+async def test_cli_strips_terminal_escapes_from_what_the_hub_says(hub: FakeHub, host: Host) -> None:
+    hub.add(
+        SPACE,
+        host.url,
+        stages=["RUNTIME_ERROR"],
+        hardware=f"cpu{ESCAPES}-basic",
+        sdk_version=f"5.50{ESCAPES}.0",
+        error_message=f"crashed{ESCAPES} here",
+    )
+    result = await run_cli("info", SPACE)
+    assert result.code == 0, result.err
+    assert_no_control_characters(result.out)
+    assert "hardware:  cpu-basic" in result.out
+    assert "sdk:       gradio 5.50.0" in result.out
+    assert "crashed here" in result.out
+
+    result = await run_cli("chat", "hi", "--url", SPACE)
+    assert result.code == 15
+    assert_no_control_characters(result.err)
+    assert "crashed here" in result.err
+
+
+async def test_cli_strips_terminal_escapes_from_a_hub_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=403, text=f"forbidden{ESCAPES} by policy", content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/api/spaces/{owner}/{name}", refuse)
+    async with serve(app) as refusing_hub:
+        endpoint = str(refusing_hub.make_url("")).rstrip("/")
+        result = await run_cli("chat", "hi", "--url", SPACE, env={"HF_ENDPOINT": endpoint})
+    assert result.code == 16, result.err
+    assert "forbidden by policy" in result.err
+    assert_no_control_characters(result.err)
+
+
+async def test_cli_timeout_bounds_the_wait_for_a_space_that_stays_building(hub: FakeHub, host: Host) -> None:
+    hub.add(SPACE, host.url, stages=["BUILDING"])
+    # Without the bound the wait is the library's default start timeout (600 s): the
+    # generous 60 s limit of the run catches that; with it, the wait ends after ~1 s.
+    result = await run_cli("chat", "hi", "--url", SPACE, "--timeout", "1", timeout=60)
+    assert result.code == 8, result.err
+    assert "BUILDING" in result.err
+    assert "--timeout 1 s" in result.err
+    assert "start" in result.err
+    assert host.space.join_bodies == []
 
 
 # --- the saved token -------------------------------------------------------------

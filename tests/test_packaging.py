@@ -17,13 +17,19 @@ OPTIONAL_MODULES = {"vcr", "g4f", "huggingface_hub", "openai", "gradio", "gradio
 
 
 def modules_after_import(module: str, tmp_path: Path) -> set[str]:
-    """The top-level modules a fresh, isolated interpreter holds after importing ``module``
-    (run outside the source tree, so only the installed package can answer)."""
-    code = f"import sys, json; import {module}; print(json.dumps(sorted(sys.modules)))"
-    output = subprocess.run(
-        [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    return {name.partition(".")[0] for name in json.loads(output.stdout)}
+    """The top-level modules a fresh, isolated interpreter gains by importing ``module``
+    (run outside the source tree, so only the installed package can answer). What the
+    interpreter loads before any import (site's .pth files, an editable install's finder)
+    is not the package's doing, so it is left out."""
+
+    def loaded(statement: str) -> set[str]:
+        code = f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))"
+        output = subprocess.run(
+            [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+        )
+        return {name.partition(".")[0] for name in json.loads(output.stdout)}
+
+    return loaded(f"import {module}") - loaded("pass")
 
 
 def test_protocol_imports_nothing_that_does_io(tmp_path: Path) -> None:

@@ -1,7 +1,11 @@
 """The pytest plugin, used the way a user would: pytester runs a user's test file."""
 
+import asyncio
+
 import pytest
 from qwen_space.client import bundled_cassette
+
+from .fake_space import FakeSpace, JoinAnswer, chat_body, script
 
 pytest_plugins = ["pytester"]
 
@@ -44,3 +48,88 @@ async def test_needs_recording(qwen_space):
     result = pytester.runpytest_subprocess("-p", "asyncio", "-o", "asyncio_mode=auto")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*no cassette at*test_needs_recording.yaml*`pytest --qwen-space-record`*"])
+
+
+RECORDING_TEST = """
+import pytest
+
+@pytest.mark.qwen_space_cassette("local.yaml")
+async def test_greeting(qwen_space):
+    completion = await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
+    assert completion.text == "Hello"
+"""
+
+
+async def run_recording(pytester: pytest.Pytester, url: str) -> pytest.RunResult:
+    # In a thread: the fake Space answers from this test's event loop meanwhile.
+    return await asyncio.to_thread(
+        pytester.runpytest_subprocess,
+        "-p",
+        "asyncio",
+        "-o",
+        "asyncio_mode=auto",
+        "--qwen-space-record",
+        f"--qwen-space-url={url}",
+    )
+
+
+async def test_recording_against_a_failing_space_keeps_the_cassette(
+    pytester: pytest.Pytester, fake_space: FakeSpace
+) -> None:
+    local = pytester.path / "local.yaml"
+    local.write_bytes(bundled_cassette("gradio-6.31.0/hello.yaml").read_bytes())
+    before = local.read_bytes()
+    fake_space.joins = [JoinAnswer(status=500, body=b"down") for _ in range(8)]
+    pytester.makepyfile(test_user=RECORDING_TEST)
+    result = await run_recording(pytester, fake_space.url)
+    result.assert_outcomes(failed=1)
+    assert local.read_bytes() == before
+    assert sorted(p.name for p in pytester.path.iterdir() if p.name.startswith(".local")) == []
+
+
+async def test_a_failing_test_does_not_replace_its_cassette(pytester: pytest.Pytester, fake_space: FakeSpace) -> None:
+    local = pytester.path / "local.yaml"
+    local.write_bytes(bundled_cassette("gradio-6.31.0/hello.yaml").read_bytes())
+    before = local.read_bytes()
+    # The Space answers, but not what the test expects: the recording is not kept.
+    fake_space.stream = script(*chat_body("Hello! Who are you?", ["Good", "bye"]))
+    pytester.makepyfile(test_user=RECORDING_TEST)
+    result = await run_recording(pytester, fake_space.url)
+    result.assert_outcomes(failed=1)
+    assert local.read_bytes() == before
+
+
+async def test_recording_then_replaying(pytester: pytest.Pytester, fake_space: FakeSpace) -> None:
+    local = pytester.path / "local.yaml"
+    local.write_text("an old recording", encoding="utf-8")
+    fake_space.stream = script(*chat_body("Hello! Who are you?", ["Hel", "lo"]))
+    pytester.makepyfile(test_user=RECORDING_TEST)
+    recorded = await run_recording(pytester, fake_space.url)
+    recorded.assert_outcomes(passed=1)
+    assert "Hello" in local.read_text(encoding="utf-8")
+    opened = fake_space.data_opens
+    replayed = await asyncio.to_thread(pytester.runpytest_subprocess, "-p", "asyncio", "-o", "asyncio_mode=auto")
+    replayed.assert_outcomes(passed=1)
+    assert fake_space.data_opens == opened
+
+
+async def test_recording_a_bundled_cassette_is_a_usage_error(pytester: pytest.Pytester, fake_space: FakeSpace) -> None:
+    bundled = bundled_cassette("gradio-5.50.0/hello.yaml")
+    before = bundled.read_bytes()
+    # A failing Space: were the refusal gone, the atomic write would still keep the file.
+    fake_space.joins = [JoinAnswer(status=500) for _ in range(8)]
+    pytester.makepyfile(
+        test_user="""
+import pytest
+
+@pytest.mark.qwen_space_cassette("bundled:gradio-5.50.0/hello.yaml")
+async def test_greeting(qwen_space):
+    await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
+"""
+    )
+    result = await run_recording(pytester, fake_space.url)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*UsageError*bundled:gradio-5.50.0/hello.yaml*ships with qwen-space*"])
+    result.stdout.fnmatch_lines(["*qwen_space_cassette(*cassettes/hello.yaml*)*"])
+    assert bundled.read_bytes() == before
+    assert fake_space.join_bodies == []

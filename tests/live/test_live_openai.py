@@ -3,9 +3,7 @@ a real Gradio server (tests/test_serve.py has the faults a real server will not 
 
 import asyncio
 import json
-import os
-import re
-import sys
+import signal
 
 import openai
 import pytest
@@ -13,6 +11,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import Timeouts
 
 from ..serving import async_openai, serving, sync_openai
+from ..test_serve_command import serve_command
 from .conftest import Replica
 
 
@@ -129,31 +128,37 @@ async def test_a_hundred_concurrent_streams_end_with_exact_texts(replica: Replic
     assert all(got == expected for got, expected in results)
 
 
-async def test_the_serve_command(replica: Replica) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_space.client",
-        "serve",
-        "--url",
-        replica.url,
-        "--port",
-        "0",
-        "--api-key",
-        "cli-key",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "NO_PROXY": "*"},
-    )
-    assert process.stderr is not None
-    try:
-        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-        found = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
-        assert found, line
-        async with async_openai(found.group(1), api_key="cli-key") as client:
-            reply = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
+@pytest.mark.parametrize("signals", [[signal.SIGINT, signal.SIGINT], [signal.SIGTERM]], ids=["ctrl-c-twice", "sigterm"])
+async def test_the_serve_command_and_how_it_stops(replica: Replica, signals: list[int]) -> None:
+    marker = f"serve-stop-{signals[0]}"
+    async with (
+        serve_command("--url", replica.url, "--api-key", "cli-key", "--shutdown-timeout", "0.5") as command,
+        async_openai(command.base, api_key="cli-key") as client,
+    ):
+        reply = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
         assert reply.choices[0].message.content == answer(4)
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
+        stream = await client.chat.completions.create(
+            model="qwen-2.5-max", messages=ask(f"!tokens=200 !delay=0.05 !id={marker}"), stream=True
+        )
+        await anext(aiter(stream))
+        command.send(signals[0])
+        await command.expect("waiting")
+        for again in signals[1:]:
+            command.send(again)
+        with pytest.raises(openai.APIError, match="stopping"):
+            [chunk async for chunk in stream]
+        code, err = await command.finish()
+    assert code == (130 if signals[0] == signal.SIGINT else 0)
+    assert "POST /v1/chat/completions 200 qwen-2.5-max" in err
+    assert "Traceback" not in err
+    # The job the server abandoned was cancelled on the real Gradio server.
+    assert await asyncio.to_thread(replica.generation_stopped, marker, of=200)
+
+
+async def test_the_sdks_retries_never_rerun_a_failed_job(replica: Replica) -> None:
+    async with serving(replica.url) as base, openai.AsyncOpenAI(base_url=base, api_key="unused") as client:
+        assert client.max_retries == 2  # the SDK's default
+        with pytest.raises(openai.APIStatusError, match="DashScope said no"):
+            await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!grerror !delay=0 !id=no-rerun"))
+    # The job yields twice before it fails: two yields in all is one job.
+    assert replica.yields("no-rerun") == 2

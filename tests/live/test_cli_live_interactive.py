@@ -1,0 +1,39 @@
+"""The command line against the replica Space (real Gradio): Ctrl-C in the interactive
+chat stops the job on the server, and a path under the app is not taken for a Space."""
+
+import asyncio
+import json
+
+from ..cli import Terminal, run_cli
+from .conftest import Replica
+
+PROMPT = b"you> "
+
+
+async def test_ctrl_c_during_an_answer_stops_the_job_and_keeps_the_conversation(replica: Replica) -> None:
+    with Terminal("chat", "--url", replica.url, timeout=60) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"!tokens=3\n")
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"!tokens=200 !delay=0.05 !id=cli-interactive\n")
+        await asyncio.to_thread(term.expect, b"tok1 ")
+        term.interrupt()
+        assert b"cancelled on the Space" in await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"!echo\n")
+        echoed = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    assert replica.generation_stopped("cli-interactive", of=200)
+    received = json.loads(echoed[echoed.index(b"{") : echoed.rindex(b"}") + 1])
+    # The model got the answered turn, and not the stopped one.
+    assert [pair[0] for pair in received["history"]] == ["!tokens=3"]
+
+
+async def test_a_path_under_the_app_says_to_check_the_url(replica: Replica) -> None:
+    for command in (["chat", "hi"], ["contract", "check"]):
+        result = await run_cli(*command, "--url", replica.url + "/gradio_api")
+        assert result.code == 6, result.err
+        assert "check the URL" in result.err
+        assert "root" in result.err
+        assert "contract check" not in result.err
