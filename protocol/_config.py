@@ -6,12 +6,16 @@ Only what a queue client needs is modelled:
 * the trigger id is the component id of the dependency's first target;
 * an endpoint is found by ``api_name`` the way gradio_client does it: ``"/" + name``,
   skipping private dependencies (``api_name: false`` on 4.x/5.x,
-  ``api_visibility: "private"`` on 6.x).
+  ``api_visibility: "private"`` on 6.x);
+* a component's label, default value and the constraints an input checks (range,
+  choices) are read from its ``props`` as the server declared them, for the chat
+  contract (:mod:`._chat_contract`) to describe and check the inputs it sends.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -59,6 +63,43 @@ class Component:
         # Before 4.38 a chatbot has no ``type`` prop: it only does tuples.
         return ChatbotFormat.MESSAGES if self.props.get("type") == "messages" else ChatbotFormat.TUPLES
 
+    @property
+    def label(self) -> str | None:
+        """The label the app gave, or ``None``: unlabelled, blank, or a 6.x translation
+        placeholder (``"__i18n__{...}"``, Gradio's own labels such as the ChatInterface's)."""
+        label = self.props.get("label")
+        if not isinstance(label, str) or not label.strip() or label.startswith("__i18n__"):
+            return None
+        return label
+
+    @property
+    def default(self) -> JSONValue:
+        """The value the component starts with (``props.value``)."""
+        return self.props.get("value")
+
+    @property
+    def visible(self) -> bool:
+        # 6.x also has visible="hidden": rendered, not shown.
+        return self.props.get("visible") not in (False, "hidden")
+
+    def number(self, prop: str) -> float | None:
+        """A numeric prop (``minimum``, ``maximum``, ``step``), ``None`` if absent or not a finite number."""
+        value = self.props.get(prop)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return None
+        return value
+
+    @property
+    def choices(self) -> tuple[JSONValue, ...] | None:
+        """The values a dropdown, radio or checkbox group accepts, ``None`` if it declares none.
+
+        4.x to 6.x send ``[[display name, value], ...]``; a bare value is its own name.
+        """
+        raw = self.props.get("choices")
+        if not isinstance(raw, list):
+            return None
+        return tuple(item[1] if isinstance(item, list) and len(item) == 2 else item for item in raw)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dependency:
@@ -68,6 +109,13 @@ class Dependency:
     targets: tuple[tuple[int | None, str], ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    #: Whether the event runs through the queue (``queue: false`` events are answered
+    #: directly by ``run/predict``, and run there even when the app closed its API).
+    queue: bool = True
+    #: Whether a Python function runs (``false`` for pure-JavaScript events).
+    backend_fn: bool = True
+    #: The dependency this one follows in a ``.then``/``.success`` chain, if any.
+    trigger_after: int | None = None
 
     @property
     def trigger_id(self) -> int | None:
@@ -122,6 +170,14 @@ class SpaceConfig:
     def has_close_stream(self) -> bool:
         """Whether the server announces the end of a stream (sse_v3)."""
         return self.protocol == "sse_v3"
+
+    def dependency(self, fn_index: int) -> Dependency:
+        """The dependency with ``fn_index`` or :class:`ContractMismatchError`."""
+        found = next((d for d in self.dependencies if d.fn_index == fn_index), None)
+        if found is None:
+            known = ", ".join(str(d.fn_index) for d in self.dependencies) or "none"
+            raise ContractMismatchError(f"the Space has no event with fn_index {fn_index} (it has: {known})")
+        return found
 
     def endpoint_names(self) -> list[str]:
         return [f"/{d.api_name}" for d in self.dependencies if d.api_name and d.visibility is not Visibility.PRIVATE]
@@ -226,6 +282,7 @@ def _dependency(item: JSONValue, position: int) -> Dependency:
     assert isinstance(fn_index, int)
     raw_name = item.get("api_name")
     api_name = raw_name if isinstance(raw_name, str) and raw_name else None
+    after = item.get("trigger_after")
     return Dependency(
         fn_index=fn_index,
         api_name=api_name,
@@ -233,6 +290,9 @@ def _dependency(item: JSONValue, position: int) -> Dependency:
         targets=_targets(item.get("targets", []), where),
         inputs=_ids(item.get("inputs", []), f"{where}.inputs"),
         outputs=_ids(item.get("outputs", []), f"{where}.outputs"),
+        queue=item.get("queue") is not False,
+        backend_fn=item.get("backend_fn") is not False,
+        trigger_after=after if isinstance(after, int) and not isinstance(after, bool) else None,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "AppError",
     "AuthenticationError",
+    "ChatRequestError",
     "ContractMismatchError",
     "JobCancelledError",
     "LocalProtocolError",
@@ -177,3 +178,15 @@ class ContractMismatchError(QwenSpaceError):
     def __init__(self, message: str, *, drifts: tuple[object, ...] = ()) -> None:
         super().__init__(message)
         self.drifts = drifts
+
+
+class ChatRequestError(QwenSpaceError, ValueError):
+    """A chat request the Space's declared contract cannot take, found before anything
+    is sent: an option label it lacks, a value its input would refuse, a system prompt
+    or history it has no way to receive, files for a text-only app. A usage error:
+    the message names the input (``label``, when it is an option) and what to pass.
+    """
+
+    def __init__(self, message: str, *, label: str | None = None) -> None:
+        super().__init__(message)
+        self.label = label
