@@ -640,7 +640,7 @@ def serve_child_main(space_url: str) -> None:
     import threading
 
     from aiohttp import web
-    from qwen_space.client._serve import create_app, make_runner
+    from qwen_space.client.ways_in.serve import create_app, make_runner
 
     def report() -> None:  # a thread of its own: it answers while the loop serves
         for _ in sys.stdin:

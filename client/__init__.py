@@ -1,32 +1,52 @@
-"""qwen_space.client: stream Qwen2.5-Max answers over aiohttp.
+"""qwen_space.client: chat with a Gradio chat Space over aiohttp, streaming and typed.
 
-Built on :mod:`qwen_space.protocol`; it adds I/O and nothing else. Every error a
-caller can meet is exported here, all rooted in :class:`QwenSpaceError`. Recording
-cassettes lives in :mod:`qwen_space.client.recording`.
+Built on :mod:`qwen_space.protocol`; it adds I/O and nothing else. This namespace is
+the whole surface of the core client: :class:`SpaceClient` and :class:`SyncSpaceClient`,
+the events ``events()`` yields and the types its methods return, and every error a
+caller can meet, all rooted in :class:`QwenSpaceError`. The rest lives where it
+belongs: cassettes in :mod:`qwen_space.client.recording`, the gpt4free provider in
+:mod:`qwen_space.client.g4f`, copying a Space in :mod:`qwen_space.client.duplicate`.
+``Qwen_Qwen_2_5_Max`` and ``Messages`` keep the seed provider's idiom working.
+
+The code is grouped by concern: ``core/`` (the client, one chat's run, the transport,
+errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
+(cassettes) and ``ways_in/`` (CLI, OpenAI server, sync facade, seed and gpt4free shims).
 """
 
 from ..protocol import (
     AppError,
     AuthenticationError,
+    ChatEvent,
+    Completed,
     ContractMismatchError,
+    Correction,
+    Drift,
+    DriftKind,
+    Failed,
     JobCancelledError,
     LocalProtocolError,
+    LogMessage,
+    ProgressUpdate,
     ProtocolError,
     QueueFullError,
+    QueuePosition,
     QwenSpaceError,
     RateLimitedError,
     RemoteProtocolError,
     RequestRejectedError,
     ServerError,
     SessionNotFoundError,
+    SpaceConfig,
+    SpaceContract,
     SpaceHTTPError,
     SpaceUnavailableError,
+    Started,
     StreamError,
     StreamInterruptedError,
+    TextDelta,
 )
-from ._cassette import CassetteInfo, bundled_cassette, cassette_vcr, load_manifest, use_cassette
-from ._client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
-from ._errors import (
+from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
+from .core.errors import (
     CassetteError,
     ClientClosedError,
     EmptyReplyError,
@@ -39,32 +59,39 @@ from ._errors import (
     TransportError,
     UsageError,
 )
-from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
-from ._options import RetryPolicy, Timeouts
-from ._prompt import DEFAULT_SYSTEM
-from ._provider import AsyncResult, Messages, Qwen_Qwen_2_5_Max, format_prompt, generate_session_hash
-from ._sync import SyncSpaceClient
+from .core.request import DEFAULT_SYSTEM
+from .core.timeouts import RetryPolicy, Timeouts
+from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
+from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
+from .ways_in.sync import SyncSpaceClient
 
 __all__ = [
     "DEFAULT_SPACE_ID",
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
     "AppError",
-    "AsyncResult",
     "AuthenticationError",
     "CassetteError",
-    "CassetteInfo",
     "ChatCompletion",
+    "ChatEvent",
     "ClientClosedError",
+    "Completed",
     "ContractMismatchError",
+    "Correction",
+    "Drift",
+    "DriftKind",
     "EmptyReplyError",
+    "Failed",
     "HubError",
     "InvalidMessagesError",
     "JobCancelledError",
     "LocalProtocolError",
+    "LogMessage",
     "Messages",
+    "ProgressUpdate",
     "ProtocolError",
     "QueueFullError",
+    "QueuePosition",
     "QwenSpaceError",
     "Qwen_Qwen_2_5_Max",
     "RateLimitedError",
@@ -77,7 +104,9 @@ __all__ = [
     "ServerError",
     "SessionNotFoundError",
     "SpaceClient",
+    "SpaceConfig",
     "SpaceConnectionError",
+    "SpaceContract",
     "SpaceHTTPError",
     "SpaceInfo",
     "SpaceNotFoundError",
@@ -85,17 +114,13 @@ __all__ = [
     "SpaceStarting",
     "SpaceTimeoutError",
     "SpaceUnavailableError",
+    "Started",
     "StreamError",
     "StreamInterruptedError",
     "SyncSpaceClient",
+    "TextDelta",
     "Timeouts",
     "TransportError",
     "UsageError",
-    "bundled_cassette",
-    "cassette_vcr",
-    "format_prompt",
-    "generate_session_hash",
-    "load_manifest",
     "space_url",
-    "use_cassette",
 ]

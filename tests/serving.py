@@ -6,7 +6,7 @@ from typing import Any
 
 import openai
 from aiohttp import web
-from qwen_space.client._serve import create_app, make_runner
+from qwen_space.client.ways_in.serve import create_app, make_runner
 
 
 @asynccontextmanager

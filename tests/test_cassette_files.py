@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from qwen_space.client import CassetteError, SpaceClient, bundled_cassette, use_cassette
-from qwen_space.client._cassette import MAX_CASSETTE_BYTES
-from qwen_space.client.recording import recorded_messages
+from qwen_space.client import CassetteError, SpaceClient
+from qwen_space.client.recording import bundled_cassette, recorded_messages, use_cassette
+from qwen_space.client.recording.cassette import MAX_CASSETTE_BYTES
 
 from .cli import Result, run_cli
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import qwen_space.cassettes
-from qwen_space.client import bundled_cassette, load_manifest
+from qwen_space.client.recording import bundled_cassette, load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def test_the_cassettes_are_a_regular_package(tmp_path: Path) -> None:
     # importlib.resources cannot read (NotADirectoryError): the 16th finding of issue 18.
     assert qwen_space.cassettes.__file__ is not None
     code = (
-        "import qwen_space.cassettes as c; from qwen_space.client import bundled_cassette as b; print(c.__file__, b())"
+        "import qwen_space.cassettes as c; from qwen_space.client.recording import bundled_cassette as b; print(c.__file__, b())"
     )
     output = subprocess.run(
         [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True

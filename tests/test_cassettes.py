@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import qwen_space.cassettes
 import yaml
-from qwen_space.client import CassetteError, SpaceClient, bundled_cassette, load_manifest, use_cassette
-from qwen_space.client.recording import SCENARIOS, recorded_messages
+from qwen_space.client import CassetteError, SpaceClient
+from qwen_space.client.recording import SCENARIOS, bundled_cassette, load_manifest, recorded_messages, use_cassette
 from qwen_space.protocol import AppError, ChatJobState, check_contract, parse_config, read_chat_stream
 
 from .contract_suite import check_scenario

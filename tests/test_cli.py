@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from qwen_space.client import InvalidMessagesError, ReplyRewrittenError, SpaceConnectionError, SpaceTimeoutError
-from qwen_space.client._cli import EXIT_CODES, exit_code
+from qwen_space.client.ways_in.cli import EXIT_CODES, exit_code
 from qwen_space.protocol import (
     AppError,
     ContractMismatchError,

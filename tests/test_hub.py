@@ -25,7 +25,7 @@ from qwen_space.client import (
     Timeouts,
     UsageError,
 )
-from qwen_space.client._hub import BROKEN_STAGES, WAITING_STAGES, is_hugging_face_url, saved_token
+from qwen_space.client.hub.space import BROKEN_STAGES, WAITING_STAGES, is_hugging_face_url, saved_token
 from qwen_space.protocol import ChatEvent, Completed, SpaceUnavailableError, TextDelta
 
 from .cli import run_cli

@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 from qwen_space.client import DEFAULT_SYSTEM, InvalidMessagesError, SpaceClient
-from qwen_space.client._prompt import prepare_request
+from qwen_space.client.core.request import prepare_request
 from qwen_space.protocol import Turn
 
 from .fake_space import FakeSpace

@@ -1,14 +1,8 @@
 """The seed's provider surface, against a loopback server."""
 
 import pytest
-from qwen_space.client import (
-    AsyncResult,
-    InvalidMessagesError,
-    Messages,
-    Qwen_Qwen_2_5_Max,
-    format_prompt,
-    generate_session_hash,
-)
+from qwen_space.client import InvalidMessagesError, Messages, Qwen_Qwen_2_5_Max
+from qwen_space.client.ways_in.seed import AsyncResult, format_prompt, generate_session_hash
 from qwen_space.protocol import AppError, LocalProtocolError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse

@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from qwen_space.client import bundled_cassette
+from qwen_space.client.recording import bundled_cassette
 
 from .fake_space import FakeSpace, JoinAnswer, chat_body, script
 

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from qwen_space.client import SpaceClient, bundled_cassette, use_cassette
+from qwen_space.client import SpaceClient
+from qwen_space.client.recording import bundled_cassette, use_cassette
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 HELLO = "gradio-5.50.0/hello.yaml"
@@ -41,7 +42,7 @@ def run_replayed(block: str, tmp_path: Path) -> str:
     """Run ``block`` in a fresh interpreter with the bundled hello chat replayed."""
     script = tmp_path / "block.py"
     script.write_text(
-        "from qwen_space.client import bundled_cassette, use_cassette\n"
+        "from qwen_space.client.recording import bundled_cassette, use_cassette\n"
         f"with use_cassette(bundled_cassette({HELLO!r})):\n"
         f"    exec(compile({block!r}, 'README.md', 'exec'), {{'__name__': '__main__'}})\n",
         encoding="utf-8",

@@ -6,9 +6,15 @@ import site
 from pathlib import Path
 
 import pytest
-from qwen_space.client import SpaceClient, UsageError, bundled_cassette, load_manifest, use_cassette
-from qwen_space.client._cassette import safe_name
-from qwen_space.client.recording import record_scenarios, recorded_messages
+from qwen_space.client import SpaceClient, UsageError
+from qwen_space.client.recording import (
+    bundled_cassette,
+    load_manifest,
+    record_scenarios,
+    recorded_messages,
+    use_cassette,
+)
+from qwen_space.client.recording.cassette import safe_name
 
 from .cli import Result, run_cli
 from .fake_space import CONFIG, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script, sse

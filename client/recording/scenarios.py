@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..protocol import ChatEvent, Completed, Failed, QwenSpaceError, read_history
-from ._cassette import (
+from ...protocol import ChatEvent, Completed, Failed, QwenSpaceError, read_history
+from ..core.client import SpaceClient
+from ..core.errors import CassetteError, UsageError
+from .cassette import (
     CassetteInfo,
     load_interactions,
     record_cassette,
@@ -30,8 +32,6 @@ from ._cassette import (
     safe_name,
     save_manifest,
 )
-from ._client import SpaceClient
-from ._errors import CassetteError, UsageError
 
 __all__ = ["SCENARIOS", "Scenario", "record_scenarios", "recorded_messages"]
 

@@ -16,9 +16,9 @@ from collections.abc import AsyncGenerator, Awaitable, Coroutine, Generator, Map
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from ..protocol import ChatEvent, LocalProtocolError
-from ._client import ChatCompletion, SpaceClient
-from ._hub import SpaceStarting
+from ...protocol import ChatEvent, LocalProtocolError
+from ..core.client import ChatCompletion, SpaceClient
+from ..hub.space import SpaceStarting
 
 __all__ = ["SyncSpaceClient"]
 

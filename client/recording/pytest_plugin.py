@@ -29,9 +29,9 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from ._cassette import bundled_cassette, record_cassette, use_cassette
-from ._client import SpaceClient, default_url
-from ._errors import CassetteError, UsageError
+from ..core.client import SpaceClient, default_url
+from ..core.errors import CassetteError, UsageError
+from .cassette import bundled_cassette, record_cassette, use_cassette
 
 _Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
 

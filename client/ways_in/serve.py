@@ -31,18 +31,18 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from ..protocol import (
+from ...protocol import (
     AppError,
     QueueFullError,
     QwenSpaceError,
     RateLimitedError,
     SpaceUnavailableError,
 )
-from ._client import SpaceClient
-from ._errors import ClientClosedError, InvalidMessagesError, SpaceTimeoutError, UsageError
-from ._hub import saved_token
-from ._prompt import prepare_request
-from ._provider import Qwen_Qwen_2_5_Max
+from ..core.client import SpaceClient
+from ..core.errors import ClientClosedError, InvalidMessagesError, SpaceTimeoutError, UsageError
+from ..core.request import prepare_request
+from ..hub.space import saved_token
+from .seed import Qwen_Qwen_2_5_Max
 
 __all__ = ["MODEL_IDS", "check_api_key", "create_app", "make_runner", "serve"]
 

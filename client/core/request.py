@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..protocol import Turn, content_text
-from ._errors import InvalidMessagesError
+from ...protocol import Turn, content_text
+from .errors import InvalidMessagesError
 
 __all__ = ["DEFAULT_MAX_PROMPT_CHARS", "DEFAULT_SYSTEM", "ChatRequest", "prepare_request"]
 

@@ -19,10 +19,10 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..protocol import LocalProtocolError, content_text
-from ._client import DEFAULT_URL, SpaceClient, default_url
-from ._errors import InvalidMessagesError
-from ._options import Timeouts
+from ...protocol import LocalProtocolError, content_text
+from ..core.client import DEFAULT_URL, SpaceClient, default_url
+from ..core.errors import InvalidMessagesError
+from ..core.timeouts import Timeouts
 
 __all__ = ["AsyncResult", "Messages", "Qwen_Qwen_2_5_Max", "format_prompt", "generate_session_hash"]
 

@@ -29,8 +29,8 @@ from typing import Any, Self
 import aiohttp
 from yarl import URL
 
-from ..protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
-from ..protocol import (
+from ...protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
+from ...protocol import (
     QWEN_CONTRACT,
     CancelRequest,
     ChatEvent,
@@ -57,16 +57,7 @@ from ..protocol import (
     parse_join_response,
     require_contract,
 )
-from ._errors import (
-    ClientClosedError,
-    EmptyReplyError,
-    RedirectRefusedError,
-    ReplyRewrittenError,
-    UsageError,
-    total_timeout,
-    translate,
-)
-from ._hub import (
+from ..hub.space import (
     USER_AGENT,
     SpaceGate,
     SpaceInfo,
@@ -76,10 +67,19 @@ from ._hub import (
     saved_token,
     space_url,
 )
-from ._options import RetryPolicy, Timeouts
-from ._prompt import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
-from ._run import ChatRun
-from ._transport import MAX_ANSWER_SIZE, REDIRECT_STATUSES, Deadline, read_capped, redirect_target, retry_after
+from .errors import (
+    ClientClosedError,
+    EmptyReplyError,
+    RedirectRefusedError,
+    ReplyRewrittenError,
+    UsageError,
+    total_timeout,
+    translate,
+)
+from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
+from .run import ChatRun
+from .timeouts import RetryPolicy, Timeouts
+from .transport import MAX_ANSWER_SIZE, REDIRECT_STATUSES, Deadline, read_capped, redirect_target, retry_after
 
 __all__ = ["DEFAULT_SPACE_ID", "DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ._errors import CassetteError, UsageError, missing_from_cassette
+from ..core.errors import CassetteError, UsageError, missing_from_cassette
 
 if TYPE_CHECKING:
     # vcrpy is imported when a cassette is used, not with the package: it is most of
@@ -541,9 +541,9 @@ def refuse_installed_package(path: str | Path) -> None:
     An editable install's package is the developer's checkout, where the bundled
     cassettes are recorded; an installed one is never written to.
     """
-    from .. import protocol
+    from ... import protocol
 
-    client_dir = Path(__file__).resolve().parent
+    client_dir = Path(__file__).resolve().parents[1]  # client/recording/cassette.py: client/
     packages = {client_dir, Path(protocol.__file__).resolve().parent, bundled_directory().resolve()}
     if client_dir.parent.name == "qwen_space":
         packages.add(client_dir.parent)

@@ -31,10 +31,10 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ..protocol import QwenSpaceError
-from ._errors import ResponseTooLargeError, SpaceTimeoutError, UsageError
-from ._options import Timeouts
-from ._transport import read_capped
+from ...protocol import QwenSpaceError
+from ..core.errors import ResponseTooLargeError, SpaceTimeoutError, UsageError
+from ..core.timeouts import Timeouts
+from ..core.transport import read_capped
 
 __all__ = [
     "DEFAULT_HUB",

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..protocol import (
+from ...protocol import (
     QWEN_CONTRACT,
     ContractMismatchError,
     QwenSpaceError,
@@ -22,8 +22,8 @@ from ..protocol import (
     parse_message,
     read_chat_stream,
 )
-from ._cassette import load_interactions
-from ._errors import CassetteError
+from ..core.errors import CassetteError
+from .cassette import load_interactions
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
 

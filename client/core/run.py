@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
-from ..protocol import (
+from ...protocol import (
     ChatbotFormat,
     ChatEvent,
     ChatJob,
@@ -33,13 +33,13 @@ from ..protocol import (
     build_history,
     error_for_response,
 )
-from ._errors import ClientClosedError, client_closed, total_timeout, translate
-from ._hub import SpaceStarting
-from ._prompt import ChatRequest
-from ._transport import MAX_ANSWER_SIZE, REDIRECT_STATUSES, Deadline, read_capped, redirect_target
+from ..hub.space import SpaceStarting
+from .errors import ClientClosedError, client_closed, total_timeout, translate
+from .request import ChatRequest
+from .transport import MAX_ANSWER_SIZE, REDIRECT_STATUSES, Deadline, read_capped, redirect_target
 
 if TYPE_CHECKING:
-    from ._client import SpaceClient
+    from .client import SpaceClient
 
 __all__ = ["ChatRun"]
 

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from yarl import URL
 
-from ..protocol import (
+from ...protocol import (
     QWEN_CONTRACT,
     AppError,
     ChatEvent,
@@ -49,9 +49,8 @@ from ..protocol import (
     TextDelta,
     check_contract,
 )
-from ._cassette import CassetteInfo, bundled_directory, load_manifest, locate_cassette, use_cassette
-from ._client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
-from ._errors import (
+from ..core.client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
+from ..core.errors import (
     CassetteError,
     EmptyReplyError,
     InvalidMessagesError,
@@ -60,11 +59,12 @@ from ._errors import (
     TransportError,
     UsageError,
 )
-from ._hub import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
-from ._options import Timeouts
-from ._review import semantic_diff
-from ._serve import SHUTDOWN_TIMEOUT, check_api_key, serve
-from .recording import SCENARIOS, record_scenarios, recorded_messages
+from ..core.timeouts import Timeouts
+from ..hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
+from ..recording.cassette import CassetteInfo, bundled_directory, load_manifest, locate_cassette, use_cassette
+from ..recording.diff import semantic_diff
+from ..recording.scenarios import SCENARIOS, record_scenarios, recorded_messages
+from .serve import SHUTDOWN_TIMEOUT, check_api_key, serve
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -625,7 +625,7 @@ async def _hub_info(space: SpaceClient) -> SpaceInfo | None:
 
 async def _duplicate(args: argparse.Namespace) -> int:
     try:
-        from .duplicate import QWEN_DEMO_SECRET, duplicate_space
+        from ..hub.duplicate import QWEN_DEMO_SECRET, duplicate_space
     except ImportError as exc:
         raise QwenSpaceError(str(exc)) from None
     secrets: dict[str, str] = {}

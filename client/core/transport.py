@@ -16,7 +16,7 @@ import time
 import aiohttp
 from yarl import URL
 
-from ._errors import RedirectRefusedError, ResponseTooLargeError
+from .errors import RedirectRefusedError, ResponseTooLargeError
 
 __all__ = ["MAX_ANSWER_SIZE", "REDIRECT_STATUSES", "Deadline", "read_capped", "redirect_target", "retry_after"]
 

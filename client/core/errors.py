@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 if TYPE_CHECKING:
-    from ._transport import Deadline
+    from .transport import Deadline
 
-from ..protocol import LocalProtocolError, QwenSpaceError, RemoteProtocolError, StreamInterruptedError
+from ...protocol import LocalProtocolError, QwenSpaceError, RemoteProtocolError, StreamInterruptedError
 
 __all__ = [
     "CassetteError",
