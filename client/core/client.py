@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import random
-import secrets
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,18 +30,13 @@ from yarl import URL
 
 from ...protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
 from ...protocol import (
-    QWEN_CONTRACT,
-    CancelRequest,
     ChatEvent,
     Completed,
     Correction,
     Drift,
-    Endpoint,
     Failed,
-    JoinRequest,
     LogMessage,
     QueuePosition,
-    QwenSpaceError,
     RemoteProtocolError,
     RequestRejectedError,
     ServerError,
@@ -54,7 +48,6 @@ from ...protocol import (
     error_for_response,
     new_session_hash,
     parse_config,
-    parse_join_response,
     require_contract,
 )
 from ..hub.space import (
@@ -67,19 +60,12 @@ from ..hub.space import (
     saved_token,
     space_url,
 )
-from .errors import (
-    ClientClosedError,
-    EmptyReplyError,
-    RedirectRefusedError,
-    ReplyRewrittenError,
-    UsageError,
-    total_timeout,
-    translate,
-)
+from .errors import ReplyRewrittenError, UsageError, empty_reply, total_timeout
+from .qwen import QWEN_CONTRACT
 from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
-from .run import ChatRun
+from .run import ChatRun, ChatTarget, RunSettings
 from .timeouts import RetryPolicy, Timeouts
-from .transport import MAX_ANSWER_SIZE, REDIRECT_STATUSES, Deadline, read_capped, redirect_target, retry_after
+from .transport import Answer, Deadline, Transport, is_web_page
 
 __all__ = ["DEFAULT_SPACE_ID", "DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 
@@ -91,9 +77,6 @@ logger = logging.getLogger("qwen_space")
 
 #: Real configs are tens to hundreds of KiB; the biggest Spaces' reach a few MiB.
 DEFAULT_MAX_CONFIG_SIZE = 8 * 1024 * 1024
-_MAX_REDIRECTS = 5
-# Cancels get their own few connections: a pool full of streams must not hold them up.
-_CANCEL_CONNECTIONS = 4
 # complete() keeps at most this many log messages, each cut to this length.
 _MAX_KEPT_LOGS = 100
 _MAX_LOG_CHARS = 2000
@@ -167,11 +150,18 @@ class SpaceClient:
         self._token_given = bool(hf_token)
         # Read only where a found token could go: a Space id, or a Hugging Face URL.
         self._token = hf_token or (saved_token() if self.space_id or is_hugging_face_url(target) else None)
-        self._point_at(space_url(target))
-        self._own_session = session is None
-        self._session = session
-        self._proxy = proxy
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._transport = Transport(
+            session=session,
+            proxy=proxy,
+            headers=self._headers,
+            token=self._token,
+            send_token=False,
+            verify_ssl=verify_ssl,
+            max_connections=max_connections,
+            connect_timeout=(timeouts or Timeouts()).connect,
+        )
+        self._point_at(space_url(target))
         self._timeouts = timeouts or Timeouts()
         self._gate = (
             SpaceGate(
@@ -186,24 +176,23 @@ class SpaceClient:
             if self.space_id
             else None
         )
-        self._retry = retry or RetryPolicy()
         self._api_name = api_name or contract.api_name
         self._contract = contract
-        self._ssl = verify_ssl
-        self._max_connections = max_connections
-        self._max_event_size = max_event_size
         self._max_config_size = max_config_size
         self._max_prompt_chars = max_prompt_chars
-        self._new_session_hash = session_hash_factory or (lambda: new_session_hash(secrets.token_hex))
-        self._sleep = sleep
-        self._rng = rng or random.Random()
+        self._new_session_hash = session_hash_factory or new_session_hash
+        self._settings = RunSettings(
+            timeouts=self._timeouts,
+            retry=retry or RetryPolicy(),
+            max_event_size=max_event_size,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
         self._config: SpaceConfig | None = None
-        self._endpoint: Endpoint | None = None
-        self._urls: dict[str, URL] = {}
+        self._target: ChatTarget | None = None
         self._drifts: list[Drift] = []
         self._config_lock = asyncio.Lock()
         self._running: set[ChatRun] = set()
-        self._cancel_session: aiohttp.ClientSession | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -227,12 +216,7 @@ class SpaceClient:
         runs = list(self._running)
         if runs:
             await asyncio.gather(*(run.abort() for run in runs), return_exceptions=True)
-        if self._cancel_session is not None:
-            await self._cancel_session.close()
-            self._cancel_session = None
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._transport.close()
 
     @property
     def drifts(self) -> list[Drift]:
@@ -289,7 +273,7 @@ class SpaceClient:
         first while a Space given by id builds, starts or wakes up.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        return ChatRun(self, request).events()
+        return self._run(request).events()
 
     def chat(
         self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None, allow_empty: bool = False
@@ -307,7 +291,7 @@ class SpaceClient:
         shown: str | None = None  # set at the first rewrite: what the consumer had by then
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
-        async with contextlib.aclosing(ChatRun(self, request).batches()) as batches:
+        async with contextlib.aclosing(self._run(request).batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     if type(event) is TextDelta:
@@ -319,7 +303,7 @@ class SpaceClient:
                     elif isinstance(event, Failed):
                         raise event.error
                     elif isinstance(event, Completed) and not event.text and not allow_empty:
-                        raise _empty_reply()
+                        raise empty_reply()
                     elif isinstance(event, Completed) and shown is not None:
                         raise ReplyRewrittenError(
                             "the Space rewrote part of the reply after it was streamed; the complete reply "
@@ -340,7 +324,7 @@ class SpaceClient:
         logs: list[LogMessage] = []
         dropped_logs = 0
         corrections = 0
-        run = ChatRun(self, request)
+        run = self._run(request)
         async with contextlib.aclosing(run.events()) as events:
             async for event in events:
                 if isinstance(event, (TextDelta, Correction)) and first_text is None:
@@ -359,7 +343,7 @@ class SpaceClient:
                 elif isinstance(event, Completed):
                     assert run.event_id is not None
                     if not event.text and not allow_empty:
-                        raise _empty_reply()
+                        raise empty_reply()
                     return ChatCompletion(
                         text=event.text,
                         event_id=run.event_id,
@@ -406,183 +390,55 @@ class SpaceClient:
         # Current Gradio clients send the token this way: the Spaces proxy reads and
         # strips it, so it never reaches the app's code (gradio#11700). A token found
         # rather than given goes only to Hugging Face hosts.
-        send = self._token is not None and (self._token_given or is_hugging_face_url(base))
-        self._token_header = {"x-hf-authorization": f"Bearer {self._token}"} if send else {}
+        self._base_paths: dict[str, URL] = {}
+        self._transport.use_token(self._token_given or is_hugging_face_url(base))
 
-    # --- HTTP plumbing -------------------------------------------------------------
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise ClientClosedError("this SpaceClient is closed; create a new one")
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                headers=self._headers,
-                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
-                # The Space's cookies (replica stickiness) must be kept even for IP hosts.
-                cookie_jar=aiohttp.CookieJar(unsafe=True),
-            )
-        return self._session
-
-    def _cancel_http(self) -> aiohttp.ClientSession:
-        """A session of its own for ``/cancel`` (sharing the cookies), usable while closing."""
-        if self._cancel_session is None:
-            jar = self._session.cookie_jar if self._session is not None else aiohttp.CookieJar(unsafe=True)
-            self._cancel_session = aiohttp.ClientSession(
-                headers=self._headers,
-                connector=aiohttp.TCPConnector(limit=_CANCEL_CONNECTIONS, ssl=self._ssl),
-                cookie_jar=jar,
-            )
-        return self._cancel_session
-
-    def _request_headers(self) -> Mapping[str, str] | None:
-        # A caller's session has its own defaults; ours already carries the others. The
-        # token is per request: where it may go depends on the Space's current address.
-        if self._own_session:
-            return self._token_header or None
-        return {**self._headers, **self._token_header}
-
-    def _timeout(self, *, read: float | None = None) -> aiohttp.ClientTimeout:
-        # No total: a wait for a pooled connection is not the Space being slow. The
-        # caller bounds the whole request with its Deadline.
-        return aiohttp.ClientTimeout(total=None, sock_connect=self._timeouts.connect, sock_read=read)
+    def _run(self, request: ChatRequest) -> ChatRun:
+        return ChatRun(
+            request,
+            session_hash=self._new_session_hash(),
+            transport=self._transport,
+            settings=self._settings,
+            starting=self._starting,
+            resolve=self._chat_target,
+            running=self._running,
+            is_closed=lambda: self._closed,
+        )
 
     def _api_url(self, config: SpaceConfig, path: str) -> URL:
-        url = self._urls.get(path)
-        if url is None:
-            # Per client: the config (and so its API prefix) is fetched once.
-            url = self._urls[path] = self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
-        return url
+        return self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
 
-    async def _chat_endpoint(self, deadline: Deadline) -> tuple[SpaceConfig, Endpoint]:
+    async def _chat_target(self, deadline: Deadline) -> ChatTarget:
         config = await self._checked_config(deadline)
-        if self._endpoint is None:
-            self._endpoint = config.endpoint(self._api_name)
-        return config, self._endpoint
-
-    async def _send(
-        self,
-        method: str,
-        url: URL,
-        *,
-        what: str,
-        read: float | None,
-        limit: int = MAX_ANSWER_SIZE,
-        body: bytes | None = None,
-        session: aiohttp.ClientSession | None = None,
-    ) -> _Answer:
-        """One small request read whole (up to ``limit`` bytes). Raises aiohttp's errors.
-
-        Redirects are followed here, not by aiohttp, which would send our headers to
-        any origin: only a GET may move, and only on the Space's origin.
-        """
-        headers: Mapping[str, str] | None = self._request_headers()
-        if body is not None:
-            headers = {**(headers or {}), "Content-Type": "application/json"}
-        http = session or self._http()
-        for _ in range(_MAX_REDIRECTS + 1):
-            async with http.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                proxy=self._proxy,
-                timeout=self._timeout(read=read),
-                ssl=self._ssl,
-                allow_redirects=False,
-            ) as response:
-                if response.status in REDIRECT_STATUSES:
-                    url = redirect_target(url, response.headers.get("Location"), follow=method == "GET", what=what)
-                    continue
-                content = await read_capped(response, limit, f"the answer to {what}")
-                return _Answer(response.status, response.headers.get("Content-Type"), response.headers, content)
-        raise RedirectRefusedError(f"the Space redirected {what} more than {_MAX_REDIRECTS} times", location=str(url))
+        if self._target is None:
+            # Per client: the config (and so the endpoint and its URLs) is fetched once.
+            self._target = ChatTarget(
+                config=config,
+                endpoint=config.endpoint(self._api_name),
+                join_url=self._api_url(config, "/queue/join"),
+                data_url=self._api_url(config, "/queue/data"),
+                cancel_url=self._api_url(config, "/cancel"),
+            )
+        return self._target
 
     async def _fetch_config(self, deadline: Deadline) -> SpaceConfig:
         url = self._base.with_path(self._base.path.rstrip("/") + "/config")
-        limit = deadline.bound(self._timeouts.config)
-        try:
-            async with asyncio.timeout(limit):
-                answer = await self._send("GET", url, what="/config", read=None, limit=self._max_config_size)
-        except Exception as exc:
-            raise translate(
-                exc, phase="config", url=str(url), timeout=limit, deadline=deadline, doing="fetching /config"
-            ) from exc
-        if answer.status != 200 or _is_web_page(answer.content_type, answer.body):
+        answer = await self._transport.send(
+            "GET",
+            url,
+            what="/config",
+            phase="config",
+            within=deadline.bound(self._timeouts.config),
+            limit=self._max_config_size,
+            deadline=deadline,
+            doing="fetching /config",
+        )
+        if answer.status != 200 or is_web_page(answer.content_type, answer.body):
             raise _config_refused(self._base, answer)
         return parse_config(answer.body)
 
-    async def _join(self, config: SpaceConfig, join: JoinRequest, deadline: Deadline) -> str:
-        url = self._api_url(config, "/queue/join")
-        body = join.to_bytes()
-        attempt = 0
-        while True:
-            attempt += 1
-            wait: float | None = None
-            try:
-                return await self._post_join(url, body, deadline)
-            except QwenSpaceError as error:
-                if not error.retryable or attempt >= self._retry.attempts:
-                    raise
-                delay = self._retry.delay(attempt, self._rng)
-                wait = error.retry_after if isinstance(error, SpaceHTTPError) else None
-                if wait is not None:
-                    # Jitter, so that clients told the same time do not all come back at once.
-                    delay = max(delay, wait * self._rng.uniform(1.0, 1.2))
-                left = deadline.remaining()
-                if left is not None and delay >= left:
-                    raise
-                logger.info("qwen-space: join failed (%s); retry %d in %.2f s", error, attempt, delay)
-                await self._sleep(delay)
 
-    async def _post_join(self, url: URL, body: bytes, deadline: Deadline) -> str:
-        try:
-            # The join timeout runs from the request's sending (sock_read): a wait for
-            # a pooled connection is bounded by the chat's total only.
-            async with asyncio.timeout(deadline.remaining()):
-                answer = await self._send("POST", url, what="queue/join", read=self._timeouts.join, body=body)
-        except aiohttp.ClientConnectorError as exc:
-            # Refused before anything was sent: safe to retry.
-            raise translate(exc, phase="join", url=str(url)) from exc
-        except Exception as exc:
-            error = translate(
-                exc,
-                phase="join",
-                url=str(url),
-                timeout=self._timeouts.join,
-                deadline=deadline,
-                doing="joining the queue",
-            )
-            # The request may have reached the Space: joining again could run the job twice.
-            error.retryable = False
-            raise error from exc
-        try:
-            return parse_join_response(answer.status, answer.content_type, answer.body)
-        except SpaceHTTPError as error:
-            error.retry_after = retry_after(answer.headers.get("Retry-After"))
-            raise
-
-    async def _cancel(self, config: SpaceConfig, session_hash: str, fn_index: int, event_id: str) -> None:
-        url = self._api_url(config, "/cancel")
-        try:
-            body = CancelRequest(session_hash, fn_index, event_id).to_bytes()
-            async with asyncio.timeout(self._timeouts.cancel):
-                answer = await self._send(
-                    "POST", url, what="/cancel", read=None, body=body, session=self._cancel_http()
-                )
-            logger.debug("qwen-space: cancel of %s answered %d", event_id, answer.status)
-        except Exception as exc:  # Best effort: the closed stream cancels the job too.
-            logger.debug("qwen-space: cancel of %s failed: %s", event_id, translate(exc, phase="cancel", url=str(url)))
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    content_type: str | None
-    headers: Mapping[str, str]
-    body: bytes
-
-
-def _config_refused(base: URL, answer: _Answer) -> SpaceHTTPError:
+def _config_refused(base: URL, answer: Answer) -> SpaceHTTPError:
     """The error for a refused ``/config``, the first request to a URL: a refusal there
     means a wrong URL, not a changed API, so it does not send the user to
     ``contract check`` (which reads the same ``/config``) as a refused join does."""
@@ -615,19 +471,6 @@ def _first_line(text: str | None) -> str:
     if not lines:
         return ""
     return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:200]
-
-
-def _is_web_page(content_type: str | None, body: bytes) -> bool:
-    """An HTML page where JSON was expected: the Spaces proxy's "Building" or "Sleeping"."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type == "text/html" or body.lstrip()[:1] == b"<"
-
-
-def _empty_reply() -> EmptyReplyError:
-    return EmptyReplyError(
-        "the Space completed the job with an empty reply (the model behind it may have failed quietly); "
-        "try again, or pass allow_empty=True to accept empty replies"
-    )
 
 
 def _clipped_log(log: LogMessage) -> LogMessage:

@@ -1,24 +1,14 @@
 """Client-side errors, rooted in :class:`qwen_space.protocol.QwenSpaceError`.
 
 The protocol layer owns everything the Space can say; this module adds what only a
-client meets: the network, time, and the caller's own input. ``translate`` turns
-aiohttp and asyncio exceptions into these, so none of theirs escapes (httpcore's
-``map_exceptions``): the original stays reachable as ``__cause__``.
+client meets: the network, time, and the caller's own input. It knows no I/O library:
+``qwen_space.client.core.transport.translate`` is where aiohttp, asyncio and OS
+exceptions become these.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ssl
-import sys
-from typing import TYPE_CHECKING
-
-import aiohttp
-
-if TYPE_CHECKING:
-    from .transport import Deadline
-
-from ...protocol import LocalProtocolError, QwenSpaceError, RemoteProtocolError, StreamInterruptedError
+from ...protocol import QwenSpaceError, RemoteProtocolError
 
 __all__ = [
     "CassetteError",
@@ -33,9 +23,9 @@ __all__ = [
     "TransportError",
     "UsageError",
     "client_closed",
+    "empty_reply",
     "missing_from_cassette",
     "total_timeout",
-    "translate",
 ]
 
 
@@ -142,57 +132,9 @@ def total_timeout(total: float | None, doing: str) -> SpaceTimeoutError:
     )
 
 
-def translate(
-    exc: BaseException,
-    *,
-    phase: str,
-    url: str,
-    timeout: float | None = None,
-    deadline: Deadline | None = None,
-    doing: str = "",
-) -> QwenSpaceError:
-    """The package error for an aiohttp/asyncio/OS exception met during ``phase``: the
-    one place where they become the package's. A timeout after the chat's ``deadline``
-    passed is the total timeout, met while ``doing`` what it says."""
-    if isinstance(exc, QwenSpaceError):
-        return exc
-    if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired:
-        return total_timeout(deadline.total, doing or phase)
-    vcr_errors = sys.modules.get("vcr.errors")  # never imported here: only a cassette in use raises these
-    if vcr_errors is not None and isinstance(exc, vcr_errors.CannotOverwriteExistingCassetteException):
-        return missing_from_cassette(exc)
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        limit = f" ({timeout:g} s)" if timeout is not None else ""
-        if phase == "stream":
-            return SpaceTimeoutError(
-                f"the Space sent nothing, not even a heartbeat, for longer than the idle timeout{limit}: "
-                "the connection is dead or the Space hung; send the request again",
-                phase="idle",
-            )
-        return SpaceTimeoutError(
-            f"the Space did not answer {phase} at {url} in time{limit}; it may be overloaded or asleep: "
-            "try again later or raise the timeout",
-            phase=phase,
-        )
-    if isinstance(exc, aiohttp.ClientPayloadError) or (
-        phase == "stream" and isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
-    ):
-        return StreamInterruptedError(
-            f"the connection to the Space broke while the reply was streaming ({exc}); "
-            "Gradio cannot resume a stream: send the request again"
-        )
-    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, ssl.SSLError)):
-        return SpaceConnectionError(
-            f"TLS verification failed for {url} ({exc}); check the URL or your CA bundle "
-            "(verify_ssl=False disables verification, at your own risk)"
-        )
-    if isinstance(exc, aiohttp.ClientProxyConnectionError):
-        return SpaceConnectionError(f"could not connect through the proxy ({exc}); check the proxy URL")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return SpaceConnectionError(f"could not connect to the Space at {url} ({exc}); check the URL and network")
-    if isinstance(exc, (aiohttp.ClientError, OSError)):
-        return TransportError(f"the request to {url} failed during {phase} ({type(exc).__name__}: {exc})")
-    if isinstance(exc, (ValueError, UnicodeError)):
-        # aiohttp raises these for malformed URLs and headers it cannot encode.
-        return LocalProtocolError(f"the request to {url} could not be built ({exc}); check the URL and headers")
-    return TransportError(f"unexpected failure talking to {url} during {phase}: {type(exc).__name__}: {exc}")
+def empty_reply() -> EmptyReplyError:
+    """The one error for an empty completed reply, wherever a reply is read whole or streamed."""
+    return EmptyReplyError(
+        "the Space completed the job with an empty reply (the model behind it may have failed quietly); "
+        "try again, or pass allow_empty=True to accept empty replies"
+    )

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Sequence
-from typing import TYPE_CHECKING
+import random
+from collections.abc import AsyncGenerator, Awaitable, Callable, MutableSet, Sequence
+from dataclasses import dataclass
 
 import aiohttp
 from yarl import URL
 
 from ...protocol import (
+    CancelRequest,
     ChatbotFormat,
     ChatEvent,
     ChatJob,
@@ -28,20 +30,18 @@ from ...protocol import (
     QwenSpaceError,
     RemoteProtocolError,
     SpaceConfig,
+    SpaceHTTPError,
     SpaceUnavailableError,
-    StreamInterruptedError,
     build_history,
-    error_for_response,
+    parse_join_response,
 )
 from ..hub.space import SpaceStarting
-from .errors import ClientClosedError, client_closed, total_timeout, translate
+from .errors import ClientClosedError, SpaceConnectionError, client_closed, total_timeout
 from .request import ChatRequest
-from .transport import MAX_ANSWER_SIZE, REDIRECT_STATUSES, Deadline, read_capped, redirect_target
+from .timeouts import RetryPolicy, Timeouts
+from .transport import Deadline, Transport, retry_after, translate
 
-if TYPE_CHECKING:
-    from .client import SpaceClient
-
-__all__ = ["ChatRun"]
+__all__ = ["ChatRun", "ChatTarget", "RunSettings"]
 
 logger = logging.getLogger("qwen_space")
 
@@ -57,16 +57,62 @@ _READ_SIZE = 64 * 1024
 _MAX_REOPENS = 3
 
 
-class ChatRun:
-    """One chat: join, stream, and clean-up. Registered with its client while running."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatTarget:
+    """Where one chat goes, known once the Space's ``/config`` is."""
 
-    def __init__(self, client: SpaceClient, request: ChatRequest) -> None:
-        self._client = client
+    config: SpaceConfig
+    endpoint: Endpoint
+    join_url: URL
+    data_url: URL
+    cancel_url: URL
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSettings:
+    """What every chat of a client shares besides its transport."""
+
+    timeouts: Timeouts
+    retry: RetryPolicy
+    max_event_size: int
+    sleep: Callable[[float], Awaitable[None]]
+    rng: random.Random
+
+
+#: Before the first join, and after the Space served a page instead of its API: the
+#: Hub's word on the Space and the wait while it starts (re-raises the page's error
+#: when there is no Hub to ask).
+Starting = Callable[[SpaceUnavailableError | None], AsyncGenerator[SpaceStarting, None]]
+#: The chat's target from ``/config`` (fetched once per client), within the deadline.
+Resolve = Callable[[Deadline], Awaitable[ChatTarget]]
+
+
+class ChatRun:
+    """One chat: join, stream, and clean-up. In ``running`` while it runs, so that
+    closing the client can abort it; ``is_closed`` says whether the client closed."""
+
+    def __init__(
+        self,
+        request: ChatRequest,
+        *,
+        session_hash: str,
+        transport: Transport,
+        settings: RunSettings,
+        starting: Starting,
+        resolve: Resolve,
+        running: MutableSet[ChatRun],
+        is_closed: Callable[[], bool],
+    ) -> None:
         self._request = request
-        self.session_hash = client._new_session_hash()
+        self.session_hash = session_hash
+        self._transport = transport
+        self._settings = settings
+        self._starting = starting
+        self._resolve = resolve
+        self._running = running
+        self._is_closed = is_closed
         self.event_id: str | None = None
-        self._config: SpaceConfig | None = None
-        self._endpoint: Endpoint | None = None
+        self._target: ChatTarget | None = None
         self._response: aiohttp.ClientResponse | None = None
         self._finished = False
         self._aborted = False
@@ -79,67 +125,117 @@ class ChatRun:
 
     async def batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
         """The chat's events, one list per network read; clean-up on any exit."""
-        client = self._client
-        client._running.add(self)
+        self._running.add(self)
         try:
             unavailable: SpaceUnavailableError | None = None
             while True:
-                async with contextlib.aclosing(client._starting(unavailable)) as starting:
+                async with contextlib.aclosing(self._starting(unavailable)) as starting:
                     async for event in starting:
                         yield [event]
                 # The total timeout runs from here: config, join, queue wait and stream.
-                deadline = Deadline(client._timeouts.total)
+                deadline = Deadline(self._settings.timeouts.total)
                 try:
-                    config, endpoint = self._config, self._endpoint = await client._chat_endpoint(deadline)
+                    target = self._target = await self._resolve(deadline)
+                    endpoint = target.endpoint
                     if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover
-                        raise RemoteProtocolError(f"{client._api_name} has no chatbot or textbox output")
+                        raise RemoteProtocolError(f"fn {endpoint.fn_index} has no chatbot or textbox output")
                     join = JoinRequest(
                         data=_inputs(endpoint, self._request),
                         fn_index=endpoint.fn_index,
                         trigger_id=endpoint.trigger_id,
                         session_hash=self.session_hash,
                     )
-                    self.event_id = await client._join(config, join, deadline)
+                    self.event_id = await self._join(target.join_url, join.to_bytes(), deadline)
                     break
                 except SpaceUnavailableError as error:
                     # A page instead of the API: the Hub may say the Space is starting (once).
-                    if unavailable is not None or client._closed:
+                    if unavailable is not None or self._is_closed():
                         raise
                     unavailable = error
                 except QwenSpaceError as error:
-                    if client._closed and not isinstance(error, ClientClosedError):
+                    if self._is_closed() and not isinstance(error, ClientClosedError):
                         raise client_closed() from error
                     raise
             job = ChatJob(
                 event_id=self.event_id,
                 reply_slot=endpoint.reply_slot,
                 reply_format=endpoint.reply_format,
-                full_values=not config.sends_diffs,
+                full_values=not target.config.sends_diffs,
             )
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
-            async with contextlib.aclosing(self._stream(config, job, deadline)) as batches:
+            async with contextlib.aclosing(self._stream(target, job, deadline)) as batches:
                 async for batch in batches:
                     yield batch
         finally:
             if not self._finished:
                 await self.abort()
             await self._close_response()  # the consumer left before the stream's end was read
-            client._running.discard(self)
+            self._running.discard(self)
+
+    async def _join(self, url: URL, body: bytes, deadline: Deadline) -> str:
+        """``queue/join``, retried while no job can exist (see ``RetryPolicy``)."""
+        settings = self._settings
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._post_join(url, body, deadline)
+            except QwenSpaceError as error:
+                if not error.retryable or attempt >= settings.retry.attempts:
+                    raise
+                delay = settings.retry.delay(attempt, settings.rng)
+                wait = error.retry_after if isinstance(error, SpaceHTTPError) else None
+                if wait is not None:
+                    # Jitter, so that clients told the same time do not all come back at once.
+                    delay = max(delay, wait * settings.rng.uniform(1.0, 1.2))
+                left = deadline.remaining()
+                if left is not None and delay >= left:
+                    raise
+                logger.info("qwen-space: join failed (%s); retry %d in %.2f s", error, attempt, delay)
+                await settings.sleep(delay)
+
+    async def _post_join(self, url: URL, body: bytes, deadline: Deadline) -> str:
+        try:
+            # The join timeout runs from the request's sending (sock_read): a wait for
+            # a pooled connection is bounded by the chat's total only.
+            answer = await self._transport.send(
+                "POST",
+                url,
+                what="queue/join",
+                phase="join",
+                within=deadline.remaining(),
+                read=self._settings.timeouts.join,
+                body=body,
+                deadline=deadline,
+                doing="joining the queue",
+            )
+        except SpaceConnectionError:
+            raise  # refused before anything was sent: safe to retry
+        except QwenSpaceError as error:
+            # The request may have reached the Space: joining again could run the job twice.
+            error.retryable = False
+            raise
+        try:
+            return parse_join_response(answer.status, answer.content_type, answer.body)
+        except SpaceHTTPError as error:
+            error.retry_after = retry_after(answer.headers.get("Retry-After"))
+            raise
 
     async def _stream(
-        self, config: SpaceConfig, job: ChatJob, deadline: Deadline
+        self, target: ChatTarget, job: ChatJob, deadline: Deadline
     ) -> AsyncGenerator[list[ChatEvent], None]:
-        client = self._client
-        timeouts = client._timeouts
-        url = client._api_url(config, "/queue/data").with_query(session_hash=self.session_hash)
+        timeouts = self._settings.timeouts
+        url = target.data_url.with_query(session_hash=self.session_hash)
         reopens = 0
         while True:
             failure: QwenSpaceError | None = None
-            stream = ChatStream(job, max_event_size=client._max_event_size)
+            stream = ChatStream(job, max_event_size=self._settings.max_event_size)
             batch: list[ChatEvent] = []
             try:
-                response = self._response = await self._open(url, deadline)
+                response = self._response = await self._transport.open_stream(
+                    url, deadline=deadline, idle=timeouts.idle
+                )
                 content = response.content
                 while True:
                     # Whatever has arrived, up to a bound: a slow consumer does not make
@@ -174,7 +270,7 @@ class ChatRun:
                     deadline=deadline,
                     doing="waiting for the reply",
                 )
-            if client._closed:
+            if self._is_closed():
                 failure = client_closed()
             if stream.foreign_messages:
                 logger.debug("qwen-space: ignored %d messages of other events", stream.foreign_messages)
@@ -186,50 +282,6 @@ class ChatRun:
             # The job may still run on the Space: the clean-up in batches() cancels it.
             yield batch + (job.fail(failure) if failure is not None else stream.end())
             return
-
-    async def _open(self, url: URL, deadline: Deadline) -> aiohttp.ClientResponse:
-        client = self._client
-        try:
-            # Headers that trickle in restart sock_read at every byte: the deadline holds.
-            async with asyncio.timeout(deadline.remaining()):
-                response = await client._http().get(
-                    url,
-                    headers={**(client._request_headers() or {}), "Accept": "text/event-stream"},
-                    proxy=client._proxy,
-                    timeout=client._timeout(read=client._timeouts.idle),
-                    ssl=client._ssl,
-                    allow_redirects=False,
-                )
-        except QwenSpaceError:
-            raise
-        except Exception as exc:
-            raise translate(
-                exc,
-                phase="stream",
-                url=str(url),
-                timeout=client._timeouts.idle,
-                deadline=deadline,
-                doing="opening the message stream",
-            ) from exc
-        content_type = response.headers.get("Content-Type", "")
-        if response.status in REDIRECT_STATUSES:
-            response.close()
-            redirect_target(url, response.headers.get("Location"), follow=False, what="queue/data")
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        if response.status != 200 or media_type != "text/event-stream":
-            try:
-                async with asyncio.timeout(deadline.bound(client._timeouts.idle)):
-                    body = await read_capped(response, MAX_ANSWER_SIZE, "the answer to queue/data")
-            except Exception:
-                body = b""
-            response.close()
-            if response.status == 200:
-                raise RemoteProtocolError(
-                    f"queue/data answered {content_type[:100] or 'no content type'} instead of an event stream"
-                )
-            error = error_for_response(response.status, content_type, body)
-            raise StreamInterruptedError(f"the Space refused the message stream: {error}") from error
-        return response
 
     async def _finish_response(self) -> None:
         """After the job's end: read the little that is left of the stream (Gradio's
@@ -267,8 +319,10 @@ class ChatRun:
         if self._aborted:
             return
         self._aborted = True
-        if self.event_id is not None and self._config is not None and self._endpoint is not None:
-            await self._client._cancel(self._config, self.session_hash, self._endpoint.fn_index, self.event_id)
+        target = self._target
+        if self.event_id is not None and target is not None:
+            body = CancelRequest(self.session_hash, target.endpoint.fn_index, self.event_id).to_bytes()
+            await self._transport.post_cancel(target.cancel_url, body, within=self._settings.timeouts.cancel)
 
 
 def _inputs(endpoint: Endpoint, request: ChatRequest) -> list[JSONValue]:

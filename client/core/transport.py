@@ -1,28 +1,64 @@
-"""What every request of the client shares: one deadline across phases, redirects
-kept on the Space's origin, answers read up to a limit, and ``Retry-After``.
+"""The transport: every HTTP exchange a :class:`SpaceClient` has with its Space.
 
-aiohttp's own limits do not add up to a deadline: ``sock_read`` restarts at every
-byte (headers that trickle never trip it) and a pool wait counts against
-``total``. A :class:`Deadline` is started once per chat and bounds each await with
-``asyncio.timeout``, so a chat ends within its total timeout whatever the server does.
+One :class:`Transport` owns the aiohttp sessions (one for chats, one of its own for
+``/cancel``, so that a pool full of streams never holds a cancel up), the headers,
+the proxy, TLS, and the token, which goes only where the client's rule lets it.
+It sends small requests read whole up to a limit, following redirects itself (only
+a GET, only on the Space's origin), opens the event stream, and posts cancels.
+
+:func:`translate` is the one place where aiohttp, asyncio and OS exceptions become
+the package's; what it does not know (a bug of ours) is re-raised as it is, never
+reported as a network failure. A :class:`Deadline` is started once per chat and
+bounds each await, because aiohttp's own limits do not add up to one (``sock_read``
+restarts at every byte; a pool wait counts against ``total``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import logging
 import math
+import ssl
+import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import aiohttp
 from yarl import URL
 
-from .errors import RedirectRefusedError, ResponseTooLargeError
+from ...protocol import QwenSpaceError, RemoteProtocolError, StreamInterruptedError, error_for_response
+from .errors import (
+    ClientClosedError,
+    RedirectRefusedError,
+    ResponseTooLargeError,
+    SpaceConnectionError,
+    SpaceTimeoutError,
+    TransportError,
+    UsageError,
+    missing_from_cassette,
+    total_timeout,
+)
 
-__all__ = ["MAX_ANSWER_SIZE", "REDIRECT_STATUSES", "Deadline", "read_capped", "redirect_target", "retry_after"]
+__all__ = [
+    "MAX_ANSWER_SIZE",
+    "Answer",
+    "Deadline",
+    "Transport",
+    "is_web_page",
+    "read_capped",
+    "retry_after",
+    "translate",
+]
+
+logger = logging.getLogger("qwen_space")
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Join, cancel and error answers are a few hundred bytes; beyond this they are junk.
 MAX_ANSWER_SIZE = 8 * 1024 * 1024
+_MAX_REDIRECTS = 5
+_CANCEL_CONNECTIONS = 4
 
 
 class Deadline:
@@ -47,6 +83,272 @@ class Deadline:
     @property
     def expired(self) -> bool:
         return self.at is not None and time.monotonic() >= self.at
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A small answer, read whole."""
+
+    status: int
+    content_type: str | None
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport:
+    """The HTTP side of one client: sessions, headers, proxy, TLS, token, limits.
+
+    Pass ``session=`` to share an ``aiohttp.ClientSession``: it is then never closed
+    here, and the headers are sent with each request instead of as its defaults.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        proxy: str | None = None,
+        headers: Mapping[str, str],
+        token: str | None,
+        send_token: bool,
+        verify_ssl: bool = True,
+        max_connections: int = 100,
+        connect_timeout: float | None = None,
+    ) -> None:
+        self._session = session
+        self._own_session = session is None
+        self._cancel_session: aiohttp.ClientSession | None = None
+        self._proxy = proxy
+        self._headers = dict(headers)
+        self._token = token
+        self._token_header: dict[str, str] = {}
+        self.use_token(send_token)
+        self._ssl = verify_ssl
+        self._max_connections = max_connections
+        self._connect_timeout = connect_timeout
+        self.closed = False
+
+    def use_token(self, send: bool) -> None:
+        """Whether the token goes with the requests from now on (the client decides
+        by the Space's current address: a token found, not given, goes only to
+        Hugging Face hosts). Current Gradio clients send it as ``x-hf-authorization``:
+        the Spaces proxy reads and strips it, so it never reaches the app's code."""
+        send = send and self._token is not None
+        self._token_header = {"x-hf-authorization": f"Bearer {self._token}"} if send else {}
+
+    async def close(self) -> None:
+        """Close the sessions this transport made; requests after this raise :class:`ClientClosedError`."""
+        self.closed = True
+        if self._cancel_session is not None:
+            await self._cancel_session.close()
+            self._cancel_session = None
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # --- sending ------------------------------------------------------------------
+
+    async def send(
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        phase: str,
+        within: float | None,
+        read: float | None = None,
+        limit: int = MAX_ANSWER_SIZE,
+        body: bytes | None = None,
+        deadline: Deadline | None = None,
+        doing: str = "",
+        cancel: bool = False,
+    ) -> Answer:
+        """One small request, read whole up to ``limit`` bytes, within ``within`` seconds
+        (``read``: the longest silence once sent). Raises only the package's errors
+        (and whatever :func:`translate` does not know).
+
+        Redirects are followed here, not by aiohttp, which would send our headers to
+        any origin: only a GET may move, and only on the Space's origin.
+        """
+        try:
+            async with asyncio.timeout(within):
+                return await self._exchange(method, url, what=what, read=read, limit=limit, body=body, cancel=cancel)
+        except Exception as exc:
+            shown = read if read is not None else within
+            raise translate(exc, phase=phase, url=str(url), timeout=shown, deadline=deadline, doing=doing) from exc
+
+    async def _exchange(
+        self, method: str, url: URL, *, what: str, read: float | None, limit: int, body: bytes | None, cancel: bool
+    ) -> Answer:
+        headers = self._request_headers()
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        http = self._cancel_http() if cancel else self._http()
+        for _ in range(_MAX_REDIRECTS + 1):
+            async with http.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                proxy=self._proxy,
+                timeout=self._timeout(read),
+                ssl=self._ssl,
+                allow_redirects=False,
+            ) as response:
+                if response.status in REDIRECT_STATUSES:
+                    url = redirect_target(url, response.headers.get("Location"), follow=method == "GET", what=what)
+                    continue
+                content = await read_capped(response, limit, f"the answer to {what}")
+                return Answer(response.status, response.headers.get("Content-Type"), response.headers, content)
+        raise RedirectRefusedError(f"the Space redirected {what} more than {_MAX_REDIRECTS} times", location=str(url))
+
+    async def open_stream(self, url: URL, *, deadline: Deadline, idle: float | None) -> aiohttp.ClientResponse:
+        """``GET`` an event stream; a refusal or anything but ``text/event-stream`` is an error."""
+        try:
+            # Headers that trickle in restart sock_read at every byte: the deadline holds.
+            async with asyncio.timeout(deadline.remaining()):
+                response = await self._http().get(
+                    url,
+                    headers={**self._request_headers(), "Accept": "text/event-stream"},
+                    proxy=self._proxy,
+                    timeout=self._timeout(idle),
+                    ssl=self._ssl,
+                    allow_redirects=False,
+                )
+        except Exception as exc:
+            raise translate(
+                exc, phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="opening the message stream"
+            ) from exc
+        content_type = response.headers.get("Content-Type", "")
+        if response.status in REDIRECT_STATUSES:
+            response.close()
+            redirect_target(url, response.headers.get("Location"), follow=False, what="queue/data")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if response.status == 200 and media_type == "text/event-stream":
+            return response
+        try:
+            async with asyncio.timeout(deadline.bound(idle)):
+                body = await read_capped(response, MAX_ANSWER_SIZE, "the answer to queue/data")
+        except (QwenSpaceError, aiohttp.ClientError, OSError, TimeoutError):
+            body = b""  # the refusal is the error; its text is a courtesy
+        finally:
+            response.close()
+        if response.status == 200:
+            raise RemoteProtocolError(
+                f"queue/data answered {content_type[:100] or 'no content type'} instead of an event stream"
+            )
+        error = error_for_response(response.status, content_type, body)
+        raise StreamInterruptedError(f"the Space refused the message stream: {error}") from error
+
+    async def post_cancel(self, url: URL, body: bytes, *, within: float | None) -> None:
+        """Best effort (the closed stream cancels the job too): failures are logged, not raised."""
+        try:
+            answer = await self.send("POST", url, what="/cancel", phase="cancel", within=within, body=body, cancel=True)
+            logger.debug("qwen-space: cancel answered %d", answer.status)
+        except QwenSpaceError as error:
+            logger.debug("qwen-space: cancel failed: %s", error)
+
+    # --- sessions -----------------------------------------------------------------
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise ClientClosedError("this SpaceClient is closed; create a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
+                # The Space's cookies (replica stickiness) must be kept even for IP hosts.
+                cookie_jar=aiohttp.CookieJar(unsafe=True),
+            )
+        return self._session
+
+    def _cancel_http(self) -> aiohttp.ClientSession:
+        """A session of its own for ``/cancel`` (sharing the cookies), usable while closing."""
+        if self._cancel_session is None:
+            jar = self._session.cookie_jar if self._session is not None else aiohttp.CookieJar(unsafe=True)
+            self._cancel_session = aiohttp.ClientSession(
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=_CANCEL_CONNECTIONS, ssl=self._ssl),
+                cookie_jar=jar,
+            )
+        return self._cancel_session
+
+    def _request_headers(self) -> dict[str, str]:
+        # Our sessions carry the headers as defaults; a caller's session has its own.
+        # The token is per request: where it may go depends on the Space's address.
+        if self._own_session:
+            return dict(self._token_header)
+        return {**self._headers, **self._token_header}
+
+    def _timeout(self, read: float | None) -> aiohttp.ClientTimeout:
+        # No total: a wait for a pooled connection is not the Space being slow. The
+        # caller bounds the whole request with its Deadline.
+        return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=read)
+
+
+def translate(
+    exc: BaseException,
+    *,
+    phase: str,
+    url: str,
+    timeout: float | None = None,
+    deadline: Deadline | None = None,
+    doing: str = "",
+) -> QwenSpaceError:
+    """The package error for an aiohttp/asyncio/OS exception met during ``phase``.
+
+    A timeout after the chat's ``deadline`` passed is the total timeout, met while
+    ``doing`` what it says. Anything this function does not know is re-raised as it
+    is (httpx's rule): a bug is a bug, not a network failure.
+    """
+    if isinstance(exc, QwenSpaceError):
+        return exc
+    if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired:
+        return total_timeout(deadline.total, doing or phase)
+    vcr_errors = sys.modules.get("vcr.errors")  # never imported here: only a cassette in use raises these
+    if vcr_errors is not None and isinstance(exc, vcr_errors.CannotOverwriteExistingCassetteException):
+        return missing_from_cassette(exc)
+    if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
+        limit = f" ({timeout:g} s)" if timeout is not None else ""
+        if phase == "stream":
+            return SpaceTimeoutError(
+                f"the Space sent nothing, not even a heartbeat, for longer than the idle timeout{limit}: "
+                "the connection is dead or the Space hung; send the request again",
+                phase="idle",
+            )
+        return SpaceTimeoutError(
+            f"the Space did not answer {phase} at {url} in time{limit}; it may be overloaded or asleep: "
+            "try again later or raise the timeout",
+            phase=phase,
+        )
+    if isinstance(exc, aiohttp.ClientPayloadError) or (
+        phase == "stream" and isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
+    ):
+        return StreamInterruptedError(
+            f"the connection to the Space broke while the reply was streaming ({exc}); "
+            "Gradio cannot resume a stream: send the request again"
+        )
+    if isinstance(exc, (aiohttp.ClientConnectorCertificateError, ssl.SSLError)):
+        return SpaceConnectionError(
+            f"TLS verification failed for {url} ({exc}); check the URL or your CA bundle "
+            "(verify_ssl=False disables verification, at your own risk)"
+        )
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return SpaceConnectionError(f"could not connect through the proxy ({exc}); check the proxy URL")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return SpaceConnectionError(f"could not connect to the Space at {url} ({exc}); check the URL and network")
+    if isinstance(exc, aiohttp.InvalidURL) or (phase != "stream" and isinstance(exc, (ValueError, UnicodeError))):
+        # aiohttp raises these while building a request from a malformed URL or a header
+        # it cannot encode: the caller's input. In the stream nothing is built: a bug.
+        return UsageError(f"the request to {url} could not be built ({exc}); check the URL and headers")
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        return TransportError(f"the request to {url} failed during {phase} ({type(exc).__name__}: {exc})")
+    raise exc
+
+
+def is_web_page(content_type: str | None, body: bytes) -> bool:
+    """An HTML page where JSON was expected: the Spaces proxy's "Building" or "Sleeping"."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "text/html" or body.lstrip()[:1] == b"<"
 
 
 def redirect_target(url: URL, location: str | None, *, follow: bool, what: str) -> URL:

@@ -34,7 +34,7 @@ from yarl import URL
 from ...protocol import QwenSpaceError
 from ..core.errors import ResponseTooLargeError, SpaceTimeoutError, UsageError
 from ..core.timeouts import Timeouts
-from ..core.transport import read_capped
+from ..core.transport import read_capped, translate
 
 __all__ = [
     "DEFAULT_HUB",
@@ -324,8 +324,10 @@ async def fetch_space_info(
             "check that $HF_ENDPOINT names a Hugging Face Hub",
             status=None,
         ) from exc
-    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-        raise HubError(f"could not reach the Hub at {url} ({type(exc).__name__}: {exc})", status=None) from exc
+    except Exception as exc:
+        # The transport's mapping says what failed (and re-raises what is not a network failure).
+        failure = translate(exc, phase="the Hub request", url=url, timeout=limits.hub)
+        raise HubError(f"could not reach the Hub at {url}: {failure}", status=None) from exc
     # As huggingface_hub's hf_raise_for_status: the Hub answers 401 for a private Space
     # without a token (and for a missing one), 404 when the token cannot read it.
     if status == 401 and error_message == "Invalid credentials in Authorization header":
@@ -468,6 +470,6 @@ class SpaceGate:
                 timeout=aiohttp.ClientTimeout(total=self._timeouts.hub, sock_connect=self._timeouts.connect),
             ) as response:
                 logger.debug("qwen-space: waking %s: HTTP %d", self.host, response.status)
-        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+        except Exception as exc:
             # The Hub's stage, read next, says whether the visit worked.
-            logger.debug("qwen-space: waking %s failed: %s", self.host, exc)
+            logger.debug("qwen-space: waking %s failed: %s", self.host, translate(exc, phase="wake", url=self.host))

@@ -1,0 +1,685 @@
+"""Any Gradio chat app's contract, derived from its ``/config``: the event to call and
+the role of each of its inputs.
+
+Two kinds of app are recognised, on every release from 4.44 to 6.x:
+
+* ``gr.ChatInterface`` (tuples or messages, text or multimodal, any additional inputs).
+  Its API event takes ``[message, history State, *additional inputs]`` and returns
+  ``[reply, history State]``. The history lives in the session's ``gr.State``: the
+  server ignores a history sent in that slot (the slot must still be there, ``null``).
+  5.x and 6.x wire a non-queued event that copies the Chatbot into that State (inputs
+  exactly the Chatbot, outputs including the State): a client runs it on a fresh session
+  first (``history_seed``), then joins the API event on the same session. 4.44 has no
+  such event; there the contract is the UI's own chain instead: a non-queued event that
+  stores the message in a State (``message_seed``), then the queued event that takes
+  that State, the Chatbot (earlier turns plus the new message) and the additional
+  inputs, and returns the Chatbot.
+* Blocks apps with one chat event: a text input and a Chatbot in, the same Chatbot out
+  (the Qwen demos). One function bound to several triggers (a textbox's submit and a
+  button's click) with the same inputs and outputs is one event; the submit one is used.
+
+Inputs get their roles by rules kept as data (:data:`LABEL_RULES`): the system prompt
+is a textbox labelled as one; sliders, numbers, dropdowns, radios, checkboxes, checkbox
+groups and other textboxes with a label are options, set by that label; ``gr.State``
+inputs are sent as ``null``; anything else is sent as the value ``/config`` declares.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ._chatbot import ChatbotFormat
+from ._config import Component, Dependency, SpaceConfig, Visibility
+from ._contract import SpaceContract
+from ._errors import ContractMismatchError
+from ._json import JSONValue
+
+__all__ = [
+    "LABEL_RULES",
+    "OPTION_COMPONENTS",
+    "SYSTEM_COPY_RULE",
+    "AppKind",
+    "ChatContract",
+    "ChatInput",
+    "HistoryMode",
+    "InputRole",
+    "LabelRule",
+    "OptionKind",
+    "SessionSeed",
+    "derive_contract",
+    "space_contract_of",
+]
+
+TEXT_INPUTS = frozenset({"textbox", "multimodaltextbox"})
+#: Components an option can be: what ``options={label: value}`` may set.
+OPTION_COMPONENTS = frozenset({"slider", "number", "dropdown", "textbox", "checkbox", "radio", "checkboxgroup"})
+_NUMERIC = frozenset({"slider", "number"})
+
+
+class AppKind(enum.Enum):
+    CHAT_INTERFACE = "gr.ChatInterface"
+    BLOCKS = "Blocks chat event"
+
+
+class InputRole(enum.Enum):
+    #: The user's message as text.
+    MESSAGE = "message"
+    #: The user's message as a multimodal textbox value ``{"text": ..., "files": [...]}``.
+    MULTIMODAL_MESSAGE = "multimodal message"
+    #: The earlier turns, as the app's own Chatbot value in its format.
+    HISTORY = "history"
+    #: The system prompt (``system=``, ``--system``).
+    SYSTEM = "system prompt"
+    #: A setting chosen by its label (``options={label: value}``, ``--option label=value``).
+    OPTION = "option"
+    #: A ``gr.State``: sent as ``null``, the server reads the session's own value.
+    STATE = "state"
+    #: An input nobody sets: sent as the value ``/config`` declares.
+    CONSTANT = "constant"
+
+
+class HistoryMode(enum.Enum):
+    #: The Chatbot value goes in the request, in the HISTORY slot.
+    REQUEST = "in the request"
+    #: The server keeps it in a per-session ``gr.State``: ``history_seed`` puts it there
+    #: first; without one, only single-turn requests are possible.
+    SESSION = "in a server-side session State"
+    #: The event takes no history: single-turn requests only.
+    NONE = "none"
+
+
+class OptionKind(enum.Enum):
+    """What an input's label says it is, for callers that map settings by meaning
+    (``serve`` maps OpenAI's ``temperature``, ``top_p``, ``max_tokens`` and ``model``)."""
+
+    SYSTEM = "system prompt"
+    TEMPERATURE = "temperature"
+    TOP_P = "top_p"
+    MAX_TOKENS = "max_tokens"
+    MODEL = "model"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRule:
+    """An input whose component is one of ``components`` and whose label matches
+    ``pattern`` (case-insensitive search) is of ``kind``; ``says`` is the rule in words."""
+
+    kind: OptionKind
+    components: frozenset[str]
+    pattern: re.Pattern[str]
+    says: str
+
+
+#: The label rules, first match wins. Shown by ``qwen-space info``.
+LABEL_RULES: tuple[LabelRule, ...] = (
+    LabelRule(
+        OptionKind.SYSTEM,
+        frozenset({"textbox"}),
+        re.compile(r"^\s*system\s*:?\s*$|\bsystem[\s_-]*(message|prompt|instructions?)\b", re.IGNORECASE),
+        'a textbox labelled "System", or with "system message", "system prompt" or "system instructions" in its label',
+    ),
+    LabelRule(
+        OptionKind.TEMPERATURE,
+        _NUMERIC,
+        re.compile(r"\btemp(erature)?\b", re.IGNORECASE),
+        'a slider or number with "temperature" (or the word "temp") in its label',
+    ),
+    LabelRule(
+        OptionKind.TOP_P,
+        _NUMERIC,
+        re.compile(r"\btop[\s_-]?p\b|\bnucleus\b", re.IGNORECASE),
+        'a slider or number with "top-p", "top p", "top_p" or "nucleus" in its label',
+    ),
+    LabelRule(
+        OptionKind.MAX_TOKENS,
+        _NUMERIC,
+        re.compile(r"\bmax(imum)?[\s_-]*(new[\s_-]*|output[\s_-]*)?(tokens?|length)\b", re.IGNORECASE),
+        'a slider or number labelled like "max new tokens", "max tokens", "max_new_tokens" or "maximum length"',
+    ),
+    LabelRule(
+        OptionKind.MODEL,
+        frozenset({"dropdown", "radio"}),
+        re.compile(r"\bmodels?\b", re.IGNORECASE),
+        'a dropdown or radio with "model" in its label (each choice is a model id)',
+    ),
+)
+
+#: The second system-prompt rule, for the Qwen demos' layout: a hidden, unlabelled
+#: textbox input that another event fills from a textbox the first rule recognises.
+SYSTEM_COPY_RULE = (
+    "an unlabelled textbox input that another event fills from a system-prompt textbox "
+    "(the Qwen demos keep the prompt in a hidden box set by a button)"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatInput:
+    """One slot of the event's ``data`` array."""
+
+    role: InputRole
+    component_id: int
+    #: The component type (``"textbox"``, ``"slider"``, ...).
+    component: str
+    label: str | None
+    #: The value ``/config`` declares: what is sent when the caller sets nothing.
+    default: JSONValue
+    #: What the label says the input is (:data:`LABEL_RULES`), if anything.
+    kind: OptionKind | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    #: The values a dropdown, radio or checkbox group accepts.
+    choices: tuple[JSONValue, ...] | None = None
+    #: A dropdown taking a list of choices.
+    multiselect: bool = False
+    #: A dropdown that accepts values beyond its choices (``allow_custom_value``).
+    custom_values: bool = False
+
+    def describe(self) -> str:
+        """One line for ``info``: the role, label, type, default, range or choices."""
+        parts = [self.role.value]
+        if self.label is not None:
+            parts.append(repr(self.label))
+        parts.append(f"({self.component})")
+        if self.role in (InputRole.OPTION, InputRole.SYSTEM, InputRole.CONSTANT):
+            parts.append(f"default {_show(self.default)}")
+        if self.minimum is not None or self.maximum is not None:
+            parts.append(f"range {_show(self.minimum)}..{_show(self.maximum)}")
+        if self.step is not None:
+            parts.append(f"step {_show(self.step)}")
+        if self.choices is not None:
+            parts.append("choices " + ", ".join(_show(c) for c in self.choices))
+        if self.kind is not None and self.role is InputRole.OPTION:
+            parts.append(f"[{self.kind.value}]")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionSeed:
+    """A non-queued event the client runs on the fresh session before the chat event
+    (``POST {api_prefix}/run/predict`` with ``{"data", "fn_index", "session_hash"}``)."""
+
+    fn_index: int
+    api_name: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatContract:
+    """How to hold a chat with one app: what to send, where the reply is, where history goes."""
+
+    kind: AppKind
+    #: ``"/name"``, or ``None`` when the event has no name (private on 4.x and 5.x).
+    api_name: str | None
+    fn_index: int
+    trigger_id: int | None
+    inputs: tuple[ChatInput, ...]
+    output_types: tuple[str, ...]
+    #: The output slot that holds the reply, and its layout there (``TEXT``: the
+    #: ChatInterface API's own reply value, a string or message dicts).
+    reply_slot: int
+    reply_format: ChatbotFormat
+    history: HistoryMode
+    #: The Chatbot's format, for history values; ``None`` when no history can be sent.
+    history_format: ChatbotFormat | None
+    #: ``HistoryMode.SESSION``: the event that copies a Chatbot value into the State.
+    history_seed: SessionSeed | None = None
+    #: 4.44 ChatInterface chain: the event that stores the message in a State first.
+    message_seed: SessionSeed | None = None
+    #: The history sent in the request ends with the new user message (the 4.44
+    #: ChatInterface chain's Chatbot shows it before the reply arrives).
+    history_holds_message: bool = False
+    #: The message is a multimodal value ``{"text", "files"}``.
+    multimodal: bool = False
+    #: The server's major Gradio version (4.x messages refuse ``"metadata": null``).
+    gradio_major: int = 0
+
+    @property
+    def input_types(self) -> tuple[str, ...]:
+        return tuple(slot.component for slot in self.inputs)
+
+    @property
+    def multi_turn(self) -> bool:
+        """Whether a request can carry earlier turns."""
+        return self.history is HistoryMode.REQUEST or self.history_seed is not None
+
+    @property
+    def system_input(self) -> ChatInput | None:
+        return next((slot for slot in self.inputs if slot.role is InputRole.SYSTEM), None)
+
+    @property
+    def options(self) -> tuple[ChatInput, ...]:
+        return tuple(slot for slot in self.inputs if slot.role is InputRole.OPTION)
+
+    def option_for(self, kind: OptionKind) -> ChatInput | None:
+        """The first input whose label says it is ``kind`` (the system input for SYSTEM)."""
+        if kind is OptionKind.SYSTEM:
+            return self.system_input
+        return next((slot for slot in self.options if slot.kind is kind), None)
+
+    def describe(self) -> list[str]:
+        """Lines for ``info``: the event, where history goes, each input."""
+        name = self.api_name or "(unnamed)"
+        lines = [f"{self.kind.value}: {name} (fn_index {self.fn_index}, trigger {self.trigger_id})"]
+        history = self.history.value
+        if self.history_seed is not None:
+            history += f", set by fn_index {self.history_seed.fn_index} on a fresh session"
+        if self.message_seed is not None:
+            history += f"; the message is stored first by fn_index {self.message_seed.fn_index}"
+        if not self.multi_turn:
+            history += " (single-turn only: earlier turns cannot be sent)"
+        lines.append(f"history: {history}")
+        lines.append(f"reply: output {self.reply_slot} ({self.reply_format.value})")
+        lines.extend(f"input {i}: {slot.describe()}" for i, slot in enumerate(self.inputs))
+        return lines
+
+
+def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> ChatContract:
+    """The chat contract of the app ``config`` describes.
+
+    ``endpoint`` names the event: an ``api_name`` (``"/chat"`` or ``"chat"``) or a
+    ``fn_index``. Without it the app must have exactly one chat event (a ChatInterface
+    API, or a Blocks event with a text input and a Chatbot in and that Chatbot out).
+    Raises :class:`ContractMismatchError` when there are several or none, listing them,
+    or when the named event is not a chat event.
+    """
+    if endpoint is None:
+        found = _candidates(config)
+        if len(found) != 1:
+            raise _not_one(config, found)
+        return _contract(config, found[0].dependency, prefer_chain=True)
+    if isinstance(endpoint, bool) or not isinstance(endpoint, (int, str)):
+        raise ContractMismatchError(f"endpoint must be an api_name such as '/chat' or a fn_index, got {endpoint!r}")
+    dependency = config.dependency(endpoint) if isinstance(endpoint, int) else _named(config, endpoint)
+    return _contract(config, dependency, prefer_chain=False)
+
+
+def space_contract_of(contract: ChatContract, config: SpaceConfig) -> SpaceContract | None:
+    """The contract as :class:`SpaceContract`, for :func:`check_contract` drift reports
+    (``None`` for an unnamed event: drift is checked by name)."""
+    if contract.api_name is None:
+        return None
+    return SpaceContract(
+        api_name=contract.api_name,
+        api_prefix=config.api_prefix,
+        protocol=config.protocol,
+        fn_index=contract.fn_index,
+        trigger_id=contract.trigger_id,
+        input_types=contract.input_types,
+        output_types=contract.output_types,
+        chatbot_format=contract.reply_format,
+    )
+
+
+# -- finding the chat event ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """A dependency with its input and output components (every id found in the config)."""
+
+    dependency: Dependency
+    inputs: tuple[Component, ...]
+    outputs: tuple[Component, ...]
+
+
+def _event(config: SpaceConfig, dependency: Dependency) -> _Event | None:
+    inputs = [config.components.get(i) for i in dependency.inputs]
+    outputs = [config.components.get(i) for i in dependency.outputs]
+    if any(c is None for c in [*inputs, *outputs]):
+        return None
+    return _Event(dependency, tuple(c for c in inputs if c), tuple(c for c in outputs if c))
+
+
+def _events(config: SpaceConfig) -> list[_Event]:
+    return [e for d in config.dependencies if (e := _event(config, d)) is not None and d.backend_fn]
+
+
+def _named(config: SpaceConfig, api_name: str) -> Dependency:
+    wanted = api_name if api_name.startswith("/") else f"/{api_name}"
+    for dependency in config.dependencies:
+        if dependency.api_name is not None and f"/{dependency.api_name}" == wanted:
+            return dependency
+    known = ", ".join(config.endpoint_names()) or "none"
+    raise ContractMismatchError(
+        f"the Space has no endpoint {wanted} (it has: {known}); name one of those, or an event by its fn_index"
+    )
+
+
+def _is_chat_interface_api(event: _Event) -> bool:
+    """``[message, State, ...] -> [reply, that State, ...]``: the ChatInterface API event."""
+    inputs, outputs = event.inputs, event.outputs
+    return (
+        len(inputs) >= 2
+        and len(outputs) >= 2
+        and inputs[0].type in TEXT_INPUTS
+        and inputs[1].type == "state"
+        and outputs[1].id == inputs[1].id
+        and outputs[0].type in ("json", "textbox")
+    )
+
+
+def _history_slot(event: _Event) -> int | None:
+    """The input slot of the Chatbot that is also an output (the history)."""
+    output_ids = [c.id for c in event.outputs]
+    return next((i for i, c in enumerate(event.inputs) if c.type == "chatbot" and c.id in output_ids), None)
+
+
+def _is_blocks_chat(event: _Event) -> bool:
+    """A text input (other than a system prompt) and a Chatbot in, that Chatbot out."""
+    return (
+        any(c.type in TEXT_INPUTS and _kind(c) is not OptionKind.SYSTEM for c in event.inputs)
+        and _history_slot(event) is not None
+    )
+
+
+def _candidates(config: SpaceConfig) -> list[_Event]:
+    """One event per chat: a function bound to several triggers is one event."""
+    events = _events(config)
+    found = [e for e in events if _is_chat_interface_api(e)]
+    groups: list[list[_Event]] = []
+    for event in events:
+        # A 4.44 ChatInterface's chain event is that ChatInterface's chat, found by its API.
+        if event in found or not _is_blocks_chat(event) or _chain_start(config, event) is not None:
+            continue
+        dependency = event.dependency
+        for group in groups:
+            first = group[0].dependency
+            if (first.inputs, first.outputs) == (dependency.inputs, dependency.outputs) and _same_function(
+                first.api_name, dependency.api_name
+            ):
+                group.append(event)
+                break
+        else:
+            groups.append([event])
+    return found + [_submitted(config, group) for group in groups]
+
+
+_DUPLICATE_SUFFIX = re.compile(r"_\d+$")
+
+
+def _same_function(a: str | None, b: str | None) -> bool:
+    """Whether two api_names may be one function's: Gradio names the second binding of
+    ``f`` ``f_1``, the third ``f_2``. Unnamed (private) events compare by inputs alone."""
+    if a is None or b is None:
+        return True
+    stem_a, stem_b = _DUPLICATE_SUFFIX.sub("", a), _DUPLICATE_SUFFIX.sub("", b)
+    return stem_a in (b, stem_b) or a in (b, stem_b)
+
+
+def _submitted(config: SpaceConfig, group: list[_Event]) -> _Event:
+    """The binding fired by a text input's submit, else the first: what the UI sends on Enter."""
+    for event in group:
+        for component_id, name in event.dependency.targets:
+            component = config.components.get(component_id) if component_id is not None else None
+            if name == "submit" and component is not None and component.type in TEXT_INPUTS:
+                return event
+    return group[0]
+
+
+def _not_one(config: SpaceConfig, found: list[_Event]) -> ContractMismatchError:
+    how = 'choose one with endpoint="/name" (or a fn_index) in Python, or --endpoint /name on the CLI'
+    if found:
+        listed = "; ".join(_summary(config, e.dependency) for e in found)
+        return ContractMismatchError(
+            f"the Space has {len(found)} chat events and qwen-space cannot tell which one is the chat: {listed}. {how}"
+        )
+    events = [d for d in config.dependencies if d.backend_fn and d.visibility is not Visibility.PRIVATE]
+    listed = "; ".join(_summary(config, d) for d in events[:12])
+    more = f" and {len(events) - 12} more" if len(events) > 12 else ""
+    return ContractMismatchError(
+        "the Space has no chat event qwen-space recognises (a gr.ChatInterface, or an event that takes a "
+        f"text input and a Chatbot and returns that Chatbot); its events: {listed or 'none'}{more}. "
+        f"If one of them is the chat, {how}"
+    )
+
+
+def _summary(config: SpaceConfig, dependency: Dependency) -> str:
+    def show(ids: tuple[int, ...]) -> str:
+        parts = []
+        for component_id in ids:
+            component = config.components.get(component_id)
+            if component is None:
+                parts.append(f"missing component {component_id}")
+            else:
+                parts.append(component.type + (f" {component.label!r}" if component.label else ""))
+        return "[" + ", ".join(parts) + "]"
+
+    name = _name(dependency) or "unnamed"
+    inputs, outputs = show(dependency.inputs), show(dependency.outputs)
+    return f"{name} (fn_index {dependency.fn_index}, inputs {inputs}, outputs {outputs})"
+
+
+# -- building the contract ----------------------------------------------------------
+
+
+def _contract(config: SpaceConfig, dependency: Dependency, *, prefer_chain: bool) -> ChatContract:
+    event = _event(config, dependency) if dependency.backend_fn else None
+    if event is not None and _is_chat_interface_api(event):
+        return _chat_interface(config, event, prefer_chain=prefer_chain)
+    start = None if event is None else _chain_start(config, event)
+    if event is not None and start is not None:
+        return _chain(config, event, start)
+    if event is not None and _is_blocks_chat(event):
+        return _blocks(config, event)
+    raise ContractMismatchError(
+        f"{_summary(config, dependency)} is not a chat event: qwen-space needs a gr.ChatInterface API event "
+        "or an event that takes a text input and a Chatbot and returns that Chatbot"
+    )
+
+
+def _chat_interface(config: SpaceConfig, api: _Event, *, prefer_chain: bool) -> ChatContract:
+    state = api.inputs[1].id
+    seed = next(
+        (
+            e
+            for e in _events(config)
+            if not e.dependency.queue
+            and len(e.inputs) == 1
+            and e.inputs[0].type == "chatbot"
+            and state in e.dependency.outputs
+        ),
+        None,
+    )
+    if seed is None and prefer_chain:
+        for event in _events(config):
+            start = _chain_start(config, event)
+            if start is not None and event.inputs[2:] == api.inputs[2:] and start.inputs == api.inputs[:1]:
+                return _chain(config, event, start)
+    inputs = [_message(api.inputs[0]), _state(api.inputs[1]), *_extras(config, api.inputs[2:])]
+    return ChatContract(
+        kind=AppKind.CHAT_INTERFACE,
+        api_name=_name(api.dependency),
+        fn_index=api.dependency.fn_index,
+        trigger_id=api.dependency.trigger_id,
+        inputs=tuple(inputs),
+        output_types=tuple(c.type for c in api.outputs),
+        reply_slot=0,
+        reply_format=ChatbotFormat.TEXT,
+        history=HistoryMode.SESSION,
+        history_format=None if seed is None else seed.inputs[0].chatbot_format(config.gradio_major),
+        history_seed=None
+        if seed is None
+        else SessionSeed(fn_index=seed.dependency.fn_index, api_name=_name(seed.dependency)),
+        multimodal=api.inputs[0].type == "multimodaltextbox",
+        gradio_major=config.gradio_major,
+    )
+
+
+def _chain_start(config: SpaceConfig, event: _Event) -> _Event | None:
+    """4.44's ChatInterface chain: ``event`` is ``[State, Chatbot, ...] -> [Chatbot]``
+    (queued) and a non-queued event stores a text input's value in that State first."""
+    inputs = event.inputs
+    if not (
+        event.dependency.queue
+        and len(inputs) >= 2
+        and inputs[0].type == "state"
+        and inputs[1].type == "chatbot"
+        and event.outputs == (inputs[1],)
+    ):
+        return None
+    for start in _events(config):
+        if (
+            not start.dependency.queue
+            and len(start.inputs) == 1
+            and start.inputs[0].type in TEXT_INPUTS
+            and start.outputs == (start.inputs[0], inputs[0])
+        ):
+            return start
+    return None
+
+
+def _chain(config: SpaceConfig, event: _Event, start: _Event) -> ChatContract:
+    chatbot = event.inputs[1]
+    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    inputs = [_state(event.inputs[0]), _history(chatbot), *_extras(config, event.inputs[2:])]
+    return ChatContract(
+        kind=AppKind.CHAT_INTERFACE,
+        api_name=_name(event.dependency),
+        fn_index=event.dependency.fn_index,
+        trigger_id=event.dependency.trigger_id,
+        inputs=tuple(inputs),
+        output_types=(chatbot.type,),
+        reply_slot=0,
+        reply_format=chatbot_format,
+        history=HistoryMode.REQUEST,
+        history_format=chatbot_format,
+        message_seed=SessionSeed(fn_index=start.dependency.fn_index, api_name=_name(start.dependency)),
+        history_holds_message=True,
+        multimodal=start.inputs[0].type == "multimodaltextbox",
+        gradio_major=config.gradio_major,
+    )
+
+
+def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
+    history = _history_slot(event)
+    if history is None:  # _is_blocks_chat found one: unreachable
+        raise ContractMismatchError(f"{_summary(config, event.dependency)} has no Chatbot in and out")
+    message = _message_slot(event.dependency, event.inputs)
+    chatbot = event.inputs[history]
+    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    others = [c for slot, c in enumerate(event.inputs) if slot not in (message, history)]
+    classified = iter(_extras(config, others))
+    inputs = [
+        _message(c) if slot == message else _history(c) if slot == history else next(classified)
+        for slot, c in enumerate(event.inputs)
+    ]
+    return ChatContract(
+        kind=AppKind.BLOCKS,
+        api_name=_name(event.dependency),
+        fn_index=event.dependency.fn_index,
+        trigger_id=event.dependency.trigger_id,
+        inputs=tuple(inputs),
+        output_types=tuple(c.type for c in event.outputs),
+        reply_slot=event.outputs.index(chatbot),
+        reply_format=chatbot_format,
+        history=HistoryMode.REQUEST,
+        history_format=chatbot_format,
+        multimodal=event.inputs[message].type == "multimodaltextbox",
+        gradio_major=config.gradio_major,
+    )
+
+
+def _message_slot(dependency: Dependency, components: tuple[Component, ...]) -> int:
+    """The text input the message goes to: the one whose submit fires the event, else the
+    first visible one whose label does not make it a system prompt, else the first."""
+    texts = [slot for slot, c in enumerate(components) if c.type in TEXT_INPUTS]
+    for component_id, event in dependency.targets:
+        if event == "submit" and component_id in dependency.inputs:
+            slot = dependency.inputs.index(component_id)
+            if slot in texts:
+                return slot
+    plain = [s for s in texts if components[s].visible and _kind(components[s]) is not OptionKind.SYSTEM]
+    return (plain or texts)[0]
+
+
+def _name(dependency: Dependency) -> str | None:
+    return f"/{dependency.api_name}" if dependency.api_name else None
+
+
+def _message(component: Component) -> ChatInput:
+    role = InputRole.MULTIMODAL_MESSAGE if component.type == "multimodaltextbox" else InputRole.MESSAGE
+    return ChatInput(
+        role=role, component_id=component.id, component=component.type, label=component.label, default=None
+    )
+
+
+def _history(component: Component) -> ChatInput:
+    return ChatInput(
+        role=InputRole.HISTORY, component_id=component.id, component=component.type, label=component.label, default=None
+    )
+
+
+def _state(component: Component) -> ChatInput:
+    return ChatInput(
+        role=InputRole.STATE, component_id=component.id, component=component.type, label=component.label, default=None
+    )
+
+
+def _kind(component: Component) -> OptionKind | None:
+    label = component.label
+    if label is None:
+        return None
+    for rule in LABEL_RULES:
+        if component.type in rule.components and rule.pattern.search(label):
+            return rule.kind
+    return None
+
+
+def _copies_system_prompt(config: SpaceConfig, component: Component) -> bool:
+    """:data:`SYSTEM_COPY_RULE`: another event writes ``component`` from a system-prompt textbox."""
+    if component.type != "textbox" or component.label is not None:
+        return False
+    for dependency in config.dependencies:
+        if component.id not in dependency.outputs:
+            continue
+        for source_id in dependency.inputs:
+            source = config.components.get(source_id)
+            if source is not None and source.id != component.id and _kind(source) is OptionKind.SYSTEM:
+                return True
+    return False
+
+
+def _extras(config: SpaceConfig, components: Iterable[Component]) -> list[ChatInput]:
+    """Roles of the inputs beside the message and the history, in order."""
+    slots: list[ChatInput] = []
+    system_taken = False
+    for component in components:
+        kind = _kind(component)
+        if component.type == "state":
+            slots.append(_state(component))
+            continue
+        role = InputRole.CONSTANT
+        if not system_taken and (kind is OptionKind.SYSTEM or _copies_system_prompt(config, component)):
+            role, system_taken = InputRole.SYSTEM, True
+        elif component.type in OPTION_COMPONENTS and component.label is not None:
+            role = InputRole.OPTION
+        slots.append(_slot(component, role, kind))
+    return slots
+
+
+def _slot(component: Component, role: InputRole, kind: OptionKind | None) -> ChatInput:
+    props = component.props
+    is_option = role is InputRole.OPTION
+    return ChatInput(
+        role=role,
+        component_id=component.id,
+        component=component.type,
+        label=component.label,
+        default=component.default,
+        kind=kind,
+        minimum=component.number("minimum") if is_option and component.type in _NUMERIC else None,
+        maximum=component.number("maximum") if is_option and component.type in _NUMERIC else None,
+        step=component.number("step") if is_option and component.type in _NUMERIC else None,
+        choices=component.choices if is_option and component.type in ("dropdown", "radio", "checkboxgroup") else None,
+        multiselect=is_option and component.type == "dropdown" and props.get("multiselect") is True,
+        custom_values=is_option and component.type == "dropdown" and props.get("allow_custom_value") is True,
+    )
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return repr(value) if isinstance(value, str) else str(value)

@@ -1,0 +1,304 @@
+"""A chat request as the ``data`` a :class:`ChatContract`'s event takes, checked first.
+
+Everything here runs before anything is sent. A request the contract cannot take
+raises :class:`ChatRequestError` naming the input: an option label the app lacks, a
+value its component would refuse (wrong type, out of range, not among the choices), a
+system prompt the app has no input for, earlier turns it cannot receive, files for a
+text-only app. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ._chat_contract import ChatContract, ChatInput, HistoryMode, InputRole
+from ._chatbot import ChatbotFormat, Turn
+from ._errors import ChatRequestError
+from ._json import JSONValue
+
+__all__ = ["ChatCall", "SeedCall", "build_call", "build_inputs", "coerce_option"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedCall:
+    """A non-queued event to run on the request's fresh session before the join:
+    ``POST {api_prefix}/run/predict`` with ``{"data", "fn_index", "session_hash"}``."""
+
+    fn_index: int
+    data: list[JSONValue]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCall:
+    """Everything one chat request sends: the seed calls, in order, then the join's ``data``."""
+
+    seeds: tuple[SeedCall, ...]
+    data: list[JSONValue]
+
+
+def build_inputs(
+    contract: ChatContract,
+    message: str,
+    history: Sequence[Turn] = (),
+    system: str | None = None,
+    options: Mapping[str, object] | None = None,
+    *,
+    files: Sequence[Mapping[str, JSONValue]] = (),
+) -> list[JSONValue]:
+    """The join's ``data`` array (see :func:`build_call` for the seeds a request may need)."""
+    return build_call(contract, message, history, system, options, files=files).data
+
+
+def build_call(
+    contract: ChatContract,
+    message: str,
+    history: Sequence[Turn] = (),
+    system: str | None = None,
+    options: Mapping[str, object] | None = None,
+    *,
+    files: Sequence[Mapping[str, JSONValue]] = (),
+) -> ChatCall:
+    """What to send for ``message`` after the earlier ``history``, on a fresh session.
+
+    ``system`` goes to the app's system-prompt input (``None``: the app's default);
+    ``options`` sets inputs by label; ``files`` are uploaded FileData values (``path``,
+    ``meta``), for a multimodal message. Raises :class:`ChatRequestError`.
+    """
+    if not isinstance(message, str):
+        raise ChatRequestError(f"the message must be a string, got {type(message).__name__}")
+    turns = _turns(history)
+    attached = _files(contract, files)
+    values = _settings(contract, system, options)
+    if turns and not contract.multi_turn:
+        raise ChatRequestError(
+            f"this Space's chat event ({contract.api_name or contract.fn_index}) keeps no history a client can set: "
+            f"it can answer one message, not a conversation of {len(turns) + 1} messages. Send only the last "
+            "message, or choose another event with endpoint= / --endpoint"
+        )
+    message_value: JSONValue = {"text": message, "files": list(attached)} if contract.multimodal else message
+    seeds: list[SeedCall] = []
+    if contract.message_seed is not None:
+        seeds.append(SeedCall(contract.message_seed.fn_index, [message_value]))
+    if turns and contract.history is HistoryMode.SESSION and contract.history_seed is not None:
+        seeds.append(SeedCall(contract.history_seed.fn_index, [_history_value(contract, turns)]))
+    data: list[JSONValue] = []
+    for slot, spec in enumerate(contract.inputs):
+        if spec.role in (InputRole.MESSAGE, InputRole.MULTIMODAL_MESSAGE):
+            data.append(message_value)
+        elif spec.role is InputRole.HISTORY:
+            value = _history_value(contract, turns)
+            if contract.history_holds_message:
+                value.extend(_pending(contract, message, attached))
+            data.append(value)
+        elif spec.role is InputRole.STATE:
+            data.append(None)
+        else:
+            data.append(values.get(slot, spec.default))
+    return ChatCall(tuple(seeds), data)
+
+
+def coerce_option(spec: ChatInput, text: str) -> JSONValue:
+    """A value typed on the command line (``--option LABEL=TEXT``) as the input's type.
+
+    Numbers for sliders and numbers, true/false for checkboxes, a JSON list or a
+    comma-separated list for checkbox groups and multiselect dropdowns, the matching
+    choice for dropdowns and radios (so numeric choices work), else the text itself.
+    The result is checked again when the request is built.
+    """
+    name = spec.label or f"input {spec.component_id}"
+    if spec.component in ("slider", "number"):
+        try:
+            number: int | float = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise ChatRequestError(f"option {name!r} takes a number, got {text!r}", label=spec.label) from None
+        return number
+    if spec.component == "checkbox":
+        lowered = text.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise ChatRequestError(f"option {name!r} takes true or false, got {text!r}", label=spec.label)
+    if spec.component == "checkboxgroup" or spec.multiselect:
+        items: list[JSONValue]
+        if text.lstrip().startswith("["):
+            try:
+                loaded = json.loads(text)
+            except ValueError:
+                raise ChatRequestError(f"option {name!r}: {text!r} is not a JSON list", label=spec.label) from None
+            items = loaded if isinstance(loaded, list) else [loaded]
+        else:
+            items = [part.strip() for part in text.split(",") if part.strip()]
+        return [_choice(spec, item) if isinstance(item, str) else item for item in items]
+    if spec.choices is not None:
+        return _choice(spec, text)
+    return text
+
+
+def _choice(spec: ChatInput, text: str) -> JSONValue:
+    return next((c for c in spec.choices or () if not isinstance(c, str) and str(c) == text), text)
+
+
+def _turns(history: object) -> list[Turn]:
+    # Typed callers pass a sequence of Turns; gpt4free and CLI callers pass anything.
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise ChatRequestError("history must be a sequence of Turn(user, assistant)")
+    turns = list(history)
+    for position, turn in enumerate(turns):
+        if not (isinstance(turn, Turn) and isinstance(turn.user, str) and isinstance(turn.assistant, str)):
+            raise ChatRequestError(f"history[{position}] must be a Turn(user, assistant) of two strings")
+    return turns
+
+
+def _files(contract: ChatContract, files: object) -> list[JSONValue]:
+    if isinstance(files, (str, bytes)) or not isinstance(files, Sequence):
+        raise ChatRequestError("files must be a sequence of uploaded file values")
+    if not files:
+        return []
+    if not contract.multimodal:
+        raise ChatRequestError(
+            f"this Space's chat input is text only: it cannot take the {len(files)} file(s) given; send text alone"
+        )
+    attached: list[JSONValue] = []
+    for position, item in enumerate(files):
+        path = item.get("path") if isinstance(item, Mapping) else None
+        if not isinstance(path, str) or not path:
+            raise ChatRequestError(f"files[{position}] must be an uploaded file value with a 'path'")
+        attached.append(dict(item))
+    return attached
+
+
+def _settings(contract: ChatContract, system: str | None, options: Mapping[str, object] | None) -> dict[int, JSONValue]:
+    """The checked value of each input the caller set, by slot."""
+    values: dict[int, JSONValue] = {}
+    if system is not None:
+        slot = next((i for i, s in enumerate(contract.inputs) if s.role is InputRole.SYSTEM), None)
+        if not isinstance(system, str):
+            raise ChatRequestError(f"the system prompt must be a string, got {type(system).__name__}")
+        if slot is None:
+            raise ChatRequestError(
+                "this Space has no system prompt input (no textbox labelled as a system message or prompt); "
+                "leave the system prompt out, or put it in the message"
+            )
+        values[slot] = system
+    if options is None:
+        return values
+    if not isinstance(options, Mapping):
+        raise ChatRequestError("options must be a mapping of input label to value")
+    settable = [(i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM)]
+    for label, value in options.items():
+        if not isinstance(label, str):
+            raise ChatRequestError(f"option labels are strings, got {type(label).__name__}")
+        slot, spec = _find(settable, label)
+        if slot in values:
+            raise ChatRequestError(f"{label!r} is the system prompt, also given as system=: give it once", label=label)
+        values[slot] = _check(spec, value)
+    return values
+
+
+def _find(settable: list[tuple[int, ChatInput]], label: str) -> tuple[int, ChatInput]:
+    exact = [(i, s) for i, s in settable if s.label == label]
+    found = exact or [(i, s) for i, s in settable if (s.label or "").strip().casefold() == label.strip().casefold()]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ChatRequestError(
+            f"{len(found)} inputs of this Space are labelled {label!r}: it cannot be set by label", label=label
+        )
+    known = ", ".join(repr(s.label) for _, s in settable) or "none"
+    raise ChatRequestError(f"this Space has no option {label!r} (its options: {known})", label=label)
+
+
+def _check(spec: ChatInput, value: object) -> JSONValue:
+    """``value`` as the input takes it, or :class:`ChatRequestError` saying why not."""
+    label = spec.label or f"input {spec.component_id}"
+
+    def refuse(why: str) -> ChatRequestError:
+        return ChatRequestError(f"option {label!r} ({spec.component}) {why}, got {_shown(value)}", label=spec.label)
+
+    if spec.component in ("slider", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise refuse("takes a finite number")
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            low = "" if spec.minimum is None else f"{spec.minimum:g}"
+            high = "" if spec.maximum is None else f"{spec.maximum:g}"
+            raise refuse(f"takes a number from {low or '-inf'} to {high or 'inf'}")
+        if isinstance(value, int) and not -(2**63) <= value < 2**64:
+            raise refuse("takes a number JSON can carry")
+        return value
+    if spec.component == "checkbox":
+        if not isinstance(value, bool):
+            raise refuse("takes true or false")
+        return value
+    if spec.component == "checkboxgroup" or spec.multiselect:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise refuse("takes a list of its choices")
+        return [_one_choice(spec, item, refuse) for item in value]
+    if spec.choices is not None:
+        return _one_choice(spec, value, refuse)
+    if not isinstance(value, str):
+        raise refuse("takes text")
+    return value
+
+
+def _one_choice(spec: ChatInput, value: object, refuse: Callable[[str], ChatRequestError]) -> JSONValue:
+    for choice in spec.choices or ():
+        if type(choice) is type(value) and choice == value:
+            return choice
+        if _number(choice) and _number(value) and choice == value:
+            return choice
+    if spec.custom_values and isinstance(value, str):
+        return value
+    choices = ", ".join(_shown(c) for c in spec.choices or ()) or "none"
+    raise refuse(f"takes one of its choices ({choices})")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _history_value(contract: ChatContract, turns: list[Turn]) -> list[JSONValue]:
+    """Earlier turns as the app's Chatbot value."""
+    chatbot_format = contract.history_format
+    if chatbot_format is ChatbotFormat.TUPLES:
+        return [[turn.user, turn.assistant] for turn in turns]
+    history: list[JSONValue] = []
+    for turn in turns:
+        history.append(_message(contract, "user", turn.user))
+        history.append(_message(contract, "assistant", turn.assistant))
+    return history
+
+
+def _message(contract: ChatContract, role: str, content: JSONValue) -> JSONValue:
+    if contract.history_format is ChatbotFormat.NORMALISED:
+        # 6.x validates history against its model: string content is refused there.
+        parts: list[JSONValue] = (
+            [{"type": "text", "text": content}] if isinstance(content, str) else [{"type": "file", "file": content}]
+        )
+        return {"role": role, "metadata": None, "content": parts, "options": None}
+    if contract.gradio_major < 5:
+        # 4.44's Metadata is not optional: "metadata": null fails validation; absent is fine.
+        return {"role": role, "content": content}
+    return {"role": role, "metadata": None, "content": content, "options": None}
+
+
+def _pending(contract: ChatContract, message: str, files: list[JSONValue]) -> list[JSONValue]:
+    """The new user message as the 4.44 ChatInterface chain's Chatbot shows it before the
+    reply: one entry per file, then the text; the app strips exactly these before calling."""
+    uploads: list[JSONValue] = [{"file": f, "alt_text": None} for f in files]
+    if contract.history_format is ChatbotFormat.TUPLES:
+        entries: list[JSONValue] = [[upload, None] for upload in uploads]
+        entries.append([None if files and not message else message, None])
+        return entries
+    return [*(_message(contract, "user", upload) for upload in uploads), _message(contract, "user", message)]

@@ -1,0 +1,11 @@
+"""Replica chat Spaces: small Gradio apps with scripted models that say what they received.
+
+Each module builds one app layout found on the Hub (see its docstring) under Gradio 4.44.1,
+5.50.0 and 6.31.0 where that release can build it; ``serve.py APP PORT`` serves one on
+loopback, ``capture.py`` records their ``/config`` into ``tests/data/configs/replicas``.
+The scripted model (``scripted.py``) answers with a description of its inputs, streamed
+word by word, so a test can see exactly what reached the app's function.
+"""
+
+#: Every replica app (module names in this package).
+APPS = ("hub_template", "plain_tuples", "plain_messages", "multimodal", "thinking_blocks")
