@@ -640,14 +640,14 @@ def serve_child_main(space_url: str) -> None:
     import threading
 
     from aiohttp import web
-    from qwen_space.client.ways_in.serve import create_app, make_runner
+    from qwen_space.client.ways_in.serve import create_openai_app, make_runner
 
     def report() -> None:  # a thread of its own: it answers while the loop serves
         for _ in sys.stdin:
             print(time.process_time(), flush=True)
 
     async def run() -> None:
-        runner = make_runner(create_app(space_url, timeouts=Timeouts(total=None)))
+        runner = make_runner(create_openai_app(space_url, timeouts=Timeouts(total=None)))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

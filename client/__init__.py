@@ -1,12 +1,14 @@
 """qwen_space.client: chat with a Gradio chat Space over aiohttp, streaming and typed.
 
-Built on :mod:`qwen_space.protocol`; it adds I/O and nothing else. This namespace is
-the whole surface of the core client: :class:`SpaceClient` and :class:`SyncSpaceClient`,
-the events ``events()`` yields and the types its methods return, and every error a
-caller can meet, all rooted in :class:`QwenSpaceError`. The rest lives where it
-belongs: cassettes in :mod:`qwen_space.client.recording`, the gpt4free provider in
-:mod:`qwen_space.client.g4f`, copying a Space in :mod:`qwen_space.client.duplicate`.
-``Qwen_Qwen_2_5_Max`` and ``Messages`` keep the seed provider's idiom working.
+Built on :mod:`qwen_space.protocol`, which reads and writes the wire format without
+I/O; this package does the I/O. This namespace is the client's whole surface:
+:class:`SpaceClient` and :class:`SyncSpaceClient`, the events ``events()`` yields and
+the types its methods return, :func:`create_openai_app` (the OpenAI-compatible server's
+app, to mount in an aiohttp app), and every error a caller can meet, all rooted in
+:class:`QwenSpaceError`. The rest lives where it belongs: cassettes in
+:mod:`qwen_space.client.recording`, the gpt4free provider in :mod:`qwen_space.client.g4f`,
+copying a Space in :mod:`qwen_space.client.duplicate`. ``Qwen_Qwen_2_5_Max`` and
+``Messages`` keep the seed provider's idiom working.
 
 The code is grouped by concern: ``core/`` (the client, one chat's run, the transport,
 errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
@@ -17,6 +19,7 @@ from ..protocol import (
     AppError,
     AuthenticationError,
     ChatEvent,
+    ChatRequestError,
     Completed,
     ContractMismatchError,
     Correction,
@@ -32,6 +35,7 @@ from ..protocol import (
     QueuePosition,
     QwenSpaceError,
     RateLimitedError,
+    ReasoningDelta,
     RemoteProtocolError,
     RequestRejectedError,
     ServerError,
@@ -59,21 +63,25 @@ from .core.errors import (
     TransportError,
     UsageError,
 )
+from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
 from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
+from .ways_in.serve import create_openai_app
 from .ways_in.sync import SyncSpaceClient
 
 __all__ = [
     "DEFAULT_SPACE_ID",
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
+    "QWEN_CONTRACT",
     "AppError",
     "AuthenticationError",
     "CassetteError",
     "ChatCompletion",
     "ChatEvent",
+    "ChatRequestError",
     "ClientClosedError",
     "Completed",
     "ContractMismatchError",
@@ -95,6 +103,7 @@ __all__ = [
     "QwenSpaceError",
     "Qwen_Qwen_2_5_Max",
     "RateLimitedError",
+    "ReasoningDelta",
     "RedirectRefusedError",
     "RemoteProtocolError",
     "ReplyRewrittenError",
@@ -122,5 +131,6 @@ __all__ = [
     "Timeouts",
     "TransportError",
     "UsageError",
+    "create_openai_app",
     "space_url",
 ]

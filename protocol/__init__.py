@@ -5,19 +5,6 @@ values come out, and the only exceptions raised are the package's own
 (:class:`QwenSpaceError` and its subclasses), whatever the bytes were.
 """
 
-from ._chat import (
-    ChatEvent,
-    ChatJob,
-    ChatJobState,
-    Completed,
-    Correction,
-    Failed,
-    LogMessage,
-    ProgressUpdate,
-    QueuePosition,
-    Started,
-    TextDelta,
-)
 from ._chat_contract import (
     LABEL_RULES,
     OPTION_COMPONENTS,
@@ -36,7 +23,7 @@ from ._chat_contract import (
 from ._chat_request import ChatCall, SeedCall, build_call, build_inputs, coerce_option
 from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
-from ._contract import QWEN_CONTRACT, Drift, DriftKind, SpaceContract, check_contract, require_contract
+from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
 from ._errors import (
     AppError,
     AuthenticationError,
@@ -56,7 +43,21 @@ from ._errors import (
     SpaceUnavailableError,
     StreamError,
     StreamInterruptedError,
+    UsageError,
 )
+from ._events import (
+    ChatEvent,
+    Completed,
+    Correction,
+    Failed,
+    LogMessage,
+    ProgressUpdate,
+    QueuePosition,
+    ReasoningDelta,
+    Started,
+    TextDelta,
+)
+from ._job import ChatJob, ChatJobState
 from ._join import CancelRequest, JoinRequest, error_for_response, new_session_hash, parse_join_response
 from ._json import JSONValue
 from ._messages import (
@@ -79,15 +80,13 @@ from ._messages import (
     parse_message,
 )
 from ._reasoning import ReplyParts, Thought, split_reply
-from ._replay import ChatStreamResult, read_chat_stream
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
-from ._stream import ChatStream
+from ._stream import ChatStream, ChatStreamResult, read_chat_stream
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "LABEL_RULES",
     "OPTION_COMPONENTS",
-    "QWEN_CONTRACT",
     "SUPPORTED_PROTOCOLS",
     "SYSTEM_COPY_RULE",
     "AppError",
@@ -142,6 +141,7 @@ __all__ = [
     "QueuePosition",
     "QwenSpaceError",
     "RateLimitedError",
+    "ReasoningDelta",
     "RemoteProtocolError",
     "Reply",
     "ReplyParts",
@@ -164,6 +164,7 @@ __all__ = [
     "Turn",
     "UnexpectedError",
     "UnknownMessage",
+    "UsageError",
     "Visibility",
     "build_call",
     "build_history",

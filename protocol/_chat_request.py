@@ -30,6 +30,13 @@ class SeedCall:
     fn_index: int
     data: list[JSONValue]
 
+    def to_bytes(self, session_hash: str) -> bytes:
+        body = {"data": self.data, "fn_index": self.fn_index, "session_hash": session_hash}
+        try:
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate in a value
+            raise ChatRequestError(f"the request cannot be sent as JSON: {exc.reason} in a value") from None
+
 
 @dataclass(frozen=True, slots=True)
 class ChatCall:

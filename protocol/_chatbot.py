@@ -16,7 +16,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ._errors import LocalProtocolError
+from ._errors import ChatRequestError
 from ._json import JSONValue
 
 __all__ = ["ChatbotFormat", "Reply", "Turn", "build_history", "read_reply"]
@@ -59,7 +59,17 @@ def read_reply(value: JSONValue, chatbot_format: ChatbotFormat) -> Reply:
     Non-text content (files, components) is not part of the text reply.
     """
     if chatbot_format is ChatbotFormat.TEXT:
-        return Reply(value, ()) if isinstance(value, str) else _EMPTY
+        if isinstance(value, str):
+            return Reply(value, ())
+        # A ChatInterface function may return a message dict or a list of them (5.x, 6.x).
+        messages = [value] if isinstance(value, dict) else value if isinstance(value, list) else []
+        answers = [
+            m
+            for m in messages
+            if isinstance(m, dict) and m.get("role", "assistant") == "assistant" and not _is_thought(m)
+        ]
+        read = content_text(answers[-1].get("content")) if answers else None
+        return Reply(read[0], None) if read is not None else _EMPTY
     if not isinstance(value, list) or not value:
         return _EMPTY
     if chatbot_format is ChatbotFormat.TUPLES:
@@ -105,11 +115,15 @@ def _last_assistant_message(messages: list[JSONValue]) -> int | None:
         if role == "user":
             return None
         if role == "assistant":
-            metadata = message.get("metadata")
-            if isinstance(metadata, dict) and metadata.get("title"):
+            if _is_thought(message):
                 continue
             return index
     return None
+
+
+def _is_thought(message: Mapping[str, object]) -> bool:
+    metadata = message.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get("title"))
 
 
 def content_text(content: object) -> tuple[str, list[str]] | None:
@@ -157,9 +171,16 @@ def _text(content: object) -> str:
 
 
 def build_history(turns: Sequence[Turn], chatbot_format: ChatbotFormat) -> list[JSONValue]:
-    """Earlier turns as the chatbot input value the Space expects."""
+    """Earlier turns as the chatbot input value the Space expects.
+
+    Raises :class:`ChatRequestError` for turns that are not two strings, or for an
+    endpoint whose reply is plain text (it has no history input to carry them).
+    """
     if chatbot_format is ChatbotFormat.TEXT:
-        raise LocalProtocolError("a text output has no history input: this endpoint is not a chatbot")
+        raise ChatRequestError("this endpoint replies in a text output, not a chatbot: it takes no history")
+    for position, turn in enumerate(turns):
+        if not (isinstance(turn, Turn) and isinstance(turn.user, str) and isinstance(turn.assistant, str)):
+            raise ChatRequestError(f"history[{position}] must be a Turn(user, assistant) of two strings")
     if chatbot_format is ChatbotFormat.TUPLES:
         return [[turn.user, turn.assistant] for turn in turns]
     history: list[JSONValue] = []

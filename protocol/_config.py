@@ -43,8 +43,10 @@ SUPPORTED_PROTOCOLS = ("sse_v1", "sse_v2", "sse_v2.1", "sse_v3")
 
 
 class Visibility(enum.Enum):
+    """Whether a client may call a dependency by name. One left out of the API docs
+    only (``show_api=False``, Gradio 6's ``"undocumented"``) is still public."""
+
     PUBLIC = "public"
-    UNDOCUMENTED = "undocumented"
     PRIVATE = "private"
 
 
@@ -166,11 +168,6 @@ class SpaceConfig:
         sse_v1 sends every value whole."""
         return self.protocol != "sse_v1"
 
-    @property
-    def has_close_stream(self) -> bool:
-        """Whether the server announces the end of a stream (sse_v3)."""
-        return self.protocol == "sse_v3"
-
     def dependency(self, fn_index: int) -> Dependency:
         """The dependency with ``fn_index`` or :class:`ContractMismatchError`."""
         found = next((d for d in self.dependencies if d.fn_index == fn_index), None)
@@ -192,8 +189,8 @@ class SpaceConfig:
                 return self._resolve(dependency)
         known = ", ".join(self.endpoint_names()) or "none"
         raise ContractMismatchError(
-            f"the Space has no endpoint {wanted} (it has: {known}); it changed its API: "
-            "run `qwen-space contract check` and update the client or re-record cassettes"
+            f"the Space has no endpoint {wanted} (it has: {known}): the name is wrong or the Space "
+            "changed its API; use one of the endpoints it lists"
         )
 
     def _resolve(self, dependency: Dependency) -> Endpoint:
@@ -298,15 +295,10 @@ def _dependency(item: JSONValue, position: int) -> Dependency:
 
 def _visibility(item: JSONObject, raw_name: JSONValue) -> Visibility:
     declared = item.get("api_visibility")
-    if isinstance(declared, str):
-        try:
-            return Visibility(declared)
-        except ValueError:
-            pass
-    if raw_name is False:
+    if declared in ("public", "undocumented"):
+        return Visibility.PUBLIC
+    if declared == "private" or raw_name is False:
         return Visibility.PRIVATE
-    if item.get("show_api") is False:
-        return Visibility.UNDOCUMENTED
     return Visibility.PUBLIC
 
 

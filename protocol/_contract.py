@@ -1,16 +1,11 @@
-"""The Qwen2.5-Max Space's contract, and a precise report of how a config drifts from it.
+"""A Space's contract (what a client was written against) and a precise report of
+how a config drifts from it.
 
-The contract is what this client was written against, read from the live Space: the
-``/model_chat`` endpoint is ``textbox.submit`` (fn 0, trigger 11), its inputs are
-query textbox, chatbot history and the hidden system textbox, its outputs are
-textbox, chatbot and system textbox, served by Gradio 5 (prefix ``/gradio_api``,
-``sse_v3``) with a tuples chatbot.
-
-Some drifts the client absorbs, because it reads them from ``/config`` on every
-run: the prefix, the fn index, the trigger id, the chatbot format and a supported
-older protocol. Those are reported with ``breaking=False``. A missing endpoint or
-changed input/output types mean the client can no longer build a correct request
-or read the reply: ``breaking=True``.
+Some drifts a client absorbs, because it reads them from ``/config`` on every run:
+the prefix, the fn index, the trigger id, the chatbot format and a supported older
+protocol. Those are reported with ``breaking=False``. A missing endpoint or changed
+input/output types mean the client can no longer build a correct request or read
+the reply: ``breaking=True``.
 """
 
 from __future__ import annotations
@@ -22,11 +17,13 @@ from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig
 from ._errors import ContractMismatchError
 
-__all__ = ["QWEN_CONTRACT", "Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract"]
+__all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpaceContract:
+    """The interface a client expects of a Space's chat endpoint."""
+
     api_name: str
     api_prefix: str
     protocol: str
@@ -35,18 +32,6 @@ class SpaceContract:
     input_types: tuple[str, ...]
     output_types: tuple[str, ...]
     chatbot_format: ChatbotFormat
-
-
-QWEN_CONTRACT = SpaceContract(
-    api_name="/model_chat",
-    api_prefix="/gradio_api",
-    protocol="sse_v3",
-    fn_index=0,
-    trigger_id=11,
-    input_types=("textbox", "chatbot", "textbox"),
-    output_types=("textbox", "chatbot", "textbox"),
-    chatbot_format=ChatbotFormat.TUPLES,
-)
 
 
 class DriftKind(enum.Enum):
@@ -73,7 +58,7 @@ class Drift:
         return f"{self.kind.value}: expected {self.expected}, found {self.actual} ({effect})"
 
 
-def check_contract(config: SpaceConfig, contract: SpaceContract = QWEN_CONTRACT) -> list[Drift]:
+def check_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
     """Every difference between ``config`` and ``contract``; empty when they agree."""
     drifts: list[Drift] = []
 
@@ -105,15 +90,16 @@ def check_contract(config: SpaceConfig, contract: SpaceContract = QWEN_CONTRACT)
     return drifts
 
 
-def require_contract(config: SpaceConfig, contract: SpaceContract = QWEN_CONTRACT) -> list[Drift]:
+def require_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
     """Return the non-breaking drifts, or raise :class:`ContractMismatchError` on a breaking one."""
     drifts = check_contract(config, contract)
     breaking = [d for d in drifts if d.breaking]
     if breaking:
         raise ContractMismatchError(
-            "the Space no longer matches the contract qwen-space was written for: "
+            "the Space no longer matches the contract the client was written for: "
             + "; ".join(str(d) for d in breaking)
-            + ". Check for a newer qwen-space, or re-record cassettes and update the contract.",
+            + ". The client cannot build a correct request or read the reply "
+            "until its contract follows the Space's API.",
             drifts=tuple(breaking),
         )
     return drifts

@@ -35,6 +35,7 @@ __all__ = [
     "SpaceUnavailableError",
     "StreamError",
     "StreamInterruptedError",
+    "UsageError",
 ]
 
 
@@ -51,11 +52,6 @@ class QwenSpaceError(Exception):
         super().__init__(message)
         self.message = message
         self.partial_text = partial_text
-
-    def with_partial_text(self, partial_text: str) -> QwenSpaceError:
-        """Return this error with ``partial_text`` set (used once text was streamed)."""
-        self.partial_text = partial_text
-        return self
 
     def __str__(self) -> str:
         if self.partial_text:
@@ -80,7 +76,7 @@ class RemoteProtocolError(ProtocolError):
     """The server sent bytes or messages the protocol does not allow.
 
     This usually means the Space runs a Gradio version whose wire format changed, or a
-    proxy mangled the stream. Run ``qwen-space contract check`` and report it.
+    proxy mangled the stream: the error names what broke the protocol; report it.
     """
 
 
@@ -152,7 +148,7 @@ class AppError(QwenSpaceError):
     """The Space's function raised: ``process_completed`` with ``success: false``.
 
     ``space_message`` is the text the Space sent (``None`` when the app hides errors,
-    as the Qwen Space does with ``show_error=False``); ``title`` is its title if any.
+    as an app running with ``show_error=False`` does); ``title`` is its title if any.
     """
 
     def __init__(
@@ -180,7 +176,13 @@ class ContractMismatchError(QwenSpaceError):
         self.drifts = drifts
 
 
-class ChatRequestError(QwenSpaceError, ValueError):
+class UsageError(QwenSpaceError, ValueError):
+    """The caller asked for something that cannot be done as asked: a bad argument,
+    flag, URL, file name or request. Raised before anything is sent; the message names
+    the argument and what to pass instead."""
+
+
+class ChatRequestError(UsageError):
     """A chat request the Space's declared contract cannot take, found before anything
     is sent: an option label it lacks, a value its input would refuse, a system prompt
     or history it has no way to receive, files for a text-only app. A usage error:

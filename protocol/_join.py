@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._errors import (
@@ -30,17 +30,13 @@ from ._json import JSONValue, loads
 __all__ = ["CancelRequest", "JoinRequest", "error_for_response", "new_session_hash", "parse_join_response"]
 
 
-def new_session_hash(token_hex: Callable[[int], str] = secrets.token_hex) -> str:
-    """Return 12 lower-case hex characters, the shape of the seed's session hashes.
+def new_session_hash() -> str:
+    """Return 12 random lower-case hex characters, the shape of the seed's session hashes.
 
-    ``token_hex(nbytes)`` is injectable so tests can make hashes deterministic. The
-    server keys the stream, state and cancellation on this value, so independent
+    The server keys the stream, state and cancellation on this value, so independent
     chats need independent hashes.
     """
-    value = token_hex(6)
-    if len(value) != 12 or any(c not in "0123456789abcdef" for c in value):
-        raise LocalProtocolError(f"token_hex(6) must return 12 lower-case hex characters, got {value!r}")
-    return value
+    return secrets.token_hex(6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,7 +140,7 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Sp
     if status in (400, 404, 405, 409, 413, 422):
         return RequestRejectedError(
             f"the Space rejected the request (HTTP {status}: {no_detail}); "
-            "the Space's API probably changed: run `qwen-space contract check`",
+            "the Space's API has probably changed: check that the endpoint and its inputs still match its /config",
             status=status,
             detail=detail,
         )
@@ -157,7 +153,7 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Sp
     if status >= 500:
         return ServerError(
             f"the Space crashed while accepting the request (HTTP {status}: {_summary(detail)}); "
-            "a stale fn_index causes this: run `qwen-space contract check`",
+            "a stale fn_index causes this: check that the endpoint still matches the Space's /config",
             status=status,
             detail=detail,
         )

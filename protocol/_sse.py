@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import ChatRequestError, RemoteProtocolError
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEEvent"]
 
@@ -72,7 +72,7 @@ class SSEDecoder:
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         if max_event_size < 1:
-            raise LocalProtocolError("max_event_size must be a positive number of bytes")
+            raise ChatRequestError(f"max_event_size must be a positive number of bytes, got {max_event_size!r}")
         self._max_event_size = max_event_size
         self._buffer = bytearray()
         # The buffer's first _scanned bytes hold no line end: a line that arrives in
@@ -174,7 +174,9 @@ class SSEDecoder:
         if self._error is not None:
             raise self._error
         if self._closed:
-            raise LocalProtocolError("the decoder was closed; start a new decoder for a new stream")
+            # A bug in the calling code, not something a user or a server did: it must
+            # surface as one, never be handled as a chat's failure.
+            raise RuntimeError("the decoder was closed; start a new decoder for a new stream")
 
     def _fail(self) -> None:
         self._error = RemoteProtocolError(

@@ -1,17 +1,25 @@
-"""Running the ``qwen-space`` command in a subprocess, as a user would: with pipes
-(``run_cli``) or on a pseudo-terminal (``Terminal``)."""
+"""Running the ``qwen-space`` command: in this process (``run_cli``, what most tests
+need), as a process of its own with pipes (``start_command``, for signals), or on a
+pseudo-terminal (``Terminal``, for the interactive chat)."""
 
 import asyncio
+import contextlib
 import errno
+import io
 import os
 import pty
 import signal
 import subprocess
 import sys
+import threading
 import time
+import traceback
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+
+from qwen_space.client.ways_in.cli import main
 
 
 @dataclass
@@ -21,26 +29,95 @@ class Result:
     err: str
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "qwen_space.client",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "NO_PROXY": "*", **(env or {})},
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
-    assert process.returncode is not None
-    return Result(process.returncode, out.decode(), err.decode())
+# One command at a time: it has the process's standard streams and environment to itself.
+_ONE_AT_A_TIME = threading.Lock()
 
 
-def _default_sigint() -> None:
-    # Whatever this process inherited (a background job or CI runner may ignore
-    # SIGINT), the command starts with SIGINT at its default, as in a terminal.
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_main(args: tuple[str, ...], env: Mapping[str, str], stdin: str) -> Result:
+    """``main(args)`` as the ``qwen-space`` script runs it, with the standard streams as
+    strings: an exception that escapes is a traceback on stderr and exit code 1, as
+    Python reports it."""
+    out, err = io.StringIO(), io.StringIO()
+    streams = sys.stdin, sys.stdout, sys.stderr
+    with _ONE_AT_A_TIME, _environment(env):
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse: --help, --version and usage errors
+            code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        except BaseException:
+            traceback.print_exc(file=err)
+            code = 1
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = streams
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+async def run_cli(*args: str, env: Mapping[str, str] | None = None, stdin: str = "", timeout: float = 60) -> Result:
+    """``qwen-space ARGS`` in this process, with ``env`` over the environment for its run.
+
+    main() runs an event loop of its own (asyncio.run), so it runs on a thread while
+    the test's loop serves the fakes it talks to. A command that does not end within
+    ``timeout`` fails the test (its daemon thread is left to the end of the run).
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Result] = loop.create_future()
+
+    def deliver(result: Result | BaseException) -> None:
+        if done.done():
+            return
+        if isinstance(result, BaseException):
+            done.set_exception(result)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        try:
+            result: Result | BaseException = _run_main(args, env or {}, stdin)
+        except BaseException as exc:  # pragma: no cover - the helper's own failure, reported in the test
+            result = exc
+        with contextlib.suppress(RuntimeError):  # the test's loop closed after a timeout
+            loop.call_soon_threadsafe(deliver, result)
+
+    threading.Thread(target=run, name=f"qwen-space {' '.join(args)[:40]}", daemon=True).start()
+    try:
+        return await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        raise AssertionError(f"qwen-space {' '.join(args)} did not end within {timeout:g} s") from None
+
+
+def default_sigint() -> None:
+    """In a child before exec: SIGINT at its default, as in a terminal, whatever this
+    process inherited (a background job or CI runner may ignore it)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def command_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "qwen_space.client", *args]
+
+
+async def start_command(*args: str, env: Mapping[str, str] | None = None, **options: Any) -> asyncio.subprocess.Process:
+    """``qwen-space ARGS`` as a process of its own, for what only a process has: signals."""
+    return await asyncio.create_subprocess_exec(
+        *command_argv(*args),
+        env={**os.environ, "NO_PROXY": "*", **(env or {})},
+        preexec_fn=default_sigint,
+        **options,
+    )
 
 
 class Terminal:
@@ -57,12 +134,12 @@ class Terminal:
         self.master, slave = pty.openpty()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "qwen_space.client", *args],
+                command_argv(*args),
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
                 env={**os.environ, "NO_PROXY": "*"},
-                preexec_fn=_default_sigint,
+                preexec_fn=default_sigint,
             )
         finally:
             os.close(slave)

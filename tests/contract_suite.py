@@ -3,7 +3,7 @@
 (tests/live/test_live_contract.py), and against the real Space when
 QWEN_SPACE_REAL=1 (tests/live/test_real_space.py)."""
 
-from qwen_space.client import SpaceClient, SpaceStarting
+from qwen_space.client import QWEN_CONTRACT, SpaceClient, SpaceStarting
 from qwen_space.client.recording import Scenario
 from qwen_space.protocol import (
     AppError,
@@ -21,7 +21,7 @@ from qwen_space.protocol import (
 async def check_scenario(space: SpaceClient, scenario: Scenario) -> list[ChatEvent | SpaceStarting]:
     """Run ``scenario`` and check what every conforming Space session must satisfy."""
     config = await space.config()
-    assert not [d for d in check_contract(config) if d.breaking]
+    assert not [d for d in check_contract(config, QWEN_CONTRACT) if d.breaking]
     events = [event async for event in space.events(scenario.messages)]
     last = events[-1]
     assert sum(isinstance(e, (Completed, Failed)) for e in events) == 1, "exactly one end"

@@ -5,7 +5,9 @@ It serves the /config captured from the replica under Gradio 5.50.0, so the clie
 under test resolves /model_chat exactly as it does against the real server.
 """
 
+import asyncio
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +68,7 @@ class JoinAnswer:
     status: int = 200
     body: bytes = b'{"event_id":"' + EVENT_ID.encode() + b'"}'
     content_type: str = "application/json"
-    delay: float = 0.0
+    hang: bool = False  # never answer (until the client leaves)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,6 +83,9 @@ class FakeSpace:
     config: bytes = CONFIG
     data_cookies: list[str] = field(default_factory=list)
     server: TestServer | None = None
+    # Set at the first cancel: a thread-safe event, so that a test on another thread
+    # (the sync client's) can wait for it as well as one in the server's loop.
+    cancel_seen: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -102,13 +107,11 @@ class FakeSpace:
         return response
 
     async def _join(self, request: web.Request) -> web.Response:
-        import asyncio
-
         self.join_bodies.append(json.loads(await request.read()))
         self.join_headers.append(dict(request.headers))
         answer = self.joins.pop(0) if self.joins else JoinAnswer()
-        if answer.delay:
-            await asyncio.sleep(answer.delay)
+        if answer.hang:
+            await asyncio.Event().wait()
         return web.Response(
             status=answer.status, body=answer.body, headers={"Content-Type": answer.content_type, **answer.headers}
         )
@@ -124,21 +127,74 @@ class FakeSpace:
 
     async def _cancel(self, request: web.Request) -> web.Response:
         self.cancels.append(json.loads(await request.read()))
+        self.cancel_seen.set()
         return web.json_response({"success": True})
 
 
-def script(*chunks: bytes, delay: float = 0.0, end: bool = True) -> StreamScript:
-    """Write ``chunks`` (with ``delay`` between them); end the body if ``end``."""
-    import asyncio
+async def wait_for_cancel(space: FakeSpace, within: float = 30) -> None:
+    """Until the client has posted a cancel: the server's loop runs meanwhile."""
+    if not await asyncio.to_thread(space.cancel_seen.wait, within):
+        raise AssertionError(f"no cancel was posted within {within:g} s")
+
+
+class Gate:
+    """A point of a scripted stream where the server waits for the test: each
+    ``open()`` lets one wait through. Opens are counted, so one that comes before the
+    server reaches the gate is not lost."""
+
+    def __init__(self) -> None:
+        self._passes = asyncio.Semaphore(0)
+
+    def open(self, times: int = 1) -> None:
+        for _ in range(times):
+            self._passes.release()
+
+    async def passed(self) -> None:
+        await self._passes.acquire()
+
+
+@dataclass(frozen=True)
+class Heartbeats:
+    """Heartbeats ``every`` seconds, ``times`` of them or forever: for the tests whose
+    subject is time passing (the idle and total timeouts), and only those."""
+
+    every: float
+    times: int | None = None
+
+
+Step = bytes | Gate | Heartbeats
+
+
+def script(*steps: Step, end: bool = True) -> StreamScript:
+    """Write ``steps`` in order, waiting at each ``Gate`` for the test to open it; then
+    end the body if ``end``, else hold it open until the client leaves."""
 
     async def run(response: web.StreamResponse, space: FakeSpace) -> None:
-        for chunk in chunks:
-            await response.write(chunk)
-            if delay:
-                await asyncio.sleep(delay)
+        for step in steps:
+            if isinstance(step, Gate):
+                await step.passed()
+            elif isinstance(step, Heartbeats):
+                sent = 0
+                while step.times is None or sent < step.times:
+                    await asyncio.sleep(step.every)
+                    await response.write(HEARTBEAT)
+                    sent += 1
+            else:
+                await response.write(step)
         if end:
             await response.write_eof()
         else:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()
 
     return run
+
+
+def lockstep(query: str, pieces: list[str], gate: Gate) -> list[Step]:
+    """A normal answer whose every piece after the first waits at ``gate``. A consumer
+    that opens the gate after each delta it receives reads each piece alone: it sees
+    exactly ``pieces``, however the network groups writes."""
+    body = chat_body(query, pieces)
+    steps: list[Step] = [*body[:3]]
+    for message in body[3:-2]:
+        steps += [gate, message]
+    return [*steps, gate, *body[-2:]]

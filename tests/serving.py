@@ -6,13 +6,13 @@ from typing import Any
 
 import openai
 from aiohttp import web
-from qwen_space.client.ways_in.serve import create_app, make_runner
+from qwen_space.client.ways_in.serve import create_openai_app, make_runner
 
 
 @asynccontextmanager
 async def serving(url: str, *, api_key: str | None = None, **options: Any) -> AsyncIterator[str]:
     """The server's ``/v1`` base URL while it runs."""
-    runner = make_runner(create_app(url, api_key=api_key, **options))
+    runner = make_runner(create_openai_app(url, api_key=api_key, **options))
     await runner.setup()
     try:
         site = web.TCPSite(runner, "127.0.0.1", 0)

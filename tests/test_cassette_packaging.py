@@ -22,9 +22,7 @@ def test_the_cassettes_are_a_regular_package(tmp_path: Path) -> None:
     # A namespace package resolves, under setuptools' editable finder, to a path that
     # importlib.resources cannot read (NotADirectoryError): the 16th finding of issue 18.
     assert qwen_space.cassettes.__file__ is not None
-    code = (
-        "import qwen_space.cassettes as c; from qwen_space.client.recording import bundled_cassette as b; print(c.__file__, b())"
-    )
+    code = "import qwen_space.cassettes as c; from qwen_space.client.recording import bundled_cassette as b; print(c.__file__, b())"
     output = subprocess.run(
         [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import qwen_space.cassettes
 import yaml
-from qwen_space.client import CassetteError, SpaceClient
+from qwen_space.client import QWEN_CONTRACT, CassetteError, SpaceClient
 from qwen_space.client.recording import SCENARIOS, bundled_cassette, load_manifest, recorded_messages, use_cassette
 from qwen_space.protocol import AppError, ChatJobState, check_contract, parse_config, read_chat_stream
 
@@ -64,9 +64,11 @@ def test_cassette_through_the_pure_pipeline(path: Path) -> None:
     info = MANIFEST[path.relative_to(CASSETTES).as_posix()]
     config = parse_config(response_of(path, "/config").encode())
     assert config.version == info.gradio_version
-    assert not [d for d in check_contract(config) if d.breaking]
+    assert not [d for d in check_contract(config, QWEN_CONTRACT) if d.breaking]
     event_id = json.loads(response_of(path, "/queue/join"))["event_id"]
-    result = read_chat_stream(config, response_of(path, "/queue/data").encode(), event_id=event_id)
+    result = read_chat_stream(
+        config, response_of(path, "/queue/data").encode(), event_id=event_id, api_name=QWEN_CONTRACT.api_name
+    )
     assert not result.corrections
     assert "".join(result.deltas) == result.text
     if info.scenario == "error":
@@ -103,7 +105,10 @@ async def test_cassette_replays_through_the_client(path: Path, no_network: None)
             completion = await space.complete(messages)
     event_id = json.loads(response_of(path, "/queue/join"))["event_id"]
     expected = read_chat_stream(
-        response_of(path, "/config").encode(), response_of(path, "/queue/data").encode(), event_id=event_id
+        response_of(path, "/config").encode(),
+        response_of(path, "/queue/data").encode(),
+        event_id=event_id,
+        api_name=QWEN_CONTRACT.api_name,
     )
     assert completion.text == expected.text
 

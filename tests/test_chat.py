@@ -15,6 +15,7 @@ from qwen_space.protocol import (
     Failed,
     Heartbeat,
     JobCancelledError,
+    JSONValue,
     Log,
     LogMessage,
     Output,
@@ -33,9 +34,10 @@ from qwen_space.protocol import (
     UnexpectedError,
     UnknownMessage,
 )
-from qwen_space.protocol._chat import HIDDEN_ERROR_TEXT
+from qwen_space.protocol._job import HIDDEN_ERROR_TEXT
 
 from .chat_streams import qwen_turn
+from .gradio_diff import server_diff
 
 CHAT_FORMATS = [ChatbotFormat.TUPLES, ChatbotFormat.MESSAGES, ChatbotFormat.NORMALISED]
 
@@ -131,6 +133,43 @@ def test_desynchronised_output_waits_and_the_final_value_corrects() -> None:
     events += job.receive(final)
     assert events[1:] == [Correction(retract=1, text="XYZ", previous="abc"), Completed("abXYZ", None)]
     assert shown_text(events) == "abXYZ"
+
+
+# Answers of several text parts: Gradio 6 content whose nested deletes hit the defect.
+_histories = st.lists(
+    st.tuples(st.text("ab", max_size=2), st.lists(st.text("ab", max_size=2), min_size=1, max_size=3)),
+    min_size=1,
+    max_size=3,
+)
+
+
+def _normalised(history: list[tuple[str, list[str]]]) -> JSONValue:
+    messages: list[JSONValue] = []
+    for user, answer in history:
+        messages.append({"role": "user", "content": [{"type": "text", "text": user}]})
+        messages.append({"role": "assistant", "content": [{"type": "text", "text": part} for part in answer]})
+    return messages
+
+
+@given(_histories, _histories)
+def test_the_final_value_repairs_a_silently_wrong_diff(
+    old: list[tuple[str, list[str]]], new: list[tuple[str, list[str]]]
+) -> None:
+    """Whatever Gradio 5.29.1+'s nested delete defect does to the history, the consumer
+    ends up holding the completion's reply."""
+    diff = server_diff(_normalised(old), _normalised(new), "nested_renumber")
+    final = Output(data=["", _normalised(new), ""])
+    events = run(
+        new_job(ChatbotFormat.NORMALISED),
+        [
+            ProcessGenerating(event_id="e", output=Output(data=["", _normalised(old), ""])),
+            ProcessGenerating(event_id="e", output=Output(data=[[], diff, []])),
+            ProcessCompleted(event_id="e", status=CompletionStatus.SUCCEEDED, output=final),
+        ],
+    )
+    reply = "".join(new[-1][1])
+    assert shown_text(events) == reply
+    assert events[-1] == Completed(reply, None)
 
 
 def test_final_value_that_extends_is_a_delta() -> None:

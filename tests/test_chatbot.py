@@ -3,8 +3,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
     ChatbotFormat,
+    ChatRequestError,
     JSONValue,
-    LocalProtocolError,
     Reply,
     Turn,
     build_history,
@@ -71,8 +71,15 @@ def test_thoughts_are_not_the_reply() -> None:
 def test_text_output() -> None:
     assert read_reply("tok0 ", ChatbotFormat.TEXT) == Reply("tok0 ", ())
     assert read_reply({"a": 1}, ChatbotFormat.TEXT) == Reply("", None)
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(ChatRequestError, match="takes no history"):
         build_history(TURNS, ChatbotFormat.TEXT)
+
+
+@pytest.mark.parametrize("chatbot_format", [ChatbotFormat.TUPLES, ChatbotFormat.MESSAGES, ChatbotFormat.NORMALISED])
+@pytest.mark.parametrize("bad", [Turn(1, "a"), Turn("a", None), ("hi", "there")])  # type: ignore[arg-type]
+def test_turns_that_are_not_two_strings_are_a_usage_error(chatbot_format: ChatbotFormat, bad: object) -> None:
+    with pytest.raises(ChatRequestError, match=r"history\[1\]"):
+        build_history([TURNS[0], bad], chatbot_format)  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("chatbot_format", list(ChatbotFormat))

@@ -116,7 +116,7 @@ def test_every_error_class_has_its_exit_code() -> None:
         InvalidMessagesError("x"): 3,
         AppError("x", space_message=None): 4,
         QueueFullError("x", status=503): 5,
-        ServerError("x", status=500): 5,
+        ServerError("x", status=500): 20,
         SpaceConnectionError("x"): 7,
         SpaceTimeoutError("x", phase="idle"): 8,
         SessionNotFoundError("x"): 9,

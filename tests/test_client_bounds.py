@@ -4,7 +4,6 @@ never sends credentials anywhere but the Space's origin."""
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,17 +20,18 @@ from qwen_space.client import (
 )
 from qwen_space.protocol import AppError, QueueFullError, QwenSpaceError, RateLimitedError, SpaceUnavailableError
 
-from .fake_space import CONFIG, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script
+from .fake_space import CONFIG, EVENT_ID, FakeSpace, Gate, JoinAnswer, chat_body, script
 from .raw_space import RawSpace, response
+from .support import HELLO, NO_WAIT, PATIENCE, PIECES, deltas, until
 
-HELLO = [{"role": "user", "content": "hi"}]
-PIECES = ["Hel", "lo", " there", "!"]
-NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
 SECRET = "hf_secret_never_elsewhere"
+#: Timeouts no test here waits for: a clean-up that waited for one would meet the
+#: test's bound (PATIENCE) first.
+NEVER = Timeouts(idle=20 * PATIENCE, total=40 * PATIENCE, cancel=20 * PATIENCE)
 
 
 async def collect(space: SpaceClient) -> str:
-    return "".join([delta async for delta in space.chat(HELLO)])
+    return "".join(await deltas(space))
 
 
 @pytest.fixture
@@ -172,67 +172,84 @@ async def test_trickled_stream_headers_end_at_the_total_timeout() -> None:
 
     raw = RawSpace(routes={"/gradio_api/queue/data": trickle})
     await raw.start()
-    started = time.monotonic()
     try:
-        async with SpaceClient(raw.url, timeouts=Timeouts(idle=1, total=2, cancel=0.5)) as client:
+        # The headers trickle for minutes; the idle timeout is never reached: only the
+        # total can end the wait before the test's bound.
+        async with SpaceClient(raw.url, timeouts=Timeouts(idle=PATIENCE, total=1, cancel=0.5)) as client:
             with pytest.raises(SpaceTimeoutError) as caught:
-                await asyncio.wait_for(collect(client), 30)
+                await asyncio.wait_for(collect(client), PATIENCE)
     finally:
         await raw.close()
-    assert time.monotonic() - started < 3 + 0.5
     assert caught.value.phase == "total"
 
 
 async def test_a_chunked_body_turning_to_garbage_ends_within_the_idle_timeout() -> None:
     first = chat_body("hi", PIECES)[2]
+    delivered = asyncio.Event()
 
     async def garbage(writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
         writer.write(b"%x\r\n%s\r\n" % (len(first), first))
         await writer.drain()
-        await asyncio.sleep(0.2)  # the valid chunk is read alone; the parser then meets garbage
+        await delivered.wait()  # the valid chunk was read alone; the parser then meets garbage
         writer.write(b"zz-not-a-chunk-size\r\n")
         await writer.drain()
-        await asyncio.sleep(0.1)
         writer.close()
 
     raw = RawSpace(routes={"/gradio_api/queue/data": garbage})
     await raw.start()
-    started = time.monotonic()
     try:
-        async with SpaceClient(raw.url, timeouts=Timeouts(idle=1, total=3, cancel=0.5)) as client:
+        # aiohttp may wait for more after the garbage: the idle timeout ends the chat,
+        # long before its total or the test's bound.
+        timeouts = Timeouts(idle=1, total=20 * PATIENCE, cancel=1)
+        async with SpaceClient(raw.url, timeouts=timeouts) as client, asyncio.timeout(PATIENCE):
+            stream = client.chat(HELLO)
+            assert await anext(stream) == "Hel"
+            delivered.set()
             with pytest.raises(QwenSpaceError) as caught:
-                await asyncio.wait_for(collect(client), 30)
+                await anext(stream)
     finally:
         await raw.close()
-    assert time.monotonic() - started < 1 + 3
+    if isinstance(caught.value, SpaceTimeoutError):
+        assert caught.value.phase == "idle"
     assert caught.value.partial_text == "Hel"
 
 
 async def test_waiting_for_a_pooled_connection_is_not_a_join_timeout(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES), delay=0.5)  # each stream holds its connection ~3 s
-    timeouts = Timeouts(join=1, idle=5, total=30)
+    held = Gate()
+    body = chat_body("hi", PIECES)
+    fake_space.stream = script(*body[:3], held, *body[3:])  # each stream holds its connection until released
+    join = 0.2
+    timeouts = Timeouts(join=join, idle=PATIENCE, total=2 * PATIENCE)
     async with SpaceClient(fake_space.url, timeouts=timeouts, max_connections=2) as client:
-        texts = await asyncio.gather(*(collect(client) for _ in range(3)))
+        chats = [asyncio.create_task(collect(client)) for _ in range(2)]
+        await until(lambda: fake_space.data_opens == 2, "two streams opened")
+        # Both connections are held: the third chat's join waits for one.
+        chats.append(asyncio.create_task(collect(client)))
+        # A load that slows this wait only lengthens it: it stays longer than the join timeout.
+        await asyncio.sleep(3 * join)
+        assert len(fake_space.join_bodies) == 2, "the third join waits for a connection"
+        held.open(3)
+        texts = await asyncio.wait_for(asyncio.gather(*chats), PATIENCE)
     assert texts == ["Hello there!"] * 3
 
 
 async def test_breaking_out_with_a_full_pool_cancels_at_once(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
-    async with SpaceClient(fake_space.url, max_connections=1) as client:
+    async with SpaceClient(fake_space.url, max_connections=1, timeouts=NEVER) as client:
         stream = client.chat(HELLO)
         async for _ in stream:
             break
-        started = time.monotonic()
-        await stream.aclose()
-        took = time.monotonic() - started
-    assert took < 1
+        # The stream holds the pool's only connection: a cancel that waited for it would
+        # wait for the cancel timeout, far beyond this bound.
+        async with asyncio.timeout(PATIENCE):
+            await stream.aclose()
     assert [cancel["event_id"] for cancel in fake_space.cancels] == [EVENT_ID]
 
 
 async def test_closing_the_client_cancels_every_stream_fast_and_says_so(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
-    client = SpaceClient(fake_space.url)
+    client = SpaceClient(fake_space.url, timeouts=NEVER)
     started_streams = 0
     all_started = asyncio.Event()
 
@@ -244,12 +261,11 @@ async def test_closing_the_client_cancels_every_stream_fast_and_says_so(fake_spa
                 all_started.set()
 
     tasks = [asyncio.create_task(consume()) for _ in range(100)]
-    await asyncio.wait_for(all_started.wait(), 30)
-    started = time.monotonic()
-    await client.aclose()
-    took = time.monotonic() - started
-    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    assert took < 1
+    await asyncio.wait_for(all_started.wait(), PATIENCE)
+    # No stream ends, no timeout comes near the bound: only cancelling them all does.
+    async with asyncio.timeout(PATIENCE):
+        await client.aclose()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     assert len(fake_space.cancels) == 100
     assert all(isinstance(outcome, ClientClosedError) for outcome in outcomes), outcomes[:3]
     with pytest.raises(ClientClosedError):

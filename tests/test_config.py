@@ -4,8 +4,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from qwen_space.client import QWEN_CONTRACT
 from qwen_space.protocol import (
-    QWEN_CONTRACT,
     ChatbotFormat,
     ContractMismatchError,
     DriftKind,
@@ -55,7 +55,7 @@ def test_version_differences_are_handled_drifts(
     config = parse_config(raw_config(version))
     assert config.api_prefix == prefix
     assert config.endpoint("/model_chat").reply_format is chatbot_format
-    found = require_contract(config)
+    found = require_contract(config, QWEN_CONTRACT)
     assert {d.kind for d in found} == drifts
     assert not any(d.breaking for d in found)
 
@@ -80,12 +80,12 @@ def component(raw: dict[str, Any], component_id: int) -> dict[str, Any]:
 
 def test_drift_endpoint_missing_is_breaking() -> None:
     config = mutated(lambda raw: dependency(raw, 0).update(api_name="chat"))
-    [drift] = check_contract(config)
+    [drift] = check_contract(config, QWEN_CONTRACT)
     assert drift.kind is DriftKind.ENDPOINT_MISSING
     assert drift.breaking
     assert "/chat" in drift.actual
     with pytest.raises(ContractMismatchError, match="endpoint missing") as caught:
-        require_contract(config)
+        require_contract(config, QWEN_CONTRACT)
     assert caught.value.drifts == (drift,)
 
 
@@ -93,7 +93,7 @@ def test_drift_fn_index_and_trigger_moved() -> None:
     def move(raw: dict[str, Any]) -> None:
         dependency(raw, 0).update(id=7, targets=[[12, "submit"]])
 
-    kinds = {(d.kind, d.expected, d.actual, d.breaking) for d in check_contract(mutated(move))}
+    kinds = {(d.kind, d.expected, d.actual, d.breaking) for d in check_contract(mutated(move), QWEN_CONTRACT)}
     assert kinds == {(DriftKind.FN_INDEX, "0", "7", False), (DriftKind.TRIGGER_ID, "11", "12", False)}
 
 
@@ -101,7 +101,7 @@ def test_drift_input_and_output_types() -> None:
     def retype(raw: dict[str, Any]) -> None:
         dependency(raw, 0).update(inputs=[11, 10], outputs=[11, 10, 4, 1])
 
-    drifts = check_contract(mutated(retype))
+    drifts = check_contract(mutated(retype), QWEN_CONTRACT)
     assert [(d.kind, d.actual, d.breaking) for d in drifts] == [
         (DriftKind.INPUT_TYPES, "[textbox, chatbot]", True),
         (DriftKind.OUTPUT_TYPES, "[textbox, chatbot, textbox, markdown]", True),
@@ -110,14 +110,13 @@ def test_drift_input_and_output_types() -> None:
 
 def test_drift_chatbot_format() -> None:
     config = mutated(lambda raw: component(raw, 10)["props"].update(type="messages"))
-    [drift] = check_contract(config)
+    [drift] = check_contract(config, QWEN_CONTRACT)
     assert (drift.kind, drift.expected, drift.actual) == (DriftKind.CHATBOT_FORMAT, "tuples", "messages")
 
 
 def test_drift_prefix_and_protocol() -> None:
     config = mutated(lambda raw: raw.update(api_prefix=None, protocol="sse_v2"))
-    assert {d.kind for d in check_contract(config)} == {DriftKind.PREFIX, DriftKind.PROTOCOL}
-    assert not config.has_close_stream
+    assert {d.kind for d in check_contract(config, QWEN_CONTRACT)} == {DriftKind.PREFIX, DriftKind.PROTOCOL}
 
 
 @pytest.mark.parametrize("protocol", ["ws", "sse", "sse_v4"])
@@ -140,6 +139,26 @@ def test_private_endpoints_are_not_resolved() -> None:
     assert config.dependencies[0].visibility is Visibility.PRIVATE
     with pytest.raises(ContractMismatchError, match="no endpoint /model_chat"):
         config.endpoint("/model_chat")
+
+
+@pytest.mark.parametrize("hidden", [{"show_api": False}, {"api_visibility": "undocumented"}])
+def test_endpoints_left_out_of_the_api_docs_are_public(hidden: dict[str, Any]) -> None:
+    config = mutated(lambda raw: dependency(raw, 0).update(hidden))
+    assert config.dependencies[0].visibility is Visibility.PUBLIC
+    assert config.endpoint("/model_chat").fn_index == 0
+
+
+def test_contract_messages_say_what_changed_without_app_advice() -> None:
+    """The protocol layer names no command of an application built on it."""
+    config = mutated(lambda raw: dependency(raw, 0).update(api_name="chat"))
+    with pytest.raises(ContractMismatchError) as missing:
+        config.endpoint("/model_chat")
+    with pytest.raises(ContractMismatchError) as drifted:
+        require_contract(config, QWEN_CONTRACT)
+    assert "/chat" in str(missing.value)
+    assert "endpoint missing" in str(drifted.value)
+    for error in (missing.value, drifted.value):
+        assert "qwen-space" not in str(error)
 
 
 def test_fn_index_is_position_before_ids_existed() -> None:

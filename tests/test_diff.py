@@ -1,10 +1,12 @@
+"""DiffedOutputs and its TextBuilder: private units of the protocol, tested here on purpose."""
+
 import copy
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import JSONValue
-from qwen_space.protocol._diff import DiffedOutputs
+from qwen_space.protocol._diff import DiffedOutputs, TextBuilder
 
 from .gradio_diff import server_diff
 from .strategies import json_values
@@ -29,17 +31,6 @@ def test_oracle_pre_5_29_1_deletes_desynchronise_never_corrupt(old: JSONValue, n
     """Unrenumbered deletes (Gradio 4.17-5.29.0) either apply exactly or desynchronise."""
     outputs = apply_one(old, server_diff(old, new, "pre_5_29_1"))
     assert outputs.is_desynchronised(0) or outputs.value(0) == new
-    outputs.replace_all([new])
-    assert outputs.value(0) == new
-    assert not outputs.is_desynchronised(0)
-
-
-@given(json_values, json_values)
-def test_oracle_nested_renumber_defect_final_value_wins(old: JSONValue, new: JSONValue) -> None:
-    """Whatever 5.29.1+'s nested delete defect does, the completion's full value wins."""
-    outputs = apply_one(old, server_diff(old, new, "nested_renumber"))
-    outputs.replace_all([new])
-    assert outputs.value(0) == new
 
 
 @given(st.lists(st.text(max_size=5), max_size=30))
@@ -129,3 +120,26 @@ def test_many_appends_read_back_exactly() -> None:
     for _ in range(20_000):
         outputs.apply([[["append", [1], "token "]]])
     assert outputs.value(0) == ["q", "token " * 20_000]
+
+
+@given(st.text(max_size=20), st.lists(st.text(max_size=3000), max_size=40), st.integers(min_value=0, max_value=40))
+def test_builds_the_concatenation(start: str, pieces: list[str], read_at: int) -> None:
+    """Whatever the pieces and whenever the text is read, it is the concatenation."""
+    builder = TextBuilder(start)
+    for i, piece in enumerate(pieces):
+        builder.append(piece)
+        if i == read_at:
+            assert builder.build_after("<") == "<" + start + "".join(pieces[: i + 1])
+    assert builder.build_after("") == start + "".join(pieces)
+    assert len(builder) == len(start) + sum(map(len, pieces))
+
+
+@given(st.lists(st.text("ab", max_size=3000), max_size=12), st.text("ab", max_size=30), st.integers(0, 12))
+def test_is_prefix_of_compares_without_building(pieces: list[str], tail: str, cut: int) -> None:
+    builder = TextBuilder()
+    for piece in pieces:
+        builder.append(piece)
+    whole = "".join(pieces)
+    for text in (whole, whole + tail, whole[: len(whole) - cut], tail + whole, whole[:cut] + tail + whole[cut:]):
+        assert builder.is_prefix_of(text) == text.startswith(whole)
+        assert builder.is_prefix_of(tail + text, len(tail)) == text.startswith(whole)

@@ -1,16 +1,17 @@
 from typing import Any
 
 import pytest
-from qwen_space.client import DEFAULT_SYSTEM, InvalidMessagesError, SpaceClient
+from qwen_space.client import InvalidMessagesError, SpaceClient
 from qwen_space.client.core.request import prepare_request
 from qwen_space.protocol import Turn
 
 from .fake_space import FakeSpace
 
 
-def test_single_user_message_gets_the_default_system() -> None:
+def test_without_a_system_message_the_app_keeps_its_own_default() -> None:
+    # None: the system input's default from /config goes out (the Qwen demo's is DEFAULT_SYSTEM).
     request = prepare_request([{"role": "user", "content": "hi"}])
-    assert (request.query, request.history, request.system) == ("hi", (), DEFAULT_SYSTEM)
+    assert (request.query, request.history, request.system) == ("hi", (), None)
 
 
 def test_system_messages_join_and_history_pairs() -> None:

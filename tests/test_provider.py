@@ -1,11 +1,12 @@
 """The seed's provider surface, against a loopback server."""
 
 import pytest
-from qwen_space.client import InvalidMessagesError, Messages, Qwen_Qwen_2_5_Max
+from qwen_space.client import InvalidMessagesError, Messages, Qwen_Qwen_2_5_Max, UsageError
 from qwen_space.client.ways_in.seed import AsyncResult, format_prompt, generate_session_hash
-from qwen_space.protocol import AppError, LocalProtocolError
+from qwen_space.protocol import AppError
 
-from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse
+from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, chat_body, lockstep, script, sse
+from .support import HELLO
 
 
 def provider_for(space: FakeSpace) -> type[Qwen_Qwen_2_5_Max]:
@@ -57,7 +58,7 @@ def test_format_prompt_matches_gpt4free() -> None:
     ]
     assert format_prompt(conversation) == "User: Hi\nAssistant: Hello!\nUser: 2+2?\nAssistant:"
     assert format_prompt(conversation, do_continue=True) == "User: Hi\nAssistant: Hello!\nUser: 2+2?"
-    with pytest.raises(IndexError):
+    with pytest.raises(InvalidMessagesError):
         format_prompt([])
 
 
@@ -111,29 +112,31 @@ def test_an_api_endpoint_without_a_join_path_is_refused() -> None:
     class Odd(Qwen_Qwen_2_5_Max):
         api_endpoint = "https://mirror.example/run/predict"
 
-    with pytest.raises(LocalProtocolError, match="api_endpoint"):
+    with pytest.raises(UsageError, match="api_endpoint"):
         Odd.space_url()
 
 
 async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", ["Hel", "lo", "!"]), delay=0.02)
-    chunks = [
-        c
-        async for c in provider_for(fake_space).create_async_generator(
-            "qwen-2.5-max", [{"role": "user", "content": "hi"}]
-        )
-    ]
+    gate = Gate()
+    fake_space.stream = script(*lockstep("hi", ["Hel", "lo", "!"], gate))
+    chunks = []
+    async for chunk in provider_for(fake_space).create_async_generator("qwen-2.5-max", HELLO):
+        chunks.append(chunk)
+        gate.open()  # the next piece once this one has arrived: one chunk per piece
     assert chunks == ["Hel", "lo", "!"]
 
 
 async def test_seed_usage_example_idiom(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]), delay=0.02)
+    gate = Gate()
+    fake_space.stream = script(*lockstep("hi", ["Hel", "lo"], gate))
     provider = provider_for(fake_space)()
-    async_result = await provider.create_async_generator(
-        model="qwen-2-5-max", messages=[{"role": "user", "content": "hi"}]
-    )
+    async_result = await provider.create_async_generator(model="qwen-2-5-max", messages=HELLO)
     assert isinstance(async_result, AsyncResult)
-    assert [r async for r in async_result.response] == ["Hel", "lo"]
+    chunks = []
+    async for chunk in async_result.response:
+        chunks.append(chunk)
+        gate.open()
+    assert chunks == ["Hel", "lo"]
 
 
 async def test_history_and_system_are_sent_natively(fake_space: FakeSpace) -> None:

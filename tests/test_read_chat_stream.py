@@ -271,5 +271,5 @@ def test_config_as_bytes_from_a_real_server() -> None:
         b'data: {"msg":"process_completed","event_id":"e","output":{"data":["",[["hi","Hello"]],"s"]},"success":true}\n\n'
         b'data: {"msg":"close_stream","event_id":null}\n\n'
     )
-    result = read_chat_stream(config, body, event_id="e")
+    result = read_chat_stream(config, body, event_id="e", api_name="/model_chat")
     assert (result.text, result.deltas, result.error) == ("Hello", ["Hel", "lo"], None)

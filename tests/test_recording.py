@@ -84,7 +84,7 @@ async def test_a_failed_recording_leaves_the_cassette_and_manifest_as_they_were(
     # The Space now fails every join (the client retries a 500 a few times, then gives up).
     fake_space.joins = [JoinAnswer(status=500, body=b"boom") for _ in range(8)]
     failed = await record(fake_space, out)
-    assert failed.code == 5, failed.err
+    assert failed.code == 20, failed.err
     assert "Traceback" not in failed.err
     assert cassette.read_bytes() == good
     assert manifest.read_bytes() == good_manifest

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from qwen_space.client import QWEN_CONTRACT
 from qwen_space.protocol import (
     SUPPORTED_PROTOCOLS,
     ChatbotFormat,
@@ -37,7 +38,7 @@ def test_the_chat_endpoint_and_its_chatbot_format(version: str) -> None:
     # Before 4.38 a chatbot has no type prop and only does tuples; 5.x says tuples; 6.x normalises.
     expected = ChatbotFormat.NORMALISED if config.gradio_major >= 6 else ChatbotFormat.TUPLES
     assert endpoint.reply_format is expected
-    drifts = check_contract(config)
+    drifts = check_contract(config, QWEN_CONTRACT)
     assert not any(drift.breaking for drift in drifts)
     # `info` and `contract check` report the format the Space really has.
     assert (DriftKind.CHATBOT_FORMAT in {d.kind for d in drifts}) == (config.gradio_major >= 6)

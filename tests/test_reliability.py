@@ -22,8 +22,8 @@ from qwen_space.protocol import AuthenticationError, RemoteProtocolError
 from .fake_space import (
     CLOSE_STREAM,
     CONFIG,
-    HEARTBEAT,
     FakeSpace,
+    Heartbeats,
     JoinAnswer,
     chat_body,
     completed,
@@ -31,8 +31,8 @@ from .fake_space import (
     script,
     tuples_chat,
 )
+from .support import HELLO, PATIENCE
 
-HELLO = [{"role": "user", "content": "hi"}]
 TOKEN = "hf_SuperSecretToken0123456789"
 
 
@@ -68,10 +68,11 @@ async def test_messages_after_completion_are_not_read(fake_space: FakeSpace) -> 
 
 
 async def test_heartbeat_only_stream_ends_at_the_total_timeout(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*[HEARTBEAT] * 100, delay=0.05)
-    async with SpaceClient(fake_space.url, timeouts=Timeouts(idle=1, total=0.6, cancel=1)) as space:
-        with pytest.raises(SpaceTimeoutError) as caught:
-            await space.complete(HELLO)
+    # Heartbeats forever, never idle for long: only the total timeout can end the chat.
+    fake_space.stream = script(Heartbeats(every=0.05))
+    async with SpaceClient(fake_space.url, timeouts=Timeouts(idle=PATIENCE, total=0.5, cancel=1)) as space:
+        with pytest.raises(SpaceTimeoutError, match="total timeout") as caught:
+            await asyncio.wait_for(space.complete(HELLO), PATIENCE)
     assert caught.value.phase == "total"
 
 

@@ -14,11 +14,22 @@ from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import RetryPolicy, Timeouts
 
 from .cli import run_cli
-from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script, sse
+from .fake_space import (
+    CLOSE_STREAM,
+    EVENT_ID,
+    FakeSpace,
+    Gate,
+    JoinAnswer,
+    chat_body,
+    lockstep,
+    script,
+    sse,
+    wait_for_cancel,
+)
 from .serving import async_openai, create, serving
+from .support import PIECES, until
 
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
-PIECES = ["Hel", "lo", " there", "!"]
 ONE_TRY: dict[str, Any] = {
     "retry": RetryPolicy(attempts=1),
     "timeouts": Timeouts(connect=2, config=2, join=2, idle=2, cancel=2),
@@ -28,13 +39,6 @@ HIDDEN_FAILURE = sse(
 )
 
 
-async def wait_for_cancel(space: FakeSpace) -> None:
-    for _ in range(200):
-        if space.cancels:
-            return
-        await asyncio.sleep(0.025)
-
-
 async def test_models_lists_what_the_provider_accepts(fake_space: FakeSpace) -> None:
     async with serving(fake_space.url) as base, async_openai(base) as client:
         models = await client.models.list()
@@ -42,17 +46,21 @@ async def test_models_lists_what_the_provider_accepts(fake_space: FakeSpace) -> 
 
 
 async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES), delay=0.05)
+    gate = Gate()
+    fake_space.stream = script(*lockstep("hi", PIECES, gate))
     async with serving(fake_space.url) as base, async_openai(base) as client:
+        gate.open(len(PIECES))  # the whole answer: every piece at once
         whole = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO)
         stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
-        chunks = [chunk async for chunk in stream]
+        chunks = []
+        async for chunk in stream:  # streamed: the next piece once this one has arrived
+            chunks.append(chunk)
+            if chunk.choices[0].delta.content:
+                gate.open()
     assert whole.choices[0].message.content == "Hello there!"
     assert whole.choices[0].finish_reason == "stop"
     assert whole.model == "qwen-2.5-max"
-    # A chunk per network read (writes 50 ms apart may still be read together).
-    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello there!"
-    assert len(chunks) >= 3
+    assert [c.choices[0].delta.content for c in chunks] == [*PIECES, None]
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].delta.content is None
     assert [c.choices[0].finish_reason for c in chunks] == [None] * (len(chunks) - 1) + ["stop"]
@@ -215,8 +223,7 @@ async def test_a_client_that_disconnects_gets_its_job_cancelled(fake_space: Fake
             await chunks.close()
         else:
             request = asyncio.create_task(client.chat.completions.create(model="qwen-2.5-max", messages=HELLO))
-            while not fake_space.data_opens:
-                await asyncio.sleep(0.01)
+            await until(lambda: fake_space.data_opens, "the Space's stream opened")
             request.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await request

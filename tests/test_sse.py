@@ -2,6 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
+    ChatRequestError,
     LocalProtocolError,
     RemoteProtocolError,
     SSEDecoder,
@@ -134,8 +135,14 @@ class TestLimits:
     def test_closed_decoder_refuses_more_input(self) -> None:
         decoder = SSEDecoder()
         decoder.close()
-        with pytest.raises(LocalProtocolError):
+        # Feeding a closed decoder is a bug in the caller, not a chat's failure.
+        with pytest.raises(RuntimeError, match="closed"):
             decoder.feed(b"data: a\n\n")
+
+    @pytest.mark.parametrize("size", [0, -1])
+    def test_a_limit_that_admits_nothing_is_a_usage_error(self, size: int) -> None:
+        with pytest.raises(ChatRequestError, match="max_event_size"):
+            SSEDecoder(max_event_size=size)
 
     def test_incomplete_event_is_reported(self) -> None:
         decoder = SSEDecoder()

@@ -3,19 +3,19 @@
 
 import asyncio
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 
 import pytest
 from aiohttp.test_utils import TestServer
-from qwen_space.client import ChatCompletion, InvalidMessagesError, SyncSpaceClient, Timeouts
-from qwen_space.protocol import AppError, Completed, LocalProtocolError, TextDelta
+from qwen_space.client import ChatCompletion, ClientClosedError, InvalidMessagesError, SyncSpaceClient, Timeouts
+from qwen_space.protocol import AppError, Completed, TextDelta
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse
-
-HELLO = [{"role": "user", "content": "hi"}]
-PIECES = ["Hel", "lo", " there", "!"]
+from .support import HELLO, PATIENCE, PIECES
 
 
 @pytest.fixture
@@ -36,10 +36,8 @@ def space() -> Iterator[FakeSpace]:
         loop.close()
 
 
-def cancelled(space: FakeSpace, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while not space.cancels and time.monotonic() < deadline:
-        time.sleep(0.02)
+def cancelled(space: FakeSpace) -> bool:
+    space.cancel_seen.wait(PATIENCE)
     return space.cancels == [
         {"session_hash": space.join_bodies[0]["session_hash"], "fn_index": 0, "event_id": EVENT_ID}
     ]
@@ -90,9 +88,23 @@ def test_closing_the_client_cancels_running_chats(space: FakeSpace) -> None:
     next(stream)
     client.close()
     assert cancelled(space)
-    with pytest.raises(LocalProtocolError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         client.complete(HELLO)
     stream.close()
+
+
+def interrupt_the_wait(thread: int) -> None:
+    """SIGINT to ``thread`` once it waits for the client's answer (``Future.result``):
+    not earlier, whatever the machine's load."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread)
+        while frame is not None:
+            if frame.f_code is Future.result.__code__:
+                signal.pthread_kill(thread, signal.SIGINT)
+                return
+            frame = frame.f_back
+        time.sleep(0.01)
 
 
 def test_ctrl_c_while_waiting_cancels_the_job(space: FakeSpace) -> None:
@@ -106,7 +118,7 @@ def test_ctrl_c_while_waiting_cancels_the_job(space: FakeSpace) -> None:
             stream = client.chat(HELLO)
             next(stream)
             # The next delta never comes: Ctrl-C lands while the client waits for it.
-            threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT)).start()
+            threading.Thread(target=interrupt_the_wait, args=(main,), daemon=True).start()
             with pytest.raises(KeyboardInterrupt):
                 next(stream)
             assert cancelled(space)

@@ -30,6 +30,7 @@ from yarl import URL
 
 from ...protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
 from ...protocol import (
+    ChatContract,
     ChatEvent,
     Completed,
     Correction,
@@ -45,6 +46,7 @@ from ...protocol import (
     SpaceHTTPError,
     SpaceUnavailableError,
     TextDelta,
+    derive_contract,
     error_for_response,
     new_session_hash,
     parse_config,
@@ -108,6 +110,8 @@ class ChatCompletion:
     corrections: int = 0
     #: Log messages left out of ``logs`` beyond the first 100.
     dropped_logs: int = 0
+    #: The reply's thoughts (reasoning, tool use), apart from ``text``; empty for most apps.
+    reasoning: str = ""
 
 
 class SpaceClient:
@@ -133,8 +137,10 @@ class SpaceClient:
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        endpoint: str | int | None = None,
+        options: Mapping[str, object] | None = None,
         api_name: str | None = None,
-        contract: SpaceContract = QWEN_CONTRACT,
+        contract: SpaceContract | None = None,
         verify_ssl: bool = True,
         max_connections: int = 100,
         max_event_size: int = _DEFAULT_MAX_EVENT_SIZE,
@@ -176,8 +182,13 @@ class SpaceClient:
             if self.space_id
             else None
         )
-        self._api_name = api_name or contract.api_name
-        self._contract = contract
+        # The chat event: as named, else the declared contract's, else derived from /config.
+        self._endpoint_choice: str | int | None = (
+            endpoint if endpoint is not None else api_name or (contract.api_name if contract else None)
+        )
+        self._declared = contract
+        self._options = dict(options or {})
+        self._chat_contract: ChatContract | None = None
         self._max_config_size = max_config_size
         self._max_prompt_chars = max_prompt_chars
         self._new_session_hash = session_hash_factory or new_session_hash
@@ -197,7 +208,7 @@ class SpaceClient:
 
     def __repr__(self) -> str:
         # Never show headers: they carry the token.
-        return f"SpaceClient(url={self.url!r}, api_name={self._api_name!r})"
+        return f"SpaceClient(url={self.url!r}, endpoint={self._endpoint_choice!r})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -238,7 +249,12 @@ class SpaceClient:
             try:
                 if self._config is None:
                     config = await self._fetch_config(deadline)
-                    self._drifts = require_contract(config, self._contract)
+                    chat = derive_contract(config, self._endpoint_choice)
+                    # The drift report is against a declared contract: the caller's, or the
+                    # Qwen demo's where its event is the one in use.
+                    declared = self._declared or (QWEN_CONTRACT if chat.api_name == QWEN_CONTRACT.api_name else None)
+                    self._drifts = require_contract(config, declared) if declared is not None else []
+                    self._chat_contract = chat
                     for drift in self._drifts:
                         logger.info("qwen-space: %s", drift)
                     self._config = config
@@ -265,33 +281,45 @@ class SpaceClient:
         return info
 
     def events(
-        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
     ) -> AsyncGenerator[ChatEvent | SpaceStarting, None]:
         """Stream the typed events of one chat. The last event is ``Completed`` or ``Failed``.
 
-        The messages are checked before anything is sent. ``SpaceStarting`` events come
-        first while a Space given by id builds, starts or wakes up.
+        The messages are checked before anything is sent; ``system`` and ``options`` (by
+        label, over the client's) against the Space's ``/config`` before the join.
+        ``SpaceStarting`` events come first while a Space given by id builds, starts or
+        wakes up. Thoughts of a reasoning app come as ``ReasoningDelta``, apart from the answer.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        return self._run(request).events()
+        return self._run(request, options).events()
 
     def chat(
-        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None, allow_empty: bool = False
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
+        allow_empty: bool = False,
     ) -> AsyncGenerator[str, None]:
-        """Stream the reply as text deltas; raise the package error if the chat fails.
+        """Stream the answer as text deltas (thoughts left out); raise the package error if
+        the chat fails.
 
         The messages are checked before anything is sent. Errors raised after text
         was yielded carry it as ``partial_text``. An empty reply raises
         :class:`EmptyReplyError` unless ``allow_empty``.
         """
         request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        return self._chat(request, allow_empty)
+        return self._chat(self._run(request, options), allow_empty)
 
-    async def _chat(self, request: ChatRequest, allow_empty: bool) -> AsyncGenerator[str, None]:
+    async def _chat(self, run: ChatRun, allow_empty: bool) -> AsyncGenerator[str, None]:
         shown: str | None = None  # set at the first rewrite: what the consumer had by then
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
-        async with contextlib.aclosing(self._run(request).batches()) as batches:
+        async with contextlib.aclosing(run.batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     if type(event) is TextDelta:
@@ -313,7 +341,12 @@ class SpaceClient:
                         )
 
     async def complete(
-        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None, allow_empty: bool = False
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
+        allow_empty: bool = False,
     ) -> ChatCompletion:
         """The whole reply with its metadata; raises the package error on failure, and
         :class:`EmptyReplyError` for an empty reply unless ``allow_empty``."""
@@ -324,7 +357,7 @@ class SpaceClient:
         logs: list[LogMessage] = []
         dropped_logs = 0
         corrections = 0
-        run = self._run(request)
+        run = self._run(request, options)
         async with contextlib.aclosing(run.events()) as events:
             async for event in events:
                 if isinstance(event, (TextDelta, Correction)) and first_text is None:
@@ -355,6 +388,7 @@ class SpaceClient:
                         logs=logs,
                         corrections=corrections,
                         dropped_logs=dropped_logs,
+                        reasoning=event.reasoning,
                     )
         raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
 
@@ -390,12 +424,12 @@ class SpaceClient:
         # Current Gradio clients send the token this way: the Spaces proxy reads and
         # strips it, so it never reaches the app's code (gradio#11700). A token found
         # rather than given goes only to Hugging Face hosts.
-        self._base_paths: dict[str, URL] = {}
         self._transport.use_token(self._token_given or is_hugging_face_url(base))
 
-    def _run(self, request: ChatRequest) -> ChatRun:
+    def _run(self, request: ChatRequest, options: Mapping[str, object] | None) -> ChatRun:
         return ChatRun(
             request,
+            options={**self._options, **(options or {})},
             session_hash=self._new_session_hash(),
             transport=self._transport,
             settings=self._settings,
@@ -412,9 +446,11 @@ class SpaceClient:
         config = await self._checked_config(deadline)
         if self._target is None:
             # Per client: the config (and so the endpoint and its URLs) is fetched once.
+            assert self._chat_contract is not None  # derived with the config
             self._target = ChatTarget(
                 config=config,
-                endpoint=config.endpoint(self._api_name),
+                contract=self._chat_contract,
+                seed_url=self._api_url(config, "/run/predict"),
                 join_url=self._api_url(config, "/queue/join"),
                 data_url=self._api_url(config, "/queue/data"),
                 cancel_url=self._api_url(config, "/cancel"),

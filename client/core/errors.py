@@ -8,7 +8,7 @@ exceptions become these.
 
 from __future__ import annotations
 
-from ...protocol import QwenSpaceError, RemoteProtocolError
+from ...protocol import QwenSpaceError, RemoteProtocolError, UsageError
 
 __all__ = [
     "CassetteError",
@@ -78,12 +78,6 @@ class EmptyReplyError(QwenSpaceError):
     """
 
     retryable = True
-
-
-class UsageError(QwenSpaceError, ValueError):
-    """The caller asked for something this client cannot do as asked: a bad argument,
-    flag, URL or file name. Raised before anything is sent; the message names the
-    argument and what to pass instead."""
 
 
 class InvalidMessagesError(UsageError):

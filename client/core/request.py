@@ -1,4 +1,4 @@
-"""OpenAI/gpt4free-shaped messages to the Space's three inputs: query, history, system.
+"""OpenAI/gpt4free-shaped messages to a chat's parts: the query, earlier turns, the system prompt.
 
 Everything here runs before any network call, so bad input costs nothing and
 fails with :class:`InvalidMessagesError` saying what to fix.
@@ -28,11 +28,12 @@ _ROLES = ("system", "user", "assistant")
 class ChatRequest:
     query: str
     history: tuple[Turn, ...]
-    system: str
+    #: ``None``: none given, so the app's own default (the Qwen demo's is ``DEFAULT_SYSTEM``).
+    system: str | None
 
     @property
     def size(self) -> int:
-        return len(self.query) + len(self.system) + sum(len(t.user) + len(t.assistant) for t in self.history)
+        return len(self.query) + len(self.system or "") + sum(len(t.user) + len(t.assistant) for t in self.history)
 
 
 def prepare_request(
@@ -70,12 +71,12 @@ def prepare_request(
         # User messages sent before the query without an answer are part of the question.
         query="\n".join([*unanswered, dialogue[-1][1]]),
         history=history,
-        system=system if system is not None else ("\n".join(systems) if systems else DEFAULT_SYSTEM),
+        system=system if system is not None else ("\n".join(systems) if systems else None),
     )
     if request.size > max_chars:
         raise InvalidMessagesError(
             f"the conversation has {request.size} characters, more than the limit of {max_chars}; "
-            "Qwen2.5-Max cannot take it: drop or summarise earlier turns (or raise max_prompt_chars)"
+            "the model behind the Space cannot take it: drop or summarise earlier turns (or raise max_prompt_chars)"
         )
     return request
 

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator, Awaitable, Callable, MutableSet, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, MutableSet, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -20,19 +20,18 @@ from yarl import URL
 
 from ...protocol import (
     CancelRequest,
-    ChatbotFormat,
+    ChatContract,
     ChatEvent,
     ChatJob,
     ChatStream,
-    Endpoint,
     JoinRequest,
-    JSONValue,
     QwenSpaceError,
-    RemoteProtocolError,
+    SeedCall,
     SpaceConfig,
     SpaceHTTPError,
     SpaceUnavailableError,
-    build_history,
+    build_call,
+    error_for_response,
     parse_join_response,
 )
 from ..hub.space import SpaceStarting
@@ -62,7 +61,9 @@ class ChatTarget:
     """Where one chat goes, known once the Space's ``/config`` is."""
 
     config: SpaceConfig
-    endpoint: Endpoint
+    contract: ChatContract
+    #: ``run/predict``: the non-queued events that seed a fresh session (a ChatInterface's history).
+    seed_url: URL
     join_url: URL
     data_url: URL
     cancel_url: URL
@@ -95,6 +96,7 @@ class ChatRun:
         self,
         request: ChatRequest,
         *,
+        options: Mapping[str, object],
         session_hash: str,
         transport: Transport,
         settings: RunSettings,
@@ -104,6 +106,7 @@ class ChatRun:
         is_closed: Callable[[], bool],
     ) -> None:
         self._request = request
+        self._options = options
         self.session_hash = session_hash
         self._transport = transport
         self._settings = settings
@@ -135,16 +138,20 @@ class ChatRun:
                 # The total timeout runs from here: config, join, queue wait and stream.
                 deadline = Deadline(self._settings.timeouts.total)
                 try:
-                    target = self._target = await self._resolve(deadline)
-                    endpoint = target.endpoint
-                    if endpoint.reply_slot is None or endpoint.reply_format is None:  # pragma: no cover
-                        raise RemoteProtocolError(f"fn {endpoint.fn_index} has no chatbot or textbox output")
+                    target = await self._resolve(deadline)
+                    contract = target.contract
+                    request = self._request
+                    # Checked against /config before anything is sent for this chat.
+                    call = build_call(contract, request.query, request.history, request.system, self._options)
+                    for seed in call.seeds:
+                        await self._seed(target.seed_url, seed, deadline)
                     join = JoinRequest(
-                        data=_inputs(endpoint, self._request),
-                        fn_index=endpoint.fn_index,
-                        trigger_id=endpoint.trigger_id,
+                        data=call.data,
+                        fn_index=contract.fn_index,
+                        trigger_id=contract.trigger_id,
                         session_hash=self.session_hash,
                     )
+                    self._target = target
                     self.event_id = await self._join(target.join_url, join.to_bytes(), deadline)
                     break
                 except SpaceUnavailableError as error:
@@ -158,8 +165,8 @@ class ChatRun:
                     raise
             job = ChatJob(
                 event_id=self.event_id,
-                reply_slot=endpoint.reply_slot,
-                reply_format=endpoint.reply_format,
+                reply_slot=contract.reply_slot,
+                reply_format=contract.reply_format,
                 full_values=not target.config.sends_diffs,
             )
             # Nested async generators are not closed by their consumer's exit: close
@@ -172,6 +179,25 @@ class ChatRun:
                 await self.abort()
             await self._close_response()  # the consumer left before the stream's end was read
             self._running.discard(self)
+
+    async def _seed(self, url: URL, seed: SeedCall, deadline: Deadline) -> None:
+        """Run a non-queued event on this chat's fresh session (a ChatInterface's history
+        goes into its session State this way, as the browser's own event puts it there)."""
+        answer = await self._transport.send(
+            "POST",
+            url,
+            what="run/predict",
+            phase="join",
+            within=deadline.remaining(),
+            read=self._settings.timeouts.join,
+            body=seed.to_bytes(self.session_hash),
+            deadline=deadline,
+            doing="setting the conversation's history",
+        )
+        if answer.status != 200:
+            error = error_for_response(answer.status, answer.content_type, answer.body)
+            error.retryable = False
+            raise error
 
     async def _join(self, url: URL, body: bytes, deadline: Deadline) -> str:
         """``queue/join``, retried while no job can exist (see ``RetryPolicy``)."""
@@ -321,12 +347,5 @@ class ChatRun:
         self._aborted = True
         target = self._target
         if self.event_id is not None and target is not None:
-            body = CancelRequest(self.session_hash, target.endpoint.fn_index, self.event_id).to_bytes()
+            body = CancelRequest(self.session_hash, target.contract.fn_index, self.event_id).to_bytes()
             await self._transport.post_cancel(target.cancel_url, body, within=self._settings.timeouts.cancel)
-
-
-def _inputs(endpoint: Endpoint, request: ChatRequest) -> list[JSONValue]:
-    """``[query, history, system]`` in the Space's chatbot format."""
-    chatbot_format = endpoint.reply_format or ChatbotFormat.TUPLES
-    history: JSONValue = [] if chatbot_format is ChatbotFormat.TEXT else build_history(request.history, chatbot_format)
-    return [request.query, history, request.system]

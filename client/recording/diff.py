@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...protocol import (
-    QWEN_CONTRACT,
     ContractMismatchError,
     QwenSpaceError,
     SSEDecoder,
@@ -23,6 +22,7 @@ from ...protocol import (
     read_chat_stream,
 )
 from ..core.errors import CassetteError
+from ..core.qwen import QWEN_CONTRACT
 from .cassette import load_interactions
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
@@ -74,7 +74,7 @@ def summarise(path: Path) -> CassetteSummary:
         except QwenSpaceError:
             kinds["(unparseable)"] += 1
     try:
-        result = read_chat_stream(config, data_body.encode(), event_id=event_id)
+        result = read_chat_stream(config, data_body.encode(), event_id=event_id, api_name=QWEN_CONTRACT.api_name)
     except ContractMismatchError:
         reply, outcome = "", "no /model_chat endpoint"
     else:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...protocol import ChatEvent, Completed, Failed, QwenSpaceError, read_history
+from ...protocol import AppError, QwenSpaceError, read_history
 from ..core.client import SpaceClient
 from ..core.errors import CassetteError, UsageError
 from .cassette import (
@@ -40,7 +40,7 @@ __all__ = ["SCENARIOS", "Scenario", "record_scenarios", "recorded_messages"]
 class Scenario:
     name: str
     messages: tuple[Mapping[str, Any], ...]
-    #: Whether the Space is expected to fail this one (recorded all the same).
+    #: Whether the Space's app is expected to fail this one (``AppError``, recorded all the same).
     fails: bool = False
 
     @property
@@ -80,11 +80,13 @@ SCENARIOS: dict[str, Scenario] = {
 
 async def record_scenarios(
     url: str, names: Sequence[str], out: Path, *, hf_token: str | None = None
-) -> list[tuple[CassetteInfo, ChatEvent]]:
+) -> list[tuple[CassetteInfo, AppError | None]]:
     """Record each named scenario into ``out/gradio-<version>/<name>.yaml``; update the manifest.
 
-    Each cassette is replaced only once its scenario was recorded as expected, and the
-    manifest lists those that were, so a failing Space leaves the old recordings whole.
+    Each chat is read with :meth:`SpaceClient.complete`; a cassette is replaced only
+    once its scenario was recorded as expected (a reply, or the app's failure for a
+    scenario that ``fails``, returned beside its entry), and the manifest lists those
+    that were, so a failing Space leaves the old recordings whole.
     The folder's name comes from the Space's ``/config``: anything but a plain version
     becomes ``gradio-unknown``.
     """
@@ -96,13 +98,13 @@ async def record_scenarios(
         reported = (await probe.fetch_config()).version
     version = safe_name(reported)
     directory = out / f"gradio-{version}"
-    results: list[tuple[CassetteInfo, ChatEvent]] = []
+    results: list[tuple[CassetteInfo, AppError | None]] = []
     try:
         for name in names:
             scenario = SCENARIOS[name]
             path = directory / f"{name}.yaml"
             with record_cassette(path, tokens=[hf_token]):
-                last = await _run(url, scenario, hf_token)
+                failure = await _run(url, scenario, hf_token)
             info = CassetteInfo(
                 cassette=path.relative_to(out).as_posix(),
                 url=url,
@@ -111,7 +113,7 @@ async def record_scenarios(
                 prompt=scenario.prompt,
                 recorded_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
             )
-            results.append((info, last))
+            results.append((info, failure))
     finally:
         if results:
             save_manifest(out, [info for info, _ in results])
@@ -131,15 +133,16 @@ def _prepare(out: Path) -> None:
         raise UsageError(f"cannot write into --out {out} (permission denied): name a directory you can write to")
 
 
-async def _run(url: str, scenario: Scenario, hf_token: str | None) -> ChatEvent:
+async def _run(url: str, scenario: Scenario, hf_token: str | None) -> AppError | None:
+    """The app's failure if the scenario expects one and got it; any other failure raises."""
     async with SpaceClient(url, hf_token=hf_token) as space:
-        last: object = None
-        async for event in space.events(scenario.messages):
-            last = event
-        assert isinstance(last, (Completed, Failed))
-        if isinstance(last, Failed) and not scenario.fails:
-            raise last.error
-        return last
+        try:
+            await space.complete(scenario.messages)
+        except AppError as error:
+            if not scenario.fails:
+                raise
+            return error
+    return None
 
 
 def recorded_messages(path: Path) -> list[dict[str, Any]]:

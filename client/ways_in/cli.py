@@ -4,8 +4,8 @@
 ``replay`` plays a recorded session offline (a bundled one by default), ``info``
 describes a Space, ``contract check`` reports drift from the pinned contract,
 ``record`` writes scenario cassettes, ``duplicate`` makes your own copy of the Space
-on the Hub, and ``serve`` offers the Space as an OpenAI-compatible API. Each error
-class has its own exit code.
+on the Hub, and ``serve`` offers the Space as an OpenAI-compatible API. Each kind of
+error has its own exit code (``EXIT_CODES``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Any, TextIO
 from yarl import URL
 
 from ...protocol import (
-    QWEN_CONTRACT,
     AppError,
     ChatEvent,
     Completed,
@@ -39,11 +38,14 @@ from ...protocol import (
     LocalProtocolError,
     LogMessage,
     ProgressUpdate,
+    QueueFullError,
     QueuePosition,
     QwenSpaceError,
+    RateLimitedError,
     RemoteProtocolError,
     RequestRejectedError,
     SpaceHTTPError,
+    SpaceUnavailableError,
     Started,
     StreamError,
     TextDelta,
@@ -52,13 +54,17 @@ from ...protocol import (
 from ..core.client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
 from ..core.errors import (
     CassetteError,
+    ClientClosedError,
     EmptyReplyError,
     InvalidMessagesError,
+    RedirectRefusedError,
     ReplyRewrittenError,
     SpaceTimeoutError,
     TransportError,
     UsageError,
+    empty_reply,
 )
+from ..core.qwen import QWEN_CONTRACT
 from ..core.timeouts import Timeouts
 from ..hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ..recording.cassette import CassetteInfo, bundled_directory, load_manifest, locate_cassette, use_cassette
@@ -78,7 +84,11 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (LocalProtocolError, 3),
     (AppError, 4),
     (RequestRejectedError, 6),
-    (SpaceHTTPError, 5),
+    # Refused for now: worth retrying later. Any other HTTP error is not (20).
+    (QueueFullError, 5),
+    (RateLimitedError, 5),
+    (SpaceUnavailableError, 5),
+    (SpaceHTTPError, 20),
     (SpaceTimeoutError, 8),
     (TransportError, 7),
     (StreamError, 9),
@@ -87,6 +97,9 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (SpaceNotFoundError, 14),
     (SpaceNotRunningError, 15),
     (HubError, 16),
+    (EmptyReplyError, 17),
+    (RedirectRefusedError, 18),
+    (ClientClosedError, 19),
     (QwenSpaceError, 1),
 ]
 EXIT_INTERRUPTED = 130
@@ -246,7 +259,12 @@ def _parser() -> argparse.ArgumentParser:
     visibility.add_argument("--public", dest="private", action="store_false", help="a public copy")
     duplicate.add_argument("--hardware", help="hardware tier, e.g. cpu-basic, cpu-upgrade (default: the original's)")
     duplicate.add_argument(
-        "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret of the copy; repeatable"
+        "--secret",
+        type=_secret,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a secret of the copy; repeatable",
     )
     duplicate.add_argument("--proxy", type=_proxy_url, help="http(s) proxy URL for the wait")
     duplicate.add_argument(
@@ -300,6 +318,14 @@ def _proxy_url(text: str) -> str:
     return text
 
 
+def _secret(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not equals or not key:
+        # Not the text itself: it may be the secret's value, given without its name.
+        raise argparse.ArgumentTypeError("a secret is KEY=VALUE, like --secret YOUR_API_TOKEN=sk-...")
+    return key, value
+
+
 def _client(args: argparse.Namespace) -> SpaceClient:
     # Every phase within --timeout: the total bounds them all, these only shorten them.
     # The wait for a Space to start comes before the total, and gets as long.
@@ -312,11 +338,12 @@ def _client(args: argparse.Namespace) -> SpaceClient:
 class _Printer:
     """Text to stdout as it arrives; queue position and logs to stderr."""
 
-    def __init__(self, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    def __init__(self, *, as_json: bool) -> None:
         self.as_json = as_json
-        self.out = out
-        self.err = err
-        self.live_status = err.isatty()
+        # The streams of the moment, not of import time: a caller of main() may have replaced them.
+        self.out: TextIO = sys.stdout
+        self.err: TextIO = sys.stderr
+        self.live_status = self.err.isatty()
         self._status_shown = False
         self._mid_line = False
 
@@ -375,9 +402,8 @@ class _Printer:
             self._mid_line = False
         elif isinstance(event, Failed):
             self.clear_status()
-            if not self.as_json:
-                self.out.write("\n" if event.error.partial_text else "")
-                self._mid_line = False
+            self.out.write("\n" if event.error.partial_text else "")
+            self._mid_line = False
 
 
 def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
@@ -423,7 +449,7 @@ async def _stream(
                 raise event.error
             if isinstance(event, Completed):
                 if not event.text:
-                    raise EmptyReplyError("the Space completed the job with an empty reply; try again")
+                    raise empty_reply()
                 return event.text
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
 
@@ -556,7 +582,7 @@ async def _replay(args: argparse.Namespace) -> int:
         for name, listed in load_manifest(bundled_directory()).items():
             print(f"{name:<28} {listed.scenario:<8} {_one_line(listed.prompt)[:60]}")
         return 0
-    path = _cassette_file(args.cassette)
+    path = locate_cassette(args.cassette)
     info = _recorded_info(path)
     messages = recorded_messages(path)
     printer = _Printer(as_json=args.json)
@@ -626,14 +652,9 @@ async def _hub_info(space: SpaceClient) -> SpaceInfo | None:
 async def _duplicate(args: argparse.Namespace) -> int:
     try:
         from ..hub.duplicate import QWEN_DEMO_SECRET, duplicate_space
-    except ImportError as exc:
-        raise QwenSpaceError(str(exc)) from None
-    secrets: dict[str, str] = {}
-    for item in args.secret:
-        key, equals, value = item.partition("=")
-        if not equals or not key:
-            raise LocalProtocolError(f"--secret takes KEY=VALUE, not {item!r}")
-        secrets[key] = value
+    except ImportError as exc:  # the hub extra is not installed: its message says how to install it
+        raise UsageError(str(exc)) from None
+    secrets = dict(args.secret)
     source = args.space or DEFAULT_SPACE_ID
     if source == DEFAULT_SPACE_ID and QWEN_DEMO_SECRET not in secrets:
         print(
@@ -664,7 +685,7 @@ async def _duplicate(args: argparse.Namespace) -> int:
 async def _contract_check(args: argparse.Namespace) -> int:
     async with _client(args) as space:
         config = await space.fetch_config()
-    drifts = check_contract(config)
+    drifts = check_contract(config, QWEN_CONTRACT)
     if not drifts:
         print(f"{space.url}: matches the Qwen2.5-Max contract (Gradio {config.version})")
         return 0
@@ -678,11 +699,6 @@ async def _contract_check(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if args.strict else 0
 
 
-def _cassette_file(name: str | None) -> Path:
-    """A cassette file by path, else by bundled name; the default bundled one for ``None``."""
-    return locate_cassette(name)
-
-
 def _recorded_info(path: Path) -> CassetteInfo | None:
     """The manifest entry of ``path`` (``DIR/manifest.json`` names ``gradio-x/name.yaml``),
     if any: only what the header shows, so a missing or foreign manifest is no error."""
@@ -694,7 +710,7 @@ def _recorded_info(path: Path) -> CassetteInfo | None:
 
 
 async def _cassette_diff(args: argparse.Namespace) -> int:
-    args.old, args.new = _cassette_file(args.old), _cassette_file(args.new)
+    args.old, args.new = locate_cassette(args.old), locate_cassette(args.new)
     differences = semantic_diff(args.old, args.new)
     if not differences:
         print(f"{args.old} and {args.new}: no semantic difference")
@@ -748,7 +764,7 @@ async def _serve(args: argparse.Namespace) -> int:
 async def _record(args: argparse.Namespace) -> int:
     names = args.scenario or list(SCENARIOS)
     results = await record_scenarios(args.url, names, args.out, hf_token=args.token)
-    for info, last in results:
-        outcome = f"failed ({type(last.error).__name__})" if isinstance(last, Failed) else "completed"
+    for info, failure in results:
+        outcome = f"failed ({type(failure).__name__})" if failure is not None else "completed"
         print(f"{info.cassette}: {info.scenario}, {outcome}")
     return 0

@@ -2,8 +2,9 @@
 package replaces, shipped until gpt4free 7.4.7), rebuilt on :class:`SpaceClient`.
 
 Its public surface is kept: the seed's class attributes,
-``create_async_generator(model, messages, proxy=None, **kwargs)`` and
-``generate_session_hash()``. What changed is underneath: it streams real deltas,
+``create_async_generator(model, messages, proxy=None, **kwargs)``, ``format_prompt``
+and ``generate_session_hash()`` (the protocol's ``new_session_hash``: 12 hex
+characters, the shape of the seed's). What changed is underneath: it streams real deltas,
 sends earlier turns as the Space's own chatbot history, honours the proxy, and
 raises a typed error instead of ending with an empty answer.
 
@@ -15,13 +16,13 @@ usage example, ``result = await provider.create_async_generator(...)`` followed 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ...protocol import LocalProtocolError, content_text
+from ...protocol import content_text
+from ...protocol import new_session_hash as generate_session_hash
 from ..core.client import DEFAULT_URL, SpaceClient, default_url
-from ..core.errors import InvalidMessagesError
+from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
 
 __all__ = ["AsyncResult", "Messages", "Qwen_Qwen_2_5_Max", "format_prompt", "generate_session_hash"]
@@ -33,11 +34,6 @@ _JOIN_PATHS = ("/gradio_api/queue/join", "/queue/join")
 Messages = list[dict[str, Any]]
 
 
-def generate_session_hash() -> str:
-    """A session id as the seed made it: a uuid4's hex digits, first 12 characters."""
-    return str(uuid.uuid4()).replace("-", "")[:12]
-
-
 def format_prompt(
     messages: Sequence[Mapping[str, Any]], add_special_tokens: bool = False, do_continue: bool = False
 ) -> str:
@@ -46,16 +42,28 @@ def format_prompt(
     One message (without special tokens) is returned as its bare content; more become
     ``"Role: content"`` lines followed by ``"Assistant:"`` unless ``do_continue``.
     Messages with blank content are skipped; list contents are reduced to their text.
+    No messages, or one without its ``role`` or ``content``, raise :class:`InvalidMessagesError`.
     """
     if not add_special_tokens and len(messages) <= 1:
-        return _to_string(messages[0]["content"])
+        if not messages:
+            raise InvalidMessagesError("there is no message to format: give at least one")
+        return _to_string(_field(messages[0], "content"))
     lines = [
-        f"{str(message['role']).capitalize()}: {_to_string(message['content'])}"
+        f"{str(_field(message, 'role')).capitalize()}: {_to_string(message['content'])}"
         for message in messages
         if _to_string(message.get("content")).strip()
     ]
     formatted = "\n".join(lines)
     return formatted if do_continue else f"{formatted}\nAssistant:"
+
+
+def _field(message: Mapping[str, Any], name: str) -> Any:
+    try:
+        return message[name]
+    except KeyError:
+        raise InvalidMessagesError(
+            f"a message has no {name!r}: each is a dict like {{'role': 'user', 'content': 'Hi'}}"
+        ) from None
 
 
 def _to_string(content: object) -> str:
@@ -190,7 +198,7 @@ def _endpoint_base(endpoint: str) -> str:
     for suffix in _JOIN_PATHS:
         if path.endswith(suffix):
             return path[: -len(suffix)]
-    raise LocalProtocolError(
+    raise UsageError(
         f"api_endpoint {endpoint!r} does not end with /gradio_api/queue/join or /queue/join; "
         "set the provider's url to the Space's address instead"
     )

@@ -44,7 +44,7 @@ from ..core.request import prepare_request
 from ..hub.space import saved_token
 from .seed import Qwen_Qwen_2_5_Max
 
-__all__ = ["MODEL_IDS", "check_api_key", "create_app", "make_runner", "serve"]
+__all__ = ["MODEL_IDS", "check_api_key", "create_openai_app", "make_runner", "serve"]
 
 #: The model ids the provider accepts; any of them selects Qwen2.5-Max.
 MODEL_IDS: tuple[str, ...] = (Qwen_Qwen_2_5_Max.default_model, *Qwen_Qwen_2_5_Max.models)
@@ -203,15 +203,21 @@ def check_api_key(key: str) -> str:
     return key
 
 
-def create_app(url: str | None = None, *, api_key: str | None = None, **options: Any) -> web.Application:
-    """The OpenAI-compatible app for the Space at ``url`` (a :class:`SpaceClient` URL).
+def create_openai_app(url: str | None = None, *, api_key: str | None = None, **options: Any) -> web.Application:
+    """The OpenAI-compatible app for the Space at ``url`` (a :class:`SpaceClient` URL or
+    Space id), as ``qwen-space serve`` runs it: ``GET /v1/models`` and
+    ``POST /v1/chat/completions``.
 
     ``api_key``, when set, is required as ``Authorization: Bearer <key>``. ``options``
-    go to the :class:`SpaceClient`.
+    go to the :class:`SpaceClient`, which the app opens at its startup and closes at its
+    cleanup (cancelling the chats still running). To serve it beside your own routes,
+    mount it: ``root.add_subapp("/openai", create_openai_app(...))`` answers on
+    ``/openai/v1/...``. Run it with ``web.AppRunner(..., handler_cancellation=True)``
+    so that a caller who goes away has its Space job cancelled at once.
     """
     if api_key is not None:
         check_api_key(api_key)
-    app = web.Application(client_max_size=_MAX_BODY, middlewares=[_answer_and_log])
+    app = web.Application(middlewares=[_answer_and_log])
     app[_API_KEY] = _key_bytes(api_key) if api_key else None
     app[_SECRETS] = _secrets(api_key, options)
     app[_IN_FLIGHT] = _InFlight()
@@ -294,8 +300,6 @@ async def _answer_and_log(
             exchange.code = refusal.code
             response = refusal.response(exchange.scrub)
         except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
             exchange.code = exc.reason.lower().replace(" ", "_")
             said = f"{request.method} {request.rel_url.raw_path}: {exc.reason}; {_ROUTES}"
             allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
@@ -364,7 +368,9 @@ async def _read_request(request: web.Request) -> tuple[str, list[Any], bool]:
     """The model, messages and stream flag of a chat request, checked before anything
     is sent to the Space."""
     try:
-        raw = await request.read()
+        # This app's limit, also when it is mounted in an app with another (aiohttp
+        # applies the outermost app's to every request).
+        raw = await request.clone(client_max_size=_MAX_BODY).read()
     except web.HTTPRequestEntityTooLarge:
         raise _Refusal(
             413,
@@ -477,11 +483,10 @@ async def _stream(
 ) -> web.StreamResponse:
     async with contextlib.aclosing(space.chat(messages)) as deltas:
         # The status line waits for the first delta, so that a failure before any text
-        # (a full queue, a sleeping Space) still gets its own status code.
+        # (a full queue, a sleeping Space) still gets its own status code. chat() yields
+        # text before it ends or raises (an empty reply is EmptyReplyError).
         try:
-            first: str | None = await anext(deltas)
-        except StopAsyncIteration:
-            first = None
+            first = await anext(deltas)
         except QwenSpaceError as error:
             raise _refusal_for(error) from None
         response = web.StreamResponse(headers=_EVENT_STREAM)
@@ -496,20 +501,19 @@ async def _stream(
 
 async def _relay(
     response: web.StreamResponse,
-    first: str | None,
+    first: str,
     deltas: AsyncIterator[str],
     chunks: _ChunkFormat,
     exchange: _Exchange,
 ) -> None:
     """The rest of a streamed answer; it ends with ``[DONE]`` or an error event, always."""
     scrub = exchange.scrub
-    await response.write(chunks.delta(scrub.delta(first or ""), first=True))
+    await response.write(chunks.delta(scrub.delta(first), first=True))
     failure: _Refusal | None = None
     try:
-        if first is not None:
-            async for delta in deltas:
-                if text := scrub.delta(delta):
-                    await response.write(chunks.delta(text))
+        async for delta in deltas:
+            if text := scrub.delta(delta):
+                await response.write(chunks.delta(text))
     except QwenSpaceError as error:
         failure = _refusal_for(error)
     except ConnectionError:
@@ -617,7 +621,7 @@ async def serve(
             "can use the Space through it",
             file=sys.stderr,
         )
-    app = create_app(url, api_key=api_key, **options)
+    app = create_openai_app(url, api_key=api_key, **options)
     runner = make_runner(app)
     lines = logging.StreamHandler(sys.stderr)
     lines.setFormatter(logging.Formatter("qwen-space: %(message)s"))

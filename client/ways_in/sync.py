@@ -10,14 +10,18 @@ or closing the client cancels the job on the Space, as the async client does.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Coroutine, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from ...protocol import ChatEvent, LocalProtocolError
-from ..core.client import ChatCompletion, SpaceClient
+from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, SpaceContract
+from ..core.client import DEFAULT_MAX_CONFIG_SIZE, ChatCompletion, SpaceClient
+from ..core.errors import ClientClosedError
+from ..core.request import DEFAULT_MAX_PROMPT_CHARS
+from ..core.timeouts import RetryPolicy, Timeouts
 from ..hub.space import SpaceStarting
 
 __all__ = ["SyncSpaceClient"]
@@ -29,21 +33,65 @@ _CLEANUP_SECONDS = 10.0
 
 
 class SyncSpaceClient:
-    """Blocking twin of :class:`SpaceClient` (same arguments, same typed errors)::
+    """Blocking twin of :class:`SpaceClient` (its arguments but ``session=``, its typed errors)::
 
     with SyncSpaceClient() as space:
         for delta in space.chat([{"role": "user", "content": "Hi"}]):
             print(delta, end="", flush=True)
+
+    There is no ``session=``: an ``aiohttp.ClientSession`` belongs to the event loop it
+    was made on, and this client's loop is its own. ``sleep`` runs on that loop.
     """
 
-    def __init__(self, url: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        proxy: str | None = None,
+        hf_token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        endpoint: str | int | None = None,
+        options: Mapping[str, object] | None = None,
+        api_name: str | None = None,
+        contract: SpaceContract | None = None,
+        verify_ssl: bool = True,
+        max_connections: int = 100,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_config_size: int = DEFAULT_MAX_CONFIG_SIZE,
+        max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS,
+        session_hash_factory: Callable[[], str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        # First, so that a bad argument raises before there is a thread to leak.
+        self._client = SpaceClient(
+            url,
+            proxy=proxy,
+            hf_token=hf_token,
+            headers=headers,
+            timeouts=timeouts,
+            retry=retry,
+            endpoint=endpoint,
+            options=options,
+            api_name=api_name,
+            contract=contract,
+            verify_ssl=verify_ssl,
+            max_connections=max_connections,
+            max_event_size=max_event_size,
+            max_config_size=max_config_size,
+            max_prompt_chars=max_prompt_chars,
+            session_hash_factory=session_hash_factory,
+            sleep=sleep,
+            rng=rng,
+        )
+        self._closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="qwen-space-loop", daemon=True)
         self._thread.start()
         # A client dropped without close() must not leave its thread running.
         self._stop_loop = weakref.finalize(self, self._loop.call_soon_threadsafe, self._loop.stop)
-        self._client = SpaceClient(url, **options)
-        self._closed = False
 
     @property
     def url(self) -> str:
@@ -73,20 +121,38 @@ class SyncSpaceClient:
             self._thread.join()
             self._loop.close()
 
-    def chat(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> Generator[str, None, None]:
+    def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
+        allow_empty: bool = False,
+    ) -> Generator[str, None, None]:
         """Stream the reply as text deltas (see :meth:`SpaceClient.chat`); leaving the loop
         early (or ``close()``) cancels the job on the Space."""
-        return self._iterate(self._client.chat(messages, system=system))
+        return self._iterate(self._client.chat(messages, system=system, options=options, allow_empty=allow_empty))
 
     def events(
-        self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
     ) -> Generator[ChatEvent | SpaceStarting, None, None]:
         """Stream the typed events of one chat (see :meth:`SpaceClient.events`)."""
-        return self._iterate(self._client.events(messages, system=system))
+        return self._iterate(self._client.events(messages, system=system, options=options))
 
-    def complete(self, messages: Sequence[Mapping[str, Any]], *, system: str | None = None) -> ChatCompletion:
+    def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
+        allow_empty: bool = False,
+    ) -> ChatCompletion:
         """The whole reply with its metadata (see :meth:`SpaceClient.complete`)."""
-        return self._run(self._client.complete(messages, system=system))
+        return self._run(self._client.complete(messages, system=system, options=options, allow_empty=allow_empty))
 
     def _iterate(self, stream: AsyncGenerator[T, None]) -> Generator[T, None, None]:
         suspended = False  # whether the stream waits at a yield (and so needs closing)
@@ -118,7 +184,7 @@ class SyncSpaceClient:
         if not self._thread.is_alive():
             if isinstance(awaitable, Coroutine):
                 awaitable.close()
-            raise LocalProtocolError("this SyncSpaceClient is closed; create a new one")
+            raise ClientClosedError("this SyncSpaceClient is closed; create a new one")
         finished = threading.Event()
         future = asyncio.run_coroutine_threadsafe(_signalling(awaitable, finished), self._loop)
         try:

@@ -30,7 +30,7 @@ async def hub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeHub]:
         monkeypatch.setenv("HF_ENDPOINT", fake.url)
         monkeypatch.setenv("HF_TOKEN", "hf_alice_token")
         # The fake Hub's stages move per read: poll it without the real pause.
-        monkeypatch.setattr("qwen_space.client._hub._POLL_SECONDS", 0.01)
+        monkeypatch.setattr("qwen_space.client.hub.space._POLL_SECONDS", 0.01)
         yield fake
 
 
@@ -137,7 +137,7 @@ async def test_the_command(hub: FakeHub) -> None:
     assert len(hub.duplicate_bodies) == 1
 
     bad = await run_cli("duplicate", "--secret", "no-equals-sign")
-    assert bad.code == 3
+    assert bad.code == 2
     assert "KEY=VALUE" in bad.err
 
 

@@ -1,4 +1,4 @@
-"""The chat job: typed queue messages of one event in, user-facing chat events out.
+"""The chat job: typed queue messages of one event in, chat events out.
 
 :class:`ChatJob` is a small state machine::
 
@@ -11,18 +11,12 @@
 event after its end, ``process_starts`` after generation began, or a message of
 another event is an illegal ordering and raises :class:`RemoteProtocolError`.
 
-Text invariant: the consumer who appends every :class:`TextDelta` and applies every
-:class:`Correction` holds exactly the reply (the final one on completion, the
-partial one on failure). Without corrections the deltas simply concatenate to it.
-A correction is emitted only when the Space's reply stops extending what was
-already shown (a ``replace`` that rewrites earlier text, an output desynchronised by
-a server diff defect, a final value that differs), never silently.
+The events it gives keep the text invariant of :mod:`._events`.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from ._chatbot import ChatbotFormat, read_reply
 from ._diff import DiffedOutputs
@@ -34,6 +28,18 @@ from ._errors import (
     SessionNotFoundError,
     StreamError,
     StreamInterruptedError,
+)
+from ._events import (
+    ChatEvent,
+    Completed,
+    Correction,
+    Failed,
+    LogMessage,
+    ProgressUpdate,
+    QueuePosition,
+    ReasoningDelta,
+    Started,
+    TextDelta,
 )
 from ._json import JSONValue
 from ._messages import (
@@ -47,32 +53,18 @@ from ._messages import (
     ProcessStarts,
     ProcessStreaming,
     Progress,
-    ProgressUnit,
     QueueMessage,
     UnexpectedError,
     UnknownMessage,
 )
+from ._reasoning import split_reply
 
-__all__ = [
-    "HIDDEN_ERROR_TEXT",
-    "ChatEvent",
-    "ChatJob",
-    "ChatJobState",
-    "Completed",
-    "Correction",
-    "Failed",
-    "LogMessage",
-    "ProgressUpdate",
-    "QueuePosition",
-    "Started",
-    "TextDelta",
-]
+__all__ = ["HIDDEN_ERROR_TEXT", "TERMINAL_STATES", "ChatJob", "ChatJobState"]
 
 #: What the user reads when the Space failed but hides why (``show_error=False``).
 HIDDEN_ERROR_TEXT = (
-    "the Space's app raised an error but hides its message (it runs with show_error=False). "
-    "For the Qwen2.5-Max Space this usually means the DashScope API behind it refused or "
-    "throttled the request: wait a minute and try again, or shorten the conversation"
+    "the Space's app raised an error but hides its message (it runs with show_error=False): "
+    "try again; if it keeps failing, the reason is in the Space's logs"
 )
 
 
@@ -88,71 +80,6 @@ class ChatJobState(enum.Enum):
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATES
 
-
-@dataclass(frozen=True, slots=True)
-class QueuePosition:
-    """Waiting in the queue: ``rank`` is 0-based, ``eta`` in seconds if known."""
-
-    rank: int | None
-    queue_size: int | None
-    eta: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """A worker started the job; ``eta`` is the function's average run time if known."""
-
-    eta: float | None
-
-
-@dataclass(slots=True)
-class TextDelta:
-    """New reply text, to append to what was shown. :class:`ChatStream` gives the
-    text of one network read as one delta."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Correction:
-    """The reply changed behind what was shown: drop the last ``retract`` characters
-    shown, then append ``text``. ``previous`` is the reply as shown before."""
-
-    retract: int
-    text: str
-    previous: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogMessage:
-    """``gr.Info`` / ``gr.Warning`` / ``gr.Success`` from the Space."""
-
-    level: str
-    message: str
-    title: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressUpdate:
-    units: tuple[ProgressUnit, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Completed:
-    """The reply is complete. ``server_duration`` is the run time the Space reported."""
-
-    text: str
-    server_duration: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    """The job ended without a reply; ``error.partial_text`` holds what arrived."""
-
-    error: QwenSpaceError
-
-
-ChatEvent = QueuePosition | Started | TextDelta | Correction | LogMessage | ProgressUpdate | Completed | Failed
 
 # The messages that belong to one event.
 EventMessage = Estimation | ProcessStarts | Log | Progress | ProcessGenerating | ProcessStreaming | ProcessCompleted
@@ -170,6 +97,8 @@ class ChatJob:
         "_full_values",
         "_growing_path",
         "_outputs",
+        "_thinks",
+        "_thoughts",
         "event_id",
         "reply_format",
         "reply_slot",
@@ -194,6 +123,9 @@ class ChatJob:
         # Where in the reply's value an append extends the reply text, as edits spell it.
         self._growing_path: list[JSONValue] | None = None
         self._duration: float | None = None
+        # Thoughts (titled messages) exist only where replies are messages; their text shown so far.
+        self._thinks = reply_format is not ChatbotFormat.TUPLES
+        self._thoughts = ""
 
     @property
     def text(self) -> str:
@@ -330,10 +262,24 @@ class ChatJob:
     def _reread(self, previous: str) -> list[ChatEvent]:
         """Show the reply as the outputs now hold it; ``previous`` is what was shown."""
         assert self._outputs is not None
-        reply = read_reply(self._outputs.value(self.reply_slot), self.reply_format)
+        value = self._outputs.value(self.reply_slot)
+        reply = read_reply(value, self.reply_format)
         self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
         self._frozen = None
-        return _advance(previous, reply.text)
+        events = _advance(previous, reply.text)
+        if self._thinks:
+            events += self._think(value)
+        return events
+
+    def _think(self, value: JSONValue) -> list[ChatEvent]:
+        """The thoughts' new text in ``value``, apart from the answer. A thought the Space
+        rewrote is not taken back here: ``Completed.reasoning`` holds the final thoughts."""
+        thoughts = split_reply(value, self.reply_format).thoughts
+        text = "\n\n".join(thought.text for thought in thoughts)
+        shown, self._thoughts = self._thoughts, text
+        if thoughts and len(text) > len(shown) and text.startswith(shown):
+            return [ReasoningDelta(text[len(shown) :], thoughts[-1].title)]
+        return []
 
     def _completed(self, message: ProcessCompleted) -> list[ChatEvent]:
         if message.status is CompletionStatus.CANCELLED:
@@ -358,11 +304,13 @@ class ChatJob:
             events: list[ChatEvent] = [TextDelta(text[shown:])] if len(text) > shown else []
         else:
             events = _advance(self.text, text)
+        if self._thinks:
+            events += self._think(value)
         # The final value replaces the diffed state.
         self._outputs = None
         self._frozen = text
         self.state = ChatJobState.COMPLETED
-        events.append(Completed(text, self._duration))
+        events.append(Completed(text, self._duration, self._thoughts if self._thinks else ""))
         return events
 
 

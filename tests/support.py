@@ -1,0 +1,29 @@
+"""What the client-level tests share: the question they ask, the answer the fake Space
+streams back, a retry policy that does not wait, and a bounded wait for a condition."""
+
+import asyncio
+from collections.abc import Callable
+
+from qwen_space.client import RetryPolicy, SpaceClient
+
+HELLO = [{"role": "user", "content": "hi"}]
+#: The pieces of the fake Space's answer to HELLO (``chat_body("hi", PIECES)``).
+PIECES = ["Hel", "lo", " there", "!"]
+NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+#: Bounds every wait for something a test expects: far beyond what it takes even on a
+#: loaded machine, so that only a hang reaches it.
+PATIENCE = 30.0
+
+
+async def deltas(space: SpaceClient) -> list[str]:
+    return [delta async for delta in space.chat(HELLO)]
+
+
+async def until(condition: Callable[[], object], what: str, within: float = PATIENCE) -> None:
+    """Until ``condition()`` holds, the event loop running meanwhile; fails after ``within`` seconds."""
+    try:
+        async with asyncio.timeout(within):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"{what} did not happen within {within:g} s") from None
