@@ -58,7 +58,15 @@ from ._events import (
     TextDelta,
 )
 from ._job import ChatJob, ChatJobState
-from ._join import CancelRequest, JoinRequest, error_for_response, new_session_hash, parse_join_response
+from ._join import (
+    CancelRequest,
+    JoinRequest,
+    error_for_response,
+    is_web_page,
+    media_type,
+    new_session_hash,
+    parse_join_response,
+)
 from ._json import JSONValue
 from ._messages import (
     CloseStream,
@@ -174,6 +182,8 @@ __all__ = [
     "content_text",
     "derive_contract",
     "error_for_response",
+    "is_web_page",
+    "media_type",
     "new_session_hash",
     "parse_config",
     "parse_join_response",

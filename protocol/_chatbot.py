@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ._errors import ChatRequestError
 from ._json import JSONValue
 
-__all__ = ["ChatbotFormat", "Reply", "Turn", "build_history", "read_reply"]
+__all__ = ["ChatbotFormat", "Reply", "Turn", "build_history", "content_text", "read_history", "read_reply"]
 
 
 class ChatbotFormat(enum.Enum):

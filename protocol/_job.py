@@ -41,6 +41,7 @@ from ._events import (
     Started,
     TextDelta,
 )
+from ._join import clip
 from ._json import JSONValue
 from ._messages import (
     CloseStream,
@@ -289,7 +290,7 @@ class ChatJob:
         if message.status is CompletionStatus.FAILED:
             if message.error:
                 title = f"{message.title}: " if message.title and message.title != "Error" else ""
-                text = f"the Space reported an error: {_clip(title + message.error)}"
+                text = f"the Space reported an error: {clip(title + message.error)}"
             else:
                 text = HIDDEN_ERROR_TEXT
             return self.fail(AppError(text, space_message=message.error, title=message.title))
@@ -314,13 +315,8 @@ class ChatJob:
         return events
 
 
-def _clip(text: str, limit: int = 1000) -> str:
-    """What the Space said, cut for a message (the whole stays on the error's attributes)."""
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 def _stream_error(message: UnexpectedError) -> QwenSpaceError:
-    detail = _clip(message.message or "no detail")
+    detail = clip(message.message or "no detail")
     if message.session_not_found or "session not found" in detail.lower():
         return SessionNotFoundError(
             f"the Space no longer knows this session ({detail}): the job is lost; send the request again"

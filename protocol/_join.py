@@ -27,7 +27,15 @@ from ._errors import (
 )
 from ._json import JSONValue, loads
 
-__all__ = ["CancelRequest", "JoinRequest", "error_for_response", "new_session_hash", "parse_join_response"]
+__all__ = [
+    "CancelRequest",
+    "JoinRequest",
+    "error_for_response",
+    "is_web_page",
+    "media_type",
+    "new_session_hash",
+    "parse_join_response",
+]
 
 
 def new_session_hash() -> str:
@@ -100,7 +108,7 @@ def parse_join_response(status: int, content_type: str | None, body: bytes) -> s
 
     A 200 that is not the expected JSON raises :class:`RemoteProtocolError`.
     """
-    if status == 200 and not _is_html(content_type, body):
+    if status == 200 and not is_web_page(content_type, body):
         return _event_id(body)
     raise error_for_response(status, content_type, body)
 
@@ -108,12 +116,12 @@ def parse_join_response(status: int, content_type: str | None, body: bytes) -> s
 def error_for_response(status: int, content_type: str | None, body: bytes) -> SpaceHTTPError:
     """The typed error for a refusal of any request made before a job exists
     (``/config``, ``queue/join``, opening ``queue/data``)."""
-    if _is_html(content_type, body):
+    if is_web_page(content_type, body):
         return _html_error(status, body)
-    media_type = _media_type(content_type)
-    detail = _clip(_detail(media_type, body), _MAX_DETAIL)
+    said = _detail(media_type(content_type), body)
+    detail = None if said is None else clip(said, _MAX_DETAIL)
     # Messages stay readable whatever the Space sends; ``detail`` keeps more of it.
-    no_detail = _clip(detail, _MAX_SHOWN_DETAIL) or "no detail"
+    no_detail = clip(detail or "", _MAX_SHOWN_DETAIL) or "no detail"
     if status == 503:
         if detail is not None and detail.startswith("Queue is full"):
             return QueueFullError(
@@ -166,16 +174,19 @@ _MAX_DETAIL = 2000
 _MAX_SHOWN_DETAIL = 300
 
 
-def _clip(text: str | None, limit: int) -> str | None:
-    return text if text is None or len(text) <= limit else text[:limit] + "…"
+def clip(text: str, limit: int = 1000) -> str:
+    """What a server said, cut for a message (the whole stays on the error's attributes)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _media_type(content_type: str | None) -> str:
+def media_type(content_type: str | None) -> str:
+    """``text/html`` of ``Text/HTML; charset=utf-8``."""
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def _is_html(content_type: str | None, body: bytes) -> bool:
-    return _media_type(content_type) == "text/html" or body.lstrip()[:1] == b"<"
+def is_web_page(content_type: str | None, body: bytes) -> bool:
+    """An HTML page where JSON was expected: the Spaces proxy's "Building" or "Sleeping"."""
+    return media_type(content_type) == "text/html" or body.lstrip()[:1] == b"<"
 
 
 def _event_id(body: bytes) -> str:
@@ -205,12 +216,12 @@ def _html_title(body: bytes) -> str | None:
     end = lower.find(b"</title>", start)
     if start < 0 or end < 0:
         return None
-    return _clip(body[start + len(b"<title>") : end].decode("utf-8", "replace").strip(), 200) or None
+    return clip(body[start + len(b"<title>") : end].decode("utf-8", "replace").strip(), 200) or None
 
 
-def _detail(media_type: str, body: bytes) -> str | None:
+def _detail(kind: str, body: bytes) -> str | None:
     """The human-readable reason in an error body: JSON ``detail``, or the text itself."""
-    if media_type == "application/json" or body.lstrip()[:1] in (b"{", b"["):
+    if kind == "application/json" or body.lstrip()[:1] in (b"{", b"["):
         try:
             payload = loads(body, what="the queue/join error body")
         except RemoteProtocolError:

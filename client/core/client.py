@@ -3,7 +3,7 @@
 It owns what its chats share: the session and its connections, the Space's
 ``/config`` and the Hub's word on it, the requests made before and after a stream
 (``/config``, ``queue/join``, ``/cancel``). One chat is a :class:`ChatRun`
-(``_run.py``). Each chat gets its own session hash:
+(``run.py``). Each chat gets its own session hash:
 Gradio cancels per (session, fn_index), so only separate sessions can be cancelled
 separately, and a session's stream then carries that chat's event alone.
 
@@ -48,6 +48,7 @@ from ...protocol import (
     TextDelta,
     derive_contract,
     error_for_response,
+    is_web_page,
     new_session_hash,
     parse_config,
     require_contract,
@@ -63,11 +64,11 @@ from ..hub.space import (
     space_url,
 )
 from .errors import ReplyRewrittenError, UsageError, empty_reply, total_timeout
-from .qwen import QWEN_CONTRACT
+from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT
 from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
 from .run import ChatRun, ChatTarget, RunSettings
 from .timeouts import RetryPolicy, Timeouts
-from .transport import Answer, Deadline, Transport, is_web_page
+from .transport import Answer, Deadline, Transport
 
 __all__ = ["DEFAULT_SPACE_ID", "DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 
@@ -262,6 +263,13 @@ class SpaceClient:
                 self._config_lock.release()
         return self._config
 
+    async def contract(self) -> ChatContract:
+        """The chat contract in use (the event named, else the one derived from
+        ``/config``), fetching ``/config`` first if needed."""
+        await self.config()
+        assert self._chat_contract is not None  # derived with the config
+        return self._chat_contract
+
     async def fetch_config(self) -> SpaceConfig:
         """Fetch and parse ``/config`` without the contract check (for ``info``/``contract``)."""
         await self._started()
@@ -452,6 +460,7 @@ class SpaceClient:
                 contract=self._chat_contract,
                 seed_url=self._api_url(config, "/run/predict"),
                 join_url=self._api_url(config, "/queue/join"),
+                hidden_error_hint=HIDDEN_ERROR_HINT if self._chat_contract.api_name == QWEN_CONTRACT.api_name else None,
                 data_url=self._api_url(config, "/queue/data"),
                 cancel_url=self._api_url(config, "/cancel"),
             )

@@ -19,11 +19,13 @@ import aiohttp
 from yarl import URL
 
 from ...protocol import (
+    AppError,
     CancelRequest,
     ChatContract,
     ChatEvent,
     ChatJob,
     ChatStream,
+    Failed,
     JoinRequest,
     QwenSpaceError,
     SeedCall,
@@ -67,6 +69,8 @@ class ChatTarget:
     join_url: URL
     data_url: URL
     cancel_url: URL
+    #: Added to an app error the Space hides (``show_error=False``): what it usually means there.
+    hidden_error_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,6 +281,8 @@ class ChatRun:
                         self._finished = stream.error is None
                         if not self._finished:
                             await self._close_response()
+                        elif target.hidden_error_hint is not None:
+                            _explain_hidden_errors(batch, target.hidden_error_hint)
                         yield batch
                         await self._finish_response()
                         return
@@ -349,3 +355,10 @@ class ChatRun:
         if self.event_id is not None and target is not None:
             body = CancelRequest(self.session_hash, target.contract.fn_index, self.event_id).to_bytes()
             await self._transport.post_cancel(target.cancel_url, body, within=self._settings.timeouts.cancel)
+
+
+def _explain_hidden_errors(events: Sequence[ChatEvent], hint: str) -> None:
+    for event in events:
+        if isinstance(event, Failed) and isinstance(event.error, AppError) and event.error.space_message is None:
+            event.error.message = f"{event.error.message}. {hint[:1].upper()}{hint[1:]}"
+            event.error.args = (event.error.message,)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from ...protocol import QwenSpaceError, RemoteProtocolError, StreamInterruptedError, error_for_response
+from ...protocol import QwenSpaceError, RemoteProtocolError, StreamInterruptedError, error_for_response, media_type
 from .errors import (
     ClientClosedError,
     RedirectRefusedError,
@@ -46,7 +46,6 @@ __all__ = [
     "Answer",
     "Deadline",
     "Transport",
-    "is_web_page",
     "read_capped",
     "retry_after",
     "translate",
@@ -222,8 +221,7 @@ class Transport:
         if response.status in REDIRECT_STATUSES:
             response.close()
             redirect_target(url, response.headers.get("Location"), follow=False, what="queue/data")
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        if response.status == 200 and media_type == "text/event-stream":
+        if response.status == 200 and media_type(content_type) == "text/event-stream":
             return response
         try:
             async with asyncio.timeout(deadline.bound(idle)):
@@ -343,12 +341,6 @@ def translate(
     if isinstance(exc, (aiohttp.ClientError, OSError)):
         return TransportError(f"the request to {url} failed during {phase} ({type(exc).__name__}: {exc})")
     raise exc
-
-
-def is_web_page(content_type: str | None, body: bytes) -> bool:
-    """An HTML page where JSON was expected: the Spaces proxy's "Building" or "Sleeping"."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type == "text/html" or body.lstrip()[:1] == b"<"
 
 
 def redirect_target(url: URL, location: str | None, *, follow: bool, what: str) -> URL:
