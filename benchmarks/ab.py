@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from bench import server, set_scenario
@@ -43,7 +42,8 @@ def main() -> None:
     parser.add_argument("after", help="the interpreter with the qwen-space under test")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    results = []
+    results: list[dict[str, object]] = []
+    ratios: list[float] = []
     with server(["replay_server.py"], "/config") as url:
         for fmt, turns, tokens in ROWS:
             set_scenario(url, tokens=tokens, history=turns, format=fmt)
@@ -61,10 +61,11 @@ def main() -> None:
                 "after_over_before": round(best["after"] / best["before"], 3),
             }
             results.append(row)
+            ratios.append(best["after"] / best["before"])
             print(json.dumps(row), flush=True)
-    ratios = [row["after_over_before"] for row in results]
-    print(json.dumps({"worst_after_over_before": max(ratios), "median": sorted(ratios)[len(ratios) // 2]}))
+    summary = {"worst_after_over_before": round(max(ratios), 3), "median": round(sorted(ratios)[len(ratios) // 2], 3)}
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

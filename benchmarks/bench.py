@@ -9,13 +9,17 @@ Run with ``tox -e bench`` (its env installs gradio 6.31.0, which pins gradio_cli
 * ``latency``: against the real Gradio replica with a fake model yielding a token
   every 20 ms: time to first delta, and the delay between the server's yield and
   the client's delta (p50, p99).
-* ``scale``: 500 concurrent chats against the replica (concurrency_limit 40).
+* ``scale``: 500 concurrent chats against the replica (concurrency_limit 40); chats
+  that raise are counted by exception type.
 * ``memory``: peak RSS above the baseline while streaming a 1 MB answer, each client
   in a fresh process.
 * ``serve``: what ``qwen-space serve`` adds over the client it runs on: the server
   process's CPU per streamed token, and the yield-to-chunk delay of an OpenAI client.
+* ``chatinterface``: against the Hub's ChatInterface template (a replica on real Gradio):
+  time to first delta and client CPU per chat, single-turn for both clients (gradio_client
+  cannot send a ChatInterface a history) and multi-turn for qwen-space.
 
-``python benchmarks/bench.py [cpu|latency|scale|memory|serve|all] [--quick]`` prints tables
+``python benchmarks/bench.py [cpu|latency|scale|memory|serve|chatinterface|all] [--quick]`` prints tables
 and writes ``benchmarks/results.json`` and ``benchmarks/cpu_per_token.png``.
 """
 
@@ -384,26 +388,30 @@ async def _arrivals(name: str, url: str, prompt: str) -> list[tuple[float, int]]
 def scale(quick: bool) -> dict[str, Any]:
     chats = 100 if quick else 500
     results: dict[str, Any] = {}
-    for name in ("qwen-space", "gradio_client"):
+    # gradio_client as a user gets it (max_workers=40, its default), and with a worker per
+    # chat: the setting under which its shared event stream is not closed mid-run (see
+    # _scale_one).
+    for name, workers in (("qwen-space", 0), ("gradio_client", 40), ("gradio_client", chats)):
+        label = name if workers in (0, 40) else f"{name} (max_workers={workers})"
         failures: list[str] = []
         while len(failures) < 2:  # a second chance, and any failure is reported
             # A fresh replica and a fresh client process each: peak RSS is per process.
             with server([str(REPLICA)], "/config") as url:
                 output = subprocess.run(
-                    [sys.executable, __file__, "_scale-child", name, url, str(chats)],
+                    [sys.executable, __file__, "_scale-child", name, url, str(chats), str(workers)],
                     capture_output=True,
                     text=True,
                     cwd=HERE,
                 )
             try:
-                results[name] = json.loads(output.stdout.strip().splitlines()[-1])
+                results[label] = json.loads(output.stdout.strip().splitlines()[-1])
                 break
             except (IndexError, ValueError):
                 failures.append(output.stderr.strip().splitlines()[-1] if output.stderr.strip() else "no output")
-                results[name] = {"error": failures[-1]}
+                results[label] = {"error": failures[-1]}
         if failures:
-            results[name]["failed_runs"] = failures
-        print(f"scale {name:<14} {results[name]}", flush=True)
+            results[label]["failed_runs"] = failures
+        print(f"scale {label:<14} {results[label]}", flush=True)
     return results
 
 
@@ -424,7 +432,14 @@ def _open_sockets() -> int:
     return count
 
 
-def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
+def _scale_one(name: str, url: str, chats: int, workers: int) -> dict[str, Any]:
+    """One client's run of many concurrent chats. A chat that raises is counted by the type
+    of its exception instead of ending the run: gradio_client 2.7.2 cancels some of its own
+    jobs here. It reads every job of a Client from one event stream, and runs at most
+    ``max_workers`` jobs at once, so the server sees the session's jobs drain between
+    batches, sends ``close_stream`` after the last completion, and a job joined just then
+    is attached to the reader that is closing: the reader's done-callback hands it
+    ``None`` and the job raises ``concurrent.futures.CancelledError``."""
     prompts = [f"chat {i} !tokens={5 + i % 11} !delay=0.01" for i in range(chats)]
     expected = ["".join(f"tok{j} " for j in range(5 + i % 11)) for i in range(chats)]
     peak_sockets = 0
@@ -444,16 +459,25 @@ def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
 
             return list(await asyncio.gather(*(one(p) for p in prompts)))
 
-    def gradio() -> list[str]:
+    failed: dict[str, int] = {}
+
+    def gradio() -> list[str | None]:
         from gradio_client import Client
 
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, max_workers=workers)
         jobs = [client.submit(p, [], SYSTEM, api_name="/model_chat") for p in prompts]
-        texts = [reply_text(job.result()[1][-1]) for job in jobs]
+        texts: list[str | None] = []
+        for job in jobs:
+            try:
+                texts.append(reply_text(job.result()[1][-1]))
+            except Exception as exc:
+                kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+                failed[kind] = failed.get(kind, 0) + 1
+                texts.append(None)
         client.close()
         return texts
 
-    async def run() -> list[str]:
+    async def run() -> list[str] | list[str | None]:
         nonlocal done
         sampler = asyncio.create_task(sample())
         try:
@@ -474,7 +498,8 @@ def _scale_one(name: str, url: str, chats: int) -> dict[str, Any]:
         "peak_rss_mib": round(rss, 1),
         "baseline_rss_mib": round(rss_before, 1),
         "peak_open_sockets": peak_sockets,
-        "wrong": sum(t != e for t, e in zip(texts, expected, strict=True)),
+        "failed": failed,
+        "wrong": sum(t is not None and t != e for t, e in zip(texts, expected, strict=True)),
     }
 
 
@@ -540,6 +565,101 @@ def memory_child(name: str, url: str) -> None:
     peak = _status_mib("VmHWM")
     report = {"answer_mb": 1.0, "baseline_mib": round(baseline, 1), "above_baseline_mib": round(peak - baseline, 1)}
     print(json.dumps(report))
+
+
+# --- part 6: a gr.ChatInterface Space --------------------------------------------------
+
+HUB_TEMPLATE = HERE.parent / "tests" / "replicas" / "serve.py"
+CHAT_TOKENS = 50
+
+
+def chatinterface(quick: bool) -> dict[str, Any]:
+    """The Hub's ChatInterface template (tests/replicas/hub_template.py) served by real
+    Gradio: time to first delta and client CPU per chat over a series of chats, each
+    client in a fresh process. gradio_client sends a single turn: on Gradio 6 the
+    ChatInterface's API event takes the message and the additional inputs, no history.
+    qwen-space also sends a multi-turn chat (its history seeded into a fresh session)."""
+    chats = 5 if quick else 20
+    rows: dict[str, Any] = {}
+    with server([str(HUB_TEMPLATE), "hub_template"], "/config") as url:
+        for label, name, turns in (
+            ("qwen-space, 1 turn", "qwen-space", 0),
+            ("gradio_client, 1 turn", "gradio_client", 0),
+            ("qwen-space, 10 earlier turns", "qwen-space", 10),
+        ):
+            output = subprocess.run(
+                [sys.executable, __file__, "_chatinterface-child", name, url, str(chats), str(turns)],
+                capture_output=True,
+                text=True,
+                cwd=HERE,
+            )
+            if output.returncode != 0:
+                rows[label] = {
+                    "error": output.stderr.strip().splitlines()[-1] if output.stderr.strip() else "no output"
+                }
+            else:
+                rows[label] = json.loads(output.stdout.strip().splitlines()[-1])
+            print(f"chatinterface {label:<30} {rows[label]}", flush=True)
+    return {"tokens": CHAT_TOKENS, "chats": chats, "rows": rows}
+
+
+def chatinterface_child(name: str, url: str, chats: int, turns: int) -> dict[str, Any]:
+    """Per chat: the wall time to the first text; over all chats: client CPU per chat.
+    One warm-up chat first (connections, the config, imports), not counted."""
+    message = f"hello !tokens={CHAT_TOKENS}"
+    earlier: list[dict[str, str]] = []
+    for turn in history(turns):
+        earlier += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
+    messages = [*earlier, {"role": "user", "content": message}]
+    # The scripted model names what it received: the count of earlier turns shows that
+    # the history arrived, the last token that the whole answer did.
+    marker, last = f"Earlier turns: {turns}", f"tok{CHAT_TOKENS - 1}"
+    first: list[float] = []
+
+    async def ours() -> float:
+        async with SpaceClient(url, timeouts=Timeouts(total=None)) as client:
+            start_cpu = 0.0
+            for attempt in range(chats + 1):
+                if attempt == 1:
+                    start_cpu = time.process_time()
+                started, text = time.monotonic(), ""
+                async for delta in client.chat(messages, system=SYSTEM):
+                    if not text:
+                        first.append(time.monotonic() - started)
+                    text += delta
+                assert marker in text, f"qwen-space's reply lacks {marker!r}: {text[:200]!r}"
+                assert text.endswith(last), f"qwen-space's reply is cut short: {text[-200:]!r}"
+            return time.process_time() - start_cpu
+
+    def gradio() -> float:
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        start_cpu = 0.0
+        for attempt in range(chats + 1):
+            if attempt == 1:
+                start_cpu = time.process_time()
+            started = time.monotonic()
+            job = client.submit(message, SYSTEM, api_name="/respond")
+            seen = False
+            for output in job:
+                if output and not seen:
+                    first.append(time.monotonic() - started)
+                    seen = True
+            text = str(job.result())
+            assert marker in text, f"gradio_client's reply lacks {marker!r}: {text[:200]!r}"
+            assert text.endswith(last), f"gradio_client's reply is cut short: {text[-200:]!r}"
+        used = time.process_time() - start_cpu
+        client.close()
+        return used
+
+    cpu_seconds = asyncio.run(ours()) if name == "qwen-space" else gradio()
+    counted = first[1:]  # the warm-up chat's is left out
+    return {
+        "first_delta_ms_p50": round(statistics.median(counted) * 1e3, 1),
+        "first_delta_ms_max": round(max(counted) * 1e3, 1),
+        "cpu_ms_per_chat": round(cpu_seconds / chats * 1e3, 2),
+    }
 
 
 # --- report -----------------------------------------------------------------------------
@@ -734,11 +854,18 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "_serve-child":
         serve_child_main(sys.argv[2])
         return
-    if len(sys.argv) == 5 and sys.argv[1] == "_scale-child":
-        print(json.dumps(_scale_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "_scale-child":
+        workers = int(sys.argv[5]) if len(sys.argv) == 6 else 40  # gradio_client's default
+        print(json.dumps(_scale_one(sys.argv[2], sys.argv[3], int(sys.argv[4]), workers)))
+        return
+    if len(sys.argv) == 6 and sys.argv[1] == "_chatinterface-child":
+        name, url, chats, turns = sys.argv[2:]
+        print(json.dumps(chatinterface_child(name, url, int(chats), int(turns))))
         return
     parser = argparse.ArgumentParser()
-    parser.add_argument("part", nargs="?", default="all", choices=["cpu", "latency", "scale", "memory", "serve", "all"])
+    parser.add_argument(
+        "part", nargs="?", default="all", choices=["cpu", "latency", "scale", "memory", "serve", "chatinterface", "all"]
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     saved = HERE / "results.json"
@@ -751,10 +878,13 @@ def main() -> None:
         "scale": scale,
         "memory": memory,
         "serve": serve,
+        "chatinterface": chatinterface,
     }
     for name, part in parts.items():
         if args.part in (name, "all"):
             results[name] = part(args.quick)
+            # A part run alone leaves the others' numbers from earlier runs: the page says which.
+            results.setdefault("measured", {})[name] = time.strftime("%Y-%m-%d", time.gmtime())
             saved.write_text(json.dumps(results, indent=2) + "\n")  # each part kept as it completes
     if "cpu" in results:
         plot(results["cpu"], HERE / "cpu_per_token.png")

@@ -13,6 +13,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 OUT = HERE.parent / "docs" / "benchmarks.md"
+# The A/B run of benchmarks/ab.py behind the "nothing slower" check: a run of its own.
+AB = HERE / "ab-restructuring.json"
+PARTS = ("cpu", "latency", "scale", "memory", "serve", "chatinterface")
 
 
 def number(value: float | None, digits: int = 2) -> str:
@@ -133,19 +136,104 @@ def scale_section(scale: dict[str, Any]) -> list[str]:
         "## Scale",
         "",
         "500 concurrent chats against the replica (concurrency_limit 40), each client in a fresh process.",
+        "A chat that raises is counted by the type of its exception; the run goes on.",
         "",
-        "| client | wall (s) | client CPU (s) | peak RSS (MiB) | open sockets (peak) | wrong answers |",
-        "|---|---|---|---|---|---|",
+        "| client | wall (s) | client CPU (s) | peak RSS (MiB) | open sockets (peak) | failed chats | wrong answers |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in scale.items():
         if "error" in r:
-            out.append(f"| {name} | {r['error']} | | | | |")
+            out.append(f"| {name} | {r['error']} | | | | | |")
             continue
+        failed = ", ".join(f"{count} `{kind}`" for kind, count in r.get("failed", {}).items()) or "0"
         out.append(
             f"| {name} | {r['wall_s']} | {r['client_cpu_s']} | {r['peak_rss_mib']} | {r['peak_open_sockets']} "
-            f"| {r['wrong']} |"
+            f"| {failed} | {r['wrong']} |"
         )
-    return [*out, ""]
+    out += [
+        "",
+        "The `CancelledError` earlier runs showed in gradio_client's row is gradio_client's own, not the harness's. Its",
+        "traceback ends in `gradio_client/utils.py` (`stream_sse_v1plus` raises",
+        "`concurrent.futures.CancelledError` when its message queue hands it `None`; `asyncio.to_thread`",
+        "turned it into `asyncio.exceptions.CancelledError` in the earlier harness, which let one failed",
+        "chat end the run). gradio_client 2.7.2 reads every job of a `Client` from one event stream per",
+        "session and runs at most `max_workers` jobs at once (40 by default), so the 500 chats go in",
+        "batches. Between batches the server sees the session's jobs drain and, after the last completion,",
+        "sends `close_stream` (Gradio 6.31, `routes.py`, `sse_stream`). A job whose `queue/join` lands in",
+        "that moment finds the old reader still marked open, is attached to it, and the reader's",
+        "done-callback (`close_stream` in `Client.send_data`) appends `None` to its queue: the job is",
+        "cancelled although the server ran it. In a diagnosis on this machine (2026-12-02), 3 of 6 runs of",
+        "500 chats had chats cancelled this way; in the three runs with gradio_client's stream reader",
+        "instrumented, 3, 1 and 0 chats were, and the stream was closed and reopened 10, 9 and 11 times.",
+        "The race depends on timing: some runs lose no chat to it.",
+        "`max_workers` at least the number of chats (the last gradio_client row) joins every job before the",
+        "first completes: one reader serves all and none is cancelled (two of two diagnostic runs: 500 of",
+        "500). It costs three threads per chat, and the joins then go out all at once, each through httpx's",
+        "default 5 s timeout (`send_data`): on this loaded machine a run can lose chats to",
+        "`httpx.ReadTimeout` instead. Passing a longer timeout in `httpx_kwargs` is gradio_client's knob for",
+        "that; no setting removes the race itself.",
+        "",
+    ]
+    return out
+
+
+def chatinterface_section(part: dict[str, Any]) -> list[str]:
+    out = [
+        "## A `gr.ChatInterface` Space",
+        "",
+        f"The Hub's ChatInterface template (`tests/replicas/hub_template.py`) on real Gradio: {part['chats']}",
+        f"chats of {part['tokens']} tokens per client after one warm-up chat, each client in a fresh process.",
+        "First delta: the wall time from the call to the first text. CPU: the client process's, per chat.",
+        "",
+        "| client | first delta p50 (ms) | first delta max (ms) | client CPU per chat (ms) |",
+        "|---|---|---|---|",
+    ]
+    for name, r in part["rows"].items():
+        if "error" in r:
+            out.append(f"| {name} | fails: `{r['error']}` | | |")
+            continue
+        out.append(f"| {name} | {r['first_delta_ms_p50']} | {r['first_delta_ms_max']} | {r['cpu_ms_per_chat']} |")
+    out += [
+        "",
+        "gradio_client cannot send a ChatInterface a history: on Gradio 6 the API event",
+        "(`/respond` here) takes the message and the additional inputs (`predict(message, system_message,",
+        "max_tokens, temperature, top_p)` in its `view_api()`), and the history lives in the session's",
+        "`gr.State`, which no input of that event sets. Both clients are measured single-turn; qwen-space",
+        "also with 10 earlier turns, seeded into a fresh session before the message",
+        "([chat-spaces.md](chat-spaces.md)). Its reply names the count of earlier turns it received,",
+        "and the benchmark checks it.",
+        "",
+        "gradio_client's CPU per chat is not steady: in a 5-chat smoke run on the same day it was 70 ms",
+        "per chat, in the 20-chat run above (the machine's load average near 10) far more. Where its",
+        "threads spend it was not investigated.",
+        "",
+    ]
+    return out
+
+
+def ab_section(ab: dict[str, Any]) -> list[str]:
+    out = [
+        "## Before and after the restructuring",
+        "",
+        f"Measured on {ab['date']} on {ab['machine']}: `{ab['command']}`. {ab['what']} Each row is the best",
+        f"of {ab['rounds']} rounds per install, the two taking turns; µs of client CPU per streamed token",
+        "(qwen-space against the replay server, as in the CPU table).",
+        "",
+        "| chatbot | history | tokens | before | after | after / before |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in ab["rows"]:
+        out.append(
+            f"| {r['format']} | {r['history']} | {r['tokens'] // 1000}k | {r['before_us']:.2f} | {r['after_us']:.2f} "
+            f"| {r['after_over_before']:.3f} |"
+        )
+    ratios = sorted(r["after_over_before"] for r in ab["rows"])
+    out += [
+        "",
+        f"Worst after/before {max(ratios):.3f}, median {ratios[len(ratios) // 2]:.3f}: within the 10% budget.",
+        "",
+    ]
+    return out
 
 
 def memory_section(memory: dict[str, Any]) -> list[str]:
@@ -173,6 +261,17 @@ def serve_section(serve: dict[str, Any]) -> list[str]:
     ]
 
 
+def measured_note(measured: dict[str, str]) -> list[str]:
+    """Which parts a later run of one part (``bench.py scale``) replaced, and when."""
+    if not measured or (len(measured) == len(PARTS) and len(set(measured.values())) == 1):
+        return []
+    dates = ", ".join(f"{part} on {date}" for part, date in measured.items())
+    return [
+        f"Parts measured later, on their own (`bench.py PART`): {dates}. The other parts' numbers come from",
+        "the earlier full run.",
+    ]
+
+
 def main() -> None:
     results = json.loads(RESULTS.read_text())
     machine = results["machine"]
@@ -184,6 +283,7 @@ def main() -> None:
         + ", ".join(f"{k} {v}" for k, v in machine.items())
         + ". The replica is the copy of the Qwen Space's app (tests/replica/app.py) served by real Gradio;",
         "the original provider is gpt4free 7.4.7's `Qwen_Qwen_2_5_Max`, retargeted by a subclass.",
+        *measured_note(results.get("measured", {})),
         "",
         *targets(results),
         *cpu_section(results["cpu"]),
@@ -193,6 +293,10 @@ def main() -> None:
     ]
     if "serve" in results:
         lines += serve_section(results["serve"])
+    if "chatinterface" in results:
+        lines += chatinterface_section(results["chatinterface"])
+    if AB.exists():
+        lines += ab_section(json.loads(AB.read_text()))
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {OUT}")
 
