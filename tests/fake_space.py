@@ -47,6 +47,10 @@ def completed(data: list[Any], event_id: str = EVENT_ID) -> bytes:
 
 CLOSE_STREAM = sse({"msg": "close_stream", "event_id": None})
 HEARTBEAT = sse({"msg": "heartbeat", "event_id": None})
+#: The job failed and the Space hides why (``show_error=False``).
+HIDDEN_FAILURE = sse(
+    {"msg": "process_completed", "event_id": EVENT_ID, "output": {"error": None}, "success": False, "title": None}
+)
 
 
 def chat_body(query: str, pieces: list[str]) -> list[bytes]:

@@ -6,7 +6,11 @@ from typing import Any
 
 import openai
 from aiohttp import web
+from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client.ways_in.serve import create_openai_app, make_runner
+
+#: The client-level tests' question (support.HELLO), typed as the openai SDK takes it.
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 
 
 @asynccontextmanager

@@ -4,7 +4,9 @@ streams back, a retry policy that does not wait, and a bounded wait for a condit
 import asyncio
 from collections.abc import Callable
 
-from qwen_space.client import RetryPolicy, SpaceClient
+from qwen_space.client import Qwen_Qwen_2_5_Max, RetryPolicy, SpaceClient, Timeouts
+
+from .fake_space import FakeSpace
 
 HELLO = [{"role": "user", "content": "hi"}]
 #: The pieces of the fake Space's answer to HELLO (``chat_body("hi", PIECES)``).
@@ -13,6 +15,17 @@ NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
 #: Bounds every wait for something a test expects: far beyond what it takes even on a
 #: loaded machine, so that only a hang reaches it.
 PATIENCE = 30.0
+#: Timeouts for the tests that wait for none: they only bound a hang.
+BOUNDED = Timeouts(
+    connect=PATIENCE,
+    config=PATIENCE,
+    join=PATIENCE,
+    idle=PATIENCE,
+    total=2 * PATIENCE,
+    cancel=PATIENCE,
+    hub=PATIENCE,
+    start=PATIENCE,
+)
 
 
 async def deltas(space: SpaceClient) -> list[str]:
@@ -27,3 +40,12 @@ async def until(condition: Callable[[], object], what: str, within: float = PATI
                 await asyncio.sleep(0.01)
     except TimeoutError:
         raise AssertionError(f"{what} did not happen within {within:g} s") from None
+
+
+def provider_for(space: FakeSpace) -> type[Qwen_Qwen_2_5_Max]:
+    """The seed's provider pointed at ``space``, as gpt4free code retargets one."""
+
+    class Mirror(Qwen_Qwen_2_5_Max):
+        url = space.url
+
+    return Mirror

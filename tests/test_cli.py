@@ -1,5 +1,7 @@
 import json
 import socket
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -18,18 +20,32 @@ from qwen_space.protocol import (
 
 from .cli import run_cli
 from .fake_space import CONFIG, FakeSpace, chat_body, script
+from .support import PATIENCE
+
+BUNDLED_REPLY = (
+    "Hello! I am Qwen, a large language model created by Alibaba Cloud. Strictly speaking, I am a stand-in: "
+    "this reply comes from a copy of the Qwen2.5-Max Space with a scripted model, so that qwen-space can be "
+    "tried without the network. I still stream my answer word by word, just like the real Space. "
+    "What would you like to talk about? \n"
+)
 
 
 async def test_replay_of_the_bundled_cassette() -> None:
     result = await run_cli("replay")
     assert result.code == 0, result.err
-    assert result.out == (
-        "Hello! I am Qwen, a large language model created by Alibaba Cloud. Strictly speaking, I am a stand-in: "
-        "this reply comes from a copy of the Qwen2.5-Max Space with a scripted model, so that qwen-space can be "
-        "tried without the network. I still stream my answer word by word, just like the real Space. "
-        "What would you like to talk about? \n"
-    )
+    assert result.out == BUNDLED_REPLY
     assert "recorded from" in result.err
+
+
+def test_the_installed_script_runs() -> None:
+    # The one test of the command as a user starts it: the script pip installed, in a
+    # process of its own (the rest call main() in this one).
+    script = Path(sys.executable).parent / "qwen-space"
+    done = subprocess.run(
+        [script, "replay"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PATIENCE, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == BUNDLED_REPLY
 
 
 async def test_version() -> None:

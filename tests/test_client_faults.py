@@ -18,10 +18,7 @@ from qwen_space.protocol import (
 )
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, Heartbeats, JoinAnswer, chat_body, lockstep, script
-from .support import HELLO, NO_WAIT, PATIENCE, PIECES, deltas
-
-# No test here waits for these: they only bound a hang.
-BOUNDED = Timeouts(connect=PATIENCE, config=PATIENCE, join=PATIENCE, idle=PATIENCE, total=2 * PATIENCE, cancel=PATIENCE)
+from .support import BOUNDED, HELLO, NO_WAIT, PATIENCE, PIECES, deltas
 
 
 def client(space: FakeSpace, **kwargs: object) -> SpaceClient:

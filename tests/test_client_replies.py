@@ -10,12 +10,11 @@ import pytest
 from qwen_space.client import EmptyReplyError, InvalidMessagesError, SpaceClient
 from qwen_space.protocol import ChatbotFormat, parse_config
 
-from .fake_space import CLOSE_STREAM, FakeSpace, completed, script, sse, tuples_chat
-from .test_provider import provider_for
+from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, script, sse, tuples_chat
+from .support import HELLO, provider_for
 
-HELLO = [{"role": "user", "content": "hi"}]
 EMPTY_REPLY = (
-    sse({"msg": "process_starts", "event_id": "0123456789abcdef0123456789abcdef"}),
+    sse({"msg": "process_starts", "event_id": EVENT_ID}),
     completed(tuples_chat("hi", "")),
     CLOSE_STREAM,
 )

@@ -30,21 +30,10 @@ from qwen_space.protocol import ChatEvent, Completed, SpaceUnavailableError, Tex
 from .cli import run_cli
 from .fake_hub import FakeHub, running_hub, serve
 from .fake_space import FakeSpace, JoinAnswer, chat_body, script
-from .support import HELLO, PATIENCE
+from .support import BOUNDED, HELLO, PATIENCE
 
 SPACE = "Qwen/Qwen2.5-Max-Demo"
 PIECES = ["Hel", "lo"]
-# No test here waits for these but the ones that set their own: they only bound a hang.
-BOUNDED = Timeouts(
-    connect=PATIENCE,
-    config=PATIENCE,
-    join=PATIENCE,
-    idle=PATIENCE,
-    total=2 * PATIENCE,
-    cancel=PATIENCE,
-    hub=PATIENCE,
-    start=PATIENCE,
-)
 NO_WAIT = RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0)
 HTML_PAGE = JoinAnswer(status=503, body=b"<html>Space is starting</html>", content_type="text/html")
 

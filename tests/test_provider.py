@@ -6,14 +6,7 @@ from qwen_space.client.ways_in.seed import AsyncResult, format_prompt, generate_
 from qwen_space.protocol import AppError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, chat_body, lockstep, script, sse
-from .support import HELLO
-
-
-def provider_for(space: FakeSpace) -> type[Qwen_Qwen_2_5_Max]:
-    class Mirror(Qwen_Qwen_2_5_Max):
-        url = space.url
-
-    return Mirror
+from .support import HELLO, provider_for
 
 
 def test_seed_attributes() -> None:

@@ -9,6 +9,14 @@ from .fake_space import FakeSpace, JoinAnswer, chat_body, script
 
 pytest_plugins = ["pytester"]
 
+
+def run_user_tests(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """pytest on the user's files, in this process (a session of its own, with the
+    plugin loaded from its entry point as in any user's run)."""
+    options = ("-p", "asyncio", "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function")
+    return pytester.runpytest_inprocess(*options, *args)
+
+
 USER_TEST = """
 import pytest
 
@@ -34,7 +42,7 @@ async def test_local_cassette(qwen_space):
 def test_user_tests_replay_cassettes(pytester: pytest.Pytester) -> None:
     (pytester.path / "local.yaml").write_bytes(bundled_cassette("gradio-6.31.0/hello.yaml").read_bytes())
     pytester.makepyfile(test_user=USER_TEST)
-    result = pytester.runpytest_subprocess("-p", "asyncio", "-o", "asyncio_mode=auto")
+    result = run_user_tests(pytester)
     result.assert_outcomes(passed=3)
 
 
@@ -45,7 +53,7 @@ async def test_needs_recording(qwen_space):
     await qwen_space.complete([{"role": "user", "content": "hi"}])
 """
     )
-    result = pytester.runpytest_subprocess("-p", "asyncio", "-o", "asyncio_mode=auto")
+    result = run_user_tests(pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*no cassette at*test_needs_recording.yaml*`pytest --qwen-space-record`*"])
 
@@ -62,15 +70,7 @@ async def test_greeting(qwen_space):
 
 async def run_recording(pytester: pytest.Pytester, url: str) -> pytest.RunResult:
     # In a thread: the fake Space answers from this test's event loop meanwhile.
-    return await asyncio.to_thread(
-        pytester.runpytest_subprocess,
-        "-p",
-        "asyncio",
-        "-o",
-        "asyncio_mode=auto",
-        "--qwen-space-record",
-        f"--qwen-space-url={url}",
-    )
+    return await asyncio.to_thread(run_user_tests, pytester, "--qwen-space-record", f"--qwen-space-url={url}")
 
 
 async def test_recording_against_a_failing_space_keeps_the_cassette(
@@ -108,7 +108,7 @@ async def test_recording_then_replaying(pytester: pytest.Pytester, fake_space: F
     recorded.assert_outcomes(passed=1)
     assert "Hello" in local.read_text(encoding="utf-8")
     opened = fake_space.data_opens
-    replayed = await asyncio.to_thread(pytester.runpytest_subprocess, "-p", "asyncio", "-o", "asyncio_mode=auto")
+    replayed = await asyncio.to_thread(run_user_tests, pytester)
     replayed.assert_outcomes(passed=1)
     assert fake_space.data_opens == opened
 

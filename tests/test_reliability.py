@@ -16,7 +16,7 @@ import pytest
 import trustme
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import RetryPolicy, SpaceClient, SpaceConnectionError, SpaceTimeoutError, Timeouts
+from qwen_space.client import SpaceClient, SpaceConnectionError, SpaceTimeoutError, Timeouts
 from qwen_space.protocol import AuthenticationError, RemoteProtocolError
 
 from .fake_space import (
@@ -74,15 +74,6 @@ async def test_heartbeat_only_stream_ends_at_the_total_timeout(fake_space: FakeS
         with pytest.raises(SpaceTimeoutError, match="total timeout") as caught:
             await asyncio.wait_for(space.complete(HELLO), PATIENCE)
     assert caught.value.phase == "total"
-
-
-async def test_join_200_without_json(fake_space: FakeSpace) -> None:
-    fake_space.joins = [JoinAnswer(200, b"<h1>ok</h1>", "text/html")] * 2
-    async with SpaceClient(fake_space.url, retry=RetryPolicy(attempts=2, base_delay=0)) as space:
-        with pytest.raises(Exception, match="web page") as caught:
-            await space.complete(HELLO)
-    assert type(caught.value).__name__ == "SpaceUnavailableError"
-    assert fake_space.data_opens == 0
 
 
 async def test_the_token_never_appears_in_errors_logs_or_reprs(

@@ -17,6 +17,7 @@ from .cli import run_cli
 from .fake_space import (
     CLOSE_STREAM,
     EVENT_ID,
+    HIDDEN_FAILURE,
     FakeSpace,
     Gate,
     JoinAnswer,
@@ -26,17 +27,13 @@ from .fake_space import (
     sse,
     wait_for_cancel,
 )
-from .serving import async_openai, create, serving
+from .serving import HELLO, async_openai, create, serving
 from .support import PIECES, until
 
-HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 ONE_TRY: dict[str, Any] = {
     "retry": RetryPolicy(attempts=1),
     "timeouts": Timeouts(connect=2, config=2, join=2, idle=2, cancel=2),
 }
-HIDDEN_FAILURE = sse(
-    {"msg": "process_completed", "event_id": EVENT_ID, "output": {"error": None}, "success": False, "title": None}
-)
 
 
 async def test_models_lists_what_the_provider_accepts(fake_space: FakeSpace) -> None:

@@ -1,12 +1,10 @@
-"""The ``qwen-space serve`` command in a process of its own: its flags, its log, and how
-it stops on Ctrl-C and SIGTERM (signals are sent explicitly; the command starts with
+"""The ``qwen-space serve`` command: its flags, and in a process of its own, its log and
+how it stops on Ctrl-C and SIGTERM (signals are sent explicitly; the command starts with
 SIGINT at its default whatever the test runner's own disposition)."""
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,20 +12,14 @@ from dataclasses import dataclass, field
 import openai
 import pytest
 from aiohttp import web
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionChunk
 
-from .cli import run_cli
+from .cli import run_cli, start_command
 from .fake_space import EVENT_ID, FakeSpace, chat_body, script
-from .serving import async_openai
+from .serving import HELLO, async_openai
+from .support import PATIENCE, PIECES
 
-HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
-PIECES = ["Hel", "lo", " there", "!"]
-WAIT = 30.0  # bounds every wait for the command; none is expected to come near it
-
-
-def default_sigint() -> None:
-    # In the child before exec: a runner that ignores SIGINT must not make Ctrl-C a no-op here.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+WAIT = PATIENCE  # bounds every wait for the command; none is expected to come near it
 
 
 @dataclass
@@ -60,14 +52,12 @@ class Command:
 
 @asynccontextmanager
 async def serve_command(*args: str) -> AsyncIterator[Command]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "qwen_space.client", "serve", "--port", "0", *args),
+    process = await start_command(
+        *("serve", "--port", "0", *args),
+        env={"QWEN_SPACE_API_KEY": ""},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "NO_PROXY": "*", "QWEN_SPACE_API_KEY": ""},
-        preexec_fn=default_sigint,
     )
     command = Command(process)
     try:

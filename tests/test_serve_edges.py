@@ -13,12 +13,11 @@ import openai
 import pytest
 from aiohttp import web
 from openai.types.chat import ChatCompletionMessageParam
-from qwen_space.client import RetryPolicy, SpaceClient
+from qwen_space.client import RetryPolicy, SpaceClient, TextDelta
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script, sse
-from .serving import async_openai, create, serving
+from .serving import HELLO, async_openai, create, serving
 
-HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 TOKEN = "hf_SpaceTokenNeverRelayed0123456789ab"
 KEY = "sk-the-callers-own-key-0123456789"
 
@@ -322,14 +321,14 @@ async def test_a_full_queue_is_left_to_the_sdks_retries(fake_space: FakeSpace) -
 async def test_a_bug_of_the_server_is_an_internal_error_not_a_cut_stream(
     fake_space: FakeSpace, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, stream: bool
 ) -> None:
-    async def broken_chat(self: SpaceClient, messages: object) -> AsyncIterator[str]:
-        yield "Hel"
+    async def broken_events(self: SpaceClient, messages: object, **settings: object) -> AsyncIterator[TextDelta]:
+        yield TextDelta("Hel")
         raise RuntimeError("boom-42")
 
-    async def broken_complete(self: SpaceClient, messages: object) -> None:
+    async def broken_complete(self: SpaceClient, messages: object, **settings: object) -> None:
         raise RuntimeError("boom-42")
 
-    monkeypatch.setattr(SpaceClient, "chat", broken_chat)
+    monkeypatch.setattr(SpaceClient, "events", broken_events)
     monkeypatch.setattr(SpaceClient, "complete", broken_complete)
     async with serving(fake_space.url) as base:
         if stream:

@@ -3,7 +3,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
     ChatRequestError,
-    LocalProtocolError,
     RemoteProtocolError,
     SSEDecoder,
     SSEEvent,
@@ -150,16 +149,6 @@ class TestLimits:
         assert decoder.has_incomplete_event
         decoder.feed(b"\n")
         assert not decoder.has_incomplete_event
-
-
-class TestEncoder:
-    def test_refuses_cr_in_data(self) -> None:
-        with pytest.raises(LocalProtocolError):
-            encode_events([SSEEvent(data="a\rb")])
-
-    def test_refuses_line_break_in_event_type(self) -> None:
-        with pytest.raises(LocalProtocolError):
-            encode_events([SSEEvent(data="a", event="x\ny")])
 
 
 class TestProperties:

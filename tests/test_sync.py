@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from qwen_space.client import ChatCompletion, ClientClosedError, InvalidMessagesError, SyncSpaceClient, Timeouts
 from qwen_space.protocol import AppError, Completed, TextDelta
 
-from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, script, sse
+from .fake_space import CLOSE_STREAM, EVENT_ID, HIDDEN_FAILURE, FakeSpace, chat_body, script
 from .support import HELLO, PATIENCE, PIECES
 
 
@@ -57,10 +57,7 @@ def test_chat_complete_and_events(space: FakeSpace) -> None:
 
 
 def test_the_same_typed_errors_with_partial_text(space: FakeSpace) -> None:
-    failure = sse(
-        {"msg": "process_completed", "event_id": EVENT_ID, "output": {"error": None}, "success": False, "title": None}
-    )
-    space.stream = script(*chat_body("hi", PIECES)[:4], failure, CLOSE_STREAM)
+    space.stream = script(*chat_body("hi", PIECES)[:4], HIDDEN_FAILURE, CLOSE_STREAM)
     with SyncSpaceClient(space.url) as client:
         with pytest.raises(AppError, match="hides its message") as caught:
             list(client.chat(HELLO))

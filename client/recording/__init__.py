@@ -17,11 +17,12 @@ from .cassette import (
     use_cassette,
 )
 from .diff import semantic_diff
-from .scenarios import SCENARIOS, Scenario, record_scenarios, recorded_messages
+from .scenarios import SCENARIOS, RecordedChat, Scenario, record_scenarios, recorded_chat, recorded_messages
 
 __all__ = [
     "SCENARIOS",
     "CassetteInfo",
+    "RecordedChat",
     "Scenario",
     "bundled_cassette",
     "cassette_vcr",
@@ -29,6 +30,7 @@ __all__ = [
     "locate_cassette",
     "record_cassette",
     "record_scenarios",
+    "recorded_chat",
     "recorded_messages",
     "semantic_diff",
     "use_cassette",

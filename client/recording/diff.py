@@ -3,7 +3,8 @@
 A textual diff of two recordings is all noise (event ids, timings, durations). This
 compares what matters: the Space's version, protocol and prefix, the chat endpoint
 (fn index, trigger, input and output types, chatbot format), the kinds of messages
-the stream carried, and the reply.
+the stream carried, and the reply. The chat endpoint is the one the recording joined,
+read with the contract derived from the recorded ``/config`` (any chat app).
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...protocol import (
+    ChatContract,
+    ChatJob,
+    ChatStream,
+    Completed,
     ContractMismatchError,
+    Failed,
     QwenSpaceError,
     SSEDecoder,
+    derive_contract,
     parse_config,
     parse_message,
-    read_chat_stream,
 )
 from ..core.errors import CassetteError
-from ..core.qwen import QWEN_CONTRACT
 from .cassette import load_interactions
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
@@ -40,7 +45,8 @@ class CassetteSummary:
 
 
 def summarise(path: Path) -> CassetteSummary:
-    bodies = {i.route.rsplit("/", 1)[-1]: i.response_body for i in load_interactions(path)}
+    interactions = load_interactions(path)
+    bodies = {i.route.rsplit("/", 1)[-1]: i.response_body for i in interactions}
     missing = [route for route in ("config", "join", "data") if route not in bodies]
     if missing:
         raise CassetteError(f"{path} holds no /{missing[0]} answer: it is not a recording of a chat")
@@ -56,16 +62,25 @@ def summarise(path: Path) -> CassetteSummary:
     event_id = joined.get("event_id", "") if isinstance(joined, dict) else None
     if not isinstance(event_id, str):
         raise CassetteError(f"{path}: its queue/join answer is not Gradio's JSON with an event_id")
+    join_request = next((i.request_body for i in interactions if i.route.endswith("/queue/join")), None)
     try:
-        endpoint = config.endpoint(QWEN_CONTRACT.api_name)
-        fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
+        fn_index = json.loads(join_request or "").get("fn_index")
+    except (ValueError, AttributeError):
+        fn_index = None
+    if isinstance(fn_index, bool) or not isinstance(fn_index, int):
+        fn_index = None  # the request's body says nothing: the event the client would choose
+    contract: ChatContract | None
+    try:
+        contract = derive_contract(config, fn_index)
+    except ContractMismatchError as error:
+        contract = None
+        described = f"no chat event ({' '.join(str(error).split())[:200]})"
+    else:
         described = (
-            f"fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, "
-            f"inputs [{', '.join(c.type for c in endpoint.inputs)}], "
-            f"outputs [{', '.join(c.type for c in endpoint.outputs)}], chatbot {fmt}"
+            f"{contract.api_name or '(unnamed)'} fn {contract.fn_index}, trigger {contract.trigger_id}, "
+            f"inputs [{', '.join(contract.input_types)}], outputs [{', '.join(contract.output_types)}], "
+            f"chatbot {contract.reply_format.value}"
         )
-    except ContractMismatchError:
-        described = "no /model_chat endpoint"
     decoder = SSEDecoder()
     kinds: Counter[str] = Counter()
     for event in decoder.feed(data_body.encode()):
@@ -73,12 +88,24 @@ def summarise(path: Path) -> CassetteSummary:
             kinds[type(parse_message(event.data)).__name__] += 1
         except QwenSpaceError:
             kinds["(unparseable)"] += 1
-    try:
-        result = read_chat_stream(config, data_body.encode(), event_id=event_id, api_name=QWEN_CONTRACT.api_name)
-    except ContractMismatchError:
-        reply, outcome = "", "no /model_chat endpoint"
-    else:
-        reply, outcome = result.text, "completed" if result.error is None else type(result.error).__name__
+    reply, outcome = "", "no chat event"
+    if contract is not None:
+        job = ChatJob(
+            event_id=event_id,
+            reply_slot=contract.reply_slot,
+            reply_format=contract.reply_format,
+            full_values=not config.sends_diffs,
+        )
+        stream = ChatStream(job)
+        events = [e for line in data_body.encode().splitlines(keepends=True) for e in stream.feed(line)]
+        events += stream.end()
+        for chat_event in events:
+            if isinstance(chat_event, Completed):
+                reply, outcome = chat_event.text, "completed"
+                break
+            if isinstance(chat_event, Failed):
+                reply, outcome = chat_event.error.partial_text, type(chat_event.error).__name__
+                break
     return CassetteSummary(
         version=config.version,
         protocol=config.protocol,

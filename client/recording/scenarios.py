@@ -5,6 +5,11 @@ replica Space the fake model answers from the same prompts (a long story prompt
 gets a story of over 2,000 words, a prompt past the model's context makes the app fail),
 so one scenario list serves the real Space and the replica.
 
+The same scenarios record any chat Space (``record --url URL``): a scenario that
+carries a system prompt is recorded only for an app with a system-prompt input, and
+one with earlier turns only for an app that can take them; the others are skipped,
+never sent without their system prompt or history.
+
 Not recordable with vcrpy, and therefore not here: waiting in the queue behind
 other jobs (the load would run inside the cassette too) and cancelling mid-stream
 (vcrpy reads the whole body before the client sees the first byte, so the client
@@ -16,14 +21,25 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...protocol import AppError, QwenSpaceError, read_history
+from ...protocol import (
+    AppError,
+    ChatContract,
+    InputRole,
+    JSONValue,
+    QwenSpaceError,
+    build_call,
+    derive_contract,
+    parse_config,
+    read_history,
+)
 from ..core.client import SpaceClient
 from ..core.errors import CassetteError, UsageError
+from ..core.request import prepare_request
 from .cassette import (
     CassetteInfo,
     load_interactions,
@@ -33,7 +49,7 @@ from .cassette import (
     save_manifest,
 )
 
-__all__ = ["SCENARIOS", "Scenario", "record_scenarios", "recorded_messages"]
+__all__ = ["SCENARIOS", "RecordedChat", "Scenario", "record_scenarios", "recorded_chat", "recorded_messages", "unfit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,33 +94,71 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def record_scenarios(
-    url: str, names: Sequence[str], out: Path, *, hf_token: str | None = None
-) -> list[tuple[CassetteInfo, AppError | None]]:
-    """Record each named scenario into ``out/gradio-<version>/<name>.yaml``; update the manifest.
+def unfit(scenario: Scenario, contract: ChatContract) -> str | None:
+    """Why the app of ``contract`` cannot take ``scenario`` as it is, or ``None``."""
+    request = prepare_request(scenario.messages)
+    if request.system is not None and contract.system_input is None:
+        return "it carries a system prompt and the app has no system-prompt input"
+    if request.history and not contract.multi_turn:
+        return "it carries earlier turns and the app's chat event takes no history"
+    return None
 
-    Each chat is read with :meth:`SpaceClient.complete`; a cassette is replaced only
+
+async def record_scenarios(
+    url: str,
+    names: Sequence[str] | None,
+    out: Path,
+    *,
+    hf_token: str | None = None,
+    endpoint: str | int | None = None,
+    options: Mapping[str, object] | None = None,
+    prefix: str | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
+) -> list[tuple[CassetteInfo, AppError | None]]:
+    """Record each named scenario into ``out/gradio-<version>/[<prefix>-]<name>.yaml``;
+    update the manifest.
+
+    ``names=None`` records every scenario the app can take (see :func:`unfit`), telling
+    ``on_skip(name, why)`` about the others; a named scenario the app cannot take is a
+    :class:`UsageError` before anything is recorded. ``endpoint`` and ``options`` are
+    :class:`SpaceClient`'s. Each chat is read with :meth:`SpaceClient.complete`; a cassette is replaced only
     once its scenario was recorded as expected (a reply, or the app's failure for a
     scenario that ``fails``, returned beside its entry), and the manifest lists those
     that were, so a failing Space leaves the old recordings whole.
     The folder's name comes from the Space's ``/config``: anything but a plain version
     becomes ``gradio-unknown``.
     """
-    unknown = [name for name in names if name not in SCENARIOS]
+    unknown = [name for name in names or () if name not in SCENARIOS]
     if unknown:
         raise CassetteError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    if prefix is not None and safe_name(prefix, "") != prefix:
+        raise UsageError(f"the prefix {prefix!r} is not a plain file name part: use letters, digits and ._+- only")
     _prepare(out)
     async with SpaceClient(url, hf_token=hf_token) as probe:
-        reported = (await probe.fetch_config()).version
+        config = await probe.fetch_config()
+    reported = config.version
+    try:
+        contract = derive_contract(config, endpoint)
+    except QwenSpaceError as error:
+        raise type(error)(f"{error}; nothing was recorded") from None
+    chosen = list(names) if names is not None else list(SCENARIOS)
+    refused = [(name, why) for name in chosen if (why := unfit(SCENARIOS[name], contract)) is not None]
+    if refused and names is not None:
+        listed = "; ".join(f"{name}: {why}" for name, why in refused)
+        raise UsageError(f"this Space cannot take every scenario named ({listed}); nothing was recorded")
+    for name, why in refused:
+        chosen.remove(name)
+        if on_skip is not None:
+            on_skip(name, why)
     version = safe_name(reported)
     directory = out / f"gradio-{version}"
     results: list[tuple[CassetteInfo, AppError | None]] = []
     try:
-        for name in names:
+        for name in chosen:
             scenario = SCENARIOS[name]
-            path = directory / f"{name}.yaml"
+            path = directory / (f"{prefix}-{name}.yaml" if prefix else f"{name}.yaml")
             with record_cassette(path, tokens=[hf_token]):
-                failure = await _run(url, scenario, hf_token)
+                failure = await _run(url, scenario, hf_token, endpoint, options)
             info = CassetteInfo(
                 cassette=path.relative_to(out).as_posix(),
                 url=url,
@@ -133,9 +187,15 @@ def _prepare(out: Path) -> None:
         raise UsageError(f"cannot write into --out {out} (permission denied): name a directory you can write to")
 
 
-async def _run(url: str, scenario: Scenario, hf_token: str | None) -> AppError | None:
+async def _run(
+    url: str,
+    scenario: Scenario,
+    hf_token: str | None,
+    endpoint: str | int | None,
+    options: Mapping[str, object] | None,
+) -> AppError | None:
     """The app's failure if the scenario expects one and got it; any other failure raises."""
-    async with SpaceClient(url, hf_token=hf_token) as space:
+    async with SpaceClient(url, hf_token=hf_token, endpoint=endpoint, options=options) as space:
         try:
             await space.complete(scenario.messages)
         except AppError as error:
@@ -145,31 +205,123 @@ async def _run(url: str, scenario: Scenario, hf_token: str | None) -> AppError |
     return None
 
 
-def recorded_messages(path: Path) -> list[dict[str, Any]]:
-    """The conversation a cassette's ``queue/join`` carried, as chat messages.
+@dataclass(frozen=True, slots=True)
+class RecordedChat:
+    """What a cassette's chat sent, as a caller asks for it again: replaying these with
+    ``SpaceClient(endpoint=endpoint).events(messages, options=options)`` sends the very
+    same request bodies (bodies are matched)."""
 
-    Replaying must send the very same join body (bodies are matched), so the
-    messages are rebuilt from the recording itself.
+    messages: list[dict[str, Any]]
+    #: The event's ``fn_index``: the derived contract of the recorded ``/config`` for it.
+    endpoint: int
+    #: The options that differ from the app's defaults, by label.
+    options: dict[str, object] = field(default_factory=dict)
+
+
+def recorded_messages(path: Path) -> list[dict[str, Any]]:
+    """The conversation a cassette's chat carried, as chat messages (see :func:`recorded_chat`)."""
+    return recorded_chat(path).messages
+
+
+def recorded_chat(path: Path) -> RecordedChat:
+    """The request a cassette's chat made, rebuilt from its ``/config``, ``queue/join`` and
+    seed calls (``run/predict``) for any chat app the client derives a contract for.
+
+    Raises :class:`CassetteError` when the recording is not of a chat, or when what it
+    sent cannot be asked for again (an upload, an input nobody sets with another value).
     """
-    join = next((i for i in load_interactions(path) if i.route.endswith("/queue/join")), None)
+    interactions = load_interactions(path)
+    join = next((i for i in interactions if i.route.endswith("/queue/join")), None)
     if join is None:
         raise CassetteError(f"{path} holds no queue/join request: it is not a recording of a chat")
+    config_answer = next((i for i in interactions if i.route.endswith("/config")), None)
+    if config_answer is None:
+        raise CassetteError(f"{path} holds no /config answer: the chat's request cannot be read without it")
+    body = _json_body(join.request_body)
+    fields, fn_index = body.get("data"), body.get("fn_index")
+    if not isinstance(fields, list) or isinstance(fn_index, bool) or not isinstance(fn_index, int):
+        raise CassetteError(f"{path}: its queue/join request is not a chat's JSON body (data and fn_index)")
     try:
-        data = json.loads(join.request_body or "")
+        contract = derive_contract(parse_config(config_answer.response_body.encode()), fn_index)
+    except QwenSpaceError as error:
+        raise CassetteError(f"{path}: its recorded /config has no chat event {fn_index} ({error})") from None
+    seeds: dict[int, list[JSONValue]] = {}
+    for interaction in interactions:
+        if interaction.route.endswith("/run/predict"):
+            seed = _json_body(interaction.request_body)
+            if isinstance(seed.get("fn_index"), int) and isinstance(seed.get("data"), list):
+                seeds[seed["fn_index"]] = seed["data"]
+    chat = _rebuild(path, contract, fields, seeds)
+    _check_rebuilt(path, contract, chat, fields, seeds)
+    return chat
+
+
+def _json_body(body: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(body or "")
     except ValueError:
-        data = None
-    fields = data.get("data") if isinstance(data, dict) else None
-    if not (isinstance(fields, list) and len(fields) == 3 and all(isinstance(f, str) for f in fields[::2])):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _rebuild(
+    path: Path, contract: ChatContract, fields: list[JSONValue], seeds: Mapping[int, list[JSONValue]]
+) -> RecordedChat:
+    if len(fields) != len(contract.inputs):
         raise CassetteError(
-            f"{path}: its queue/join request is not a chat's JSON body (data: [message, history, system prompt])"
+            f"{path}: its queue/join request has {len(fields)} inputs where the recorded app's chat event "
+            f"takes {len(contract.inputs)}"
         )
-    query, history, system = fields
+    message: JSONValue = None
+    if contract.message_seed is not None:
+        message = (seeds.get(contract.message_seed.fn_index) or [None])[0]
+    history: JSONValue = None
+    if contract.history_seed is not None:
+        history = (seeds.get(contract.history_seed.fn_index) or [None])[0]
+    system: str | None = None
+    options: dict[str, object] = {}
+    for spec, value in zip(contract.inputs, fields, strict=True):
+        if spec.role in (InputRole.MESSAGE, InputRole.MULTIMODAL_MESSAGE):
+            message = value
+        elif spec.role is InputRole.HISTORY:
+            history = value[: -1 if contract.history_holds_message else None] if isinstance(value, list) else value
+        elif spec.role is InputRole.SYSTEM and isinstance(value, str):
+            system = value
+        elif spec.role is InputRole.OPTION and value != spec.default and spec.label is not None:
+            options[spec.label] = value
+    if isinstance(message, dict) and not message.get("files"):
+        message = message.get("text")  # a multimodal message without uploads
+    if not isinstance(message, str):
+        raise CassetteError(
+            f"{path}: the message its chat sent is not text (uploads cannot be replayed from a cassette)"
+        )
     try:
         turns = read_history(history)
     except QwenSpaceError as error:
-        raise CassetteError(f"{path}: the history in its queue/join request cannot be read ({error})") from None
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+        raise CassetteError(f"{path}: the history in its request cannot be read ({error})") from None
+    messages: list[dict[str, Any]] = [] if system is None else [{"role": "system", "content": system}]
     for turn in turns:
         messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
-    messages.append({"role": "user", "content": query})
-    return messages
+    messages.append({"role": "user", "content": message})
+    return RecordedChat(messages, contract.fn_index, options)
+
+
+def _check_rebuilt(
+    path: Path,
+    contract: ChatContract,
+    chat: RecordedChat,
+    fields: list[JSONValue],
+    seeds: Mapping[int, list[JSONValue]],
+) -> None:
+    """The rebuilt request must be the recorded one, byte for byte, or replay would miss."""
+    try:
+        request = prepare_request(chat.messages)
+        call = build_call(contract, request.query, request.history, request.system, chat.options)
+    except QwenSpaceError as error:
+        raise CassetteError(f"{path}: its chat's request cannot be asked for again ({error})") from None
+    recorded_seeds = [seeds.get(seed.fn_index) for seed in call.seeds]
+    if call.data != fields or recorded_seeds != [seed.data for seed in call.seeds]:
+        raise CassetteError(
+            f"{path}: its chat's request cannot be rebuilt from what it sent (an input nobody sets "
+            "was given another value, or the recording is incomplete), so it cannot be replayed"
+        )

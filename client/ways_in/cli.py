@@ -28,12 +28,18 @@ from typing import Any, TextIO
 from yarl import URL
 
 from ...protocol import (
+    LABEL_RULES,
+    SYSTEM_COPY_RULE,
     AppError,
+    AppKind,
+    ChatContract,
     ChatEvent,
+    ChatRequestError,
     Completed,
     ContractMismatchError,
     Correction,
     Failed,
+    InputRole,
     JobCancelledError,
     LocalProtocolError,
     LogMessage,
@@ -42,6 +48,7 @@ from ...protocol import (
     QueuePosition,
     QwenSpaceError,
     RateLimitedError,
+    ReasoningDelta,
     RemoteProtocolError,
     RequestRejectedError,
     SpaceHTTPError,
@@ -50,6 +57,8 @@ from ...protocol import (
     StreamError,
     TextDelta,
     check_contract,
+    coerce_option,
+    derive_contract,
 )
 from ..core.client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
 from ..core.errors import (
@@ -69,8 +78,8 @@ from ..core.timeouts import Timeouts
 from ..hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from ..recording.cassette import CassetteInfo, bundled_directory, load_manifest, locate_cassette, use_cassette
 from ..recording.diff import semantic_diff
-from ..recording.scenarios import SCENARIOS, record_scenarios, recorded_messages
-from .serve import SHUTDOWN_TIMEOUT, check_api_key, serve
+from ..recording.scenarios import SCENARIOS, record_scenarios, recorded_chat
+from .serve import SHUTDOWN_TIMEOUT, check_api_key, check_spaces, serve
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -185,7 +194,12 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="stream an answer (interactive without a prompt on a terminal)")
     chat.add_argument("prompt", nargs="?", help="the question; read from stdin when it is not a terminal")
     _connection_options(chat)
-    chat.add_argument("--system", help="system prompt (default: the Space's 'You are a helpful assistant.')")
+    _chat_options(chat)
+    chat.add_argument(
+        "--system",
+        help="system prompt, sent to the app's system-prompt input (an error for an app without one; "
+        "default: the app's own, 'You are a helpful assistant.' on the Qwen Space)",
+    )
     chat.add_argument("--json", action="store_true", help="print one JSON event per line instead of text")
     chat.set_defaults(run=_chat)
 
@@ -198,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a Space: its stage on the Hub, Gradio version, endpoints")
     info.add_argument("space", nargs="?", help="a Space id (OWNER/NAME) or URL; the same as --url")
     _connection_options(info)
+    _endpoint_option(info)
     info.set_defaults(run=_info)
 
     contract = commands.add_parser("contract", help="compare a Space with the pinned Qwen2.5-Max contract")
@@ -206,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="report drift; exit 11 if the client cannot handle it (any drift with --strict)"
     )
     _connection_options(check)
+    _endpoint_option(check)
     check.add_argument("--strict", action="store_true", help="exit 11 on any drift, even one the client handles")
     check.set_defaults(run=_contract_check)
 
@@ -218,6 +234,14 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the Space as an OpenAI-compatible API (/v1/chat/completions)")
     _connection_options(serve)
+    serve.add_argument(
+        "--space",
+        action="append",
+        type=_space,
+        metavar="ALIAS=SPACE",
+        help="serve the Space (OWNER/NAME or URL) as the model ALIAS, and each choice of its model dropdown as "
+        "ALIAS/CHOICE; repeatable, instead of --url",
+    )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
     )
@@ -241,7 +265,19 @@ def _parser() -> argparse.ArgumentParser:
 
     record = commands.add_parser("record", help="record scenarios into vcrpy cassettes")
     _connection_options(record)
-    record.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="repeatable; default: all")
+    _chat_options(record)
+    record.add_argument(
+        "--prefix",
+        help="name the cassettes PREFIX-SCENARIO.yaml (default: SCENARIO.yaml), e.g. the app's name, "
+        "to keep recordings of several Spaces in one directory",
+    )
+    record.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted(SCENARIOS),
+        help="repeatable; default: every scenario the app can take (one with a system prompt needs a system "
+        "input, one with earlier turns an app that takes history)",
+    )
     record.add_argument("--out", type=Path, default=Path("cassettes"), help="cassette directory (default: cassettes)")
     record.set_defaults(run=_record)
 
@@ -296,6 +332,43 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _endpoint_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint",
+        type=_endpoint,
+        metavar="NAME_OR_FN_INDEX",
+        help="the chat event: an api_name like /chat, or a fn_index (default: the one chat event found in /config)",
+    )
+
+
+def _chat_options(parser: argparse.ArgumentParser) -> None:
+    _endpoint_option(parser)
+    parser.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="LABEL=VALUE",
+        help="set the app's input labelled LABEL, e.g. --option Temperature=0.2; repeatable "
+        "(`qwen-space info` lists them)",
+    )
+
+
+def _endpoint(text: str) -> str | int:
+    if text.strip().isdigit():
+        return int(text)
+    if not text.strip().strip("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an endpoint: give an api_name like /chat, or a fn_index")
+    return text.strip()
+
+
+def _option(text: str) -> tuple[str, str]:
+    label, equals, value = text.partition("=")
+    if not equals or not label.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not LABEL=VALUE, like Temperature=0.2")
+    return label.strip(), value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -332,7 +405,29 @@ def _client(args: argparse.Namespace) -> SpaceClient:
     timeouts = Timeouts(
         config=min(30.0, args.timeout), join=min(30.0, args.timeout), total=args.timeout, start=args.timeout
     )
-    return SpaceClient(args.url, proxy=args.proxy, hf_token=args.token, timeouts=timeouts)
+    return SpaceClient(
+        args.url, proxy=args.proxy, hf_token=args.token, timeouts=timeouts, endpoint=getattr(args, "endpoint", None)
+    )
+
+
+async def _options(space: SpaceClient, args: argparse.Namespace) -> dict[str, object] | None:
+    """``--option`` values as the types of the inputs they name, from the Space's
+    ``/config``: a label the app lacks or a value it would refuse is a usage error
+    naming the label before the chat is sent."""
+    if not args.option:
+        return None
+    contract = derive_contract(await space.config(), args.endpoint)
+    settable = [s for s in contract.inputs if s.role in (InputRole.OPTION, InputRole.SYSTEM)]
+    options: dict[str, object] = {}
+    for label, text in args.option:
+        found = [s for s in settable if s.label == label] or [
+            s for s in settable if (s.label or "").casefold() == label.casefold()
+        ]
+        if not found:
+            known = ", ".join(repr(s.label) for s in settable) or "none"
+            raise ChatRequestError(f"this Space has no option {label!r} (its options: {known})", label=label)
+        options[label] = coerce_option(found[0], text)
+    return options
 
 
 class _Printer:
@@ -346,6 +441,8 @@ class _Printer:
         self.live_status = self.err.isatty()
         self._status_shown = False
         self._mid_line = False
+        # Thoughts are for a person watching: dimmed on a terminal, never in a pipe or a log.
+        self._thought_title: str | None = None
 
     def status(self, text: str) -> None:
         if self.live_status:
@@ -383,8 +480,11 @@ class _Printer:
             self.status(f"waiting in the queue: position {position}{size}{eta}")
         elif isinstance(event, Started):
             self.clear_status()
+        elif isinstance(event, ReasoningDelta):
+            self._thought(event)
         elif isinstance(event, TextDelta):
             self.clear_status()
+            self._end_thought()
             self.out.write(event.text)
             self.out.flush()
             self._mid_line = not event.text.endswith("\n")
@@ -397,13 +497,34 @@ class _Printer:
             self.err.write(f"[{event.level}] {event.message}\n")
         elif isinstance(event, Completed):
             self.clear_status()
+            self._end_thought()
             self.out.write("\n")
             self.out.flush()
             self._mid_line = False
         elif isinstance(event, Failed):
             self.clear_status()
+            self._end_thought()
             self.out.write("\n" if event.error.partial_text else "")
             self._mid_line = False
+
+    def _thought(self, event: ReasoningDelta) -> None:
+        if not self.live_status:
+            return
+        self.clear_status()
+        title = f"{_one_line(event.title) or 'Thinking'}: " if event.title != self._thought_title else ""
+        self._thought_title = event.title
+        # The Space's text, printed, never obeyed: no escape sequence of its own reaches the terminal.
+        self.err.write(f"{_DIM}{title}{_printable(event.text)}{_UNDIM}")
+        self.err.flush()
+
+    def _end_thought(self) -> None:
+        if self._thought_title is not None:
+            self.err.write("\n")
+            self.err.flush()
+            self._thought_title = None
+
+
+_DIM, _UNDIM = "\x1b[2m", "\x1b[0m"
 
 
 def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
@@ -425,6 +546,7 @@ def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
         QueuePosition: "queue",
         Started: "started",
         TextDelta: "delta",
+        ReasoningDelta: "reasoning",
         Correction: "correction",
         LogMessage: "log",
         Completed: "completed",
@@ -434,12 +556,16 @@ def _event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
 
 
 async def _stream(
-    space: SpaceClient, messages: Sequence[Mapping[str, Any]], printer: _Printer, system: str | None
+    space: SpaceClient,
+    messages: Sequence[Mapping[str, Any]],
+    printer: _Printer,
+    system: str | None,
+    options: Mapping[str, object] | None = None,
 ) -> str:
     """Print one chat; return its text, or raise its error. Cancelled (Ctrl-C), it
     cancels the job on the Space before it ends."""
     global _job_running
-    async with contextlib.aclosing(space.events(messages, system=system)) as events:
+    async with contextlib.aclosing(space.events(messages, system=system, options=options)) as events:
         async for event in events:
             # Chat events come only once the Space has accepted the job; Ctrl-C (a
             # cancelled task) leaves this set for main() to report the cancel.
@@ -460,13 +586,16 @@ async def _chat(args: argparse.Namespace) -> int:
     if prompt is None and not sys.stdin.isatty():
         prompt = sys.stdin.read()
     async with _client(args) as space:
+        options = await _options(space, args)
         if prompt is not None:
-            await _stream(space, [{"role": "user", "content": prompt}], printer, args.system)
+            await _stream(space, [{"role": "user", "content": prompt}], printer, args.system, options)
             return 0
-        return await _interactive(space, printer, args.system)
+        return await _interactive(space, printer, args.system, options)
 
 
-async def _interactive(space: SpaceClient, printer: _Printer, system: str | None) -> int:
+async def _interactive(
+    space: SpaceClient, printer: _Printer, system: str | None, options: Mapping[str, object] | None
+) -> int:
     """A multi-turn chat. Ctrl-C during an answer stops it (cancelled on the Space) and
     leaves that turn out of the conversation, as a failed turn is; at the prompt,
     Ctrl-C ends the command (130), Ctrl-D or an empty line ends the chat (0)."""
@@ -486,7 +615,7 @@ async def _interactive(space: SpaceClient, printer: _Printer, system: str | None
             return 0
         history.append({"role": "user", "content": line})
         try:
-            answer = await _until_ctrl_c(_stream(space, history, printer, system))
+            answer = await _until_ctrl_c(_stream(space, history, printer, system, options))
         except QwenSpaceError as error:
             history.pop()
             _report(error, _one_line(str(error)), as_json=printer.as_json)
@@ -584,16 +713,19 @@ async def _replay(args: argparse.Namespace) -> int:
         return 0
     path = locate_cassette(args.cassette)
     info = _recorded_info(path)
-    messages = recorded_messages(path)
+    recorded = recorded_chat(path)
+    messages = recorded.messages
     printer = _Printer(as_json=args.json)
     if not args.json:
         where = f"{info.url} (Gradio {info.gradio_version}) on {info.recorded_at}" if info else "an unknown Space"
         print(f"replaying {path.name}, recorded from {where}", file=sys.stderr)
         print(f"you> {_one_line(str(messages[-1]['content']))[:200]}", file=sys.stderr)
     with use_cassette(path):
-        async with SpaceClient(info.url if info else DEFAULT_URL, timeouts=Timeouts(total=60)) as space:
+        async with SpaceClient(
+            info.url if info else DEFAULT_URL, timeouts=Timeouts(total=60), endpoint=recorded.endpoint
+        ) as space:
             try:
-                await _stream(space, messages, printer, None)
+                await _stream(space, messages, printer, None, recorded.options)
             except AppError as error:
                 if info is None or info.scenario != "error":
                     raise
@@ -616,14 +748,38 @@ async def _info(args: argparse.Namespace) -> int:
     print(f"protocol:  {config.protocol}")
     print(f"prefix:    {_one_line(config.api_prefix or '(none)')}")
     print(f"endpoints: {_one_line(', '.join(config.endpoint_names()) or '(none)')}")
+    if args.endpoint is None:
+        try:
+            endpoint = config.endpoint(QWEN_CONTRACT.api_name)
+        except ContractMismatchError:
+            pass
+        else:
+            fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
+            print(
+                f"chat:      /model_chat = fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, chatbot format {fmt}"
+            )
     try:
-        endpoint = config.endpoint(QWEN_CONTRACT.api_name)
-    except ContractMismatchError:
-        print("chat:      no /model_chat endpoint")
+        contract = derive_contract(config, args.endpoint)
+    except ContractMismatchError as error:
+        if args.endpoint is not None:
+            raise
+        print(f"contract:  none derived: {_one_line(str(error))}")
         return 0
-    fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
-    print(f"chat:      /model_chat = fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, chatbot format {fmt}")
+    _print_contract(contract)
     return 0
+
+
+def _print_contract(contract: ChatContract) -> None:
+    """The derived contract, then the label rules that gave the inputs their roles."""
+    # Labels and defaults are the Space's text: printed, never obeyed.
+    lines = contract.describe()
+    print(f"contract:  {_one_line(lines[0])}")
+    for line in lines[1:]:
+        print(f"  {_one_line(line)}")
+    print("label rules (first match wins, case-insensitive):")
+    for rule in LABEL_RULES:
+        print(f"  {rule.kind.value}: {rule.says}")
+    print(f"  {LABEL_RULES[0].kind.value}, also: {SYSTEM_COPY_RULE}")
 
 
 async def _hub_info(space: SpaceClient) -> SpaceInfo | None:
@@ -685,6 +841,17 @@ async def _duplicate(args: argparse.Namespace) -> int:
 async def _contract_check(args: argparse.Namespace) -> int:
     async with _client(args) as space:
         config = await space.fetch_config()
+    try:
+        derived: ChatContract | None = derive_contract(config, args.endpoint)
+    except ContractMismatchError:
+        if args.endpoint is not None:
+            raise
+        derived = None  # as before: reported as drift from the Qwen contract
+    if derived is not None and not _is_qwen_layout(derived):
+        print(f"{space.url}: a {derived.kind.value} qwen-space can talk to (Gradio {config.version}):")
+        for line in derived.describe():
+            print(f"  {_one_line(line)}")
+        return 0
     drifts = check_contract(config, QWEN_CONTRACT)
     if not drifts:
         print(f"{space.url}: matches the Qwen2.5-Max contract (Gradio {config.version})")
@@ -697,6 +864,16 @@ async def _contract_check(args: argparse.Namespace) -> int:
         return EXIT_DRIFT
     print("The client handles every difference (--strict makes them fail).")
     return EXIT_DRIFT if args.strict else 0
+
+
+def _is_qwen_layout(contract: ChatContract) -> bool:
+    """The Qwen demo's layout (``[query, chatbot, system] -> [textbox, chatbot, system]``),
+    whatever its event is called: drift there is reported against the Qwen contract."""
+    return (
+        contract.kind is AppKind.BLOCKS
+        and contract.input_types == QWEN_CONTRACT.input_types
+        and contract.output_types == QWEN_CONTRACT.output_types
+    )
 
 
 def _recorded_info(path: Path) -> CassetteInfo | None:
@@ -748,12 +925,25 @@ def _seconds_or_zero(text: str) -> float:
     return value
 
 
+def _space(text: str) -> tuple[str, str]:
+    alias, equals, space = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"{text!r} is not ALIAS=SPACE, like qwen3=Qwen/Qwen3-Demo")
+    return alias.strip(), space.strip()
+
+
 async def _serve(args: argparse.Namespace) -> int:
+    spaces = None
+    if args.space:
+        if args.url != default_url():
+            raise UsageError("give the Spaces either as --space ALIAS=SPACE (repeatable) or as one --url, not both")
+        spaces = check_spaces(args.space)
     return await serve(
         host=args.host,
         port=args.port,
         api_key=args.api_key,
-        url=args.url,
+        url=None if spaces else args.url,
+        spaces=spaces,
         shutdown_timeout=args.shutdown_timeout,
         proxy=args.proxy,
         hf_token=args.token,
@@ -762,8 +952,24 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 async def _record(args: argparse.Namespace) -> int:
-    names = args.scenario or list(SCENARIOS)
-    results = await record_scenarios(args.url, names, args.out, hf_token=args.token)
+    options = None
+    if args.option:
+        async with _client(args) as space:
+            options = await _options(space, args)
+
+    def skipped(name: str, why: str) -> None:
+        print(f"{name}: skipped ({why})", file=sys.stderr)
+
+    results = await record_scenarios(
+        args.url,
+        args.scenario,
+        args.out,
+        hf_token=args.token,
+        endpoint=args.endpoint,
+        options=options,
+        prefix=args.prefix,
+        on_skip=skipped,
+    )
     for info, failure in results:
         outcome = f"failed ({type(failure).__name__})" if failure is not None else "completed"
         print(f"{info.cassette}: {info.scenario}, {outcome}")

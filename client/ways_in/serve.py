@@ -1,9 +1,13 @@
-"""``qwen-space serve``: the Space behind an OpenAI-compatible endpoint.
+"""``qwen-space serve``: chat Spaces behind an OpenAI-compatible endpoint.
 
-Any OpenAI client, SDK or tool can then talk to Qwen2.5-Max: ``GET /v1/models`` and
+Any OpenAI client, SDK or tool can then talk to Qwen2.5-Max (or the one Space at
+``url``), or to several Spaces by alias (``spaces``): ``GET /v1/models`` and
 ``POST /v1/chat/completions`` (``stream`` true or false) in OpenAI's wire format.
-Messages go to :meth:`SpaceClient.chat` unchanged (``developer`` messages become
-system messages), so they map exactly as there. Failures use OpenAI's error JSON with
+Messages go to :meth:`SpaceClient.events` unchanged (``developer`` messages become
+system messages), so they map exactly as there; ``temperature``, ``top_p`` and
+``max_tokens`` go to the inputs whose labels say so, a model id ``ALIAS/CHOICE`` to the
+Space's model dropdown, and the Space's thoughts come back as ``reasoning_content``,
+apart from the answer. Failures use OpenAI's error JSON with
 the fitting status; once streaming has begun the status is sent, so a failure is an
 ``error`` event (the OpenAI SDK raises it). A client that goes away mid-answer gets its
 Space job cancelled. Secrets (the Hugging Face token, API keys) are replaced in
@@ -21,11 +25,12 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -33,18 +38,44 @@ from yarl import URL
 
 from ...protocol import (
     AppError,
+    ChatContract,
+    ChatInput,
+    ChatRequestError,
+    Completed,
+    Correction,
+    Failed,
+    OptionKind,
     QueueFullError,
     QwenSpaceError,
     RateLimitedError,
+    ReasoningDelta,
     SpaceUnavailableError,
+    TextDelta,
 )
 from ..core.client import SpaceClient
-from ..core.errors import ClientClosedError, InvalidMessagesError, SpaceTimeoutError, UsageError
+from ..core.errors import (
+    ClientClosedError,
+    InvalidMessagesError,
+    ReplyRewrittenError,
+    SpaceTimeoutError,
+    UsageError,
+    empty_reply,
+)
 from ..core.request import prepare_request
 from ..hub.space import saved_token
 from .seed import Qwen_Qwen_2_5_Max
 
-__all__ = ["MODEL_IDS", "check_api_key", "create_openai_app", "make_runner", "serve"]
+__all__ = [
+    "MODEL_IDS",
+    "check_api_key",
+    "check_spaces",
+    "create_openai_app",
+    "make_runner",
+    "reply_pieces",
+    "sampling_options",
+    "sampling_value",
+    "serve",
+]
 
 #: The model ids the provider accepts; any of them selects Qwen2.5-Max.
 MODEL_IDS: tuple[str, ...] = (Qwen_Qwen_2_5_Max.default_model, *Qwen_Qwen_2_5_Max.models)
@@ -57,6 +88,9 @@ _ROUTES = "this server answers GET /v1/models and POST /v1/chat/completions"
 # A conversation at the client's prompt limit (400,000 characters) is up to 2.4 MB once
 # a client escapes non-ASCII text as \uXXXX; aiohttp's default limit is 1 MiB.
 _MAX_BODY = 4 << 20
+
+# Seconds GET /v1/models waits for a Space's /config (for its dropdown's choices).
+_MODELS_WAIT = 10.0
 
 # Retry-After hints (seconds): a full queue drains in seconds, a sleeping Space takes
 # about a minute to wake, the Spaces proxy's rate limit resets within a minute.
@@ -132,6 +166,10 @@ class _Scrubber:
         self._held = text[cut:]
         return text[:cut]
 
+    def fresh(self) -> _Scrubber:
+        """A scrubber of the same secrets for another text (a reply's thoughts)."""
+        return _Scrubber(self._secrets)
+
     def rest(self) -> str:
         """The text held back, once the reply has ended."""
         rest, self._held = self._held, ""
@@ -182,7 +220,40 @@ class _InFlight:
             self.idle.set()
 
 
-_SPACE: web.AppKey[SpaceClient] = web.AppKey("space", SpaceClient)
+class _Space:
+    """One Space this server answers for: its client, and the model ids that select it."""
+
+    __slots__ = ("alias", "client", "contract")
+
+    def __init__(self, alias: str | None, client: SpaceClient) -> None:
+        #: ``None`` for the one Space of ``url``, served under :data:`MODEL_IDS`.
+        self.alias = alias
+        self.client = client
+        self.contract: ChatContract | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return MODEL_IDS if self.alias is None else (self.alias,)
+
+    async def chat_contract(self) -> ChatContract:
+        if self.contract is None:
+            self.contract = await self.client.contract()
+        return self.contract
+
+    def dropdown(self) -> ChatInput | None:
+        """The model dropdown whose choices are served as ``ALIAS/CHOICE`` (known once
+        the contract is), if the Space has one."""
+        if self.alias is None or self.contract is None:
+            return None
+        slot = self.contract.option_for(OptionKind.MODEL)
+        return slot if slot is not None and slot.choices and not slot.multiselect else None
+
+    def choice_ids(self) -> list[str]:
+        slot = self.dropdown()
+        return [f"{self.alias}/{choice}" for choice in slot.choices or ()] if slot is not None else []
+
+
+_SPACES: web.AppKey[tuple[_Space, ...]] = web.AppKey("spaces", tuple)
 _API_KEY: web.AppKey[bytes | None] = web.AppKey("api_key", bytes)
 _SECRETS: web.AppKey[tuple[str, ...]] = web.AppKey("secrets", tuple)
 _IN_FLIGHT: web.AppKey[_InFlight] = web.AppKey("in_flight", _InFlight)
@@ -203,13 +274,45 @@ def check_api_key(key: str) -> str:
     return key
 
 
-def create_openai_app(url: str | None = None, *, api_key: str | None = None, **options: Any) -> web.Application:
-    """The OpenAI-compatible app for the Space at ``url`` (a :class:`SpaceClient` URL or
-    Space id), as ``qwen-space serve`` runs it: ``GET /v1/models`` and
-    ``POST /v1/chat/completions``.
+_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
+
+def check_spaces(spaces: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``(alias, Space id or URL)`` pairs as a mapping; :class:`UsageError` for an alias
+    that cannot be a model id (letters, digits, ``.``, ``_``, ``-``; no ``/``, which
+    separates a dropdown choice), one given twice, or an empty Space."""
+    checked: dict[str, str] = {}
+    for alias, target in spaces:
+        if not _ALIAS.fullmatch(alias):
+            raise UsageError(
+                f"{alias!r} cannot be a model alias: use letters, digits, '.', '_' and '-' (no '/'), "
+                "like --space qwen3=Qwen/Qwen3-Demo"
+            )
+        if alias in checked:
+            raise UsageError(f"the alias {alias!r} is given twice: give each Space its own alias")
+        if not target.strip():
+            raise UsageError(f"no Space given for the alias {alias!r}: write ALIAS=OWNER/NAME or ALIAS=URL")
+        checked[alias] = target
+    if not checked:
+        raise UsageError("no Space to serve: give at least one ALIAS=OWNER/NAME")
+    return checked
+
+
+def create_openai_app(
+    url: str | None = None,
+    *,
+    api_key: str | None = None,
+    spaces: Mapping[str, str] | None = None,
+    **options: Any,
+) -> web.Application:
+    """The OpenAI-compatible app for the Space at ``url`` (a :class:`SpaceClient` URL or
+    Space id), or for each Space of ``spaces`` (alias: Space id or URL), as
+    ``qwen-space serve`` runs it: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+
+    The one Space of ``url`` answers to the model ids :data:`MODEL_IDS`; a Space of
+    ``spaces`` to its alias, and ``ALIAS/CHOICE`` for each choice of its model dropdown.
     ``api_key``, when set, is required as ``Authorization: Bearer <key>``. ``options``
-    go to the :class:`SpaceClient`, which the app opens at its startup and closes at its
+    go to each :class:`SpaceClient`, which the app opens at its startup and closes at its
     cleanup (cancelling the chats still running). To serve it beside your own routes,
     mount it: ``root.add_subapp("/openai", create_openai_app(...))`` answers on
     ``/openai/v1/...``. Run it with ``web.AppRunner(..., handler_cancellation=True)``
@@ -217,6 +320,12 @@ def create_openai_app(url: str | None = None, *, api_key: str | None = None, **o
     """
     if api_key is not None:
         check_api_key(api_key)
+    if spaces is not None:
+        if url is not None:
+            raise UsageError("give the Space as url or among spaces, not both")
+        targets: list[tuple[str | None, str | None]] = list(check_spaces(spaces.items()).items())
+    else:
+        targets = [(None, url)]
     app = web.Application(middlewares=[_answer_and_log])
     app[_API_KEY] = _key_bytes(api_key) if api_key else None
     app[_SECRETS] = _secrets(api_key, options)
@@ -226,16 +335,23 @@ def create_openai_app(url: str | None = None, *, api_key: str | None = None, **o
         # One client for all requests: connections and the Space's /config are shared;
         # every chat still gets its own session, so each is cancelled on its own. A
         # streaming chat holds a connection, hence the high limit.
-        app[_SPACE] = SpaceClient(url, **{"max_connections": 512, **options})
+        app[_SPACES] = tuple(
+            _Space(alias, SpaceClient(target, **{"max_connections": 512, **options})) for alias, target in targets
+        )
         try:
             yield
         finally:
-            await app[_SPACE].aclose()  # cancels the chats still running
+            await _close(app)
 
     app.cleanup_ctx.append(client_context)
     app.router.add_get("/v1/models", _models)
     app.router.add_post("/v1/chat/completions", _chat_completions)
     return app
+
+
+async def _close(app: web.Application) -> None:
+    """Close every Space's client, cancelling the chats still running."""
+    await asyncio.gather(*(space.client.aclose() for space in app.get(_SPACES, ())))
 
 
 def _secrets(api_key: str | None, options: Mapping[str, Any]) -> tuple[str, ...]:
@@ -341,32 +457,159 @@ def _internal_error() -> _Refusal:
 
 async def _models(request: web.Request) -> web.Response:
     _authorize(request)
-    models = [{"id": model, "object": "model", "created": 0, "owned_by": "qwen"} for model in MODEL_IDS]
+    spaces = request.app[_SPACES]
+    await _learn_dropdowns(spaces)
+    models = [
+        {"id": model, "object": "model", "created": 0, "owned_by": "qwen" if space.alias is None else space.alias}
+        for space in spaces
+        for model in (*space.ids, *space.choice_ids())
+    ]
     return web.json_response({"object": "list", "data": models})
+
+
+async def _learn_dropdowns(spaces: Iterable[_Space]) -> None:
+    """Read the contracts of the aliased Spaces not yet known, for their dropdown
+    choices; a Space that cannot say within :data:`_MODELS_WAIT` seconds (asleep, down)
+    is listed by its alias alone, and its choices are asked again next time."""
+
+    async def learn(space: _Space) -> None:
+        try:
+            async with asyncio.timeout(_MODELS_WAIT):
+                await space.chat_contract()
+        except (QwenSpaceError, TimeoutError) as error:
+            logger.info("%s: its model choices are not known yet (%s)", space.alias, error or "no answer in time")
+
+    await asyncio.gather(*(learn(space) for space in spaces if space.alias is not None and space.contract is None))
+
+
+class _Asked:
+    """What a chat request asks for, checked before anything is sent to the Space."""
+
+    __slots__ = ("messages", "model", "sampling", "stream")
+
+    def __init__(
+        self, model: str, messages: list[Any], stream: bool, sampling: dict[OptionKind, tuple[str, float]]
+    ) -> None:
+        self.model, self.messages, self.stream = model, messages, stream
+        #: OpenAI's sampling and length parameters given, by the input kind they go to: (param, value).
+        self.sampling = sampling
+
+
+class _Route:
+    """The Space a request goes to and the inputs its parameters set (label: (param, value))."""
+
+    __slots__ = ("options", "params", "space")
+
+    def __init__(self, space: _Space) -> None:
+        self.space = space
+        self.options: dict[str, object] = {}
+        #: Which OpenAI parameter set each label, to name it in a refusal.
+        self.params: dict[str, str] = {}
+
+    def set(self, slot: ChatInput, param: str, value: object) -> None:
+        assert slot.label is not None  # options are labelled inputs
+        self.options[slot.label] = value
+        self.params[slot.label] = param
 
 
 async def _chat_completions(request: web.Request) -> web.StreamResponse:
     _authorize(request)
     exchange = _EXCHANGE.get()
-    exchange.model, messages, exchange.stream = await _read_request(request)
-    space = request.app[_SPACE]
-    chunks = _ChunkFormat(f"chatcmpl-{secrets.token_hex(12)}", int(time.time()), exchange.model)
-    if exchange.stream:
-        return await _stream(request, space, messages, chunks, exchange)
+    asked = await _read_request(request)
     try:
-        completion = await space.complete(messages)
+        route = await _route(request.app[_SPACES], asked)
     except QwenSpaceError as error:
         raise _refusal_for(error) from None
+    # Logged once known: a model id served here is one line of plain text.
+    exchange.model, exchange.stream = asked.model, asked.stream
+    chunks = _ChunkFormat(f"chatcmpl-{secrets.token_hex(12)}", int(time.time()), asked.model)
+    if asked.stream:
+        return await _stream(request, route, asked.messages, chunks, exchange)
+    try:
+        completion = await route.space.client.complete(asked.messages, options=route.options)
+    except QwenSpaceError as error:
+        raise _refusal_for(error, route.params) from None
     message = {"role": "assistant", "content": exchange.scrub.text(completion.text)}
+    if completion.reasoning:
+        message["reasoning_content"] = exchange.scrub.fresh().text(completion.reasoning)
     # usage stays null: the Space reports no token counts and counting them needs
     # Qwen's tokenizer, which this package does not ship (docs/ways-in.md).
     choice = {"index": 0, "message": message, "finish_reason": "stop"}
     return web.json_response({**chunks.head("chat.completion"), "choices": [choice], "usage": None})
 
 
-async def _read_request(request: web.Request) -> tuple[str, list[Any], bool]:
-    """The model, messages and stream flag of a chat request, checked before anything
-    is sent to the Space."""
+async def _route(spaces: tuple[_Space, ...], asked: _Asked) -> _Route:
+    """The Space ``asked.model`` names (and its dropdown's choice), with OpenAI's
+    sampling parameters mapped to the inputs whose labels say so (docs/ways-in.md)."""
+    model = asked.model
+    space = next((space for space in spaces if model in space.ids), None)
+    choice: tuple[ChatInput, object] | None = None
+    if space is None:
+        alias, _, wanted = model.partition("/")
+        space = next((space for space in spaces if space.alias is not None and space.alias == alias), None)
+        if space is None or not wanted:
+            raise _unknown_model(model, spaces)
+        await space.chat_contract()
+        slot = space.dropdown()
+        found = next((c for c in slot.choices or () if str(c) == wanted), None) if slot is not None else None
+        if slot is None or found is None:
+            raise _unknown_model(model, spaces)
+        choice = (slot, found)
+    route = _Route(space)
+    if choice is not None:
+        route.set(choice[0], "model", choice[1])
+    if asked.sampling:
+        contract = await space.chat_contract()
+        for kind, (param, value) in asked.sampling.items():
+            slot = contract.option_for(kind)
+            if slot is not None:
+                route.set(slot, param, sampling_value(slot, value))
+    return route
+
+
+def sampling_options(contract: ChatContract, values: Mapping[OptionKind, object]) -> dict[str, object]:
+    """OpenAI-style sampling settings (by the :class:`OptionKind` they are) as the
+    Space's options by label; a setting the Space has no input for is left out
+    (ignored, as OpenAI-compatible servers do with what a model does not take)."""
+    options: dict[str, object] = {}
+    for kind, value in values.items():
+        slot = contract.option_for(kind)
+        if slot is not None and slot.label is not None and value is not None:
+            options[slot.label] = sampling_value(slot, value)
+    return options
+
+
+def sampling_value(slot: ChatInput, value: object) -> object:
+    """``value`` for the input ``slot``: a token limit above the input's maximum
+    becomes that maximum ("at most N tokens" is kept by any smaller limit)."""
+    if (
+        slot.kind is OptionKind.MAX_TOKENS
+        and slot.maximum is not None
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value > slot.maximum
+    ):
+        return int(slot.maximum) if float(slot.maximum).is_integer() else slot.maximum
+    return value
+
+
+def _unknown_model(model: str, spaces: Iterable[_Space]) -> _Refusal:
+    known = [model for space in spaces for model in (*space.ids, *space.choice_ids())]
+    hint = ""
+    if any(space.alias is not None and space.contract is None for space in spaces):
+        hint = " (GET /v1/models also lists the choices of each Space's model dropdown)"
+    return _Refusal(
+        404,
+        f"the model {model!r} does not exist here; this server serves " + ", ".join(known) + hint,
+        "invalid_request_error",
+        "model_not_found",
+        param="model",
+    )
+
+
+async def _read_request(request: web.Request) -> _Asked:
+    """The model, messages, stream flag and sampling parameters of a chat request,
+    checked before anything is sent to the Space."""
     try:
         # This app's limit, also when it is mounted in an app with another (aiohttp
         # applies the outermost app's to every request).
@@ -396,17 +639,9 @@ async def _read_request(request: web.Request) -> tuple[str, list[Any], bool]:
     if not isinstance(model, str) or not model:
         raise _Refusal(
             400,
-            "'model' is required: use one of " + ", ".join(MODEL_IDS),
+            "'model' is required: GET /v1/models lists the models this server serves",
             "invalid_request_error",
             "invalid_request",
-            param="model",
-        )
-    if model not in MODEL_IDS:
-        raise _Refusal(
-            404,
-            f"the model {model!r} does not exist here; this server serves " + ", ".join(MODEL_IDS),
-            "invalid_request_error",
-            "model_not_found",
             param="model",
         )
     stream = body.get("stream")
@@ -415,6 +650,7 @@ async def _read_request(request: web.Request) -> tuple[str, list[Any], bool]:
             400, "'stream' must be true or false", "invalid_request_error", "invalid_request", param="stream"
         )
     _refuse_what_cannot_be_honoured(body)
+    sampling = _sampling(body)
     if isinstance(messages, list):
         # OpenAI's newer name for system messages (sent by its newer clients and SDKs).
         messages = [
@@ -428,7 +664,33 @@ async def _read_request(request: web.Request) -> tuple[str, list[Any], bool]:
     except InvalidMessagesError as error:
         raise _Refusal(400, error.message, "invalid_request_error", "invalid_messages", param="messages") from None
     assert isinstance(messages, list)
-    return model, messages, bool(stream)
+    return _Asked(model, messages, bool(stream), sampling)
+
+
+def _sampling(body: Mapping[str, Any]) -> dict[OptionKind, tuple[str, float]]:
+    """OpenAI's ``temperature``, ``top_p`` and token limit given (``null`` is not given),
+    checked as OpenAI checks their types; ``max_completion_tokens`` (OpenAI's newer
+    name) wins over ``max_tokens``."""
+    found: dict[OptionKind, tuple[str, float]] = {}
+    for kind, param, whole in (
+        (OptionKind.TEMPERATURE, "temperature", False),
+        (OptionKind.TOP_P, "top_p", False),
+        (OptionKind.MAX_TOKENS, "max_tokens", True),
+        (OptionKind.MAX_TOKENS, "max_completion_tokens", True),
+    ):
+        value = body.get(param)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) or value != value:
+            raise _Refusal(
+                400,
+                f"{param!r} must be {'a whole number' if whole else 'a number'}, got {json.dumps(value)[:100]}",
+                "invalid_request_error",
+                "invalid_request",
+                param=param,
+            )
+        found[kind] = (param, value)
+    return found
 
 
 def _refuse_what_cannot_be_honoured(body: Mapping[str, Any]) -> None:
@@ -466,9 +728,11 @@ class _ChunkFormat:
     def head(self, kind: str) -> dict[str, Any]:
         return {"id": self._id, "object": kind, "created": self._created, "model": self._model}
 
-    def delta(self, text: str, *, first: bool = False) -> bytes:
-        role = b'{"role":"assistant","content":' if first else b'{"content":'
-        return self._prefix + role + _json(text) + b'},"finish_reason":null}]}\n\n'
+    def delta(self, text: str, *, first: bool = False, reasoning: bool = False) -> bytes:
+        # reasoning_content: the field OpenAI-compatible reasoning APIs stream thoughts in.
+        field = b'"reasoning_content":' if reasoning else b'"content":'
+        role = b'{"role":"assistant",' if first else b"{"
+        return self._prefix + role + field + _json(text) + b'},"finish_reason":null}]}\n\n'
 
     def stop(self) -> bytes:
         return self._prefix + b'{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
@@ -478,21 +742,54 @@ class _ChunkFormat:
         return b"event: error\ndata: " + _json(refusal.body(scrub)) + b"\n\n"
 
 
+async def reply_pieces(
+    space: SpaceClient, messages: Sequence[Mapping[str, Any]], options: Mapping[str, object]
+) -> AsyncGenerator[tuple[bool, str], None]:
+    """The answer as :meth:`SpaceClient.chat` streams it, with the thoughts beside it
+    (for ``serve`` and the gpt4free providers):
+    ``(True, text)`` for reasoning, ``(False, text)`` for the answer. Raises the package
+    error as ``chat()`` does (a rewritten answer, an empty one)."""
+    shown: str | None = None  # set at the first rewrite: the answer sent by then
+    sent: list[str] = []
+    async with contextlib.aclosing(space.events(messages, options=options)) as events:
+        async for event in events:
+            if type(event) is TextDelta:
+                if shown is None:
+                    sent.append(event.text)
+                    yield False, event.text
+            elif isinstance(event, ReasoningDelta):
+                yield True, event.text
+            elif isinstance(event, Correction):
+                if shown is None:
+                    shown = "".join(sent)
+            elif isinstance(event, Failed):
+                raise event.error
+            elif isinstance(event, Completed):
+                if not event.text:
+                    raise empty_reply()
+                if shown is not None:
+                    raise ReplyRewrittenError(
+                        "the Space rewrote part of the reply after it was streamed",
+                        final_text=event.text,
+                        partial_text=shown,
+                    )
+
+
 async def _stream(
-    request: web.Request, space: SpaceClient, messages: list[Any], chunks: _ChunkFormat, exchange: _Exchange
+    request: web.Request, route: _Route, messages: list[Any], chunks: _ChunkFormat, exchange: _Exchange
 ) -> web.StreamResponse:
-    async with contextlib.aclosing(space.chat(messages)) as deltas:
-        # The status line waits for the first delta, so that a failure before any text
-        # (a full queue, a sleeping Space) still gets its own status code. chat() yields
-        # text before it ends or raises (an empty reply is EmptyReplyError).
+    async with contextlib.aclosing(reply_pieces(route.space.client, messages, route.options)) as pieces:
+        # The status line waits for the first piece, so that a failure before any text
+        # (a full queue, a sleeping Space, a refused option) still gets its own status
+        # code. A reply yields text before it ends or raises (an empty one is EmptyReplyError).
         try:
-            first = await anext(deltas)
+            first = await anext(pieces)
         except QwenSpaceError as error:
-            raise _refusal_for(error) from None
+            raise _refusal_for(error, route.params) from None
         response = web.StreamResponse(headers=_EVENT_STREAM)
         await response.prepare(request)
         try:
-            await _relay(response, first, deltas, chunks, exchange)
+            await _relay(response, first, pieces, chunks, exchange, route.params)
         except ConnectionError:
             # The caller went away (the handler's cancellation follows): nothing can reach it.
             exchange.code = "client_went_away"
@@ -501,34 +798,38 @@ async def _stream(
 
 async def _relay(
     response: web.StreamResponse,
-    first: str,
-    deltas: AsyncIterator[str],
+    first: tuple[bool, str],
+    pieces: AsyncIterator[tuple[bool, str]],
     chunks: _ChunkFormat,
     exchange: _Exchange,
+    params: Mapping[str, str],
 ) -> None:
     """The rest of a streamed answer; it ends with ``[DONE]`` or an error event, always."""
-    scrub = exchange.scrub
-    await response.write(chunks.delta(scrub.delta(first), first=True))
+    # One scrubber per field: a secret split across deltas is held back within its own text.
+    scrubs = {False: exchange.scrub, True: exchange.scrub.fresh()}
+    reasoning, text = first
+    await response.write(chunks.delta(scrubs[reasoning].delta(text), first=True, reasoning=reasoning))
     failure: _Refusal | None = None
     try:
-        async for delta in deltas:
-            if text := scrub.delta(delta):
-                await response.write(chunks.delta(text))
+        async for reasoning, delta in pieces:
+            if text := scrubs[reasoning].delta(delta):
+                await response.write(chunks.delta(text, reasoning=reasoning))
     except QwenSpaceError as error:
-        failure = _refusal_for(error)
+        failure = _refusal_for(error, params)
     except ConnectionError:
         raise
     except Exception:
         # A bug of this server: still end the stream with an error event, never cut it.
         logger.exception("failed while streaming an answer")
         failure = _internal_error()
-    if rest := scrub.rest():
-        await response.write(chunks.delta(rest))
+    for reasoning, scrub in scrubs.items():
+        if rest := scrub.rest():
+            await response.write(chunks.delta(rest, reasoning=reasoning))
     if failure is None:
         await response.write(chunks.stop())
     else:
         exchange.code = failure.code
-        await response.write(chunks.error(failure, scrub))
+        await response.write(chunks.error(failure, exchange.scrub))
     await response.write_eof()
 
 
@@ -542,11 +843,18 @@ def _json(value: object) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _refusal_for(error: QwenSpaceError) -> _Refusal:
+def _refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) -> _Refusal:
     """The OpenAI-style answer for a failure of the Space. What the client's own retries
     judged not worth repeating says so to the OpenAI SDK (``x-should-retry``), which
-    otherwise retries any 5xx twice: a failed job would run three times."""
+    otherwise retries any 5xx twice: a failed job would run three times. A request the
+    Space's inputs cannot take is the caller's to change: a 400 naming the parameter
+    (``params``: which one set each input label)."""
     message = str(error)
+    if isinstance(error, ChatRequestError):
+        param = (params or {}).get(error.label or "")
+        if param is not None:
+            message = f"{param!r} goes to the Space's input {error.label!r}: {message}"
+        return _Refusal(400, message, "invalid_request_error", "unsupported_parameter", param=param or "messages")
     headers = {} if error.retryable else {"x-should-retry": "false"}
     if isinstance(error, QueueFullError):
         headers["Retry-After"] = str(_RETRY_QUEUE_FULL)
@@ -608,6 +916,7 @@ async def serve(
     port: int,
     api_key: str | None,
     url: str | None = None,
+    spaces: Mapping[str, str] | None = None,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
     **options: Any,
 ) -> int:
@@ -621,7 +930,7 @@ async def serve(
             "can use the Space through it",
             file=sys.stderr,
         )
-    app = create_openai_app(url, api_key=api_key, **options)
+    app = create_openai_app(url, api_key=api_key, spaces=spaces, **options)
     runner = make_runner(app)
     lines = logging.StreamHandler(sys.stderr)
     lines.setFormatter(logging.Formatter("qwen-space: %(message)s"))
@@ -641,7 +950,10 @@ async def serve(
             return 1
         handled = stop.install()
         bound = ", ".join(_base_url(address) for address in runner.addresses)
-        print(f"serving {app[_SPACE].url} as an OpenAI-compatible API at {bound} (Ctrl-C stops)", file=sys.stderr)
+        served = ", ".join(
+            space.client.url if space.alias is None else f"{space.alias}={space.client.url}" for space in app[_SPACES]
+        )
+        print(f"serving {served} as an OpenAI-compatible API at {bound} (Ctrl-C stops)", file=sys.stderr)
         await stop.asked.wait()
         await _drain(runner, app, stop, shutdown_timeout)
         return 130 if stop.signal == signal.SIGINT else 0  # 130: the CLI's code for Ctrl-C
@@ -675,7 +987,7 @@ async def _drain(runner: web.AppRunner, app: web.Application, stop: _Stop, timeo
         print(f"qwen-space: cancelling {_requests(in_flight.count)} on the Space", file=sys.stderr)
     # The jobs are cancelled here, before aiohttp's shutdown: their handlers then end
     # their answers with an error event (or a 503) rather than being cut off.
-    await app[_SPACE].aclose()
+    await _close(app)
 
 
 def _requests(count: int) -> str:

@@ -1,8 +1,11 @@
-"""Load against the replica: 1,000 chats at 200 concurrency, nothing lost or duplicated.
+"""Load against the replica: 300 chats at 100 concurrency, nothing lost or duplicated.
 
 Run by tox's live-g5 and live-g6 envs (Gradio 5.50.0 and 6.31.0). Each chat has its own
 prompt and expects its own answer, so a delta delivered to the wrong chat, a dropped
-delta or a duplicated one all fail the test.
+delta or a duplicated one all fail the test. Sized to prove that, not to measure: 100
+chats in flight at once already share the Space's queue, one session stream per chat
+and the client's pool; three rounds of them put every connection through reuse.
+``QWEN_SPACE_LOAD_CHATS`` runs more.
 """
 
 import asyncio
@@ -15,15 +18,15 @@ from qwen_space.protocol import Completed, TextDelta
 
 from ..live.conftest import Replica
 
-CHATS = int(os.environ.get("QWEN_SPACE_LOAD_CHATS", "1000"))
-CONCURRENCY = 200
+CHATS = int(os.environ.get("QWEN_SPACE_LOAD_CHATS", "300"))
+CONCURRENCY = 100
 
 
 def expected(i: int) -> str:
     return "".join(f"tok{j} " for j in range(5 + i % 11))
 
 
-async def test_thousand_chats_at_two_hundred_concurrency(replica: Replica) -> None:
+async def test_many_concurrent_chats_each_get_their_own_answer(replica: Replica) -> None:
     gate = asyncio.Semaphore(CONCURRENCY)
     mismatches: list[int] = []
     async with SpaceClient(replica.url, max_connections=CONCURRENCY + 20, timeouts=Timeouts(total=600)) as space:

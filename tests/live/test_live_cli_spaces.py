@@ -1,0 +1,112 @@
+"""The command line against every replica chat Space (tests/replicas) served by the
+Gradio of this environment: exact answers, ``--option``, ``--system``, ``--endpoint``,
+thoughts apart from the answer, ``info``, and a recording replayed."""
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from ..cli import run_cli
+from ..replicas.scripted import show
+from .conftest import Replica, free_port, serving
+from .test_live_chat_spaces import APPS, REPLICAS, App
+
+
+@pytest.fixture(scope="module", params=APPS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    name = request.param
+    log = tmp_path_factory.mktemp(name) / "events.log"
+    port = free_port()
+    env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, str(REPLICAS / "serve.py"), name, str(port)]
+    with serving(argv, f"{url}/config", f"the {name} replica", within=120, env=env):
+        yield App(name, Replica(url=url, log=log, gradio_version=version("gradio")))
+
+
+async def test_chat_prints_the_answer_exactly(app: App) -> None:
+    result = await run_cli("chat", "hello", "--url", app.replica.url)
+    assert result.code == 0, result.err
+    assert result.out == app.expected("hello") + "\n"
+
+
+async def test_options_and_system_on_the_command_line(app: App) -> None:
+    url = app.replica.url
+    if app.name == "hub_template":
+        result = await run_cli(
+            "chat", "hi", "--url", url, "--system", "Be brief.", "--option", "Temperature=0.2",
+            "--option", "Max new tokens=64",
+        )  # fmt: skip
+        assert result.code == 0, result.err
+        settings = {"system": "Be brief.", "Temperature": 0.2, "Max new tokens": 64}
+        assert result.out == app.expected("hi", settings=settings) + "\n"
+        refused = await run_cli("chat", "hi", "--url", url, "--option", "Temperature=99")
+        assert refused.code == 2
+        assert "'Temperature'" in refused.err
+    elif app.name == "thinking_blocks":
+        result = await run_cli("chat", "hi", "--url", url, "--option", "Model=beta-2")
+        assert result.code == 0, result.err
+        assert result.out == app.expected("hi", settings={"Model": "beta-2"}) + "\n"
+        refused = await run_cli("chat", "hi", "--url", url, "--system", "Be brief.")
+        assert refused.code == 2
+        assert "no system prompt input" in refused.err
+    else:
+        refused = await run_cli("chat", "hi", "--url", url, "--option", "Temperature=0.2")
+        assert refused.code == 2
+        assert "no option 'Temperature'" in refused.err
+
+
+async def test_endpoint_on_the_command_line(app: App) -> None:
+    missing = await run_cli("chat", "hi", "--url", app.replica.url, "--endpoint", "/nope")
+    assert missing.code == 11
+    assert "no endpoint /nope" in missing.err
+    if app.name == "thinking_blocks":
+        result = await run_cli("chat", "hi", "--url", app.replica.url, "--endpoint", "/generate")
+        assert result.code == 0, result.err
+        assert result.out == app.expected("hi") + "\n"
+
+
+async def test_thoughts_apart_from_the_answer(app: App) -> None:
+    plain = await run_cli("chat", "why", "--url", app.replica.url)
+    assert plain.code == 0, plain.err
+    assert plain.out == app.expected("why") + "\n"
+    assert "thinking" not in plain.err  # stderr is no terminal here
+    result = await run_cli("chat", "why", "--json", "--url", app.replica.url)
+    assert result.code == 0, result.err
+    events = [json.loads(line) for line in result.out.splitlines()]
+    thoughts = "".join(e["text"] for e in events if e["type"] == "reasoning")
+    assert "".join(e["text"] for e in events if e["type"] == "delta") == app.expected("why")
+    assert thoughts == (f"alpha-1 is thinking about {show('why')}." if app.name == "thinking_blocks" else "")
+
+
+async def test_info_shows_the_contract(app: App) -> None:
+    result = await run_cli("info", "--url", app.replica.url)
+    assert result.code == 0, result.err
+    kind = "Blocks chat event" if app.name == "thinking_blocks" else "gr.ChatInterface"
+    assert f"contract:  {kind}: " in result.out
+    assert "history: " in result.out
+    if app.name == "hub_template":
+        assert "option 'Top-p (nucleus sampling)' (slider) default 0.95 range 0.1..1 step 0.05 [top_p]" in result.out
+    if app.name == "thinking_blocks":
+        assert "option 'Model' (dropdown) default 'alpha-1' choices 'alpha-1', 'beta-2' [model]" in result.out
+
+
+async def test_record_then_replay(app: App, tmp_path: Path) -> None:
+    result = await run_cli(
+        "record", "--url", app.replica.url, "--scenario", "hello", "--scenario", "history", "--prefix", app.name,
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    folder = tmp_path / f"gradio-{app.replica.gradio_version}"
+    hello = await run_cli("replay", str(folder / f"{app.name}-hello.yaml"))
+    assert hello.code == 0, hello.err
+    assert hello.out == app.expected("Hello! Who are you?") + "\n"
+    history = await run_cli("replay", str(folder / f"{app.name}-history.yaml"))
+    assert history.code == 0, history.err
+    earlier = [["My name is Ada and I like cats.", "Nice to meet you, Ada! Cats are wonderful."]]
+    assert history.out == app.expected("What is my name, and what do I like?", earlier) + "\n"
