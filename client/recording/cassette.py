@@ -476,7 +476,8 @@ def use_cassette(path: str | Path, *, record_mode: str = "none") -> Iterator[Any
     # Missing, a directory, too large, not text, empty: said here, before vcrpy guesses.
     if record_mode == "none" and not _read_text(path).strip():
         raise CassetteError(f"{path} is empty; record it with `qwen-space record`")
-    elif record_mode != "once" or _cassette_stat(path) is None:
+    elif record_mode != "none" and (record_mode != "once" or _cassette_stat(path) is None):
+        # Only a recording writes: replaying an installed cassette is what it is there for.
         refuse_installed_package(path)
     from vcr.errors import CannotOverwriteExistingCassetteException
 

@@ -138,3 +138,11 @@ async def test_leaving_a_stream_cancels_the_job(replica: Replica) -> None:
     await stream.aclose()
     # Polled on a thread: the clean-up runs on this test's loop.
     assert await asyncio.to_thread(replica.generation_stopped, "g4fbreak", of=200)
+
+
+def test_the_public_module_exports_what_the_provider_module_does() -> None:
+    import qwen_space.client.g4f as shim
+    from qwen_space.client.ways_in import g4f
+
+    assert set(shim.__all__) == set(g4f.__all__)
+    assert all(getattr(shim, name) is getattr(g4f, name) for name in shim.__all__)

@@ -148,3 +148,11 @@ def test_the_client_never_imports_huggingface_hub() -> None:
         "import qwen_space.client.duplicate; assert 'huggingface_hub' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_public_module_exports_what_the_hub_module_does() -> None:
+    import qwen_space.client.duplicate as shim
+    from qwen_space.client.hub import duplicate
+
+    assert shim.__all__ == duplicate.__all__
+    assert all(getattr(shim, name) is getattr(duplicate, name) for name in shim.__all__)
