@@ -110,13 +110,14 @@ def _text(content: object, position: int) -> str:
     if read is None:
         raise InvalidMessagesError(
             f"messages[{position}]['content'] must be a string, got {type(content).__name__}; "
-            "the Qwen2.5-Max Space takes text only"
+            "messages carry text only (uploading files or images to a multimodal Space is not supported)"
         )
     text, others = read
     if others:
         # OpenAI's content-part form is accepted when every part is text.
         raise InvalidMessagesError(
-            f"messages[{position}] has non-text content ({others[0]!r}); the Qwen2.5-Max Space takes text only"
+            f"messages[{position}] has non-text content ({others[0]!r}); messages carry text only (uploading files "
+            "or images to a multimodal Space is not supported)"
         )
     return text
 
