@@ -2,11 +2,7 @@
 clients, against replica apps (tests/replicas) under a real Gradio: the Qwen3-shaped
 Blocks app with a model dropdown and thoughts, and the Hub's ChatInterface template."""
 
-import os
-import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 from g4f.client import AsyncClient
@@ -16,25 +12,16 @@ from g4f.providers.response import Reasoning
 from qwen_space.client import UsageError
 from qwen_space.client.g4f import provider_for
 
-from ..live.conftest import free_port, serving
+from ..live.conftest import replica_app
 from ..replicas.scripted import describe
 
-REPLICAS = Path(__file__).resolve().parent.parent / "replicas"
 THOUGHT = '{model} is thinking about "hi".'
 
 
 @pytest.fixture(scope="module")
 def apps() -> Iterator[dict[str, str]]:
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    urls: dict[str, str] = {}
-    with ExitStack() as stack:
-        for app in ("thinking_blocks", "hub_template"):
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            argv = [sys.executable, str(REPLICAS / "serve.py"), app, str(port)]
-            stack.enter_context(serving(argv, f"{url}/config", f"the {app} replica", within=120, env=env))
-            urls[app] = url
-        yield urls
+    with replica_app("thinking_blocks") as thinking, replica_app("hub_template") as hub:
+        yield {"thinking_blocks": thinking.url, "hub_template": hub.url}
 
 
 def ask(text: str) -> list[dict[str, str]]:

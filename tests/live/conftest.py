@@ -19,7 +19,18 @@ from typing import Any
 
 import pytest
 
+from ..replicas.scripted import describe
+
 APP = Path(__file__).resolve().parent.parent / "replica" / "app.py"
+REPLICA_APPS = Path(__file__).resolve().parent.parent / "replicas"
+MAJOR = int(version("gradio").split(".")[0])
+#: The replica chat apps this Gradio can build (6.0 dropped the tuples format).
+APPS = [
+    app
+    for app in ("hub_template", "plain_tuples", "plain_messages", "multimodal", "thinking_blocks")
+    if not (app == "plain_tuples" and MAJOR >= 6)
+]
+HUB_OPTIONS = [("Max new tokens", 512), ("Temperature", 0.7), ("Top-p (nucleus sampling)", 0.95)]
 #: Releases on which nothing a client sends stops a running job (see generation_stopped).
 SERVERS_THAT_CANNOT_STOP_A_JOB = frozenset({"4.21.0"})
 
@@ -27,11 +38,11 @@ SERVERS_THAT_CANNOT_STOP_A_JOB = frozenset({"4.21.0"})
 @dataclass(frozen=True)
 class Replica:
     url: str
-    log: Path
+    log: Path | None
     gradio_version: str
 
     def yields(self, marker: str) -> int:
-        if not self.log.exists():
+        if self.log is None or not self.log.exists():
             return 0
         prefix = f"yield {marker} "
         return sum(line.startswith(prefix) for line in self.log.read_text(encoding="utf-8").splitlines())
@@ -105,3 +116,42 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
     url = f"http://127.0.0.1:{port}"
     with serving([sys.executable, str(APP), str(port)], f"{url}/config", "the replica", within=120, env=env):
         yield Replica(url=url, log=log, gradio_version=version("gradio"))
+
+
+@contextmanager
+def replica_app(name: str, log: Path | None = None) -> Iterator[Replica]:
+    """One replica chat app of ``tests/replicas`` served by this environment's Gradio."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
+    if log is not None:
+        env["REPLICA_LOG"] = str(log)
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, str(REPLICA_APPS / "serve.py"), name, str(port)]
+    with serving(argv, f"{url}/config", f"the {name} replica", within=120, env=env):
+        yield Replica(url=url, log=log, gradio_version=version("gradio"))
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    replica: Replica
+
+    def expected(self, message: str, history: list[Any] | None = None, settings: dict[str, Any] | None = None) -> str:
+        """The scripted answer for this app with its defaults, overridden by ``settings``
+        (labels, and ``system``)."""
+        settings = settings or {}
+        if self.name == "hub_template":
+            system = ("System message", settings.get("system", "You are a friendly Chatbot."))
+            options = [(label, settings.get(label, default)) for label, default in HUB_OPTIONS]
+            return describe(message, history, system=system, options=options)
+        if self.name == "thinking_blocks":
+            return describe(message, history, options=[("Model", settings.get("Model", "alpha-1"))])
+        return describe(message, history)
+
+
+@pytest.fixture(scope="module", params=APPS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """Each replica chat app this Gradio can build, in turn."""
+    name = request.param
+    with replica_app(name, tmp_path_factory.mktemp(name) / "events.log") as replica:
+        yield App(name, replica)

@@ -7,13 +7,6 @@ the message, the earlier turns, the system prompt and each option, as the app sa
 
 import asyncio
 import contextlib
-import os
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib.metadata import version
-from pathlib import Path
-from typing import Any
 
 import pytest
 from qwen_space.client import (
@@ -24,49 +17,8 @@ from qwen_space.client import (
     TextDelta,
 )
 
-from ..replicas.scripted import describe, show
-from .conftest import Replica, free_port, serving
-
-REPLICAS = Path(__file__).resolve().parent.parent / "replicas"
-MAJOR = int(version("gradio").split(".")[0])
-# Gradio 6 dropped the tuples format: that app cannot be built there.
-APPS = [
-    app
-    for app in ("hub_template", "plain_tuples", "plain_messages", "multimodal", "thinking_blocks")
-    if not (app == "plain_tuples" and MAJOR >= 6)
-]
-
-HUB_OPTIONS = [("Max new tokens", 512), ("Temperature", 0.7), ("Top-p (nucleus sampling)", 0.95)]
-
-
-@dataclass(frozen=True)
-class App:
-    name: str
-    replica: Replica
-
-    def expected(self, message: str, history: list[Any] | None = None, settings: dict[str, Any] | None = None) -> str:
-        """The scripted answer for this app with its defaults, overridden by ``settings``
-        (labels, and ``system``)."""
-        settings = settings or {}
-        if self.name == "hub_template":
-            system = ("System message", settings.get("system", "You are a friendly Chatbot."))
-            options = [(label, settings.get(label, default)) for label, default in HUB_OPTIONS]
-            return describe(message, history, system=system, options=options)
-        if self.name == "thinking_blocks":
-            return describe(message, history, options=[("Model", settings.get("Model", "alpha-1"))])
-        return describe(message, history)
-
-
-@pytest.fixture(scope="module", params=APPS)
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    name = request.param
-    log = tmp_path_factory.mktemp(name) / "events.log"
-    port = free_port()
-    env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, str(REPLICAS / "serve.py"), name, str(port)]
-    with serving(argv, f"{url}/config", f"the {name} replica", within=120, env=env):
-        yield App(name, Replica(url=url, log=log, gradio_version=version("gradio")))
+from ..replicas.scripted import show
+from .conftest import App
 
 
 def user(text: str) -> dict[str, str]:

@@ -3,30 +3,11 @@ Gradio of this environment: exact answers, ``--option``, ``--system``, ``--endpo
 thoughts apart from the answer, ``info``, and a recording replayed."""
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
-
-import pytest
 
 from ..cli import run_cli
 from ..replicas.scripted import show
-from .conftest import Replica, free_port, serving
-from .test_live_chat_spaces import APPS, REPLICAS, App
-
-
-@pytest.fixture(scope="module", params=APPS)
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    name = request.param
-    log = tmp_path_factory.mktemp(name) / "events.log"
-    port = free_port()
-    env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, str(REPLICAS / "serve.py"), name, str(port)]
-    with serving(argv, f"{url}/config", f"the {name} replica", within=120, env=env):
-        yield App(name, Replica(url=url, log=log, gradio_version=version("gradio")))
+from .conftest import App
 
 
 async def test_chat_prints_the_answer_exactly(app: App) -> None:

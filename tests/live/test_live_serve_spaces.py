@@ -7,11 +7,8 @@ texts: the system prompt and every option as the app saw them.
 """
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager
-from pathlib import Path
+from contextlib import asynccontextmanager
 
 import openai
 import pytest
@@ -21,24 +18,14 @@ from qwen_space.client.ways_in.serve import create_openai_app, make_runner
 
 from ..replicas.scripted import describe
 from ..serving import async_openai
-from .conftest import free_port, serving
-
-REPLICAS = Path(__file__).resolve().parent.parent / "replicas"
+from .conftest import replica_app
 
 
 @pytest.fixture(scope="module")
 def spaces() -> Iterator[dict[str, str]]:
     """The two replicas, by the aliases the server gives them."""
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    found: dict[str, str] = {}
-    with ExitStack() as stack:
-        for alias, app in (("hub", "hub_template"), ("think", "thinking_blocks")):
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            argv = [sys.executable, str(REPLICAS / "serve.py"), app, str(port)]
-            stack.enter_context(serving(argv, f"{url}/config", f"the {app} replica", within=120, env=env))
-            found[alias] = url
-        yield found
+    with replica_app("hub_template") as hub, replica_app("thinking_blocks") as think:
+        yield {"hub": hub.url, "think": think.url}
 
 
 @asynccontextmanager
