@@ -1,6 +1,8 @@
+import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -56,3 +58,23 @@ async def fake_space() -> AsyncIterator[FakeSpace]:
         yield space
     finally:
         await server.close()
+
+
+@pytest.fixture
+def threaded_space() -> Iterator[FakeSpace]:
+    """A fake Space served from a loop of its own, for the sync client's tests (which
+    run no loop in the test's thread)."""
+    fake = FakeSpace()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    asyncio.run_coroutine_threadsafe(server.start_server(), loop).result(10)
+    fake.server = server
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -14,8 +14,8 @@ HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 
 
 @asynccontextmanager
-async def serving(url: str, *, api_key: str | None = None, **options: Any) -> AsyncIterator[str]:
-    """The server's ``/v1`` base URL while it runs."""
+async def serving(url: str | None = None, *, api_key: str | None = None, **options: Any) -> AsyncIterator[str]:
+    """The server's ``/v1`` base URL while it runs (one Space at ``url``, or ``spaces=``)."""
     runner = make_runner(create_openai_app(url, api_key=api_key, **options))
     await runner.setup()
     try:

@@ -12,10 +12,9 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from qwen_space.client import UsageError
-from qwen_space.client.ways_in.serve import check_spaces, create_openai_app, make_runner
+from qwen_space.client.ways_in.serve import check_spaces, create_openai_app
 
 from .cli import run_cli
 from .fake_space import CLOSE_STREAM, FakeSpace, completed, generating, script
@@ -35,19 +34,6 @@ async def fake(config: bytes) -> AsyncIterator[FakeSpace]:
         yield space
     finally:
         await server.close()
-
-
-@asynccontextmanager
-async def serving_spaces(spaces: dict[str, str], **options: Any) -> AsyncIterator[str]:
-    runner = make_runner(create_openai_app(spaces=spaces, **options))
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}/v1"
-    finally:
-        await runner.cleanup()
 
 
 def parts(text: str) -> list[dict[str, str]]:
@@ -77,7 +63,7 @@ async def test_models_lists_each_alias_and_the_choices_of_those_that_can_say() -
     async with (
         fake(THINKING) as think,
         fake(b'{"version": "6.31.0", "components": [], "dependencies": []}') as odd,
-        serving_spaces({"think": think.url, "odd": odd.url}) as base,
+        serving(spaces={"think": think.url, "odd": odd.url}) as base,
         async_openai(base) as client,
     ):
         models = await client.models.list()
@@ -88,7 +74,7 @@ async def test_models_lists_each_alias_and_the_choices_of_those_that_can_say() -
 async def test_a_model_id_picks_the_space_and_the_dropdown_choice() -> None:
     async with fake(THINKING) as think, fake(THINKING) as other:
         think.stream = script(*thinking_reply("pondering", "the answer"))
-        async with serving_spaces({"think": think.url, "other": other.url}) as base, async_openai(base) as client:
+        async with serving(spaces={"think": think.url, "other": other.url}) as base, async_openai(base) as client:
             reply = await client.chat.completions.create(model="think/beta-2", messages=HELLO, temperature=0.3)
     assert reply.choices[0].message.content == "the answer"
     assert reply.model == "think/beta-2"
@@ -100,7 +86,7 @@ async def test_a_model_id_picks_the_space_and_the_dropdown_choice() -> None:
 async def test_thoughts_are_reasoning_content_scrubbed_of_secrets() -> None:
     async with fake(THINKING) as think:
         think.stream = script(*thinking_reply(f"the token is {SECRET}", "done"))
-        async with serving_spaces({"think": think.url}, hf_token=SECRET) as base:
+        async with serving(spaces={"think": think.url}, hf_token=SECRET) as base:
             status, whole = await post(base, {"model": "think", "messages": HELLO})
             async with (
                 aiohttp.ClientSession() as session,
@@ -127,7 +113,7 @@ async def test_thoughts_are_reasoning_content_scrubbed_of_secrets() -> None:
 @pytest.mark.parametrize("stream", [False, True])
 async def test_what_the_space_cannot_take_is_a_400_before_anything_is_sent(stream: bool) -> None:
     system = [{"role": "system", "content": "Be brief."}, *HELLO]
-    async with fake(THINKING) as think, serving_spaces({"think": think.url}) as base:
+    async with fake(THINKING) as think, serving(spaces={"think": think.url}) as base:
         refused = await post(base, {"model": "think", "messages": system, "stream": stream})
         wrong_type = await post(base, {"model": "think", "messages": HELLO, "temperature": "hot", "stream": stream})
         whole_tokens = await post(base, {"model": "think", "messages": HELLO, "max_tokens": 1.5, "stream": stream})
@@ -140,7 +126,7 @@ async def test_what_the_space_cannot_take_is_a_400_before_anything_is_sent(strea
 
 
 async def test_unknown_models_are_404s_listing_the_known_ones() -> None:
-    async with fake(THINKING) as think, serving_spaces({"think": think.url, "more": think.url}) as base:
+    async with fake(THINKING) as think, serving(spaces={"think": think.url, "more": think.url}) as base:
         choice = await post(base, {"model": "think/gamma-3", "messages": HELLO})
         slash = await post(base, {"model": "think/", "messages": HELLO})
         alias = await post(base, {"model": "nope", "messages": HELLO})

@@ -2,37 +2,15 @@
 allow_empty; ClientClosedError once closed. The chats run against a loopback fake
 Space served on a thread of its own (the client under test blocks the caller's thread)."""
 
-import asyncio
 import inspect
 import threading
 import typing
-from collections.abc import Iterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 from qwen_space.client import ClientClosedError, EmptyReplyError, SpaceClient, SyncSpaceClient, UsageError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, script, sse, tuples_chat
-
-HELLO = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture
-def threaded_space() -> Iterator[FakeSpace]:
-    fake = FakeSpace()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    asyncio.run_coroutine_threadsafe(server.start_server(), loop).result(10)
-    fake.server = server
-    try:
-        yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+from .support import HELLO
 
 
 def loop_threads() -> list[threading.Thread]:

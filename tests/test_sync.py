@@ -6,11 +6,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future
 
 import pytest
-from aiohttp.test_utils import TestServer
 from qwen_space.client import ChatCompletion, ClientClosedError, InvalidMessagesError, SyncSpaceClient, Timeouts
 from qwen_space.protocol import AppError, Completed, TextDelta
 
@@ -19,21 +17,8 @@ from .support import HELLO, PATIENCE, PIECES
 
 
 @pytest.fixture
-def space() -> Iterator[FakeSpace]:
-    fake = FakeSpace()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = TestServer(fake.app(), host="127.0.0.1")
-    asyncio.run_coroutine_threadsafe(server.start_server(), loop).result(10)
-    fake.server = server
-    try:
-        yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+def space(threaded_space: FakeSpace) -> FakeSpace:
+    return threaded_space
 
 
 def cancelled(space: FakeSpace) -> bool:

@@ -12,12 +12,10 @@ from contextlib import asynccontextmanager
 
 import openai
 import pytest
-from aiohttp import web
 from openai.types.chat import ChatCompletionMessageParam
-from qwen_space.client.ways_in.serve import create_openai_app, make_runner
 
 from ..replicas.scripted import describe
-from ..serving import async_openai
+from ..serving import async_openai, serving
 from .conftest import replica_app
 
 
@@ -30,16 +28,8 @@ def spaces() -> Iterator[dict[str, str]]:
 
 @asynccontextmanager
 async def serving_spaces(spaces: dict[str, str]) -> AsyncIterator[openai.AsyncOpenAI]:
-    runner = make_runner(create_openai_app(spaces=spaces))
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        async with async_openai(f"http://{host}:{port}/v1") as client:
-            yield client
-    finally:
-        await runner.cleanup()
+    async with serving(spaces=spaces) as base, async_openai(base) as client:
+        yield client
 
 
 def ask(text: str, system: str | None = None) -> list[ChatCompletionMessageParam]:
