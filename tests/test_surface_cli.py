@@ -81,4 +81,4 @@ def test_duplicate_without_the_hub_extra_is_a_usage_error(
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
     monkeypatch.delitem(sys.modules, "qwen_space.client.hub.duplicate", raising=False)
     assert main(["duplicate"]) == 2
-    assert 'pip install "qwen-space[hub]"' in capsys.readouterr().err
+    assert 'pip install ".[hub]"' in capsys.readouterr().err

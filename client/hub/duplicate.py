@@ -1,4 +1,4 @@
-"""Your own copy of a Space: ``await duplicate_space()`` (``pip install "qwen-space[hub]"``).
+"""Your own copy of a Space: ``await duplicate_space()`` (the ``hub`` extra: ``pip install ".[hub]"`` in a clone).
 
 A public demo Space sleeps, gets paused, or breaks; a private copy under your account
 runs when you need it. The copy is made with huggingface_hub (``duplicate_repo``,
@@ -14,16 +14,17 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-try:
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-except ImportError as exc:  # pragma: no cover - the message is for installs without the extra
-    raise ImportError('duplicating a Space needs huggingface_hub: pip install "qwen-space[hub]"') from exc
-
 from ...protocol import QwenSpaceError
 from ..core.client import DEFAULT_SPACE_ID
 from ..core.timeouts import Timeouts
+from ..extras import missing_extra
 from .space import HubError, SpaceGate, SpaceNotFoundError, SpaceStarting, hub_endpoint, saved_token
+
+try:
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+except ImportError as exc:  # the message is for installs without the extra
+    raise missing_extra("hub", "huggingface_hub>=1.6", "duplicating a Space") from exc
 
 __all__ = ["QWEN_DEMO_SECRET", "DuplicatedSpace", "duplicate_space"]
 

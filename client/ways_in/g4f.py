@@ -24,17 +24,21 @@ import threading
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from typing import Any, ClassVar
 
-from g4f.errors import ModelNotFoundError
-from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
-from g4f.providers.response import Reasoning
-
 from ...protocol import ChatInput, OptionKind, QwenSpaceError
 from ..core.client import SpaceClient
 from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
+from ..extras import missing_extra
 from ..hub.space import check_space_id, space_url
 from . import seed as _provider
 from .serve import reply_pieces, sampling_options
+
+try:
+    from g4f.errors import ModelNotFoundError
+    from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
+    from g4f.providers.response import Reasoning
+except ImportError as exc:  # the message is for installs without the extra
+    raise missing_extra("g4f", "g4f>=7.4.7", "the gpt4free provider") from exc
 
 __all__ = ["Qwen_Qwen_2_5_Max", "SpaceProvider", "UnknownModelError", "provider_for", "register"]
 
