@@ -57,7 +57,7 @@ def _message(error: QwenSpaceError, args: argparse.Namespace) -> str:
         # The library's advice names its Python API: the first clause says what happened.
         happened = message.split(";")[0].replace(" (Timeouts.start)", "")
         if error.phase == "start":
-            return f"{happened}; try again later, or raise --timeout (now {args.timeout:g} s) to wait longer"
+            return f"{happened}; try again later, or allow longer than --timeout {args.timeout:g} s"
         if error.phase == "total":
-            return f"{happened}; raise --timeout (now {args.timeout:g} s) for long answers"
+            return f"{happened}; for long answers, allow longer than --timeout {args.timeout:g} s"
     return message
