@@ -108,16 +108,20 @@ async def stream(
 ) -> str:
     """Print one chat; return its text, or raise its error. Cancelled (Ctrl-C), it
     cancels the job on the Space before it ends."""
-    async with contextlib.aclosing(space.events(messages, system=system, options=options)) as events:
-        async for event in events:
-            # Chat events come only once the Space has accepted the job; Ctrl-C (a
-            # cancelled task) leaves this set for main() to report the cancel.
-            JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
-            printer.event(event)
-            if isinstance(event, Failed):
-                raise event.error
-            if isinstance(event, Completed):
-                if not event.text:
-                    raise empty_reply()
-                return event.text
+    try:
+        async with contextlib.aclosing(space.events(messages, system=system, options=options)) as events:
+            async for event in events:
+                # Chat events come only once the Space has accepted the job; Ctrl-C (a
+                # cancelled task) leaves this set for main() to report the cancel.
+                JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
+                printer.event(event)
+                if isinstance(event, Failed):
+                    raise event.error
+                if isinstance(event, Completed):
+                    if not event.text:
+                        raise empty_reply()
+                    return event.text
+    finally:
+        # However it ended, no queue status is left to appear later (at the next prompt).
+        printer.clear_status()
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover

@@ -37,7 +37,7 @@ async def run(args: argparse.Namespace) -> int:
         config = await space.fetch_config()
     print(f"url:       {one_line(space.url)}")
     print(f"gradio:    {one_line(config.version or 'unknown')}")
-    print(f"protocol:  {config.protocol}")
+    print(f"protocol:  {one_line(str(config.protocol))}")
     print(f"prefix:    {one_line(config.api_prefix or '(none)')}")
     print(f"endpoints: {one_line(', '.join(config.endpoint_names()) or '(none)')}")
     if args.endpoint is None:
