@@ -78,7 +78,7 @@ async def test_system_without_a_prompt_is_refused(hub_space: FakeSpace, tmp_path
 
 
 async def test_cassette_diff_names_the_changed_option_before_the_reply(hub_space: FakeSpace, tmp_path: Path) -> None:
-    for prefix, temperature, answer in (("warm", "0.5", "A warm answer"), ("cool", "0.2", "A cool answer")):
+    for prefix, temperature, answer in (("warm", "0.7", "A warm answer"), ("cool", "0.2", "A cool answer")):
         hub_space.stream = script(completed([answer, None]))
         result = await run_cli(
             "record", "--url", hub_space.url, "--scenario", "hello", "--prefix", prefix,
@@ -90,7 +90,8 @@ async def test_cassette_diff_names_the_changed_option_before_the_reply(hub_space
     assert diff.code == 11, diff.err
     lines = [line.removeprefix("  - ") for line in diff.out.splitlines()[1:]]
     assert lines == [
-        "option 'Temperature': 0.5 -> 0.2",
+        # 0.7 is the app's default: a recording keeps only the options set away from it.
+        "option 'Temperature': 0.7 (the app's default) -> 0.2",
         "reply: 13 -> 13 characters, first difference at 2: 'warm answer' -> 'cool answer'",
     ]
 

@@ -149,26 +149,33 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
     return lines
 
 
-def _request(path: Path) -> RecordedChat | str:
-    """What the recording's chat asked for, or why that cannot be read (then only the
-    answers are compared)."""
+def _request(path: Path) -> tuple[RecordedChat, dict[str, object]] | str:
+    """What the recording's chat asked for with its app's option defaults by label, or
+    why that cannot be read (then only the answers are compared)."""
     try:
-        return recorded_chat(path)
+        chat = recorded_chat(path)
     except CassetteError as error:
         return f"(not readable: {' '.join(str(error).split())[:200]})"
+    # recorded_chat read the same /config: it parses and has this chat event.
+    config = next(i.response_body for i in load_interactions(path) if i.route.endswith("/config"))
+    contract = derive_contract(parse_config(config.encode()), chat.endpoint)
+    return chat, {s.label: s.default for s in contract.options if s.label is not None}
 
 
-def _request_diff(a: RecordedChat | str, b: RecordedChat | str) -> list[str]:
-    if isinstance(a, str) or isinstance(b, str):
-        shown_a, shown_b = (x if isinstance(x, str) else "(readable)" for x in (a, b))
-        return [] if a == b else [f"request: {_printable(shown_a)} -> {_printable(shown_b)}"]
+def _request_diff(
+    old: tuple[RecordedChat, dict[str, object]] | str, new: tuple[RecordedChat, dict[str, object]] | str
+) -> list[str]:
+    if isinstance(old, str) or isinstance(new, str):
+        shown_a, shown_b = (x if isinstance(x, str) else "(readable)" for x in (old, new))
+        return [] if old == new else [f"request: {_printable(shown_a)} -> {_printable(shown_b)}"]
+    (a, defaults_a), (b, defaults_b) = old, new
     system_a, turns_a, message_a = _parts(a)
     system_b, turns_b, message_b = _parts(b)
     lines = [] if system_a == system_b else [f"system prompt: {_shown(system_a)} -> {_shown(system_b)}"]
     for label in sorted(set(a.options) | set(b.options)):
-        x, y = a.options.get(label, _DEFAULT), b.options.get(label, _DEFAULT)
+        x, y = _option(a, defaults_a, label), _option(b, defaults_b, label)
         if x != y:
-            lines.append(f"option {_shown(label)}: {_shown(x)} -> {_shown(y)}")
+            lines.append(f"option {_shown(label)}: {x} -> {y}")
     if len(turns_a) != len(turns_b):
         lines.append(f"history: {len(turns_a)} -> {len(turns_b)} earlier messages")
     else:
@@ -180,12 +187,11 @@ def _request_diff(a: RecordedChat | str, b: RecordedChat | str) -> list[str]:
     return lines
 
 
-class _Default:
-    def __repr__(self) -> str:
-        return "(the app's default)"
-
-
-_DEFAULT = _Default()
+def _option(chat: RecordedChat, defaults: dict[str, object], label: str) -> str:
+    """The option's value as sent: only those set away from the app's default are kept."""
+    if label in chat.options:
+        return _shown(chat.options[label])
+    return f"{_shown(defaults[label])} (the app's default)" if label in defaults else "(the app's default)"
 
 
 def _parts(chat: RecordedChat) -> tuple[object, list[object], str]:
