@@ -154,8 +154,9 @@ async def test_cassette_diff_of_a_malformed_cassette(tmp_path: Path, name: str) 
     path = write_malformed(tmp_path, name)
     result = await run_cli("cassette", "diff", str(HELLO), str(path))
     if name == "join_body_not_json":
-        # What was asked is not what the diff compares: the answers are the same.
-        assert_clean(result, 0)
+        # The answers are the same; what was asked cannot be read, and the diff says so.
+        assert_clean(result, 11)
+        assert "request: (readable) -> (not readable: " in result.out
         return
     assert_clean(result, 12, str(path))
     reverse = await run_cli("cassette", "diff", str(path), str(HELLO))

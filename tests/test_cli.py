@@ -94,7 +94,8 @@ async def test_chat_streams_to_stdout_with_status_on_stderr(fake_space: FakeSpac
     result = await run_cli("chat", "hi", "--url", fake_space.url, "--system", "Be brief.")
     assert result.code == 0, result.err
     assert result.out == "Hello\n"
-    assert "waiting in the queue: position 1 of 1" in result.err
+    # At the head of the queue the job starts at once: no wait to report.
+    assert "waiting in the queue" not in result.err
     assert fake_space.join_bodies[0]["data"] == ["hi", [], "Be brief."]
 
 

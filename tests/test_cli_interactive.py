@@ -2,6 +2,8 @@
 Ctrl-C and Ctrl-D at the prompt and during an answer."""
 
 import asyncio
+import json
+from pathlib import Path
 
 from aiohttp import web
 
@@ -90,3 +92,63 @@ async def test_ctrl_c_during_an_answer_cancels_it_and_keeps_the_conversation(fak
     assert b"Traceback" not in screen
     # The stopped turns are left out; the answered one stays.
     assert fake_space.join_bodies[3]["data"][:2] == ["four", [["one", "Hello"]]]
+
+
+async def test_the_up_arrow_recalls_the_last_question(fake_space: FakeSpace) -> None:
+    fake_space.stream = answers(script(*chat_body("one", ["Hello"])), script(*chat_body("one", ["Again"])))
+    with Terminal("chat", "--url", fake_space.url) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"one\n")
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\x1b[A\n")  # the up arrow, as a terminal sends it
+        assert b"Again" in await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\x04")
+        code, _ = await asyncio.to_thread(term.finish)
+    assert code == 0
+    assert [body["data"][0] for body in fake_space.join_bodies] == ["one", "one"]
+
+
+async def test_reset_system_and_save(fake_space: FakeSpace, tmp_path: Path) -> None:
+    saved = tmp_path / "chat.json"
+    saved.write_text("an older conversation")
+    fake_space.stream = answers(
+        script(*chat_body("one", ["Hello"])), script(*chat_body("two", ["Fine"])), script(*chat_body("x", ["Ok"]))
+    )
+    with Terminal("chat", "--url", fake_space.url) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        for line in (b"one", b"/reset", b"/system Be brief.", b"two", f"/save {saved}".encode(), b"/nope"):
+            term.type(line + b"\n")
+            await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"//etc/passwd is a path\n")
+        shown = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, _ = await asyncio.to_thread(term.finish)
+    assert code == 0
+    assert b"unknown command" not in shown
+    first, second, third = fake_space.join_bodies
+    assert first["data"] == ["one", [], "You are a helpful assistant."]
+    # /reset forgot the first turn; /system set the prompt for the turns after it.
+    assert second["data"] == ["two", [], "Be brief."]
+    assert third["data"] == ["/etc/passwd is a path", [["two", "Fine"]], "Be brief."]
+    assert json.loads(saved.read_text()) == {
+        "space": fake_space.url,
+        "options": {},
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "two"},
+            {"role": "assistant", "content": "Fine"},
+        ],
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["chat.json"], "no temporary file is left behind"
+
+
+async def test_save_where_it_cannot_write_keeps_the_chat_going(fake_space: FakeSpace, tmp_path: Path) -> None:
+    with Terminal("chat", "--url", fake_space.url) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(f"/save {tmp_path}/missing/chat.json\n".encode())
+        shown = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0
+    assert b"not saved" in shown
+    assert b"Traceback" not in shown + screen

@@ -113,23 +113,25 @@ async def test_recording_then_replaying(pytester: pytest.Pytester, fake_space: F
     assert fake_space.data_opens == opened
 
 
-async def test_recording_a_bundled_cassette_is_a_usage_error(pytester: pytest.Pytester, fake_space: FakeSpace) -> None:
+async def test_record_mode_replays_the_bundled_cassettes(pytester: pytest.Pytester, fake_space: FakeSpace) -> None:
+    # A suite that mixes bundled cassettes and its own: recording it records its own
+    # and replays the bundled ones (never re-recorded), so it ends green.
     bundled = bundled_cassette("gradio-5.50.0/hello.yaml")
     before = bundled.read_bytes()
-    # A failing Space: were the refusal gone, the atomic write would still keep the file.
-    fake_space.joins = [JoinAnswer(status=500) for _ in range(8)]
+    local = pytester.path / "local.yaml"
+    fake_space.stream = script(*chat_body("Hello! Who are you?", ["Hel", "lo"]))
     pytester.makepyfile(
-        test_user="""
-import pytest
+        test_user=RECORDING_TEST
+        + """
 
 @pytest.mark.qwen_space_cassette("bundled:gradio-5.50.0/hello.yaml")
-async def test_greeting(qwen_space):
-    await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
+async def test_bundled(qwen_space):
+    completion = await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
+    assert completion.text.startswith("Hello! I am Qwen")
 """
     )
     result = await run_recording(pytester, fake_space.url)
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*UsageError*bundled:gradio-5.50.0/hello.yaml*ships with qwen-space*"])
-    result.stdout.fnmatch_lines(["*qwen_space_cassette(*cassettes/hello.yaml*)*"])
+    result.assert_outcomes(passed=2)
     assert bundled.read_bytes() == before
-    assert fake_space.join_bodies == []
+    assert "Hello" in local.read_text(encoding="utf-8")
+    assert len(fake_space.join_bodies) == 1, "only the test's own cassette was recorded"

@@ -17,7 +17,15 @@ from .cassette import (
     use_cassette,
 )
 from .diff import semantic_diff
-from .scenarios import SCENARIOS, RecordedChat, Scenario, record_scenarios, recorded_chat, recorded_messages
+from .scenarios import (
+    SCENARIOS,
+    RecordedChat,
+    Scenario,
+    own_scenarios,
+    record_scenarios,
+    recorded_chat,
+    recorded_messages,
+)
 
 __all__ = [
     "SCENARIOS",
@@ -28,6 +36,7 @@ __all__ = [
     "cassette_vcr",
     "load_manifest",
     "locate_cassette",
+    "own_scenarios",
     "record_cassette",
     "record_scenarios",
     "recorded_chat",

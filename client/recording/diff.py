@@ -1,9 +1,10 @@
 """A semantic diff of two cassettes, for reviewing a re-recording.
 
 A textual diff of two recordings is all noise (event ids, timings, durations). This
-compares what matters: the Space's version, protocol and prefix, the chat endpoint
-(fn index, trigger, input and output types, chatbot format), the kinds of messages
-the stream carried, and the reply. The chat endpoint is the one the recording joined,
+compares what matters, the request first: the chat endpoint (fn index, trigger, input
+and output types, chatbot format), the system prompt, each option by its label, the
+earlier turns and the message; then the Space's version, protocol and prefix; then the
+reply: its outcome, the kinds of messages the stream carried, and its text. The chat endpoint is the one the recording joined,
 read with the contract derived from the recorded ``/config`` (any chat app).
 """
 
@@ -29,6 +30,7 @@ from ...protocol import (
 )
 from ..core.errors import CassetteError
 from .cassette import load_interactions
+from .scenarios import RecordedChat, recorded_chat
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
 
@@ -123,15 +125,17 @@ def _printable(value: object) -> str:
 
 
 def semantic_diff(old: Path, new: Path) -> list[str]:
-    """One line per difference that matters; empty when the recordings agree."""
+    """One line per difference that matters, the request's first; empty when the
+    recordings agree."""
     a, b = summarise(old), summarise(new)
-    lines = [
+    lines = [f"chat endpoint: {_printable(a.endpoint)} -> {_printable(b.endpoint)}"] if a.endpoint != b.endpoint else []
+    lines += _request_diff(_request(old), _request(new))
+    lines += [
         f"{label}: {_printable(x)} -> {_printable(y)}"
         for label, x, y in (
             ("gradio version", a.version, b.version),
             ("protocol", a.protocol, b.protocol),
             ("api prefix", a.api_prefix, b.api_prefix),
-            ("chat endpoint", a.endpoint, b.endpoint),
             ("outcome", a.outcome, b.outcome),
         )
         if x != y
@@ -141,10 +145,69 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
         if x != y:
             lines.append(f"{kind} messages: {x} -> {y}")
     if a.reply != b.reply:
-        common = next((i for i, (p, q) in enumerate(zip(a.reply, b.reply, strict=False)) if p != q), None)
-        at = common if common is not None else min(len(a.reply), len(b.reply))
-        lines.append(
-            f"reply: {len(a.reply)} -> {len(b.reply)} characters, first difference at {at}: "
-            f"{a.reply[at : at + 40]!r} -> {b.reply[at : at + 40]!r}"
-        )
+        lines.append(f"reply: {len(a.reply)} -> {len(b.reply)} characters, {_first_difference(a.reply, b.reply)}")
     return lines
+
+
+def _request(path: Path) -> tuple[RecordedChat, dict[str, object]] | str:
+    """What the recording's chat asked for with its app's option defaults by label, or
+    why that cannot be read (then only the answers are compared)."""
+    try:
+        chat = recorded_chat(path)
+    except CassetteError as error:
+        return f"(not readable: {' '.join(str(error).split())[:200]})"
+    # recorded_chat read the same /config: it parses and has this chat event.
+    config = next(i.response_body for i in load_interactions(path) if i.route.endswith("/config"))
+    contract = derive_contract(parse_config(config.encode()), chat.endpoint)
+    return chat, {s.label: s.default for s in contract.options if s.label is not None}
+
+
+def _request_diff(
+    old: tuple[RecordedChat, dict[str, object]] | str, new: tuple[RecordedChat, dict[str, object]] | str
+) -> list[str]:
+    if isinstance(old, str) or isinstance(new, str):
+        shown_a, shown_b = (x if isinstance(x, str) else "(readable)" for x in (old, new))
+        return [] if old == new else [f"request: {_printable(shown_a)} -> {_printable(shown_b)}"]
+    (a, defaults_a), (b, defaults_b) = old, new
+    system_a, turns_a, message_a = _parts(a)
+    system_b, turns_b, message_b = _parts(b)
+    lines = [] if system_a == system_b else [f"system prompt: {_shown(system_a)} -> {_shown(system_b)}"]
+    for label in sorted(set(a.options) | set(b.options)):
+        x, y = _option(a, defaults_a, label), _option(b, defaults_b, label)
+        if x != y:
+            lines.append(f"option {_shown(label)}: {x} -> {y}")
+    if len(turns_a) != len(turns_b):
+        lines.append(f"history: {len(turns_a)} -> {len(turns_b)} earlier messages")
+    else:
+        changed = next((i for i, (x, y) in enumerate(zip(turns_a, turns_b, strict=True)) if x != y), None)
+        if changed is not None:
+            lines.append(f"history message {changed + 1}: {_shown(turns_a[changed])} -> {_shown(turns_b[changed])}")
+    if message_a != message_b:
+        lines.append(f"message: {_first_difference(message_a, message_b)}")
+    return lines
+
+
+def _option(chat: RecordedChat, defaults: dict[str, object], label: str) -> str:
+    """The option's value as sent: only those set away from the app's default are kept."""
+    if label in chat.options:
+        return _shown(chat.options[label])
+    return f"{_shown(defaults[label])} (the app's default)" if label in defaults else "(the app's default)"
+
+
+def _parts(chat: RecordedChat) -> tuple[object, list[object], str]:
+    """The system prompt (None: the app's own), the earlier messages' texts, the message."""
+    messages = chat.messages
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+    turns = [m["content"] for m in messages[1 if system is not None else 0 : -1]]
+    return system, turns, str(messages[-1]["content"])
+
+
+def _first_difference(x: str, y: str) -> str:
+    common = next((i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), None)
+    at = common if common is not None else min(len(x), len(y))
+    return f"first difference at {at}: {_shown(x[at : at + 40])} -> {_shown(y[at : at + 40])}"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return _printable(text if len(text) <= 120 else text[:117] + "...")

@@ -10,8 +10,9 @@ Mark a test with the cassette to use and take the ``qwen_space`` fixture: a
         completion = await qwen_space.complete([{"role": "user", "content": "Hello! Who are you?"}])
         assert completion.text
 
-``bundled:gradio-5.50.0/hello.yaml`` names a cassette shipped with qwen-space (replayed
-only: recording one is a usage error). Without the marker the cassette is
+``bundled:gradio-5.50.0/hello.yaml`` names a cassette shipped with qwen-space: it is
+replayed, in record mode too (it is never re-recorded), so a suite that mixes bundled
+cassettes and its own records its own and replays the rest. Without the marker the cassette is
 ``cassettes/<test module>/<test name>.yaml`` next to the test. A recording replaces
 the cassette only when the test passed; otherwise the old one stays as it was.
 The fixture is async: with pytest-asyncio installed it is a pytest-asyncio fixture, so
@@ -30,7 +31,7 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from ..core.client import SpaceClient, default_url
-from ..core.errors import CassetteError, UsageError
+from ..core.errors import CassetteError
 from .cassette import bundled_cassette, record_cassette, use_cassette
 
 _Fixture = TypeVar("_Fixture", bound=Callable[..., Any])
@@ -76,30 +77,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.stash[_CALL_FAILED] = True
 
 
-def cassette_path(request: pytest.FixtureRequest, *, recording: bool = False) -> Path:
+def cassette_path(request: pytest.FixtureRequest) -> tuple[Path, bool]:
+    """The test's cassette, and whether it is one of qwen-space's own (never recorded)."""
     marker = request.node.get_closest_marker("qwen_space_cassette")
     if marker is not None and marker.args:
         name = str(marker.args[0])
-        if name.startswith(_BUNDLED) and recording:
-            mine = f"cassettes/{name.rsplit('/', 1)[-1]}"
-            raise UsageError(
-                f"{name} ships with qwen-space and is never re-recorded; record a cassette of your own next "
-                f'to the test: @pytest.mark.qwen_space_cassette("{mine}")'
-            )
         if name.startswith(_BUNDLED):
-            return bundled_cassette(name.removeprefix(_BUNDLED))
+            return bundled_cassette(name.removeprefix(_BUNDLED)), True
         path = Path(name)
-        return path if path.is_absolute() else Path(request.path).parent / path
+        return (path if path.is_absolute() else Path(request.path).parent / path), False
     test_name = re.sub(r"[^\w.-]", "-", request.node.name)
-    return Path(request.path).parent / "cassettes" / Path(request.path).stem / f"{test_name}.yaml"
+    return Path(request.path).parent / "cassettes" / Path(request.path).stem / f"{test_name}.yaml", False
 
 
 @_async_fixture
 async def qwen_space(request: pytest.FixtureRequest) -> AsyncIterator[SpaceClient]:
     """A SpaceClient replaying (or, with --qwen-space-record, recording) the test's cassette."""
-    recording = bool(request.config.getoption("--qwen-space-record"))
-    path = cassette_path(request, recording=recording)
-    if recording:
+    path, bundled = cassette_path(request)
+    if request.config.getoption("--qwen-space-record") and not bundled:
         with record_cassette(path) as cassette:
             async with SpaceClient(request.config.getoption("--qwen-space-url") or default_url()) as space:
                 yield space

@@ -6,9 +6,11 @@ gets a story of over 2,000 words, a prompt past the model's context makes the ap
 so one scenario list serves the real Space and the replica.
 
 The same scenarios record any chat Space (``record --url URL``): a scenario that
-carries a system prompt is recorded only for an app with a system-prompt input, and
-one with earlier turns only for an app that can take them; the others are skipped,
-never sent without their system prompt or history.
+carries a system prompt is recorded only for an app with a system-prompt input, one
+with earlier turns only for an app that can take them, and the Qwen-only one (a
+prompt past Qwen2.5-Max's context) only for the Qwen layout; the others are skipped,
+never sent without their system prompt or history. ``own_scenarios`` makes scenarios
+of a user's own prompts (``record --prompt``).
 
 Not recordable with vcrpy, and therefore not here: waiting in the queue behind
 other jobs (the load would run inside the cassette too) and cancelling mid-stream
@@ -39,6 +41,7 @@ from ...protocol import (
 )
 from ..core.client import SpaceClient
 from ..core.errors import CassetteError, UsageError
+from ..core.qwen import QWEN_CONTRACT
 from ..core.request import prepare_request
 from .cassette import (
     CassetteInfo,
@@ -49,7 +52,16 @@ from .cassette import (
     save_manifest,
 )
 
-__all__ = ["SCENARIOS", "RecordedChat", "Scenario", "record_scenarios", "recorded_chat", "recorded_messages", "unfit"]
+__all__ = [
+    "SCENARIOS",
+    "RecordedChat",
+    "Scenario",
+    "own_scenarios",
+    "record_scenarios",
+    "recorded_chat",
+    "recorded_messages",
+    "unfit",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +70,23 @@ class Scenario:
     messages: tuple[Mapping[str, Any], ...]
     #: Whether the Space's app is expected to fail this one (``AppError``, recorded all the same).
     fails: bool = False
+    #: Made for the Qwen demo's model: recorded only from an app of its layout.
+    qwen_only: bool = False
 
     @property
     def prompt(self) -> str:
         text = str(self.messages[-1]["content"])
         return text if len(text) <= 200 else f"{text[:100]}... ({len(text)} characters)"
+
+    def describe(self) -> str:
+        """What a recording of this scenario holds, in a few words."""
+        request = prepare_request(self.messages)
+        parts = [f"asks {' '.join(self.prompt.split())[:60]!r}"]
+        if request.system is not None:
+            parts.append("with a system prompt")
+        if request.history:
+            parts.append(f"after {len(request.history)} earlier turn(s)")
+        return ", ".join(parts)
 
 
 def _user(text: str) -> dict[str, str]:
@@ -89,9 +113,21 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("story", (_user("Напиши рассказ про кота 🐱"),)),
         Scenario("long", (_user("Write a story of at least 2000 words about a lighthouse keeper."),)),
         # Far beyond Qwen2.5-Max's context: DashScope refuses it and the Space's app raises.
-        Scenario("error", (_user("Summarise this: " + "lorem ipsum " * 12_000),), fails=True),
+        # Elsewhere it is 144 KB an app may well answer, slowly: only for the Qwen layout.
+        Scenario("error", (_user("Summarise this: " + "lorem ipsum " * 12_000),), fails=True, qwen_only=True),
     )
 }
+
+
+def own_scenarios(prompts: Sequence[str], system: str | None = None) -> list[Scenario]:
+    """One scenario per prompt (``prompt-1``, ``prompt-2``...), each a conversation of
+    its own, with ``system`` as its system prompt when given."""
+    lead = () if system is None else ({"role": "system", "content": system},)
+    return [Scenario(f"prompt-{n}", (*lead, _user(text))) for n, text in enumerate(prompts, 1)]
+
+
+#: The Qwen demo's chat event, ``[query, chatbot, system] -> [textbox, chatbot, system]``.
+_QWEN_LAYOUT = (QWEN_CONTRACT.input_types, QWEN_CONTRACT.output_types)
 
 
 def unfit(scenario: Scenario, contract: ChatContract) -> str | None:
@@ -101,6 +137,8 @@ def unfit(scenario: Scenario, contract: ChatContract) -> str | None:
         return "it carries a system prompt and the app has no system-prompt input"
     if request.history and not contract.multi_turn:
         return "it carries earlier turns and the app's chat event takes no history"
+    if scenario.qwen_only and (contract.input_types, contract.output_types) != _QWEN_LAYOUT:
+        return "it is made for the Qwen demo's model (a prompt past its context), not this app"
     return None
 
 
@@ -114,13 +152,16 @@ async def record_scenarios(
     options: Mapping[str, object] | None = None,
     prefix: str | None = None,
     on_skip: Callable[[str, str], None] | None = None,
+    scenarios: Sequence[Scenario] | None = None,
+    on_progress: Callable[[int, int, Scenario], None] | None = None,
 ) -> list[tuple[CassetteInfo, AppError | None]]:
-    """Record each named scenario into ``out/gradio-<version>/[<prefix>-]<name>.yaml``;
-    update the manifest.
+    """Record each named scenario (or each of ``scenarios``, e.g. :func:`own_scenarios`)
+    into ``out/gradio-<version>/[<prefix>-]<name>.yaml``; update the manifest.
 
     ``names=None`` records every scenario the app can take (see :func:`unfit`), telling
     ``on_skip(name, why)`` about the others; a named scenario the app cannot take is a
-    :class:`UsageError` before anything is recorded. ``endpoint`` and ``options`` are
+    :class:`UsageError` before anything is recorded. ``on_progress(n, total, scenario)``
+    is told before each recording starts. ``endpoint`` and ``options`` are
     :class:`SpaceClient`'s. Each chat is read with :meth:`SpaceClient.complete`; a cassette is replaced only
     once its scenario was recorded as expected (a reply, or the app's failure for a
     scenario that ``fails``, returned beside its entry), and the manifest lists those
@@ -128,9 +169,7 @@ async def record_scenarios(
     The folder's name comes from the Space's ``/config``: anything but a plain version
     becomes ``gradio-unknown``.
     """
-    unknown = [name for name in names or () if name not in SCENARIOS]
-    if unknown:
-        raise CassetteError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    listed = _listed(names, scenarios)
     if prefix is not None and safe_name(prefix, "") != prefix:
         raise UsageError(f"the prefix {prefix!r} is not a plain file name part: use letters, digits and ._+- only")
     _prepare(out)
@@ -141,29 +180,22 @@ async def record_scenarios(
         contract = derive_contract(config, endpoint)
     except QwenSpaceError as error:
         raise type(error)(f"{error}; nothing was recorded") from None
-    chosen = list(names) if names is not None else list(SCENARIOS)
-    refused = [(name, why) for name in chosen if (why := unfit(SCENARIOS[name], contract)) is not None]
-    if refused and names is not None:
-        listed = "; ".join(f"{name}: {why}" for name, why in refused)
-        raise UsageError(f"this Space cannot take every scenario named ({listed}); nothing was recorded")
-    for name, why in refused:
-        chosen.remove(name)
-        if on_skip is not None:
-            on_skip(name, why)
+    chosen = _fitting(listed if listed is not None else list(SCENARIOS.values()), contract, listed is not None, on_skip)
     version = safe_name(reported)
     directory = out / f"gradio-{version}"
     results: list[tuple[CassetteInfo, AppError | None]] = []
     try:
-        for name in chosen:
-            scenario = SCENARIOS[name]
-            path = directory / (f"{prefix}-{name}.yaml" if prefix else f"{name}.yaml")
+        for number, scenario in enumerate(chosen, 1):
+            if on_progress is not None:
+                on_progress(number, len(chosen), scenario)
+            path = directory / (f"{prefix}-{scenario.name}.yaml" if prefix else f"{scenario.name}.yaml")
             with record_cassette(path, tokens=[hf_token]):
                 failure = await _run(url, scenario, hf_token, endpoint, options)
             info = CassetteInfo(
                 cassette=path.relative_to(out).as_posix(),
                 url=url,
                 gradio_version=reported if reported == version else None,
-                scenario=name,
+                scenario=scenario.name,
                 prompt=scenario.prompt,
                 recorded_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
             )
@@ -172,6 +204,33 @@ async def record_scenarios(
         if results:
             save_manifest(out, [info for info, _ in results])
     return results
+
+
+def _listed(names: Sequence[str] | None, scenarios: Sequence[Scenario] | None) -> list[Scenario] | None:
+    """The scenarios asked for by name or given, or ``None`` for the default ones."""
+    if scenarios is not None:
+        if names is not None:
+            raise UsageError("name scenarios or give your own, not both")
+        return list(scenarios)
+    unknown = [name for name in names or () if name not in SCENARIOS]
+    if unknown:
+        raise CassetteError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    return None if names is None else [SCENARIOS[name] for name in names]
+
+
+def _fitting(
+    chosen: list[Scenario], contract: ChatContract, asked: bool, on_skip: Callable[[str, str], None] | None
+) -> list[Scenario]:
+    """The scenarios the app can take; one it cannot that was asked for refuses them all."""
+    refused = [(s.name, why) for s in chosen if (why := unfit(s, contract)) is not None]
+    if refused and asked:
+        listed = "; ".join(f"{name}: {why}" for name, why in refused)
+        raise UsageError(f"this Space cannot take every scenario named ({listed}); nothing was recorded")
+    for name, why in refused:
+        if on_skip is not None:
+            on_skip(name, why)
+    skipped = {name for name, _ in refused}
+    return [s for s in chosen if s.name not in skipped]
 
 
 def _prepare(out: Path) -> None:

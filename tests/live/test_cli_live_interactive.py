@@ -3,6 +3,7 @@ chat stops the job on the server, and a path under the app is not taken for a Sp
 
 import asyncio
 import json
+from pathlib import Path
 
 from ..cli import Terminal, run_cli
 from .conftest import Replica
@@ -37,3 +38,27 @@ async def test_a_path_under_the_app_says_to_check_the_url(replica: Replica) -> N
         assert "check the URL" in result.err
         assert "root" in result.err
         assert "contract check" not in result.err
+
+
+async def test_line_editing_and_the_commands_on_a_real_space(replica: Replica, tmp_path: Path) -> None:
+    saved = tmp_path / "chat.json"
+    with Terminal("chat", "--url", replica.url, timeout=60) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"!tokens=2\n")
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"/reset\n")
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"!eco\x1b[Dh\n")  # the left arrow and a letter: "!echo" is what is sent
+        first = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\x1b[A\n")  # the up arrow recalls it
+        second = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(f"/save {saved}\n".encode())
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    echoed = [json.loads(shown[shown.index(b"{") : shown.rindex(b"}") + 1]) for shown in (first, second)]
+    # /reset forgot the first turn: the edited "!echo" came with no history, the recalled one after it.
+    assert [[pair[0] for pair in e["history"]] for e in echoed] == [[], ["!echo"]]
+    messages = json.loads(saved.read_text())["messages"]
+    assert [m["content"] for m in messages if m["role"] == "user"] == ["!echo", "!echo"]

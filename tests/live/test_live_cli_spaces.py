@@ -91,3 +91,20 @@ async def test_record_then_replay(app: App, tmp_path: Path) -> None:
     assert history.code == 0, history.err
     earlier = [["My name is Ada and I like cats.", "Nice to meet you, Ada! Cats are wonderful."]]
     assert history.out == app.expected("What is my name, and what do I like?", earlier) + "\n"
+
+
+async def test_record_your_own_prompts_then_replay(app: App, tmp_path: Path) -> None:
+    system = ("--system", "Be brief.") if app.name == "hub_template" else ()
+    result = await run_cli(
+        "record", "--url", app.replica.url, "--prompt", "What is 2+2?", "--prompt", "Hello! Who are you?",
+        *system, "--prefix", app.name, "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert result.err.count("] recording prompt-") == 2
+    assert result.out.count("; answered") == 2
+    folder = tmp_path / f"gradio-{app.replica.gradio_version}"
+    replayed = await run_cli("replay", str(folder / f"{app.name}-prompt-2.yaml"))
+    assert replayed.code == 0, replayed.err
+    settings = {"system": "Be brief."} if system else None
+    assert replayed.out == app.expected("Hello! Who are you?", settings=settings) + "\n"
+    assert "you> Hello! Who are you?" in replayed.err

@@ -1,0 +1,63 @@
+"""The ``qwen-space`` command line.
+
+``chat`` streams an answer (interactive multi-turn on a terminal without a prompt:
+``repl``), ``replay`` plays a recorded session offline (a bundled one by default),
+``info`` describes a Space, ``contract check`` reports drift from the pinned contract,
+``record`` writes cassettes of scenarios or of your own prompts, ``cassette diff``
+compares two, ``duplicate`` makes your own copy of the Space on the Hub, and ``serve``
+offers the Space as an OpenAI-compatible API: a module each. ``_terminal`` holds what
+they share on the way to a terminal: each kind of error's exit code (``EXIT_CODES``),
+error reports, and a Space's text made safe to print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from ....protocol import AuthenticationError, QwenSpaceError
+from ...core.errors import SpaceTimeoutError
+from ._parser import parser
+from ._space import JOB
+from ._terminal import EXIT_CODES, EXIT_INTERRUPTED, exit_code, quiet_stdout, report
+
+__all__ = ["EXIT_CODES", "exit_code", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(asyncio.run(args.run(args)))
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the chat: its clean-up posted the cancel to the Space.
+        done = ": the job was cancelled on the Space" if JOB.running else ""
+        print(f"\ninterrupted{done}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except QwenSpaceError as error:
+        report(error, _message(error, args), as_json=getattr(args, "json", False))
+        return exit_code(error)
+    except BrokenPipeError:
+        quiet_stdout()
+        return 0
+
+
+def _message(error: QwenSpaceError, args: argparse.Namespace) -> str:
+    """The error's message, its advice in the command line's words where the library
+    gives it in Python's (``hf_token=``, ``Timeouts(...)``)."""
+    message = str(error)
+    if isinstance(error, AuthenticationError) and "token" in vars(args):
+        detail = f": {error.detail}" if error.detail else ""
+        return (
+            f"the Space refused the request as unauthorised (HTTP {error.status}{detail}); "
+            "pass --token with a Hugging Face token that has access to it (or set $HF_TOKEN)"
+        )
+    if isinstance(error, SpaceTimeoutError) and "timeout" in vars(args):
+        # The library's advice names its Python API: the first clause says what happened.
+        happened = message.split(";")[0].replace(" (Timeouts.start)", "")
+        if error.phase == "start":
+            return f"{happened}; try again later, or allow longer than --timeout {args.timeout:g} s"
+        if error.phase == "total":
+            return f"{happened}; for long answers, allow longer than --timeout {args.timeout:g} s"
+    return message

@@ -1,0 +1,110 @@
+"""Argument types and the option groups several commands share. A bad value is
+argparse's usage error (exit 2), before any request."""
+
+from __future__ import annotations
+
+import argparse
+
+from yarl import URL
+
+from ...core.client import default_url
+
+__all__ = [
+    "chat_options",
+    "connection_options",
+    "endpoint_option",
+    "option",
+    "proxy_url",
+    "seconds",
+    "seconds_or_zero",
+]
+
+
+def connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", default=default_url(), help="Space URL or id (default: $QWEN_SPACE_URL, else the Qwen2.5-Max Space)"
+    )
+    parser.add_argument("--proxy", type=proxy_url, help="http(s) proxy URL")
+    parser.add_argument(
+        "--token",
+        help="Hugging Face token, sent wherever --url points (default: $HF_TOKEN, else the saved login, "
+        "sent only to Hugging Face hosts)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=900.0,
+        help="seconds for a whole answer, /config included; a Space given by id is waited for up to as long "
+        "to start (default 900)",
+    )
+
+
+def endpoint_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint",
+        type=_endpoint,
+        metavar="NAME_OR_FN_INDEX",
+        help="the chat event: an api_name like /chat, or a fn_index (default: the one chat event found in /config)",
+    )
+
+
+def chat_options(parser: argparse.ArgumentParser) -> None:
+    endpoint_option(parser)
+    parser.add_argument(
+        "--option",
+        type=option,
+        action="append",
+        default=[],
+        metavar="LABEL=VALUE",
+        help="set the app's input labelled LABEL, e.g. --option Temperature=0.2; repeatable "
+        "(`qwen-space info` lists them)",
+    )
+
+
+def _endpoint(text: str) -> str | int:
+    if text.strip().isdigit():
+        return int(text)
+    if not text.strip().strip("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an endpoint: give an api_name like /chat, or a fn_index")
+    return text.strip()
+
+
+def option(text: str) -> tuple[str, str]:
+    # The label as typed: the library matches labels trimmed and case-insensitively, so a
+    # label with a trailing space is set as it is shown, and an exact match still wins.
+    label, equals, value = text.partition("=")
+    if not equals or not label.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not LABEL=VALUE, like Temperature=0.2")
+    return label, value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds (0 or more)")
+    return value
+
+
+def proxy_url(text: str) -> str:
+    # Checked here, before any request: aiohttp would report it as a failed connection.
+    try:
+        url = URL(text)
+        valid = url.scheme in ("http", "https") and bool(url.host) and url.port is not None
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) proxy URL, like http://proxy.example:3128")
+    return text
