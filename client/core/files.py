@@ -22,12 +22,12 @@ from pathlib import Path
 
 from yarl import URL
 
-from ...protocol import QwenSpaceError, error_for_response
+from ...protocol import error_for_response
 from ...protocol._file_names import guess_mime_type, safe_filename
 from ...protocol._files import ReplyFile, file_data
 from ...protocol._json import JSONValue
 from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response
-from .errors import ResponseTooLargeError, UsageError
+from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
 from .transport import Deadline, Transport
 
 __all__ = [
@@ -49,12 +49,13 @@ _UPLOAD_ANSWER_LIMIT = 1024 * 1024
 _ARGUMENT = "max_upload_size="
 
 
-class FileElsewhereError(QwenSpaceError):
+class FileElsewhereError(RedirectRefusedError):
     """A reply file is on another origin than the Space: qwen-space does not fetch it,
-    so that the token and headers stay with the Space. ``url`` is the file's URL."""
+    so that the token and headers stay with the Space (the rule that refuses a redirect
+    there). ``url`` (and ``location``) is the file's URL."""
 
     def __init__(self, message: str, *, url: str) -> None:
-        super().__init__(message)
+        super().__init__(message, location=url)
         self.url = url
 
 
