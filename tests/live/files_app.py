@@ -45,6 +45,22 @@ def digest_message(message: dict[str, object]) -> str:
     return json.dumps({"text": message.get("text"), "files": json.loads(describe(paths))}, ensure_ascii=False)
 
 
+def paths_in(value: object) -> list[str]:
+    """The files a Chatbot value holds once Gradio preprocessed it: a path string, a
+    ``(path, alt)`` tuple (4.x, 5.x), a dict or an object with a ``path`` (6.x)."""
+    if isinstance(value, str):
+        return [value] if os.path.isfile(value) else []
+    if isinstance(value, dict):
+        return paths_in(value["path"]) if "path" in value else [p for v in value.values() for p in paths_in(v)]
+    if isinstance(value, list | tuple):
+        return [p for v in value for p in paths_in(v)]
+    return paths_in(value.path) if hasattr(value, "path") else []
+
+
+def history_files(chat: list[object]) -> str:
+    return describe(paths_in(chat))
+
+
 def draw(name: str) -> tuple[str, str, list[dict[str, object]], str]:
     """An image (for gr.Image and the Chatbot) and a document (for gr.File and the Chatbot)."""
     image = os.path.join(OUT, f"{name}.png")
@@ -84,6 +100,7 @@ def build() -> gr.Blocks:
         gr.Button("Digest").click(digest, files, report, api_name="digest")
         gr.Button("Digest message").click(digest_message, multimodal, report, api_name="digest_message")
         gr.Button("Draw").click(draw, name, [image, document, chatbot, report], api_name="draw")
+        gr.Button("History").click(history_files, chatbot, report, api_name="history_files")
         picture = gr.Image(type="filepath", label="Picture")
         question = gr.Textbox(label="Question")
         gr.Button("Look").click(look, [picture, question], report, api_name="look")

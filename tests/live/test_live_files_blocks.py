@@ -26,7 +26,8 @@ import aiohttp
 import pytest
 from qwen_space.client.core.files import LocalFile, download, save, upload
 from qwen_space.client.core.transport import Transport
-from qwen_space.protocol._files import chatbot_reply_files, file_data, files_in, multimodal_value
+from qwen_space.protocol import ChatbotFormat
+from qwen_space.protocol._files import chatbot_reply_files, file_data, files_in, multimodal_value, user_file_entries
 from yarl import URL
 
 from .conftest import free_port, serving
@@ -112,6 +113,16 @@ async def test_a_multimodal_textbox_gets_text_and_files(server: Server, transpor
     seen = json.loads(done["output"]["data"][0])
     assert seen["text"] == "what is this?"
     assert [f["sha256"] for f in seen["files"]] == [digest(f.content) for f in FILES[:2]]
+
+
+async def test_a_chatbot_takes_the_entries_a_browser_adds_for_user_files(server: Server, transport: Transport) -> None:
+    values = await upload(transport, server.upload_url, FILES[:2], within=60)
+    chatbot = ChatbotFormat.NORMALISED if MAJOR >= 6 else ChatbotFormat.MESSAGES
+    entries = user_file_entries(values, chatbot=chatbot, gradio_major=MAJOR)
+    done = await call(server, "history_files", [entries])
+    assert done["success"], done
+    seen = json.loads(done["output"]["data"][0])
+    assert [s["sha256"] for s in seen] == [digest(f.content) for f in FILES[:2]]
 
 
 async def test_a_path_the_app_did_not_hand_out_is_refused(server: Server, tmp_path: Path) -> None:
