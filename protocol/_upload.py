@@ -32,7 +32,8 @@ __all__ = [
     "parse_upload_response",
 ]
 
-_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=?]{1,69}[0-9A-Za-z'()+_,\-./=?]")
+# RFC 2046's characters but the space, so that the header needs no quotes.
+_BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=?]{1,70}")
 _NAME_ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 
 
@@ -75,7 +76,7 @@ class UploadForm:
         if not isinstance(self.boundary, str) or not _BOUNDARY.fullmatch(self.boundary):
             raise UsageError(
                 f"multipart boundary {self.boundary!r} is not a valid one (1 to 70 characters of RFC 2046's set, "
-                "not ending in a space); use new_boundary()"
+                "no spaces); use new_boundary()"
             )
         for position, name in enumerate(self.names):
             if not isinstance(name, str):
@@ -93,7 +94,7 @@ class UploadForm:
         for name, content in zip(self.names, contents, strict=True):
             if delimiter in content:  # only a caller-chosen boundary can meet this
                 raise UsageError(f"the file {name!r} contains the multipart boundary; use new_boundary()")
-            filename = name.translate(_NAME_ESCAPES).encode("utf-8", "surrogatepass")
+            filename = _encode_name(name.translate(_NAME_ESCAPES))
             pieces += [
                 delimiter,
                 b'\r\nContent-Disposition: form-data; name="files"; filename="',
@@ -163,6 +164,15 @@ def parse_data_url(url: str, *, limit: int, argument: str) -> DataURL:
         raise InvalidDataURLError(
             "the data: URL's base64 is malformed (characters outside the alphabet, or bad padding)"
         ) from None
+
+
+def _encode_name(name: str) -> bytes:
+    # A name read from a POSIX path may hold undecodable bytes as surrogate escapes:
+    # send those bytes back as they were; any other lone surrogate becomes "?".
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "replace")
 
 
 def _mib(limit: int) -> str:

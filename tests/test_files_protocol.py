@@ -134,10 +134,15 @@ def test_the_body_carries_each_file_under_files_with_its_raw_utf8_name() -> None
     st.lists(st.tuples(st.text(max_size=30), st.binary(max_size=300)), min_size=1, max_size=4),
 )
 def test_any_names_and_bytes_read_back_exactly(files: list[tuple[str, bytes]]) -> None:
-    names = tuple(name.encode("utf-8", "replace").decode() for name, _ in files)
-    form = UploadForm(names, new_boundary())
+    form = UploadForm(tuple(name for name, _ in files), new_boundary())
     parts = _parts(form, [content for _, content in files])
     assert [content for _, _, content in parts] == [content for _, content in files]
+
+
+def test_undecodable_bytes_of_a_posix_name_are_sent_as_they_were() -> None:
+    body = UploadForm((b"caf\xe9.txt".decode("utf-8", "surrogateescape"), "\ud800x"), "b").body([b"", b""])
+    assert b'filename="caf\xe9.txt"' in body
+    assert b'filename="?x"' in body
 
 
 @pytest.mark.parametrize("boundary", ["", "x" * 71, "bad boundary ", "semi;colon", "new\nline"])
