@@ -151,6 +151,16 @@ def test_bad_boundaries_are_refused(boundary: str) -> None:
         UploadForm(("a",), boundary)
 
 
+@given(st.lists(st.text(max_size=20), max_size=3), st.text(max_size=80), st.lists(st.binary(max_size=40), max_size=3))
+def test_the_form_raises_only_our_errors(names: list[str], boundary: str, contents: list[bytes]) -> None:
+    try:
+        body = UploadForm(tuple(names), boundary).body(contents)
+    except UsageError:
+        return
+    assert body.startswith(f"--{boundary}".encode())
+    assert body.endswith(f"--{boundary}--\r\n".encode())
+
+
 def test_a_file_holding_a_chosen_boundary_is_refused() -> None:
     form = UploadForm(("a",), "abc")
     with pytest.raises(UsageError):
