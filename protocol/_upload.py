@@ -34,6 +34,7 @@ __all__ = [
 
 # RFC 2046's characters but the space, so that the header needs no quotes.
 _BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=?]{1,70}")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _NAME_ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 
 
@@ -151,7 +152,8 @@ def parse_data_url(url: str, *, limit: int, argument: str) -> DataURL:
     if not re.fullmatch(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+", mime):
         raise InvalidDataURLError(f"the data: URL's media type {params[0][:60]!r} is not type/subtype")
     # Exact for well-formed data (base64: 4 characters per 3 bytes; %XX: 3 per byte).
-    most = len(payload.rstrip("=")) * 3 // 4 if is_base64 else len(payload) - 2 * payload.count("%")
+    # Only a '%' and two hex digits is an escape: a stray '%' decodes as itself.
+    most = len(payload.rstrip("=")) * 3 // 4 if is_base64 else len(payload) - 2 * len(_ESCAPE.findall(payload))
     if most > limit:
         raise FileTooLargeError("the data: URL's file", size=most, limit=limit, argument=argument)
     if not payload.isascii():

@@ -317,6 +317,13 @@ def test_a_data_url_over_the_cap_is_refused_before_decoding() -> None:
     assert "1,000,000" in str(caught.value)
 
 
+@pytest.mark.parametrize("payload", ["%" * 100 + "a" * 100, "%zz" * 50, "%4" * 100, "%%41" * 40])
+def test_stray_percent_signs_count_toward_the_cap(payload: str) -> None:
+    # A '%' not followed by two hex digits decodes as itself: it is a byte, not an escape.
+    with pytest.raises(FileTooLargeError):
+        parse_data_url("data:," + payload, limit=10, argument="x")
+
+
 @pytest.mark.parametrize(
     "url",
     [
