@@ -49,6 +49,7 @@ from ..protocol import (
     StreamInterruptedError,
     TextDelta,
 )
+from ..protocol._upload import FileTooLargeError, InvalidDataURLError
 from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
 from .core.errors import (
     CassetteError,
@@ -63,6 +64,7 @@ from .core.errors import (
     TransportError,
     UsageError,
 )
+from .core.files import FileElsewhereError
 from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
@@ -90,7 +92,10 @@ __all__ = [
     "DriftKind",
     "EmptyReplyError",
     "Failed",
+    "FileElsewhereError",
+    "FileTooLargeError",
     "HubError",
+    "InvalidDataURLError",
     "InvalidMessagesError",
     "JobCancelledError",
     "LocalProtocolError",

@@ -160,6 +160,7 @@ class Transport:
         deadline: Deadline | None = None,
         doing: str = "",
         cancel: bool = False,
+        content_type: str = "application/json",
     ) -> Answer:
         """One small request, read whole up to ``limit`` bytes, within ``within`` seconds
         (``read``: the longest silence once sent). Raises only the package's errors
@@ -170,17 +171,28 @@ class Transport:
         """
         try:
             async with asyncio.timeout(within):
-                return await self._exchange(method, url, what=what, read=read, limit=limit, body=body, cancel=cancel)
+                return await self._exchange(
+                    method, url, what=what, read=read, limit=limit, body=body, cancel=cancel, kind=content_type
+                )
         except Exception as exc:
             shown = read if read is not None else within
             raise translate(exc, phase=phase, url=str(url), timeout=shown, deadline=deadline, doing=doing) from exc
 
     async def _exchange(
-        self, method: str, url: URL, *, what: str, read: float | None, limit: int, body: bytes | None, cancel: bool
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        read: float | None,
+        limit: int,
+        body: bytes | None,
+        cancel: bool,
+        kind: str,
     ) -> Answer:
         headers = self._request_headers()
         if body is not None:
-            headers = {**headers, "Content-Type": "application/json"}
+            headers = {**headers, "Content-Type": kind}
         http = self._cancel_http() if cancel else self._http()
         for _ in range(_MAX_REDIRECTS + 1):
             async with http.request(

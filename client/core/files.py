@@ -1,0 +1,230 @@
+"""Files to and from a Space: upload before a call, download and save what a reply holds.
+
+Uploads go to ``{root}{api_prefix}/upload`` in one multipart request, after every
+file was checked against the cap (``max_upload_size``, 100 MiB by default): a file
+over it is refused before a byte is sent. Downloads go through the client's
+:class:`Transport`, so the token and headers follow its rules and a redirect never
+leaves the Space's origin; a file on another origin is not fetched at all (no
+credential goes there, and a server running qwen-space does not fetch arbitrary
+URLs from its own network): :class:`FileElsewhereError` gives its URL instead.
+Saving never writes outside the folder nor over a file: the bytes go to a temp file
+in the folder, which is then linked under the first free name (``name (1).png``...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from yarl import URL
+
+from ...protocol import error_for_response
+from ...protocol._file_names import guess_mime_type, safe_filename
+from ...protocol._files import ReplyFile, file_data
+from ...protocol._json import JSONValue
+from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response
+from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
+from .transport import Deadline, Transport
+
+__all__ = [
+    "DEFAULT_MAX_DOWNLOAD_SIZE",
+    "DEFAULT_MAX_UPLOAD_SIZE",
+    "FileElsewhereError",
+    "LocalFile",
+    "download",
+    "save",
+    "save_bytes",
+    "upload",
+]
+
+#: The default cap on one uploaded file (Hugging Face Spaces' proxy takes far more; a chat seldom needs it).
+DEFAULT_MAX_UPLOAD_SIZE = 100 * 1024 * 1024
+#: The default cap on one downloaded reply file.
+DEFAULT_MAX_DOWNLOAD_SIZE = 100 * 1024 * 1024
+_UPLOAD_ANSWER_LIMIT = 1024 * 1024
+_ARGUMENT = "max_upload_size="
+
+
+class FileElsewhereError(RedirectRefusedError):
+    """A reply file is on another origin than the Space: qwen-space does not fetch it,
+    so that the token and headers stay with the Space (the rule that refuses a redirect
+    there). ``url`` (and ``location``) is the file's URL."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message, location=url)
+        self.url = url
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """A file to upload: its name as the Space will see it, its bytes, its media type."""
+
+    name: str
+    content: bytes
+    mime_type: str | None = None
+
+    @classmethod
+    def read(
+        cls, path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_UPLOAD_SIZE, argument: str = _ARGUMENT
+    ) -> LocalFile:
+        """Read ``path``, refusing it (:class:`FileTooLargeError`) before reading if it is over
+        ``max_size``; ``argument`` is what the message names to raise the cap."""
+        where = Path(path)
+        try:
+            with where.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                _check_size(str(where), size, max_size, argument)
+                content = handle.read(max_size + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read the file {str(where)!r} to upload ({exc.strerror or exc})") from exc
+        _check_size(str(where), len(content), max_size, argument)  # it grew while read
+        return cls(where.name, content, guess_mime_type(where.name))
+
+
+async def upload(
+    transport: Transport,
+    upload_url: URL,
+    files: Sequence[LocalFile],
+    *,
+    within: float | None,
+    deadline: Deadline | None = None,
+    max_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+    argument: str = _ARGUMENT,
+) -> list[dict[str, JSONValue]]:
+    """Upload ``files`` in one request to ``upload_url`` (``{root}{api_prefix}/upload``)
+    and return their ``FileData`` values, in order, for the call.
+
+    Every file is checked against ``max_size`` first: one over it raises
+    :class:`FileTooLargeError`, naming ``argument`` as what raises the cap, and nothing is sent.
+    """
+    for item in files:
+        _check_size(repr(item.name), len(item.content), max_size, argument)
+    if not files:
+        return []
+    form = UploadForm(tuple(f.name for f in files), new_boundary())
+    answer = await transport.send(
+        "POST",
+        upload_url,
+        what="the upload",
+        phase="upload",
+        within=within,
+        limit=_UPLOAD_ANSWER_LIMIT,
+        body=form.body([f.content for f in files]),
+        content_type=form.content_type,
+        deadline=deadline,
+        doing="uploading files",
+    )
+    paths = parse_upload_response(answer.status, answer.content_type, answer.body, expected=len(files))
+    return [
+        file_data(path, name=f.name, size=len(f.content), mime_type=f.mime_type or guess_mime_type(f.name))
+        for path, f in zip(paths, files, strict=True)
+    ]
+
+
+async def download(
+    transport: Transport,
+    file: ReplyFile,
+    *,
+    space: URL,
+    within: float | None,
+    max_size: int = DEFAULT_MAX_DOWNLOAD_SIZE,
+) -> bytes:
+    """The bytes of a reply file on the Space's origin (``space``), at most ``max_size``."""
+    url = _on_space(file, space)
+    try:
+        answer = await transport.send(
+            "GET", url, what=f"the reply file {file.name!r}", phase="download", within=within, limit=max_size
+        )
+    except ResponseTooLargeError as exc:
+        raise ResponseTooLargeError(
+            f"the reply file {file.name!r} is larger than the download cap of {max_size:,} bytes; "
+            "raise max_download_size to save it, or fetch its URL yourself: " + file.url,
+            limit=max_size,
+        ) from exc
+    if answer.status != 200:
+        error = error_for_response(answer.status, answer.content_type, answer.body)
+        raise type(error)(
+            f"the Space refused the reply file {file.name!r} ({file.url}): {error.message}",
+            status=error.status,
+            detail=error.detail,
+        )
+    return answer.body
+
+
+async def save(
+    transport: Transport,
+    file: ReplyFile,
+    folder: str | os.PathLike[str],
+    *,
+    space: URL,
+    within: float | None,
+    max_size: int = DEFAULT_MAX_DOWNLOAD_SIZE,
+) -> Path:
+    """Download a reply file and save it in ``folder`` (see :func:`save_bytes`)."""
+    content = await download(transport, file, space=space, within=within, max_size=max_size)
+    return save_bytes(content, file.name, folder)
+
+
+def save_bytes(content: bytes, name: str, folder: str | os.PathLike[str]) -> Path:
+    """Write ``content`` into ``folder`` under the sanitised ``name``, or ``name (1)``... if
+    taken; never outside ``folder``, never over an existing file; returns the path."""
+    home = Path(folder)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        descriptor, temp = tempfile.mkstemp(dir=home, prefix=".qwen-space-", suffix=".part")
+    except OSError as exc:
+        raise UsageError(f"cannot write into the folder {str(home)!r} ({exc.strerror or exc})") from exc
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return _claim(Path(temp), home, safe_filename(name))
+    except OSError as exc:
+        raise UsageError(f"cannot save {name!r} into {str(home)!r} ({exc.strerror or exc})") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+def _claim(temp: Path, home: Path, name: str) -> Path:
+    """Give ``temp`` the first free name; a link fails rather than replace a file that
+    appeared meanwhile. Where links are not allowed, a checked ``os.replace``."""
+    stem, dot, extension = name.rpartition(".")
+    if not stem:
+        stem, dot, extension = name, "", ""
+    for number in range(10_000):
+        candidate = home / (name if number == 0 else f"{stem} ({number}){dot}{extension}")
+        try:
+            os.link(temp, candidate, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except (NotImplementedError, PermissionError):
+            if candidate.exists() or candidate.is_symlink():
+                continue
+            os.replace(temp, candidate)
+        return candidate
+    raise UsageError(f"{str(home)!r} already holds 10,000 files named like {name!r}; choose another folder")
+
+
+def _on_space(file: ReplyFile, space: URL) -> URL:
+    try:
+        url = URL(file.url)
+    except (ValueError, TypeError):
+        raise FileElsewhereError(f"the reply file {file.name!r} has a malformed URL", url=file.url) from None
+    if not url.is_absolute() or url.origin() != space.origin():
+        raise FileElsewhereError(
+            f"the reply file {file.name!r} is at {file.url}, not on the Space ({space.origin()}); qwen-space does "
+            "not fetch it, so that your token and headers stay with the Space: fetch it yourself if you trust it",
+            url=file.url,
+        )
+    return url
+
+
+def _check_size(what: str, size: int, limit: int, argument: str) -> None:
+    if size > limit:
+        raise FileTooLargeError(f"the file {what}", size=size, limit=limit, argument=argument)

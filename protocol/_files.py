@@ -1,0 +1,168 @@
+"""Files as Gradio values: what a call carries for an uploaded file, and the files a
+reply holds.
+
+A call names an uploaded file by a ``FileData`` value (the path the upload answered,
+``meta`` marking it as a file: Gradio 4.44, 5.x and 6.x all take the same dict). A
+MultimodalTextbox takes ``{"text", "files"}``; a Chatbot that shows the user's files
+holds one entry per file, in the shape of its release (see :func:`user_file_entries`).
+
+A reply's files are ``FileData`` values wherever the release puts them: a Chatbot
+message's content (``{"file": ...}``, ``{"component": "image", "value": ...}``, 6.x
+parts), a gr.Image or gr.File value, a gallery's entries. :func:`files_in` finds them
+in any of these by their shape, so a new wrapper around a file does not hide it.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ._chatbot import ChatbotFormat
+from ._errors import RemoteProtocolError, UsageError
+from ._file_names import guess_mime_type
+from ._json import JSONValue
+
+__all__ = [
+    "FILE_DATA_META",
+    "ReplyFile",
+    "chatbot_reply_files",
+    "file_data",
+    "files_in",
+    "multimodal_value",
+    "user_file_entries",
+]
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+FILE_DATA_META: dict[str, JSONValue] = {"_type": "gradio.FileData"}
+
+
+def file_data(path: str, *, name: str, size: int, mime_type: str | None = None) -> dict[str, JSONValue]:
+    """The ``FileData`` value naming a file the Space's upload stored at ``path``."""
+    if not isinstance(path, str) or not path:
+        raise UsageError("an uploaded file's path must be the non-empty string the upload answered")
+    return {"path": path, "orig_name": name, "size": size, "mime_type": mime_type, "meta": dict(FILE_DATA_META)}
+
+
+def multimodal_value(text: str, files: Sequence[Mapping[str, JSONValue]]) -> dict[str, JSONValue]:
+    """A MultimodalTextbox's value: the text and the uploaded files' ``FileData``."""
+    return {"text": text, "files": [dict(f) for f in files]}
+
+
+def user_file_entries(
+    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, gradio_major: int
+) -> list[JSONValue]:
+    """The Chatbot entries a browser's chat holds for files the user sent, one per file.
+
+    Tuples (4.x, 5.x): ``[{"file": FileData, "alt_text": null}, null]``. Messages:
+    ``{"role": "user", "content": {"file": ..., "alt_text": null}}``, with
+    ``metadata`` and ``options`` null from 5.0 on (4.44's ``Metadata`` refuses null).
+    6.x's normalised messages hold a list of parts, the file one ``"type": "file"``.
+    """
+    entries: list[JSONValue] = []
+    for item in files:
+        upload: dict[str, JSONValue] = {"file": dict(item), "alt_text": None}
+        if chatbot is ChatbotFormat.TUPLES:
+            entries.append([upload, None])
+        elif chatbot is ChatbotFormat.NORMALISED:
+            part: dict[str, JSONValue] = {"type": "file", **upload}
+            entries.append({"role": "user", "metadata": None, "content": [part], "options": None})
+        elif chatbot is ChatbotFormat.MESSAGES and gradio_major < 5:
+            entries.append({"role": "user", "content": upload})
+        elif chatbot is ChatbotFormat.MESSAGES:
+            entries.append({"role": "user", "metadata": None, "content": upload, "options": None})
+        else:
+            raise UsageError(f"a {chatbot.value} output has no chat entries to put files in")
+    return entries
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFile:
+    """A file in a Space's reply.
+
+    ``url`` is absolute (on the Space's origin, or wherever the app pointed);
+    ``name`` is the name the app gave, unsanitised (use ``safe_filename`` before
+    saving it); ``mime_type`` is the Space's, or guessed from the name; ``size`` in
+    bytes when the Space said.
+    """
+
+    url: str
+    name: str
+    mime_type: str
+    size: int | None = None
+
+
+def files_in(value: object, *, root: str, api_prefix: str = "") -> tuple[ReplyFile, ...]:
+    """Every file in an output value, in order, each once.
+
+    ``root`` is the Space's base URL and ``api_prefix`` its config's (``/gradio_api``
+    on 5.x and 6.x, none on 4.x): a file without an absolute URL is served there.
+    """
+    found: dict[str, ReplyFile] = {}
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            if _is_file_data(item):
+                reply = _reply_file(item, root, api_prefix)
+                found.setdefault(reply.url, reply)
+            else:
+                stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+    return tuple(found.values())
+
+
+def chatbot_reply_files(value: object, *, root: str, api_prefix: str = "", since: int = 0) -> tuple[ReplyFile, ...]:
+    """The files of the assistant's entries of a Chatbot value from entry ``since`` on
+    (the user's own files, earlier in the chat, are not the reply's)."""
+    if not isinstance(value, list):
+        raise RemoteProtocolError(f"a Chatbot value must be a list, got {type(value).__name__}")
+    replies: list[object] = []
+    for entry in value[since:]:
+        if isinstance(entry, Mapping) and entry.get("role") == "assistant":
+            replies.append(entry.get("content"))
+        elif isinstance(entry, list) and len(entry) == 2:
+            replies.append(entry[1])
+    return files_in(replies, root=root, api_prefix=api_prefix)
+
+
+def _is_file_data(item: Mapping[object, object]) -> bool:
+    meta = item.get("meta")
+    marked = isinstance(meta, Mapping) and meta.get("_type") == "gradio.FileData"
+    return isinstance(item.get("path"), str) and (marked or isinstance(item.get("url"), str))
+
+
+def _reply_file(item: Mapping[object, object], root: str, api_prefix: str) -> ReplyFile:
+    path = item.get("path")
+    url = item.get("url")
+    assert isinstance(path, str)
+    address = _absolute(url, root) if isinstance(url, str) and url else f"{root.rstrip('/')}{api_prefix}/file={path}"
+    orig = item.get("orig_name")
+    name = orig if isinstance(orig, str) and orig else _last_segment(path) or _last_segment(address) or "file"
+    mime = item.get("mime_type")
+    size = item.get("size")
+    return ReplyFile(
+        url=address,
+        name=name,
+        mime_type=mime if isinstance(mime, str) and "/" in mime else guess_mime_type(name),
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+    )
+
+
+def _absolute(url: str, root: str) -> str:
+    match = _SCHEME.match(url)
+    scheme = match.group(1).lower() if match else ""
+    if scheme in ("http", "https"):
+        return url
+    if scheme:
+        raise RemoteProtocolError(
+            f"a file in the reply has a {scheme}: URL, which is not a Space's file: {url[:100]!r}"
+        )
+    return f"{root.rstrip('/')}{'' if url.startswith('/') else '/'}{url}"
+
+
+def _last_segment(path: str) -> str:
+    base = path.split("?", 1)[0].split("#", 1)[0] if "://" in path else path
+    return urllib.parse.unquote(base.replace("\\", "/").rsplit("/", 1)[-1].rsplit("=", 1)[-1])
