@@ -34,7 +34,7 @@ from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
 from ..hub.space import check_space_id, space_url
 from . import seed as _provider
-from .serve import reply_pieces, sampling_options
+from .routing import reply_pieces, sampling_options
 
 __all__ = ["Qwen_Qwen_2_5_Max", "SpaceProvider", "UnknownModelError", "provider_for", "register"]
 
