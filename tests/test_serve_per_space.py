@@ -159,12 +159,13 @@ async def test_a_changed_config_is_read_again_once(fake_space: FakeSpace, stream
         fake_space.joins = [STALE]
         fake_space.stream = script(*chat_body("hi", PIECES))
         text = await answer_text(client, stream)
-        # Still broken after the fresh read: one more join, then the error (not a loop).
+        # Refused again moments later: the error, without another read (a Space that
+        # refuses for its own reasons must not make every request read /config).
         fake_space.joins = [STALE, STALE, STALE]
         with pytest.raises(openai.APIStatusError) as failed:
             await client.chat.completions.create(model="127.0.0.1", messages=HELLO)
     assert text == "".join(PIECES)
-    assert [body["fn_index"] for body in fake_space.join_bodies] == [0, 0, 7, 7, 7]
+    assert [body["fn_index"] for body in fake_space.join_bodies] == [0, 0, 7, 7]
     assert failed.value.status_code == 502
     assert python_advice(failed.value.message) == []
 

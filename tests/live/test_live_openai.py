@@ -10,9 +10,11 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import Timeouts
 
+from ..cli import run_cli
+from ..replicas.scripted import describe
 from ..serving import async_openai, serving, sync_openai
 from ..test_serve_command import serve_command
-from .conftest import Replica
+from .conftest import Replica, replica_app
 
 
 def answer(tokens: int) -> str:
@@ -27,7 +29,7 @@ async def test_async_sdk_whole_and_streamed(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
         whole = await client.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=6"))
         stream = await client.chat.completions.create(
-            model="qwen-qwen2-5-max",
+            model="127.0.0.1",
             messages=ask("!tokens=16 !delay=0.05"),
             stream=True,
         )
@@ -162,3 +164,25 @@ async def test_the_sdks_retries_never_rerun_a_failed_job(replica: Replica) -> No
             await client.chat.completions.create(model="127.0.0.1", messages=ask("!grerror !delay=0 !id=no-rerun"))
     # The job yields twice before it fails: two yields in all is one job.
     assert replica.yields("no-rerun") == 2
+
+
+async def test_a_url_space_with_its_dropdown_endpoint_and_option_from_the_command() -> None:
+    """The Qwen3-shaped replica by URL: named by its host, its dropdown's choices served as
+    models, ``--endpoint``/``--option`` checked against its real /config at start-up."""
+    flags = ("--url", "{url}", "--endpoint", "/generate", "--option", "model=beta-2")
+    with replica_app("thinking_blocks") as think:
+        argv = [flag.format(url=think.url) for flag in flags]
+        async with serve_command(*argv) as command, async_openai(command.base) as client:
+            models = [model.id for model in (await client.models.list()).data]
+            one = await client.models.retrieve("alpha-1")
+            preset = await client.chat.completions.create(model="127.0.0.1", messages=ask("hi"))
+            chosen = await client.chat.completions.create(model="alpha-1", messages=ask("hi"))
+        refused = await run_cli("serve", "--url", think.url, "--port", "0", "--option", "Model=gamma-3")
+    assert models == ["127.0.0.1", "alpha-1", "beta-2"]
+    assert one.id == "alpha-1"
+    assert preset.choices[0].message.content == describe("hi", [], options=[("Model", "beta-2")])
+    assert chosen.choices[0].message.content == describe("hi", [], options=[("Model", "alpha-1")])
+    assert "beta-2 is thinking" in (preset.choices[0].message.model_extra or {})["reasoning_content"]
+    assert refused.code == 2
+    assert "--option Model=gamma-3" in refused.err
+    assert "Traceback" not in refused.err

@@ -282,29 +282,32 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     exchange = _EXCHANGE.get()
     asked = parse_request(await _read_body(request))
     chunks = ChunkFormat(f"chatcmpl-{secrets.token_hex(12)}", int(time.time()), asked.model)
-    for stale_reread in (False, True):
-        found = None
+    for last_try in (False, True):
+        found = client = None
         try:
             found = await route(request.app[SPACES], asked)
             # Logged once known: a model id served here is one line of plain text.
             exchange.model, exchange.stream = asked.model, asked.stream
-            return await _answer(request, found, asked, chunks, exchange)
+            async with found.space.using() as client:
+                return await _answer(request, client, found, asked, chunks, exchange)
         except QwenSpaceError as error:
-            if stale_reread or found is None or not may_be_stale(error):
+            if last_try or found is None or client is None or not may_be_stale(error):
                 raise refusal_for(error, found.params if found is not None else None) from None
-            # Nothing ran on the Space: read its /config again, once (it may have restarted with another app).
-            logger.info("%s: %s; reading its /config again", found.space.name or "the Space", error)
-            found.space.reread()
+            # Nothing ran on the Space: read its /config again, once (it may have
+            # restarted with another app), unless that was done moments ago.
+            if not await found.space.reread(client):
+                raise refusal_for(error, found.params) from None
+            logger.info("%s: %s; its /config is read again", found.space.name or "the Space", error)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _answer(
-    request: web.Request, found: Route, asked: Asked, chunks: ChunkFormat, exchange: _Exchange
+    request: web.Request, client: SpaceClient, found: Route, asked: Asked, chunks: ChunkFormat, exchange: _Exchange
 ) -> web.StreamResponse:
     """The reply, streamed or whole; raises the package error for a failure before any of it."""
     if asked.stream:
-        return await _stream(request, found, asked.messages, chunks, exchange)
-    completion = await found.space.client.complete(asked.messages, options=found.options, allow_empty=True)
+        return await _stream(request, client, found, asked.messages, chunks, exchange)
+    completion = await client.complete(asked.messages, options=found.options, allow_empty=True)
     if not completion.text and not completion.reasoning:
         raise empty_reply()
     reasoning = exchange.scrub.fresh().text(completion.reasoning)
@@ -312,9 +315,14 @@ async def _answer(
 
 
 async def _stream(
-    request: web.Request, found: Route, messages: list[Any], chunks: ChunkFormat, exchange: _Exchange
+    request: web.Request,
+    client: SpaceClient,
+    found: Route,
+    messages: list[Any],
+    chunks: ChunkFormat,
+    exchange: _Exchange,
 ) -> web.StreamResponse:
-    async with contextlib.aclosing(reply_pieces(found.space.client, messages, found.options)) as pieces:
+    async with contextlib.aclosing(reply_pieces(client, messages, found.options)) as pieces:
         # The status line waits for the first piece, so that a failure before any text
         # (a full queue, a sleeping Space, a refused option) still gets its own status
         # code, and a stale /config can be read again. A reply yields a piece before it

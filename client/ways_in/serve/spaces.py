@@ -6,8 +6,10 @@ choices, the inputs OpenAI's sampling parameters go to, and a fresh read of its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from yarl import URL
 
@@ -44,6 +46,10 @@ logger = logging.getLogger("qwen_space.serve")
 # Seconds GET /v1/models waits for a Space's /config (for its dropdown's choices).
 _MODELS_WAIT = 10.0
 
+# Seconds between two fresh reads of a Space's /config: a request the Space refuses for
+# its own reasons (a 422 for a value) must not make every request read it again.
+_REREAD_EVERY = 10.0
+
 
 def served_name(url: str | None) -> str | None:
     """The model id of the one Space of ``url``: its id (``OWNER/NAME``), else its URL's
@@ -59,7 +65,7 @@ def served_name(url: str | None) -> str | None:
 class ServedSpace:
     """One Space this server answers for: its client, its model ids, its contract."""
 
-    __slots__ = ("_make", "_retired", "alias", "client", "contract", "name", "target")
+    __slots__ = ("_make", "_reread_at", "_retired", "_users", "alias", "client", "contract", "name", "target")
 
     def __init__(self, alias: str | None, target: str | None, make: Callable[[str | None], SpaceClient]) -> None:
         #: ``None`` for the one Space of ``url``.
@@ -69,7 +75,10 @@ class ServedSpace:
         self.name = alias if alias is not None else served_name(target)
         self._make = make
         self.client = make(target)
+        #: Clients replaced by a fresh read of /config, until their last chat ends.
         self._retired: list[SpaceClient] = []
+        self._users: dict[SpaceClient, int] = {}
+        self._reread_at = float("-inf")
         self.contract: ChatContract | None = None
 
     @property
@@ -105,12 +114,37 @@ class ServedSpace:
         alias, _, wanted = model.partition("/")
         return wanted if alias == self.alias and wanted else None
 
-    def reread(self) -> None:
-        """Use a fresh client, which reads ``/config`` again. The old one keeps the
-        chats it runs until the app closes."""
-        self._retired.append(self.client)
-        self.client = self._make(self.target)
-        self.contract = None
+    @contextlib.asynccontextmanager
+    async def using(self) -> AsyncIterator[SpaceClient]:
+        """The client for one chat; one replaced meanwhile is closed after its last chat."""
+        client = self.client
+        self._users[client] = self._users.get(client, 0) + 1
+        try:
+            yield client
+        finally:
+            self._users[client] -= 1
+            if not self._users[client]:
+                del self._users[client]
+                if client in self._retired:
+                    self._retired.remove(client)
+                    await client.aclose()
+
+    async def reread(self, failed: SpaceClient) -> bool:
+        """Use a fresh client, which reads ``/config`` again, in place of ``failed``;
+        ``False`` if it was read again moments ago (the failure is then not a stale
+        reading). The old client keeps the chats it runs until they end."""
+        if failed is not self.client:
+            return True  # another request has read it again already
+        now = time.monotonic()
+        if now - self._reread_at < _REREAD_EVERY:
+            return False
+        self._reread_at = now
+        self.client, self.contract = self._make(self.target), None
+        if self._users.get(failed):
+            self._retired.append(failed)
+        else:
+            await failed.aclose()
+        return True
 
     async def close(self) -> None:
         """Close its clients, cancelling the chats still running."""
