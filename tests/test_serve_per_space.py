@@ -5,6 +5,7 @@ a reply of thoughts alone, and a changed ``/config`` read again. Through the off
 openai SDK against the server on loopback, with fakes serving captured configs."""
 
 import json
+import logging
 import subprocess
 import sys
 from typing import Any
@@ -91,7 +92,10 @@ async def test_an_empty_reply_is_explained_in_openai_terms(fake_space: FakeSpace
     assert python_advice(failed.value.message) == []
 
 
-async def test_a_space_refusing_the_servers_token_is_explained_in_openai_terms(fake_space: FakeSpace) -> None:
+async def test_a_space_refusing_the_servers_token_is_explained_in_openai_terms(
+    fake_space: FakeSpace, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="qwen_space.serve")
     fake_space.joins = [JoinAnswer(status=401, body=b'{"detail": "Invalid credentials"}')]
     async with serving(fake_space.url) as base, async_openai(base) as client:
         with pytest.raises(openai.APIStatusError) as failed:
@@ -100,6 +104,7 @@ async def test_a_space_refusing_the_servers_token_is_explained_in_openai_terms(f
     assert "Invalid credentials" in failed.value.message
     assert "token this server was started with" in failed.value.message
     assert python_advice(failed.value.message) == []
+    assert "HF_TOKEN" in caplog.text  # the operator's log has the whole error, advice included
 
 
 def thoughts_only(thinking: str) -> list[bytes]:

@@ -38,6 +38,7 @@ __all__ = ["IN_FLIGHT", "SPACES", "InFlight", "create_openai_app"]
 
 logger = logging.getLogger("qwen_space.serve")
 
+_CONTROLS = dict.fromkeys([*range(32), *range(127, 160)], " ")
 _EVENT_STREAM = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 _ROUTES = "this server answers GET /v1/models, GET /v1/models/{model} and POST /v1/chat/completions"
 
@@ -292,13 +293,20 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
                 return await _answer(request, client, found, asked, chunks, exchange)
         except QwenSpaceError as error:
             if last_try or found is None or client is None or not may_be_stale(error):
-                raise refusal_for(error, found.params if found is not None else None) from None
+                raise _refused(error, found.params if found is not None else None) from None
             # Nothing ran on the Space: read its /config again, once (it may have
             # restarted with another app), unless that was done moments ago.
             if not await found.space.reread(client):
-                raise refusal_for(error, found.params) from None
+                raise _refused(error, found.params) from None
             logger.info("%s: %s; its /config is read again", found.space.name or "the Space", error)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refused(error: QwenSpaceError, params: Mapping[str, str] | None) -> Refusal:
+    """The caller's answer for ``error``; the whole error, advice included, goes to the log."""
+    # Without control characters: the log is a terminal's, the text partly the Space's.
+    logger.info("the Space's error: %s", str(error).translate(_CONTROLS))
+    return refusal_for(error, params)
 
 
 async def _answer(
@@ -359,7 +367,7 @@ async def _relay(
                 answered = answered or not reasoning
                 await response.write(chunks.delta(text, reasoning=reasoning))
     except QwenSpaceError as error:
-        failure = refusal_for(error, params)
+        failure = _refused(error, params)
     except ConnectionError:
         raise
     except Exception:
