@@ -18,7 +18,18 @@ from qwen_space.client.ways_in.serve.wire import refusal_for
 from qwen_space.protocol import derive_contract, parse_config
 
 from .cli import run_cli
-from .fake_space import CLOSE_STREAM, CONFIG, FakeSpace, JoinAnswer, chat_body, completed, generating, script
+from .fake_space import (
+    CLOSE_STREAM,
+    CONFIG,
+    FakeSpace,
+    Gate,
+    JoinAnswer,
+    chat_body,
+    completed,
+    generating,
+    lockstep,
+    script,
+)
 from .serving import HELLO, async_openai, serving
 from .support import PIECES
 from .test_serve_command import serve_command
@@ -173,6 +184,24 @@ async def test_a_changed_config_is_read_again_once(fake_space: FakeSpace, stream
     assert [body["fn_index"] for body in fake_space.join_bodies] == [0, 0, 7, 7]
     assert failed.value.status_code == 502
     assert python_advice(failed.value.message) == []
+
+
+async def test_a_chat_under_way_finishes_on_the_old_reading(fake_space: FakeSpace) -> None:
+    gate = Gate()
+    fake_space.stream = script(*lockstep("hi", PIECES, gate))
+    async with serving(fake_space.url) as base, async_openai(base) as client:
+        under_way = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
+        first = await anext(aiter(under_way))
+        fake_space.config = moved(CONFIG, 7)
+        fake_space.joins = [STALE]
+        fake_space.stream = script(*chat_body("hi", PIECES))
+        fresh = await answer_text(client, stream=False)  # read /config again meanwhile
+        gate.open(len(PIECES))
+        rest = [chunk.choices[0].delta.content or "" async for chunk in under_way]
+    assert fresh == "".join(PIECES)
+    assert (first.choices[0].delta.content or "") + "".join(rest) == "".join(PIECES)
+    assert fake_space.cancels == []  # the old client was not closed under it
+    assert [body["fn_index"] for body in fake_space.join_bodies] == [0, 0, 7]
 
 
 async def test_endpoint_and_options_per_space_reach_the_space() -> None:

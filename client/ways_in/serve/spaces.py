@@ -148,7 +148,8 @@ class ServedSpace:
 
     async def close(self) -> None:
         """Close its clients, cancelling the chats still running."""
-        await asyncio.gather(*(client.aclose() for client in (*self._retired, self.client)))
+        clients, self._retired = (*self._retired, self.client), []
+        await asyncio.gather(*(client.aclose() for client in clients))
 
 
 def may_be_stale(error: QwenSpaceError) -> bool:
