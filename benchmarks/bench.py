@@ -767,7 +767,7 @@ def serve_child_main(space_url: str) -> None:
             print(time.process_time(), flush=True)
 
     async def run() -> None:
-        runner = make_runner(create_openai_app(space_url, timeouts=Timeouts(total=None)))
+        runner = make_runner(create_openai_app(spaces={"bench": space_url}, timeouts=Timeouts(total=None)))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -781,7 +781,7 @@ def serve_child_main(space_url: str) -> None:
 async def _via_server(base: str, prompt: str) -> tuple[str, list[tuple[float, int]]]:
     """One streamed chat through the server, read as an OpenAI client reads it (aiohttp and
     orjson only, so that the reader's own cost stays small): the text, and its arrivals."""
-    body = {"model": "qwen-2.5-max", "messages": [{"role": "user", "content": prompt}], "stream": True}
+    body = {"model": "bench", "messages": [{"role": "user", "content": prompt}], "stream": True}
     text = ""
     arrivals: list[tuple[float, int]] = []
     async with aiohttp.ClientSession() as session, session.post(base + "/chat/completions", json=body) as response:

@@ -15,6 +15,8 @@ errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
 (cassettes) and ``ways_in/`` (CLI, OpenAI server, sync facade, seed and gpt4free shims).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ..protocol import (
     AppError,
     AuthenticationError,
@@ -70,8 +72,20 @@ from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
 from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
-from .ways_in.serve import create_openai_app
 from .ways_in.sync import SyncSpaceClient
+
+if TYPE_CHECKING:
+    from .ways_in.serve import create_openai_app
+
+
+def __getattr__(name: str) -> Any:
+    # The server's app is imported when asked for: a client alone never loads aiohttp.web.
+    if name == "create_openai_app":
+        from .ways_in.serve import create_openai_app
+
+        return create_openai_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_SPACE_ID",

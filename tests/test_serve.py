@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from openai.types.chat import ChatCompletionMessageParam
-from qwen_space.client import RetryPolicy, Timeouts
+from qwen_space.client import DEFAULT_SPACE_ID, RetryPolicy, Timeouts
 
 from .cli import run_cli
 from .fake_space import (
@@ -36,10 +36,18 @@ ONE_TRY: dict[str, Any] = {
 }
 
 
-async def test_models_lists_what_the_provider_accepts(fake_space: FakeSpace) -> None:
-    async with serving(fake_space.url) as base, async_openai(base) as client:
+async def test_the_qwen_space_is_served_under_the_providers_names() -> None:
+    # Nothing is sent to the Space: its names are known without its /config.
+    async with serving(DEFAULT_SPACE_ID) as base, async_openai(base) as client:
         models = await client.models.list()
     assert [m.id for m in models.data] == ["qwen-qwen2-5-max", "qwen-2.5-max", "qwen-2-5-max"]
+
+
+async def test_a_space_by_url_is_served_as_its_host(fake_space: FakeSpace) -> None:
+    # The Qwen layout has no model dropdown: the host alone.
+    async with serving(fake_space.url) as base, async_openai(base) as client:
+        models = await client.models.list()
+    assert [m.id for m in models.data] == ["127.0.0.1"]
 
 
 async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
@@ -47,8 +55,8 @@ async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*lockstep("hi", PIECES, gate))
     async with serving(fake_space.url) as base, async_openai(base) as client:
         gate.open(len(PIECES))  # the whole answer: every piece at once
-        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO)
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
+        whole = await client.chat.completions.create(model="127.0.0.1", messages=HELLO)
+        stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
         chunks = []
         async for chunk in stream:  # streamed: the next piece once this one has arrived
             chunks.append(chunk)
@@ -56,7 +64,7 @@ async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
                 gate.open()
     assert whole.choices[0].message.content == "Hello there!"
     assert whole.choices[0].finish_reason == "stop"
-    assert whole.model == "qwen-2.5-max"
+    assert whole.model == "127.0.0.1"
     assert [c.choices[0].delta.content for c in chunks] == [*PIECES, None]
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].delta.content is None
@@ -73,7 +81,7 @@ async def test_messages_map_as_chat_maps_them(fake_space: FakeSpace) -> None:
         {"role": "user", "content": [{"type": "text", "text": "q"}]},
     ]
     async with serving(fake_space.url) as base:
-        await create(base, model="qwen-2-5-max", messages=messages)
+        await create(base, model="127.0.0.1", messages=messages)
     assert fake_space.join_bodies[0]["data"] == ["q", [["u", "a"]], "S"]
 
 
@@ -81,14 +89,14 @@ async def test_a_wrong_key_is_refused_before_the_space_is_asked(fake_space: Fake
     fake_space.stream = script(*chat_body("hi", PIECES))
     async with serving(fake_space.url, api_key="s3cret") as base:
         with pytest.raises(openai.AuthenticationError) as caught:
-            await create(base, api_key="wrong", model="qwen-2.5-max", messages=HELLO)
+            await create(base, api_key="wrong", model="127.0.0.1", messages=HELLO)
         with pytest.raises(openai.AuthenticationError):
             async with async_openai(base, api_key="wrong") as client:
                 await client.models.list()
         good = await create(
             base,
             api_key="s3cret",
-            model="qwen-2.5-max",
+            model="127.0.0.1",
             messages=HELLO,
         )
     assert caught.value.status_code == 401
@@ -100,15 +108,15 @@ async def test_a_wrong_key_is_refused_before_the_space_is_asked(fake_space: Fake
 async def test_bad_requests_get_400_and_unknown_models_404(fake_space: FakeSpace) -> None:
     async with serving(fake_space.url) as base, async_openai(base) as client:
         with pytest.raises(openai.BadRequestError, match="empty"):
-            await client.chat.completions.create(model="qwen-2.5-max", messages=[])
+            await client.chat.completions.create(model="127.0.0.1", messages=[])
         with pytest.raises(openai.BadRequestError, match="role 'tool'"):
-            await client.chat.completions.create(model="qwen-2.5-max", messages=[{"role": "tool", "content": "x"}])  # type: ignore[misc,list-item]
+            await client.chat.completions.create(model="127.0.0.1", messages=[{"role": "tool", "content": "x"}])  # type: ignore[misc,list-item]
         with pytest.raises(openai.NotFoundError, match="gpt-4o") as missing:
             await client.chat.completions.create(model="gpt-4o", messages=HELLO)
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{base}/chat/completions", data=b"{not json") as answer:
                 malformed = (answer.status, await answer.json())
-            async with session.post(f"{base}/chat/completions", json={"model": "qwen-2.5-max", "stream": "yes"}) as a:
+            async with session.post(f"{base}/chat/completions", json={"model": "127.0.0.1", "stream": "yes"}) as a:
                 bad_stream = a.status
     assert missing.value.code == "model_not_found"
     assert malformed[0] == 400
@@ -122,7 +130,7 @@ async def test_a_full_queue_is_503_with_retry_after(fake_space: FakeSpace, strea
     fake_space.joins = [JoinAnswer(status=503, body=b'{"detail":"Queue is full. Max size is 2 and size is 2."}')]
     async with serving(fake_space.url, **ONE_TRY) as base:
         with pytest.raises(openai.InternalServerError, match="queue is full") as caught:
-            await create(base, model="qwen-2.5-max", messages=HELLO, stream=stream)
+            await create(base, model="127.0.0.1", messages=HELLO, stream=stream)
     assert caught.value.status_code == 503
     assert caught.value.response.headers["Retry-After"] == "5"
 
@@ -131,7 +139,7 @@ async def test_a_rate_limited_space_is_429(fake_space: FakeSpace) -> None:
     fake_space.joins = [JoinAnswer(status=429, body=b'{"detail":"Too many requests"}')]
     async with serving(fake_space.url, **ONE_TRY) as base:
         with pytest.raises(openai.RateLimitError) as caught:
-            await create(base, model="qwen-2.5-max", messages=HELLO)
+            await create(base, model="127.0.0.1", messages=HELLO)
     assert caught.value.response.headers["Retry-After"] == "20"
 
 
@@ -149,7 +157,7 @@ async def test_a_sleeping_space_is_503_with_retry_after() -> None:
     try:
         async with serving(str(space.make_url("")), **ONE_TRY) as base:
             with pytest.raises(openai.InternalServerError) as caught:
-                await create(base, model="qwen-2.5-max", messages=HELLO)
+                await create(base, model="127.0.0.1", messages=HELLO)
     finally:
         await space.close()
     assert caught.value.status_code == 503
@@ -169,7 +177,7 @@ async def test_an_app_error_is_502_with_the_spaces_message(fake_space: FakeSpace
     fake_space.stream = script(*chat_body("hi", PIECES)[:3], failure, CLOSE_STREAM)
     async with serving(fake_space.url) as base:
         with pytest.raises(openai.APIStatusError, match="DashScope said no") as caught:
-            await create(base, model="qwen-2.5-max", messages=HELLO)
+            await create(base, model="127.0.0.1", messages=HELLO)
     assert caught.value.status_code == 502
     assert caught.value.code == "space_app_error"
 
@@ -178,7 +186,7 @@ async def test_an_error_after_streaming_began_is_an_error_event(fake_space: Fake
     fake_space.stream = script(*chat_body("hi", PIECES)[:4], HIDDEN_FAILURE, CLOSE_STREAM)
     received: list[str] = []
     async with serving(fake_space.url) as base, async_openai(base) as client:
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
+        stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
         with pytest.raises(openai.APIError, match="hides its message") as caught:
             async for chunk in stream:
                 received.append(chunk.choices[0].delta.content or "")
@@ -193,7 +201,7 @@ async def test_a_silent_space_is_a_timeout(fake_space: FakeSpace, stream: bool) 
     options: dict[str, Any] = {"timeouts": Timeouts(idle=0.3, cancel=1), "retry": RetryPolicy(attempts=1)}
     async with serving(fake_space.url, **options) as base:
         with pytest.raises(openai.APIStatusError, match="sent nothing") as caught:
-            await create(base, model="qwen-2.5-max", messages=HELLO, stream=stream)
+            await create(base, model="127.0.0.1", messages=HELLO, stream=stream)
         assert fake_space.cancels  # the job the Space may still run is cancelled
     assert caught.value.status_code == 504
 
@@ -202,7 +210,7 @@ async def test_a_timeout_after_text_is_an_error_event(fake_space: FakeSpace) -> 
     fake_space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
     options: dict[str, Any] = {"timeouts": Timeouts(idle=0.3, cancel=1)}
     async with serving(fake_space.url, **options) as base, async_openai(base) as client:
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
+        stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
         with pytest.raises(openai.APIError, match="sent nothing") as caught:
             [chunk async for chunk in stream]
     assert isinstance(caught.value.body, dict)
@@ -214,12 +222,12 @@ async def test_a_client_that_disconnects_gets_its_job_cancelled(fake_space: Fake
     fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
     async with serving(fake_space.url) as base, async_openai(base) as client:
         if stream:
-            chunks = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
+            chunks = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
             first = await anext(aiter(chunks))
             assert first.choices[0].delta.content == "Hel"
             await chunks.close()
         else:
-            request = asyncio.create_task(client.chat.completions.create(model="qwen-2.5-max", messages=HELLO))
+            request = asyncio.create_task(client.chat.completions.create(model="127.0.0.1", messages=HELLO))
             await until(lambda: fake_space.data_opens, "the Space's stream opened")
             request.cancel()
             with pytest.raises(asyncio.CancelledError):

@@ -101,7 +101,7 @@ async def test_an_empty_key_variable_means_no_key_and_sigterm_stops_cleanly(fake
 async def test_one_log_line_per_request(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", PIECES))
     async with serve_command("--url", fake_space.url) as command, async_openai(command.base) as client:
-        await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO)
+        await client.chat.completions.create(model="127.0.0.1", messages=HELLO)
         line = await command.expect("POST /v1/chat/completions")
         with pytest.raises(openai.NotFoundError):
             await client.chat.completions.create(model="gpt-4o", messages=HELLO)
@@ -110,7 +110,7 @@ async def test_one_log_line_per_request(fake_space: FakeSpace) -> None:
         listed = await command.expect("GET /v1/models")
         command.send(signal.SIGTERM)
         code, err = await command.finish()
-    assert re.fullmatch(r"qwen-space: POST /v1/chat/completions 200 qwen-2\.5-max \d+\.\d\d s\n", line)
+    assert re.fullmatch(r"qwen-space: POST /v1/chat/completions 200 127\.0\.0\.1 \d+\.\d\d s\n", line)
     assert re.fullmatch(r"qwen-space: POST /v1/chat/completions 404 model_not_found \d+\.\d\d s\n", refused)
     assert re.fullmatch(r"qwen-space: GET /v1/models 200 \d+\.\d\d s\n", listed)
     assert code == 0
@@ -119,7 +119,7 @@ async def test_one_log_line_per_request(fake_space: FakeSpace) -> None:
 
 async def open_stream(client: openai.AsyncOpenAI) -> tuple[str, openai.AsyncStream[ChatCompletionChunk]]:
     """A streamed chat, read up to its first delta."""
-    stream = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
+    stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
     first = await anext(aiter(stream))
     return first.choices[0].delta.content or "", stream
 
@@ -144,7 +144,7 @@ async def test_ctrl_c_twice_stops_at_once_and_cancels_the_job(fake_space: FakeSp
     assert caught.value.body["code"] == "server_stopping"
     assert code == 130
     assert "cancelling 1 request on the Space" in err
-    assert "POST /v1/chat/completions 200 qwen-2.5-max stream server_stopping" in err
+    assert "POST /v1/chat/completions 200 127.0.0.1 stream server_stopping" in err
     assert fake_space.cancels == [
         {"session_hash": fake_space.join_bodies[0]["session_hash"], "fn_index": 0, "event_id": EVENT_ID}
     ]

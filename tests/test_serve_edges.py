@@ -67,7 +67,7 @@ async def test_an_app_error_echoing_the_token_is_scrubbed(fake_space: FakeSpace,
     fake_space.stream = echo_header(lambda value: [app_error(f"bad header x-hf-authorization: {value}"), CLOSE_STREAM])
     async with serving(fake_space.url, hf_token=TOKEN) as base:
         with pytest.raises(openai.APIStatusError) as caught:
-            await create(base, model="qwen-2.5-max", messages=HELLO, stream=stream)
+            await create(base, model="127.0.0.1", messages=HELLO, stream=stream)
     assert fake_space.join_headers[0]["x-hf-authorization"] == f"Bearer {TOKEN}"  # the Space did get it
     assert caught.value.status_code == 502
     assert "bad header x-hf-authorization: Bearer [REDACTED]" in caught.value.message
@@ -77,7 +77,7 @@ async def test_an_app_error_echoing_the_token_is_scrubbed(fake_space: FakeSpace,
 async def test_a_streamed_error_event_echoing_the_token_is_scrubbed(fake_space: FakeSpace) -> None:
     fake_space.stream = echo_header(lambda value: [*chat_body("hi", ["Hel", "lo"])[:4], app_error(value), CLOSE_STREAM])
     async with serving(fake_space.url, hf_token=TOKEN) as base:
-        status, raw = await raw_sse(base, {"model": "qwen-2.5-max", "messages": HELLO, "stream": True})
+        status, raw = await raw_sse(base, {"model": "127.0.0.1", "messages": HELLO, "stream": True})
     assert status == 200
     assert b"event: error" in raw
     assert b"Bearer [REDACTED]" in raw
@@ -96,10 +96,10 @@ async def test_a_reply_echoing_secrets_is_scrubbed_even_split_across_deltas(
     fake_space.stream = echo_header(reply)
     async with serving(fake_space.url, hf_token=TOKEN) as base, async_openai(base, api_key=KEY) as client:
         if stream:
-            chunks = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=True)
+            chunks = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
             text = "".join([c.choices[0].delta.content or "" async for c in chunks])
         else:
-            whole = await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO)
+            whole = await client.chat.completions.create(model="127.0.0.1", messages=HELLO)
             text = whole.choices[0].message.content or ""
     assert text == "token Bearer [REDACTED] key [REDACTED] end"
 
@@ -108,14 +108,14 @@ async def test_short_placeholder_keys_are_not_treated_as_secrets(fake_space: Fak
     # "unused" is what examples pass as the key: replacing it would mangle ordinary replies.
     fake_space.stream = script(*chat_body("hi", ["an unused ", "variable"]))
     async with serving(fake_space.url) as base:
-        whole = await create(base, api_key="unused", model="qwen-2.5-max", messages=HELLO)
+        whole = await create(base, api_key="unused", model="127.0.0.1", messages=HELLO)
     assert whole.choices[0].message.content == "an unused variable"
 
 
 # Item 6: a body nested beyond Python's recursion limit.
 
 
-@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b'{"model":"qwen-2.5-max","messages":' + b"[" * 100_000])
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b'{"model":"127.0.0.1","messages":' + b"[" * 100_000])
 async def test_deeply_nested_json_is_a_400(fake_space: FakeSpace, body: bytes) -> None:
     async with serving(fake_space.url) as base:
         status, _, error = await send(base, body)
@@ -171,10 +171,10 @@ async def test_a_reply_with_a_lone_surrogate_arrives_whole(fake_space: FakeSpace
     fake_space.stream = script(*with_lone_surrogate(chat_body("hi", ["Hel", SURROGATE_MARK, "lo"])))
     async with serving(fake_space.url) as base:
         if not stream:
-            whole = await create(base, model="qwen-2.5-max", messages=HELLO)
+            whole = await create(base, model="127.0.0.1", messages=HELLO)
             assert whole.choices[0].message.content == "Hel\ud800lo"
             return
-        status, raw = await raw_sse(base, {"model": "qwen-2.5-max", "messages": HELLO, "stream": True})
+        status, raw = await raw_sse(base, {"model": "127.0.0.1", "messages": HELLO, "stream": True})
     assert status == 200
     events = raw.decode().split("\n\n")
     assert events[-2:] == ["data: [DONE]", ""]
@@ -187,7 +187,7 @@ async def test_an_app_error_with_a_lone_surrogate_is_an_error_event(fake_space: 
         *with_lone_surrogate([*chat_body("hi", ["Hel", "lo"])[:4], app_error(f"bad {SURROGATE_MARK}"), CLOSE_STREAM])
     )
     async with serving(fake_space.url) as base:
-        status, raw = await raw_sse(base, {"model": "qwen-2.5-max", "messages": HELLO, "stream": True})
+        status, raw = await raw_sse(base, {"model": "127.0.0.1", "messages": HELLO, "stream": True})
     assert status == 200
     error = raw.decode().split("\n\n")[-2]
     assert error.startswith("event: error\ndata: ")
@@ -200,7 +200,7 @@ async def test_an_app_error_with_a_lone_surrogate_is_an_error_event(fake_space: 
 
 
 async def test_a_body_over_the_limit_is_an_openai_shaped_413(fake_space: FakeSpace) -> None:
-    huge = b'{"model":"qwen-2.5-max","messages":[{"role":"user","content":"' + b"x" * (5 << 20) + b'"}]}'
+    huge = b'{"model":"127.0.0.1","messages":[{"role":"user","content":"' + b"x" * (5 << 20) + b'"}]}'
     async with serving(fake_space.url) as base:
         status, _, error = await send(base, huge)
     assert status == 413
@@ -213,7 +213,7 @@ async def test_a_conversation_at_the_prompt_limit_is_not_too_large(fake_space: F
     # CJK text ASCII-escaped, as json.dumps does by default: 2 MB on the wire for 1 MB of UTF-8
     # (kept under 1 MiB, past which aiohttp warns about the client's join body).
     fake_space.stream = script(*chat_body("q", ["ok"]))
-    body = {"model": "qwen-2.5-max", "messages": [{"role": "user", "content": "汉" * 340_000}]}
+    body = {"model": "127.0.0.1", "messages": [{"role": "user", "content": "汉" * 340_000}]}
     async with serving(fake_space.url) as base:
         status, _, reply = await send(base, body)
     assert status == 200, reply
@@ -236,7 +236,7 @@ async def test_unknown_routes_and_methods_are_openai_shaped(
 async def test_stream_null_means_not_streamed(fake_space: FakeSpace) -> None:
     fake_space.stream = script(*chat_body("hi", ["ok"]))
     async with serving(fake_space.url) as base:
-        status, _, reply = await send(base, {"model": "qwen-2.5-max", "messages": HELLO, "stream": None})
+        status, _, reply = await send(base, {"model": "127.0.0.1", "messages": HELLO, "stream": None})
     assert status == 200
     assert reply["choices"][0]["message"]["content"] == "ok"
 
@@ -248,7 +248,7 @@ async def test_a_developer_message_is_the_system_prompt(fake_space: FakeSpace) -
         {"role": "user", "content": "q"},
     ]
     async with serving(fake_space.url) as base:
-        await create(base, model="qwen-2.5-max", messages=messages)
+        await create(base, model="127.0.0.1", messages=messages)
     assert fake_space.join_bodies[0]["data"] == ["q", [], "Be brief."]
 
 
@@ -270,7 +270,7 @@ async def test_a_developer_message_is_the_system_prompt(fake_space: FakeSpace) -
 )
 async def test_what_cannot_be_honoured_is_refused(fake_space: FakeSpace, extra: dict[str, Any], param: str) -> None:
     async with serving(fake_space.url) as base:
-        status, _, error = await send(base, {"model": "qwen-2.5-max", "messages": HELLO, **extra})
+        status, _, error = await send(base, {"model": "127.0.0.1", "messages": HELLO, **extra})
     assert status == 400
     assert error["error"]["param"] == param
     assert error["error"]["type"] == "invalid_request_error"
@@ -282,7 +282,7 @@ async def test_what_can_be_ignored_is_answered(fake_space: FakeSpace) -> None:
     tool: Any = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
     async with serving(fake_space.url) as base, async_openai(base) as client:
         reply = await client.chat.completions.create(
-            model="qwen-2.5-max", messages=HELLO, n=1, tools=[tool], tool_choice="auto", temperature=0.2
+            model="127.0.0.1", messages=HELLO, n=1, tools=[tool], tool_choice="auto", temperature=0.2
         )
     assert reply.choices[0].message.content == "ok"
     # Not counted: the Space reports no token counts and this server has no Qwen tokenizer.
@@ -298,7 +298,7 @@ async def test_the_sdk_does_not_rerun_a_failed_job(fake_space: FakeSpace, stream
     async with serving(fake_space.url) as base, openai.AsyncOpenAI(base_url=base, api_key="unused") as client:
         assert client.max_retries == 2
         with pytest.raises(openai.APIStatusError, match="DashScope said no") as caught:
-            await client.chat.completions.create(model="qwen-2.5-max", messages=HELLO, stream=stream)
+            await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=stream)
     assert caught.value.status_code == 502
     assert caught.value.response.headers["x-should-retry"] == "false"
     assert len(fake_space.join_bodies) == 1
@@ -308,7 +308,7 @@ async def test_a_full_queue_is_left_to_the_sdks_retries(fake_space: FakeSpace) -
     # No job ran: the SDK may ask again after the Retry-After, so no x-should-retry overrides it.
     fake_space.joins = [JoinAnswer(status=503, body=b'{"detail":"Queue is full. Max size is 2 and size is 2."}')]
     async with serving(fake_space.url, retry=RetryPolicy(attempts=1)) as base:
-        status, headers, _ = await send(base, {"model": "qwen-2.5-max", "messages": HELLO})
+        status, headers, _ = await send(base, {"model": "127.0.0.1", "messages": HELLO})
     assert status == 503
     assert "x-should-retry" not in headers
     assert headers["Retry-After"] == "5"
@@ -332,10 +332,10 @@ async def test_a_bug_of_the_server_is_an_internal_error_not_a_cut_stream(
     monkeypatch.setattr(SpaceClient, "complete", broken_complete)
     async with serving(fake_space.url) as base:
         if stream:
-            status, raw = await raw_sse(base, {"model": "qwen-2.5-max", "messages": HELLO, "stream": True})
+            status, raw = await raw_sse(base, {"model": "127.0.0.1", "messages": HELLO, "stream": True})
             body = json.loads(raw.decode().split("\n\n")[-2].removeprefix("event: error\ndata: "))
         else:
-            status, _, body = await send(base, {"model": "qwen-2.5-max", "messages": HELLO})
+            status, _, body = await send(base, {"model": "127.0.0.1", "messages": HELLO})
     assert status == (200 if stream else 500)
     assert body["error"]["code"] == "internal_error"
     assert "boom-42" not in body["error"]["message"]  # Python's words stay in the server's log

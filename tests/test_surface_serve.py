@@ -41,10 +41,10 @@ async def test_the_openai_sdk_talks_to_the_mounted_app(fake_space: FakeSpace) ->
         async with async_openai(f"{base}/openai/v1", api_key="a-key-long-enough-to-matter") as client:
             models = [model.id async for model in client.models.list()]
             reply = await client.chat.completions.create(
-                model="qwen-2.5-max", messages=[{"role": "user", "content": "hi"}]
+                model="127.0.0.1", messages=[{"role": "user", "content": "hi"}]
             )
             chunks = await client.chat.completions.create(
-                model="qwen-2.5-max", messages=[{"role": "user", "content": "hi"}], stream=True
+                model="127.0.0.1", messages=[{"role": "user", "content": "hi"}], stream=True
             )
             streamed = "".join([chunk.choices[0].delta.content or "" async for chunk in chunks])
         async with aiohttp.ClientSession() as session:
@@ -53,7 +53,7 @@ async def test_the_openai_sdk_talks_to_the_mounted_app(fake_space: FakeSpace) ->
             async with session.get(f"{base}/openai/v1/models") as response:
                 assert response.status == 401
                 assert (await response.json())["error"]["code"] == "invalid_api_key"
-    assert "qwen-2.5-max" in models
+    assert "127.0.0.1" in models
     assert reply.choices[0].message.content == "Hello"
     assert streamed == "Hello"
 
@@ -62,7 +62,7 @@ async def test_the_mounted_app_keeps_its_own_body_limit(fake_space: FakeSpace) -
     # aiohttp applies the host app's limit (1 MiB by default) to every request; the
     # OpenAI app takes a conversation at the client's prompt limit, escaped as JSON.
     fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
-    body = json.dumps({"model": "qwen-2.5-max", "messages": [{"role": "user", "content": "ж" * 300_000}]})
+    body = json.dumps({"model": "127.0.0.1", "messages": [{"role": "user", "content": "ж" * 300_000}]})
     assert 1 << 20 < len(body) < 4 << 20
     async with mounted(fake_space.url) as base, aiohttp.ClientSession() as session:
         headers = {"Content-Type": "application/json"}

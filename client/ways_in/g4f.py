@@ -31,7 +31,7 @@ from ..core.timeouts import Timeouts
 from ..extras import missing_extra
 from ..hub.space import check_space_id, space_url
 from . import seed as _provider
-from .serve import reply_pieces, sampling_options
+from .routing import reply_pieces, sampling_options
 
 try:
     from g4f.errors import ModelNotFoundError

@@ -10,9 +10,11 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import Timeouts
 
+from ..cli import run_cli
+from ..replicas.scripted import describe
 from ..serving import async_openai, serving, sync_openai
 from ..test_serve_command import serve_command
-from .conftest import Replica
+from .conftest import Replica, replica_app
 
 
 def answer(tokens: int) -> str:
@@ -25,9 +27,9 @@ def ask(prompt: str) -> list[ChatCompletionMessageParam]:
 
 async def test_async_sdk_whole_and_streamed(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
-        whole = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=6"))
+        whole = await client.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=6"))
         stream = await client.chat.completions.create(
-            model="qwen-qwen2-5-max",
+            model="127.0.0.1",
             messages=ask("!tokens=16 !delay=0.05"),
             stream=True,
         )
@@ -45,8 +47,8 @@ async def test_sync_sdk_whole_and_streamed(replica: Replica) -> None:
 
         def use_the_sync_sdk() -> tuple[str | None, str]:
             with sync_openai(base) as client:
-                whole = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=3"))
-                stream = client.chat.completions.create(model="qwen-2-5-max", messages=ask("!tokens=5"), stream=True)
+                whole = client.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=3"))
+                stream = client.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=5"), stream=True)
                 return whole.choices[0].message.content, "".join(c.choices[0].delta.content or "" for c in stream)
 
         # On a thread: the server runs on this test's loop.
@@ -61,7 +63,7 @@ async def test_history_and_system_map_as_chat_maps_them(replica: Replica) -> Non
         {"role": "user", "content": "!echo"},
     ]
     async with serving(replica.url) as base, async_openai(base) as client:
-        reply = await client.chat.completions.create(model="qwen-2.5-max", messages=messages)
+        reply = await client.chat.completions.create(model="127.0.0.1", messages=messages)
     assert json.loads(reply.choices[0].message.content or "") == {
         "query": "!echo",
         "history": [["Привет", "Хорошо 🐱"]],
@@ -72,8 +74,8 @@ async def test_history_and_system_map_as_chat_maps_them(replica: Replica) -> Non
 async def test_the_spaces_errors(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
         with pytest.raises(openai.APIStatusError, match="DashScope said no") as whole:
-            await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!grerror !delay=0"))
-        stream = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!fail !delay=0"), stream=True)
+            await client.chat.completions.create(model="127.0.0.1", messages=ask("!grerror !delay=0"))
+        stream = await client.chat.completions.create(model="127.0.0.1", messages=ask("!fail !delay=0"), stream=True)
         received: list[str] = []
         with pytest.raises(openai.APIError, match="hides its message"):
             async for chunk in stream:
@@ -81,7 +83,7 @@ async def test_the_spaces_errors(replica: Replica) -> None:
         with pytest.raises(openai.NotFoundError):
             await client.chat.completions.create(model="gpt-4o", messages=ask("hi"))
         with pytest.raises(openai.BadRequestError):
-            await client.chat.completions.create(model="qwen-2.5-max", messages=[{"role": "assistant", "content": "x"}])
+            await client.chat.completions.create(model="127.0.0.1", messages=[{"role": "assistant", "content": "x"}])
     assert whole.value.status_code == 502
     assert "".join(received) == answer(2)
 
@@ -90,9 +92,9 @@ async def test_the_key(replica: Replica) -> None:
     async with serving(replica.url, api_key="k-123") as base:
         async with async_openai(base, api_key="k-456") as wrong:
             with pytest.raises(openai.AuthenticationError):
-                await wrong.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1 !id=nokey"))
+                await wrong.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=1 !id=nokey"))
         async with async_openai(base, api_key="k-123") as right:
-            reply = await right.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=1"))
+            reply = await right.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=1"))
     assert reply.choices[0].message.content == answer(1)
     assert replica.yields("nokey") == 0
 
@@ -100,7 +102,7 @@ async def test_the_key(replica: Replica) -> None:
 async def test_an_abandoned_stream_cancels_the_job(replica: Replica) -> None:
     async with serving(replica.url) as base, async_openai(base) as client:
         stream = await client.chat.completions.create(
-            model="qwen-2.5-max",
+            model="127.0.0.1",
             messages=ask("!tokens=200 !delay=0.05 !id=oai-abandon"),
             stream=True,
         )
@@ -118,7 +120,7 @@ async def test_a_hundred_concurrent_streams_end_with_exact_texts(replica: Replic
         async def one(i: int) -> tuple[str, str]:
             tokens = 5 + i % 9
             stream = await client.chat.completions.create(
-                model="qwen-2.5-max",
+                model="127.0.0.1",
                 messages=ask(f"n{i} !tokens={tokens} !delay=0.01"),
                 stream=True,
             )
@@ -135,10 +137,10 @@ async def test_the_serve_command_and_how_it_stops(replica: Replica, signals: lis
         serve_command("--url", replica.url, "--api-key", "cli-key", "--shutdown-timeout", "0.5") as command,
         async_openai(command.base, api_key="cli-key") as client,
     ):
-        reply = await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!tokens=4"))
+        reply = await client.chat.completions.create(model="127.0.0.1", messages=ask("!tokens=4"))
         assert reply.choices[0].message.content == answer(4)
         stream = await client.chat.completions.create(
-            model="qwen-2.5-max", messages=ask(f"!tokens=200 !delay=0.05 !id={marker}"), stream=True
+            model="127.0.0.1", messages=ask(f"!tokens=200 !delay=0.05 !id={marker}"), stream=True
         )
         await anext(aiter(stream))
         command.send(signals[0])
@@ -149,7 +151,7 @@ async def test_the_serve_command_and_how_it_stops(replica: Replica, signals: lis
             [chunk async for chunk in stream]
         code, err = await command.finish()
     assert code == (130 if signals[0] == signal.SIGINT else 0)
-    assert "POST /v1/chat/completions 200 qwen-2.5-max" in err
+    assert "POST /v1/chat/completions 200 127.0.0.1" in err
     assert "Traceback" not in err
     # The job the server abandoned was cancelled on the real Gradio server.
     assert await asyncio.to_thread(replica.generation_stopped, marker, of=200)
@@ -159,6 +161,28 @@ async def test_the_sdks_retries_never_rerun_a_failed_job(replica: Replica) -> No
     async with serving(replica.url) as base, openai.AsyncOpenAI(base_url=base, api_key="unused") as client:
         assert client.max_retries == 2  # the SDK's default
         with pytest.raises(openai.APIStatusError, match="DashScope said no"):
-            await client.chat.completions.create(model="qwen-2.5-max", messages=ask("!grerror !delay=0 !id=no-rerun"))
+            await client.chat.completions.create(model="127.0.0.1", messages=ask("!grerror !delay=0 !id=no-rerun"))
     # The job yields twice before it fails: two yields in all is one job.
     assert replica.yields("no-rerun") == 2
+
+
+async def test_a_url_space_with_its_dropdown_endpoint_and_option_from_the_command() -> None:
+    """The Qwen3-shaped replica by URL: named by its host, its dropdown's choices served as
+    models, ``--endpoint``/``--option`` checked against its real /config at start-up."""
+    flags = ("--url", "{url}", "--endpoint", "/generate", "--option", "model=beta-2")
+    with replica_app("thinking_blocks") as think:
+        argv = [flag.format(url=think.url) for flag in flags]
+        async with serve_command(*argv) as command, async_openai(command.base) as client:
+            models = [model.id for model in (await client.models.list()).data]
+            one = await client.models.retrieve("alpha-1")
+            preset = await client.chat.completions.create(model="127.0.0.1", messages=ask("hi"))
+            chosen = await client.chat.completions.create(model="alpha-1", messages=ask("hi"))
+        refused = await run_cli("serve", "--url", think.url, "--port", "0", "--option", "Model=gamma-3")
+    assert models == ["127.0.0.1", "alpha-1", "beta-2"]
+    assert one.id == "alpha-1"
+    assert preset.choices[0].message.content == describe("hi", [], options=[("Model", "beta-2")])
+    assert chosen.choices[0].message.content == describe("hi", [], options=[("Model", "alpha-1")])
+    assert "beta-2 is thinking" in (preset.choices[0].message.model_extra or {})["reasoning_content"]
+    assert refused.code == 2
+    assert "--option Model=gamma-3" in refused.err
+    assert "Traceback" not in refused.err

@@ -26,6 +26,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "ALIAS/CHOICE; repeatable, instead of --url",
     )
     serve.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        metavar="[ALIAS=]NAME",
+        help="the chat event of a Space: ALIAS=/name with --space, /name with --url; repeatable",
+    )
+    serve.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="[ALIAS:]LABEL=VALUE",
+        help="set a Space's input labelled LABEL: ALIAS:LABEL=VALUE with --space, LABEL=VALUE with --url; "
+        "repeatable, checked against each Space's /config at start-up",
+    )
+    serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
     )
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
@@ -59,6 +74,8 @@ async def run(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         url=None if spaces else args.url,
         spaces=spaces,
+        endpoint_flags=args.endpoint,
+        option_flags=args.option,
         shutdown_timeout=args.shutdown_timeout,
         proxy=args.proxy,
         hf_token=args.token,

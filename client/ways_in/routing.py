@@ -1,0 +1,105 @@
+"""What an OpenAI-style request selects on a chat Space, for every way in that speaks
+OpenAI's terms (``serve``, the gpt4free providers): the choice of the Space's model
+dropdown a model id names, the inputs OpenAI's sampling parameters go to, and the
+reply as answer and thought pieces."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any
+
+from ...protocol import (
+    ChatContract,
+    ChatInput,
+    Completed,
+    Correction,
+    Failed,
+    JSONValue,
+    OptionKind,
+    ReasoningDelta,
+    TextDelta,
+)
+from ..core.client import SpaceClient
+from ..core.errors import ReplyRewrittenError, empty_reply
+
+__all__ = ["dropdown_choice", "model_dropdown", "reply_pieces", "sampling_options", "sampling_value"]
+
+
+def model_dropdown(contract: ChatContract) -> ChatInput | None:
+    """The Space's model dropdown (one choice at a time), whose choices serve as models."""
+    slot = contract.option_for(OptionKind.MODEL)
+    return slot if slot is not None and slot.choices and not slot.multiselect else None
+
+
+def dropdown_choice(contract: ChatContract, wanted: str) -> tuple[ChatInput, JSONValue] | None:
+    """The model dropdown and its choice named ``wanted`` (compared as text, so a
+    numeric choice is found by its digits), if the Space has both."""
+    slot = model_dropdown(contract)
+    if slot is None:
+        return None
+    found = next((choice for choice in slot.choices or () if str(choice) == wanted), None)
+    return None if found is None else (slot, found)
+
+
+def sampling_options(contract: ChatContract, values: Mapping[OptionKind, object]) -> dict[str, object]:
+    """OpenAI-style sampling settings (by the :class:`OptionKind` they are) as the
+    Space's options by label; a setting the Space has no input for is left out
+    (ignored, as OpenAI-compatible servers do with what a model does not take)."""
+    options: dict[str, object] = {}
+    for kind, value in values.items():
+        slot = contract.option_for(kind)
+        if slot is not None and slot.label is not None and value is not None:
+            options[slot.label] = sampling_value(slot, value)
+    return options
+
+
+def sampling_value(slot: ChatInput, value: object) -> object:
+    """``value`` for the input ``slot``: a token limit above the input's maximum
+    becomes that maximum ("at most N tokens" is kept by any smaller limit)."""
+    if (
+        slot.kind is OptionKind.MAX_TOKENS
+        and slot.maximum is not None
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value > slot.maximum
+    ):
+        return int(slot.maximum) if float(slot.maximum).is_integer() else slot.maximum
+    return value
+
+
+async def reply_pieces(
+    space: SpaceClient, messages: Sequence[Mapping[str, Any]], options: Mapping[str, object]
+) -> AsyncGenerator[tuple[bool, str], None]:
+    """The answer as :meth:`SpaceClient.chat` streams it, with the thoughts beside it:
+    ``(True, text)`` for reasoning, ``(False, text)`` for the answer. Raises the package
+    error as ``chat()`` does (a rewritten answer, an empty one); a reply of thoughts
+    alone is not empty: its answer is empty text."""
+    shown: str | None = None  # set at the first rewrite: the answer sent by then
+    sent: list[str] = []
+    thought = False
+    async with contextlib.aclosing(space.events(messages, options=options)) as events:
+        async for event in events:
+            if type(event) is TextDelta:
+                if shown is None:
+                    sent.append(event.text)
+                    yield False, event.text
+            elif isinstance(event, ReasoningDelta):
+                thought = True
+                yield True, event.text
+            elif isinstance(event, Correction):
+                if shown is None:
+                    shown = "".join(sent)
+            elif isinstance(event, Failed):
+                raise event.error
+            elif isinstance(event, Completed):
+                if not event.text and not event.reasoning:
+                    raise empty_reply()
+                if event.reasoning and not thought:
+                    yield True, event.reasoning  # thoughts only in the completed reply
+                if shown is not None:
+                    raise ReplyRewrittenError(
+                        "the Space rewrote part of the reply after it was streamed",
+                        final_text=event.text,
+                        partial_text=shown,
+                    )
