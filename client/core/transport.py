@@ -2,13 +2,16 @@
 
 One :class:`Transport` owns the aiohttp sessions (one for chats, one of its own for
 ``/cancel``, so that a pool full of streams never holds a cancel up), the headers,
-the proxy, TLS, and the token, which goes only where the client's rule lets it.
-It sends small requests read whole up to a limit, following redirects itself (only
-a GET, only on the Space's origin), opens the event stream, and posts cancels.
+the proxy, TLS, the token, which goes only where the client's rule lets it, and the
+login cookie of an ``auth=`` app, which goes only to that app's origin. It sends
+small requests read whole up to a limit, following redirects itself (only a GET,
+only on the Space's origin), opens the event stream, and posts cancels.
 
-:func:`translate` is the one place where aiohttp, asyncio and OS exceptions become
-the package's; what it does not know (a bug of ours) is re-raised as it is, never
-reported as a network failure. A :class:`Deadline` is started once per chat and
+:func:`translate` is the one place where the exceptions of an I/O call (aiohttp,
+asyncio's timeouts, ssl, a socket's ``OSError``) become the package's; only those
+calls are inside the try-blocks that call it, and what it does not know (a bug of
+ours, even a ``ValueError`` or ``OSError``) is re-raised as it is, never reported as
+a network failure. A :class:`Deadline` is started once per chat and
 bounds each await, because aiohttp's own limits do not add up to one (``sock_read``
 restarts at every byte; a pool wait counts against ``total``).
 """
@@ -177,9 +180,7 @@ class Transport:
                 )
             except RedirectRefusedError as error:
                 raise no_login(url) from error
-            set_cookies = (
-                answer.headers.getall("Set-Cookie", []) if isinstance(answer.headers, CIMultiDictProxy) else []
-            )
+            set_cookies = answer.headers.getall("Set-Cookie", [])
             cookie, names = login_cookie(answer.status, answer.content_type, answer.body, set_cookies, url=url)
             # aiohttp's jar took them too: it would send them to any port of the host.
             for http in (self._session, self._cancel_session):
