@@ -146,3 +146,9 @@ def test_the_login_body_is_the_form_gradio_reads() -> None:
     assert login_body("a b", "p&q=") == b"username=a+b&password=p%26q%3D"
     assert login_url(URL("http://h:1/app/?x=1")) == URL("http://h:1/app/login")
     assert json.dumps(login_body("u", "p").decode())  # plain ASCII
+
+
+@pytest.mark.parametrize("auth", ["ada:pw", ("ada",), ("ada", "pw", "x"), ("ada", 1)])
+def test_auth_is_a_pair_of_strings(auth: object) -> None:
+    with pytest.raises(UsageError, match="auth= takes"):
+        SpaceClient("http://127.0.0.1:9", auth=auth)  # type: ignore[arg-type]

@@ -141,6 +141,10 @@ class Transport:
         self._ssl = verify_ssl
         self._max_connections = max_connections
         self._connect_timeout = connect_timeout
+        if auth is not None and not (
+            isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(part, str) for part in auth)
+        ):
+            raise UsageError("auth= takes a (user name, password) pair of strings, as Gradio's launch(auth=) does")
         self._auth = auth
         self._login_cookie: str | None = None
         self._login_origin: URL | None = None
