@@ -29,6 +29,7 @@ from ._errors import (
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
+    GPUQuotaError,
     JobCancelledError,
     LocalProtocolError,
     ProtocolError,
@@ -87,6 +88,7 @@ from ._messages import (
     UnknownMessage,
     parse_message,
 )
+from ._quota import advise_quota
 from ._reasoning import ReplyParts, Thought, split_reply
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._stream import ChatStream, ChatStreamResult, read_chat_stream
@@ -123,6 +125,7 @@ __all__ = [
     "Endpoint",
     "Estimation",
     "Failed",
+    "GPUQuotaError",
     "Heartbeat",
     "HistoryMode",
     "InputRole",
@@ -174,6 +177,7 @@ __all__ = [
     "UnknownMessage",
     "UsageError",
     "Visibility",
+    "advise_quota",
     "build_call",
     "build_history",
     "build_inputs",

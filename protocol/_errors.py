@@ -192,3 +192,33 @@ class ChatRequestError(UsageError):
     def __init__(self, message: str, *, label: str | None = None) -> None:
         super().__init__(message)
         self.label = label
+
+
+class GPUQuotaError(AppError):
+    """A ZeroGPU Space refused the job: the caller's GPU quota is used up.
+
+    ``retry_after`` is the wait in seconds the Space named, if it named one;
+    ``requested`` and ``left`` the GPU seconds it asked for and had left, if said.
+    ``token_sent`` says whose quota it was: a token's account (``True``), the anonymous
+    one of the caller's address (``False``), or unknown (``None``).
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        space_message: str | None,
+        title: str | None = None,
+        retry_after: float | None = None,
+        requested: float | None = None,
+        left: float | None = None,
+        token_sent: bool | None = None,
+        partial_text: str = "",
+    ) -> None:
+        super().__init__(message, space_message=space_message, title=title, partial_text=partial_text)
+        self.retry_after = retry_after
+        self.requested = requested
+        self.left = left
+        self.token_sent = token_sent

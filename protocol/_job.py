@@ -21,7 +21,6 @@ import enum
 from ._chatbot import ChatbotFormat, read_reply
 from ._diff import DiffedOutputs
 from ._errors import (
-    AppError,
     JobCancelledError,
     QwenSpaceError,
     RemoteProtocolError,
@@ -58,6 +57,7 @@ from ._messages import (
     UnexpectedError,
     UnknownMessage,
 )
+from ._quota import app_error
 from ._reasoning import split_reply
 
 __all__ = ["HIDDEN_ERROR_TEXT", "TERMINAL_STATES", "ChatJob", "ChatJobState"]
@@ -293,7 +293,7 @@ class ChatJob:
                 text = f"the Space reported an error: {clip(title + message.error)}"
             else:
                 text = HIDDEN_ERROR_TEXT
-            return self.fail(AppError(text, space_message=message.error, title=message.title))
+            return self.fail(app_error(text, space_message=message.error, title=message.title))
         assert message.output is not None
         self._add_duration(message.output.duration)
         data = message.output.data

@@ -141,7 +141,8 @@ def error_for_response(status: int, content_type: str | None, body: bytes) -> Sp
     if status in (401, 403):
         return AuthenticationError(
             f"the Space refused the request as unauthorised (HTTP {status}: {no_detail}); "
-            "pass a Hugging Face token with access to it (hf_token=... or HF_TOKEN)",
+            "for a private Space pass a Hugging Face token with access to it (hf_token= or $HF_TOKEN); "
+            "for an app launched with auth=, pass its user name and password (auth=(user, password))",
             status=status,
             detail=detail,
         )

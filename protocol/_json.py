@@ -16,6 +16,7 @@ is the result alone, and one large document per reply costs nothing in speed.
 from __future__ import annotations
 
 import json
+import math
 from typing import TypeAlias
 
 import orjson
@@ -50,6 +51,12 @@ def loads(data: str | bytes, *, what: str) -> JSONValue:
 
 
 def read_int(literal: str) -> int | float:
-    """An integer literal as orjson reads it."""
+    """An integer literal as orjson reads it; one beyond a double's range is infinite,
+    as :mod:`json` reads a float literal that large (orjson refuses both)."""
     number = int(literal)
-    return number if -(2**63) <= number < 2**64 else float(number)
+    if -(2**63) <= number < 2**64:
+        return number
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf

@@ -280,7 +280,8 @@ def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        shown = repr(value)
+        return f"the number {shown if len(shown) <= 40 else shown[:20] + '...'}"
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
     if isinstance(value, list):
@@ -299,7 +300,9 @@ def _optional_int(obj: JSONObject, where: str, key: str) -> int | None:
     value = obj.get(key)
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    # Some servers serialise integral counters as floats (e.g. 3.0); accept those.
+    # Some servers serialise integral counters as floats (e.g. 3.0); accept those. An
+    # integer too large for a double reads as infinite (see _json.read_int): not an
+    # integer, so a 400-digit queue rank is a protocol error, never an OverflowError.
     if isinstance(value, float) and value.is_integer():
         return int(value)
     raise RemoteProtocolError(f"{where}.{key}: expected an integer or null, got {_kind(value)}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import ChatRequestError, RemoteProtocolError
+from ._errors import RemoteProtocolError, UsageError
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEEvent"]
 
@@ -72,7 +72,7 @@ class SSEDecoder:
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         if max_event_size < 1:
-            raise ChatRequestError(f"max_event_size must be a positive number of bytes, got {max_event_size!r}")
+            raise UsageError(f"max_event_size must be a positive number of bytes, got {max_event_size!r}")
         self._max_event_size = max_event_size
         self._buffer = bytearray()
         # The buffer's first _scanned bytes hold no line end: a line that arrives in

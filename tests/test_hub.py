@@ -24,6 +24,8 @@ from qwen_space.client import (
     Timeouts,
     UsageError,
 )
+from qwen_space.client.core import transport
+from qwen_space.client.hub import space as hub_space
 from qwen_space.client.hub.space import BROKEN_STAGES, WAITING_STAGES, is_hugging_face_url, saved_token
 from qwen_space.protocol import ChatEvent, Completed, SpaceUnavailableError, TextDelta
 
@@ -712,3 +714,48 @@ async def test_chat_json_has_the_starting_events(hub: FakeHub, host: Host) -> No
     assert result.code == 0, result.err
     first = result.out.splitlines()[0]
     assert first.startswith('{"type": "starting", "space_id": "Qwen/Qwen2.5-Max-Demo", "stage": "BUILDING", "waited": ')
+
+
+# --- a bug of ours in the lookup is not a Hub that cannot be reached -------------------
+
+
+@pytest.mark.parametrize("bug", [ValueError("our bug"), OSError("our bug")], ids=repr)
+async def test_a_bug_of_ours_in_the_hub_lookup_propagates_instead_of_a_fallback(
+    bug: Exception, hub: FakeHub, host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.add(SPACE, host.url)
+    real_read = transport.read_capped
+
+    async def broken_read(*args: Any, **kwargs: Any) -> bytes:
+        await real_read(*args, **kwargs)
+        raise bug  # our code, after the Hub answered
+
+    monkeypatch.setattr(hub_space, "read_capped", broken_read)
+    async with client() as space:
+        with pytest.raises(type(bug)) as caught:
+            await chat_events(space)
+    assert caught.value is bug
+    assert host.space.join_bodies == []  # no silent fallback to the subdomain rule
+
+
+@pytest.mark.parametrize("cut", ["close mid-body", "silence"])
+async def test_a_hub_that_fails_mid_answer_is_a_hub_error(cut: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def failing(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json", "Content-Length": "5000"})
+        await response.prepare(request)
+        await response.write(b'{"id": "Qwen')
+        if cut == "silence":
+            await asyncio.Event().wait()
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/api/spaces/{owner}/{name}", failing)
+    async with serve(app) as failing_hub:
+        monkeypatch.setenv("HF_ENDPOINT", str(failing_hub.make_url("")).rstrip("/"))
+        async with client(timeouts=Timeouts(hub=0.5)) as space:
+            with pytest.raises(HubError, match="could not reach the Hub") as caught:
+                await space.space_info()
+    assert caught.value.status is None
+    assert "the Hub's answer" in str(caught.value)

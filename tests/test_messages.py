@@ -260,3 +260,32 @@ def test_every_capture_decodes_and_parses(capture: CaptureBlock) -> None:
             continue
         message = parse_message(event.data)
         assert not isinstance(message, UnknownMessage), event.data
+
+
+_NUMERIC = ["rank", "queue_size", "rank_eta", "eta", "duration", "time_limit"]
+#: Numbers no Space sends: integers far beyond a double's range (a 400-digit rank read
+#: as a float would raise OverflowError), floats that overflow to infinity.
+_ABSURD = st.one_of(
+    st.integers(min_value=10**300, max_value=10**4000).map(str),
+    st.integers(min_value=10**300, max_value=10**4000).map(lambda n: f"-{n}"),
+    st.sampled_from(["1e400", "-1e400", "1" + "0" * 400, "1" + "0" * 400 + ".0", "NaN", "Infinity"]),
+)
+
+
+@given(_TAGS, st.sampled_from(_NUMERIC), _ABSURD)
+def test_total_over_absurd_numbers(tag: str, field: str, number: str) -> None:
+    """An absurd number anywhere a number goes parses or raises RemoteProtocolError."""
+    documents = [
+        f'{{"msg":"{tag}","event_id":"e","{field}":{number}}}',
+        f'{{"msg":"{tag}","event_id":"e","success":true,"output":{{"data":[{number}],"{field}":{number}}}}}',
+        f'{{"msg":"progress","event_id":"e","progress_data":[{{"index":{number},"length":{number},'
+        f'"progress":{number}}}]}}',
+    ]
+    for document in documents:
+        with contextlib.suppress(RemoteProtocolError):
+            parse_message(document)
+
+
+def test_a_400_digit_queue_rank_is_a_protocol_error() -> None:
+    with pytest.raises(RemoteProtocolError, match=r"estimation\.rank: expected an integer"):
+        parse_message('{"msg":"estimation","event_id":"e","rank":1' + "0" * 400 + "}")

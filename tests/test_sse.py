@@ -6,6 +6,7 @@ from qwen_space.protocol import (
     RemoteProtocolError,
     SSEDecoder,
     SSEEvent,
+    UsageError,
 )
 
 from .sse_encoding import encode_events
@@ -140,8 +141,9 @@ class TestLimits:
 
     @pytest.mark.parametrize("size", [0, -1])
     def test_a_limit_that_admits_nothing_is_a_usage_error(self, size: int) -> None:
-        with pytest.raises(ChatRequestError, match="max_event_size"):
+        with pytest.raises(UsageError, match="max_event_size") as caught:
             SSEDecoder(max_event_size=size)
+        assert not isinstance(caught.value, ChatRequestError)  # a setting, not a chat request
 
     def test_incomplete_event_is_reported(self) -> None:
         decoder = SSEDecoder()

@@ -125,7 +125,8 @@ class SpaceClient:
     it the Hub clients' token (``$HF_TOKEN``, else the saved login) is used, and sent only
     to Hugging Face hosts (``https://*.hf.space``, ``https://huggingface.co``, the
     ``$HF_ENDPOINT`` Hub). Pass ``session=`` to share an ``aiohttp.ClientSession``; the
-    client then never closes it.
+    client then never closes it. ``auth=(user, password)`` logs in to an app launched
+    with ``auth=`` before the first request; its cookie goes only to the app's origin.
     """
 
     def __init__(
@@ -150,6 +151,7 @@ class SpaceClient:
         session_hash_factory: Callable[[], str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         target = url or default_url()
         #: The Space's id when one was given (its ``url`` is then the Hub's ``host``, once known).
@@ -167,6 +169,7 @@ class SpaceClient:
             verify_ssl=verify_ssl,
             max_connections=max_connections,
             connect_timeout=(timeouts or Timeouts()).connect,
+            auth=auth,
         )
         self._point_at(space_url(target))
         self._timeouts = timeouts or Timeouts()
@@ -468,6 +471,7 @@ class SpaceClient:
 
     async def _fetch_config(self, deadline: Deadline) -> SpaceConfig:
         url = self._base.with_path(self._base.path.rstrip("/") + "/config")
+        await self._transport.log_in(self._base, within=deadline.bound(self._timeouts.config), deadline=deadline)
         answer = await self._transport.send(
             "GET",
             url,

@@ -32,6 +32,7 @@ from ...protocol import (
     SpaceConfig,
     SpaceHTTPError,
     SpaceUnavailableError,
+    advise_quota,
     build_call,
     error_for_response,
     parse_join_response,
@@ -283,7 +284,7 @@ class ChatRun:
                             await self._close_response()
                         elif target.hidden_error_hint is not None:
                             _explain_hidden_errors(batch, target.hidden_error_hint)
-                        yield batch
+                        yield advise_quota(batch, token_sent=self._transport.sends_token)
                         await self._finish_response()
                         return
                     if batch:

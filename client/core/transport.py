@@ -2,13 +2,16 @@
 
 One :class:`Transport` owns the aiohttp sessions (one for chats, one of its own for
 ``/cancel``, so that a pool full of streams never holds a cancel up), the headers,
-the proxy, TLS, and the token, which goes only where the client's rule lets it.
-It sends small requests read whole up to a limit, following redirects itself (only
-a GET, only on the Space's origin), opens the event stream, and posts cancels.
+the proxy, TLS, the token, which goes only where the client's rule lets it, and the
+login cookie of an ``auth=`` app, which goes only to that app's origin. It sends
+small requests read whole up to a limit, following redirects itself (only a GET,
+only on the Space's origin), opens the event stream, and posts cancels.
 
-:func:`translate` is the one place where aiohttp, asyncio and OS exceptions become
-the package's; what it does not know (a bug of ours) is re-raised as it is, never
-reported as a network failure. A :class:`Deadline` is started once per chat and
+:func:`translate` is the one place where the exceptions of an I/O call (aiohttp,
+asyncio's timeouts, ssl, a socket's ``OSError``) become the package's; only those
+calls are inside the try-blocks that call it, and what it does not know (a bug of
+ours, even a ``ValueError`` or ``OSError``) is re-raised as it is, never reported as
+a network failure. A :class:`Deadline` is started once per chat and
 bounds each await, because aiohttp's own limits do not add up to one (``sock_read``
 restarts at every byte; a pool wait counts against ``total``).
 """
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
 import logging
 import math
+import socket
 import ssl
 import sys
 import time
@@ -26,9 +31,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
+from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ...protocol import QwenSpaceError, RemoteProtocolError, StreamInterruptedError, error_for_response, media_type
+from ...protocol import (
+    QwenSpaceError,
+    RemoteProtocolError,
+    SessionNotFoundError,
+    StreamInterruptedError,
+    error_for_response,
+    media_type,
+)
 from .errors import (
     ClientClosedError,
     RedirectRefusedError,
@@ -40,14 +53,17 @@ from .errors import (
     missing_from_cassette,
     total_timeout,
 )
+from .login import FORM, login_body, login_cookie, login_url, no_login, same_origin
 
 __all__ = [
     "MAX_ANSWER_SIZE",
     "Answer",
     "Deadline",
     "Transport",
+    "Where",
     "read_capped",
     "retry_after",
+    "stream_refused",
     "translate",
 ]
 
@@ -90,7 +106,7 @@ class Answer:
 
     status: int
     content_type: str | None
-    headers: Mapping[str, str]
+    headers: CIMultiDictProxy[str]
     body: bytes
 
 
@@ -112,6 +128,7 @@ class Transport:
         verify_ssl: bool = True,
         max_connections: int = 100,
         connect_timeout: float | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self._session = session
         self._own_session = session is None
@@ -124,7 +141,56 @@ class Transport:
         self._ssl = verify_ssl
         self._max_connections = max_connections
         self._connect_timeout = connect_timeout
+        if auth is not None and not (
+            isinstance(auth, tuple) and len(auth) == 2 and all(isinstance(part, str) for part in auth)
+        ):
+            raise UsageError("auth= takes a (user name, password) pair of strings, as Gradio's launch(auth=) does")
+        self._auth = auth
+        self._login_cookie: str | None = None
+        self._login_origin: URL | None = None
+        self._login_lock = asyncio.Lock()
         self.closed = False
+
+    def __repr__(self) -> str:
+        # Never the credentials or the login cookie.
+        return f"<Transport logged_in={self._login_cookie is not None} closed={self.closed}>"
+
+    @property
+    def sends_token(self) -> bool:
+        """Whether the token goes with the requests (a ZeroGPU quota is then the account's)."""
+        return bool(self._token_header)
+
+    async def log_in(self, base: URL, *, within: float | None, deadline: Deadline | None = None) -> None:
+        """Log in to an app launched with ``auth=`` (see :mod:`.login`), once; nothing
+        without ``auth``. The cookie then goes with every request to ``base``'s origin
+        and nowhere else."""
+        if self._auth is None:
+            return
+        async with self._login_lock:  # concurrent first chats log in once
+            if self._login_cookie is not None:
+                return
+            url = login_url(base)
+            try:
+                answer = await self.send(
+                    "POST",
+                    url,
+                    what="the login",
+                    phase="login",
+                    within=within,
+                    body=login_body(*self._auth),
+                    content_type=FORM,
+                    deadline=deadline,
+                    doing="logging in",
+                )
+            except RedirectRefusedError as error:
+                raise no_login(url) from error
+            set_cookies = answer.headers.getall("Set-Cookie", [])
+            cookie, names = login_cookie(answer.status, answer.content_type, answer.body, set_cookies, url=url)
+            # aiohttp's jar took them too: it would send them to any port of the host.
+            for http in (self._session, self._cancel_session):
+                if http is not None:
+                    http.cookie_jar.clear(lambda morsel: morsel.key in names)
+            self._login_cookie, self._login_origin = cookie, base
 
     def use_token(self, send: bool) -> None:
         """Whether the token goes with the requests from now on (the client decides
@@ -169,14 +235,26 @@ class Transport:
         Redirects are followed here, not by aiohttp, which would send our headers to
         any origin: only a GET may move, and only on the Space's origin.
         """
+        shown = read if read is not None else within
+        where = Where(phase=phase, url=str(url), timeout=shown, deadline=deadline, doing=doing)
+        bound = asyncio.timeout(within)
         try:
-            async with asyncio.timeout(within):
+            async with bound:
                 return await self._exchange(
-                    method, url, what=what, read=read, limit=limit, body=body, cancel=cancel, kind=content_type
+                    method,
+                    url,
+                    what=what,
+                    where=where,
+                    read=read,
+                    limit=limit,
+                    body=body,
+                    cancel=cancel,
+                    content_type=content_type,
                 )
-        except Exception as exc:
-            shown = read if read is not None else within
-            raise translate(exc, phase=phase, url=str(url), timeout=shown, deadline=deadline, doing=doing) from exc
+        except TimeoutError as exc:
+            if not bound.expired():
+                raise  # not our bound's: _exchange maps the network's own, so this is a bug
+            raise where.translate(exc, f"the answer to {what}") from exc
 
     async def _exchange(
         self,
@@ -184,51 +262,66 @@ class Transport:
         url: URL,
         *,
         what: str,
+        where: Where,
         read: float | None,
         limit: int,
         body: bytes | None,
         cancel: bool,
-        kind: str,
+        content_type: str,
     ) -> Answer:
-        headers = self._request_headers()
+        headers = self._request_headers(url)
         if body is not None:
-            headers = {**headers, "Content-Type": kind}
+            headers = {**headers, "Content-Type": content_type}
         http = self._cancel_http() if cancel else self._http()
         for _ in range(_MAX_REDIRECTS + 1):
-            async with http.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                proxy=self._proxy,
-                timeout=self._timeout(read),
-                ssl=self._ssl,
-                allow_redirects=False,
-            ) as response:
+            try:
+                response = await http.request(
+                    method,
+                    url,
+                    data=body,
+                    headers=headers,
+                    proxy=self._proxy,
+                    timeout=self._timeout(read),
+                    ssl=self._ssl,
+                    allow_redirects=False,
+                )
+            except Exception as exc:
+                raise where.translate(exc, what, sending=True) from exc
+            try:
                 if response.status in REDIRECT_STATUSES:
                     url = redirect_target(url, response.headers.get("Location"), follow=method == "GET", what=what)
+                    where = where.moved(url)
                     continue
-                content = await read_capped(response, limit, f"the answer to {what}")
+                content = await read_capped(response, limit, f"the answer to {what}", where=where)
                 return Answer(response.status, response.headers.get("Content-Type"), response.headers, content)
+            finally:
+                response.release()
         raise RedirectRefusedError(f"the Space redirected {what} more than {_MAX_REDIRECTS} times", location=str(url))
 
     async def open_stream(self, url: URL, *, deadline: Deadline, idle: float | None) -> aiohttp.ClientResponse:
         """``GET`` an event stream; a refusal or anything but ``text/event-stream`` is an error."""
+        where = Where(phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="opening the message stream")
+        headers = {**self._request_headers(url), "Accept": "text/event-stream"}
+        http = self._http()
+        # Headers that trickle in restart sock_read at every byte: the deadline holds.
+        bound = asyncio.timeout(deadline.remaining())
         try:
-            # Headers that trickle in restart sock_read at every byte: the deadline holds.
-            async with asyncio.timeout(deadline.remaining()):
-                response = await self._http().get(
-                    url,
-                    headers={**self._request_headers(), "Accept": "text/event-stream"},
-                    proxy=self._proxy,
-                    timeout=self._timeout(idle),
-                    ssl=self._ssl,
-                    allow_redirects=False,
-                )
-        except Exception as exc:
-            raise translate(
-                exc, phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="opening the message stream"
-            ) from exc
+            async with bound:
+                try:
+                    response = await http.get(
+                        url,
+                        headers=headers,
+                        proxy=self._proxy,
+                        timeout=self._timeout(idle),
+                        ssl=self._ssl,
+                        allow_redirects=False,
+                    )
+                except Exception as exc:
+                    raise where.translate(exc, "the message stream (queue/data)", sending=True) from exc
+        except TimeoutError as exc:
+            if not bound.expired():
+                raise
+            raise where.translate(exc, "the message stream (queue/data)") from exc
         content_type = response.headers.get("Content-Type", "")
         if response.status in REDIRECT_STATUSES:
             response.close()
@@ -236,18 +329,28 @@ class Transport:
         if response.status == 200 and media_type(content_type) == "text/event-stream":
             return response
         try:
-            async with asyncio.timeout(deadline.bound(idle)):
-                body = await read_capped(response, MAX_ANSWER_SIZE, "the answer to queue/data")
-        except (QwenSpaceError, aiohttp.ClientError, OSError, TimeoutError):
-            body = b""  # the refusal is the error; its text is a courtesy
+            body = await self._refusal_body(response, where, deadline.bound(idle))
         finally:
             response.close()
         if response.status == 200:
             raise RemoteProtocolError(
                 f"queue/data answered {content_type[:100] or 'no content type'} instead of an event stream"
             )
-        error = error_for_response(response.status, content_type, body)
-        raise StreamInterruptedError(f"the Space refused the message stream: {error}") from error
+        raise stream_refused(response.status, content_type, body, response.headers.get("Retry-After"))
+
+    @staticmethod
+    async def _refusal_body(response: aiohttp.ClientResponse, where: Where, within: float | None) -> bytes:
+        """The text of a refused stream, if it comes: the status is the error, its text a courtesy."""
+        bound = asyncio.timeout(within)
+        try:
+            async with bound:
+                return await read_capped(response, MAX_ANSWER_SIZE, "the answer to queue/data", where=where)
+        except QwenSpaceError:
+            return b""
+        except TimeoutError:
+            if not bound.expired():
+                raise
+            return b""
 
     async def post_cancel(self, url: URL, body: bytes, *, within: float | None) -> None:
         """Best effort (the closed stream cancels the job too): failures are logged, not raised."""
@@ -282,17 +385,57 @@ class Transport:
             )
         return self._cancel_session
 
-    def _request_headers(self) -> dict[str, str]:
+    def _request_headers(self, url: URL) -> dict[str, str]:
         # Our sessions carry the headers as defaults; a caller's session has its own.
         # The token is per request: where it may go depends on the Space's address.
-        if self._own_session:
-            return dict(self._token_header)
-        return {**self._headers, **self._token_header}
+        headers = dict(self._token_header) if self._own_session else {**self._headers, **self._token_header}
+        if self._login_cookie is not None and same_origin(url, self._login_origin):
+            headers["Cookie"] = self._login_cookie
+        return headers
 
     def _timeout(self, read: float | None) -> aiohttp.ClientTimeout:
         # No total: a wait for a pooled connection is not the Space being slow. The
         # caller bounds the whole request with its Deadline.
         return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=read)
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """What a request was doing, for the error if its I/O fails."""
+
+    phase: str
+    url: str
+    timeout: float | None = None
+    deadline: Deadline | None = None
+    doing: str = ""
+
+    def moved(self, url: URL) -> Where:
+        return Where(self.phase, str(url), self.timeout, self.deadline, self.doing)
+
+    def translate(self, exc: BaseException, what: str, *, sending: bool = False) -> QwenSpaceError:
+        return translate(
+            exc,
+            phase=self.phase,
+            url=self.url,
+            timeout=self.timeout,
+            deadline=self.deadline,
+            doing=self.doing,
+            what=what,
+            sending=sending,
+        )
+
+
+#: The errno values of a network that failed under a socket (aiohttp wraps most of them).
+_NETWORK_ERRNOS = frozenset(
+    {errno.ENETDOWN, errno.ENETUNREACH, errno.ENETRESET, errno.EHOSTDOWN, errno.EHOSTUNREACH, errno.ETIMEDOUT}
+)
+
+
+def _is_network_os_error(exc: BaseException) -> bool:
+    """An ``OSError`` a socket raises, not one our code (or a file) does."""
+    return isinstance(exc, (ConnectionError, socket.gaierror, ssl.SSLError)) or (
+        isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
+    )
 
 
 def translate(
@@ -303,12 +446,19 @@ def translate(
     timeout: float | None = None,
     deadline: Deadline | None = None,
     doing: str = "",
+    what: str = "",
+    sending: bool = False,
 ) -> QwenSpaceError:
-    """The package error for an aiohttp/asyncio/OS exception met during ``phase``.
+    """The package error for an exception of an I/O call (aiohttp, asyncio's timeout,
+    ssl, a socket's ``OSError``) met during ``phase`` while reading ``what``.
 
+    Callers wrap only the I/O call itself, so nothing of ours reaches here from
+    them; and what this function does not know is re-raised as it is (httpx's rule:
+    map what you know, re-raise the rest), a bug is never reported as a network
+    failure. ``sending``: the exception came from building and sending the request,
+    where aiohttp's ``ValueError`` means a URL or header it cannot encode.
     A timeout after the chat's ``deadline`` passed is the total timeout, met while
-    ``doing`` what it says. Anything this function does not know is re-raised as it
-    is (httpx's rule): a bug is a bug, not a network failure.
+    ``doing`` what it says.
     """
     if isinstance(exc, QwenSpaceError):
         return exc
@@ -317,26 +467,17 @@ def translate(
     vcr_errors = sys.modules.get("vcr.errors")  # never imported here: only a cassette in use raises these
     if vcr_errors is not None and isinstance(exc, vcr_errors.CannotOverwriteExistingCassetteException):
         return missing_from_cassette(exc)
+    thing = what or phase
     if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
-        limit = f" ({timeout:g} s)" if timeout is not None else ""
-        if phase == "stream":
-            return SpaceTimeoutError(
-                f"the Space sent nothing, not even a heartbeat, for longer than the idle timeout{limit}: "
-                "the connection is dead or the Space hung; send the request again",
-                phase="idle",
-            )
-        return SpaceTimeoutError(
-            f"the Space did not answer {phase} at {url} in time{limit}; it may be overloaded or asleep: "
-            "try again later or raise the timeout",
-            phase=phase,
-        )
-    if isinstance(exc, aiohttp.ClientPayloadError) or (
-        phase == "stream" and isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
-    ):
+        return _timed_out(phase, url, thing, timeout)
+    network = isinstance(exc, aiohttp.ClientError) or _is_network_os_error(exc)
+    if network and phase == "stream":
         return StreamInterruptedError(
             f"the connection to the Space broke while the reply was streaming ({exc}); "
             "Gradio cannot resume a stream: send the request again"
         )
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransportError(f"the connection to the Space broke while reading {thing} during {phase} ({exc})")
     if isinstance(exc, (aiohttp.ClientConnectorCertificateError, ssl.SSLError)):
         return SpaceConnectionError(
             f"TLS verification failed for {url} ({exc}); check the URL or your CA bundle "
@@ -346,13 +487,51 @@ def translate(
         return SpaceConnectionError(f"could not connect through the proxy ({exc}); check the proxy URL")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return SpaceConnectionError(f"could not connect to the Space at {url} ({exc}); check the URL and network")
-    if isinstance(exc, aiohttp.InvalidURL) or (phase != "stream" and isinstance(exc, (ValueError, UnicodeError))):
+    if isinstance(exc, aiohttp.InvalidURL) or (sending and isinstance(exc, (ValueError, UnicodeError))):
         # aiohttp raises these while building a request from a malformed URL or a header
-        # it cannot encode: the caller's input. In the stream nothing is built: a bug.
+        # it cannot encode: the caller's input.
         return UsageError(f"the request to {url} could not be built ({exc}); check the URL and headers")
-    if isinstance(exc, (aiohttp.ClientError, OSError)):
-        return TransportError(f"the request to {url} failed during {phase} ({type(exc).__name__}: {exc})")
+    if network:
+        return TransportError(
+            f"the request to {url} failed during {phase} while reading {thing} ({type(exc).__name__}: {exc})"
+        )
     raise exc
+
+
+def _timed_out(phase: str, url: str, thing: str, timeout: float | None) -> SpaceTimeoutError:
+    limit = f" ({timeout:g} s)" if timeout is not None else ""
+    if phase == "stream":
+        return SpaceTimeoutError(
+            f"the Space sent nothing, not even a heartbeat, for longer than the idle timeout{limit}: "
+            "the connection is dead or the Space hung; send the request again",
+            phase="idle",
+        )
+    return SpaceTimeoutError(
+        f"the Space did not send {thing} ({phase} at {url}) in time{limit}; it may be overloaded or asleep: "
+        "try again later or raise the timeout",
+        phase=phase,
+    )
+
+
+def stream_refused(status: int, content_type: str, body: bytes, retry_after_header: str | None) -> QwenSpaceError:
+    """The error for a ``queue/data`` answered with an HTTP error status.
+
+    A refusal for the request itself (401, 403, 429, any 4xx) is that refusal, with
+    its class, not a broken stream: sending again as it is would only be refused
+    again. Gradio answers 404 when it holds nothing for the session. A 5xx is the
+    Space failing under the stream: it may serve the next one.
+    """
+    error = error_for_response(status, content_type, body)
+    if status == 404:
+        return SessionNotFoundError(
+            f"the Space does not know this session at queue/data (HTTP 404: {error.detail or 'no detail'}); "
+            "it restarted or dropped the job: send the request again"
+        )
+    if 400 <= status < 500:
+        refused = type(error)(f"queue/data: {error.message}", status=status, detail=error.detail)
+        refused.retry_after = retry_after(retry_after_header)
+        return refused
+    return StreamInterruptedError(f"the Space refused the message stream: {error}")
 
 
 def redirect_target(url: URL, location: str | None, *, follow: bool, what: str) -> URL:
@@ -386,16 +565,23 @@ def redirect_target(url: URL, location: str | None, *, follow: bool, what: str) 
     return target
 
 
-async def read_capped(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
-    """The whole body, or :class:`ResponseTooLargeError` once it passes ``limit`` bytes."""
+async def read_capped(response: aiohttp.ClientResponse, limit: int, what: str, *, where: Where | None = None) -> bytes:
+    """The whole body, or :class:`ResponseTooLargeError` once it passes ``limit`` bytes.
+    A failed read is translated for ``where`` (the phase and URL of the request)."""
     if response.content_length is not None and response.content_length > limit:
         raise _too_large(what, limit)
     body = bytearray()
-    while chunk := await response.content.read(64 * 1024):
+    while True:
+        try:
+            chunk = await response.content.read(64 * 1024)
+        except Exception as exc:
+            place = where or Where(phase="reading", url=str(response.url))
+            raise place.translate(exc, what) from exc
+        if not chunk:
+            return bytes(body)
         body += chunk
         if len(body) > limit:
             raise _too_large(what, limit)
-    return bytes(body)
 
 
 def _too_large(what: str, limit: int) -> ResponseTooLargeError:

@@ -34,7 +34,7 @@ from yarl import URL
 from ...protocol import QwenSpaceError
 from ..core.errors import ResponseTooLargeError, SpaceTimeoutError, UsageError
 from ..core.timeouts import Timeouts
-from ..core.transport import read_capped, translate
+from ..core.transport import Where, read_capped
 
 __all__ = [
     "DEFAULT_HUB",
@@ -307,16 +307,21 @@ async def fetch_space_info(
     url = f"{endpoint or hub_endpoint()}/api/spaces/{space_id}"
     limits = timeouts or Timeouts()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    where = Where(phase="the Hub request", url=url, timeout=limits.hub)
     try:
-        async with session.get(
+        response = await session.get(
             url,
             headers=headers,
             proxy=proxy,
             timeout=aiohttp.ClientTimeout(total=limits.hub, sock_connect=limits.connect),
-        ) as response:
-            status = response.status
-            body = await read_capped(response, MAX_SPACE_INFO_SIZE, "the Hub's answer")
-            error_message = response.headers.get("X-Error-Message")
+        )
+    except Exception as exc:
+        # Only the I/O call is in here: what translate does not know (a bug) it re-raises.
+        raise _unreachable(url, where.translate(exc, "the Hub's answer", sending=True)) from exc
+    try:
+        status = response.status
+        error_message = response.headers.get("X-Error-Message")
+        body = await read_capped(response, MAX_SPACE_INFO_SIZE, "the Hub's answer", where=where)
     except ResponseTooLargeError as exc:
         # No usable answer, like one that is not JSON: the subdomain rule stands in.
         raise HubError(
@@ -324,10 +329,10 @@ async def fetch_space_info(
             "check that $HF_ENDPOINT names a Hugging Face Hub",
             status=None,
         ) from exc
-    except Exception as exc:
-        # The transport's mapping says what failed (and re-raises what is not a network failure).
-        failure = translate(exc, phase="the Hub request", url=url, timeout=limits.hub)
-        raise HubError(f"could not reach the Hub at {url}: {failure}", status=None) from exc
+    except QwenSpaceError as failure:  # the read's network failure, translated
+        raise _unreachable(url, failure) from failure
+    finally:
+        response.release()
     # As huggingface_hub's hf_raise_for_status: the Hub answers 401 for a private Space
     # without a token (and for a missing one), 404 when the token cannot read it.
     if status == 401 and error_message == "Invalid credentials in Authorization header":
@@ -348,6 +353,10 @@ async def fetch_space_info(
     if not isinstance(data, dict):
         raise HubError(f"the Hub answered {url} with something that is not a JSON object", status=None)
     return SpaceInfo.from_json(space_id, data)
+
+
+def _unreachable(url: str, failure: QwenSpaceError) -> HubError:
+    return HubError(f"could not reach the Hub at {url}: {failure}", status=None)
 
 
 class SpaceGate:
@@ -461,15 +470,19 @@ class SpaceGate:
         """Request the Space's page, as a visitor's browser would: that restarts it."""
         send_token = self._token and (self._token_given or is_hugging_face_url(self.host))
         headers = {"x-hf-authorization": f"Bearer {self._token}"} if send_token else {}
+        where = Where(phase="wake", url=self.host, timeout=self._timeouts.hub)
         try:
-            async with session.get(
+            response = await session.get(
                 self.host,
                 headers=headers,
                 proxy=self._proxy,
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=self._timeouts.hub, sock_connect=self._timeouts.connect),
-            ) as response:
-                logger.debug("qwen-space: waking %s: HTTP %d", self.host, response.status)
+            )
         except Exception as exc:
             # The Hub's stage, read next, says whether the visit worked.
-            logger.debug("qwen-space: waking %s failed: %s", self.host, translate(exc, phase="wake", url=self.host))
+            failure = where.translate(exc, "the Space's page", sending=True)
+            logger.debug("qwen-space: waking %s failed: %s", self.host, failure)
+            return
+        response.release()
+        logger.debug("qwen-space: waking %s: HTTP %d", self.host, response.status)

@@ -64,6 +64,7 @@ class SyncSpaceClient:
         session_hash_factory: Callable[[], str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         # First, so that a bad argument raises before there is a thread to leak.
         self._client = SpaceClient(
@@ -85,6 +86,7 @@ class SyncSpaceClient:
             session_hash_factory=session_hash_factory,
             sleep=sleep,
             rng=rng,
+            auth=auth,
         )
         self._closed = False
         self._loop = asyncio.new_event_loop()
