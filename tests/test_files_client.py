@@ -217,3 +217,20 @@ def test_any_name_saves_inside_the_folder_with_its_bytes(name: str, content: byt
         assert os.path.realpath(saved).startswith(os.path.realpath(folder) + os.sep)
         assert saved.read_bytes() == content
         assert os.listdir(folder) == [saved.name]
+
+
+async def test_a_url_with_credentials_or_no_scheme_is_not_fetched(
+    space: tuple[TestServer, Recorder], transport: Transport
+) -> None:
+    # Credentials in a reply's URL are the Space's choice of whom we log in as; a URL
+    # without a scheme has no origin to compare. Neither is fetched, and no ValueError escapes.
+    server, seen = space
+    base = _base(server)
+    for url in (
+        f"http://attacker:pw@127.0.0.1:{server.port}/gradio_api/file=/t/cat.png",
+        f"http://attacker@127.0.0.1:{server.port}/gradio_api/file=/t/cat.png",
+        f"//127.0.0.1:{server.port}/gradio_api/file=/t/cat.png",
+    ):
+        with pytest.raises(FileElsewhereError):
+            await download(transport, ReplyFile(url=url, name="cat.png", mime_type="image/png"), space=base, within=10)
+    assert seen.requests == []

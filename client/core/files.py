@@ -214,9 +214,14 @@ def _claim(temp: Path, home: Path, name: str) -> Path:
 def _on_space(file: ReplyFile, space: URL) -> URL:
     try:
         url = URL(file.url)
+        origin = url.origin() if url.absolute and url.scheme else None
     except (ValueError, TypeError):
         raise FileElsewhereError(f"the reply file {file.name!r} has a malformed URL", url=file.url) from None
-    if not url.is_absolute() or url.origin() != space.origin():
+    if url.user is not None or url.password is not None:  # the Space choosing whom we log in as
+        raise FileElsewhereError(
+            f"the reply file {file.name!r} has credentials in its URL; qwen-space does not fetch it", url=file.url
+        )
+    if origin is None or origin != space.origin():
         raise FileElsewhereError(
             f"the reply file {file.name!r} is at {file.url}, not on the Space ({space.origin()}); qwen-space does "
             "not fetch it, so that your token and headers stay with the Space: fetch it yourself if you trust it",
