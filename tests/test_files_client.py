@@ -234,3 +234,36 @@ async def test_a_url_with_credentials_or_no_scheme_is_not_fetched(
         with pytest.raises(FileElsewhereError):
             await download(transport, ReplyFile(url=url, name="cat.png", mime_type="image/png"), space=base, within=10)
     assert seen.requests == []
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | LocalFile] = []
+
+    def read() -> None:
+        try:
+            outcome.append(LocalFile.read(fifo))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # unblock the reader so the test ends
+        with fifo.open("wb"):
+            pass
+        reader.join(10)
+        pytest.fail("LocalFile.read blocked on a FIFO")
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], UsageError)
+    assert "not a regular file" in str(outcome[0])
+
+
+def test_a_directory_or_device_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"cannot read|not a regular file"):
+        LocalFile.read(tmp_path)
+    with pytest.raises(UsageError, match="not a regular file"):
+        LocalFile.read("/dev/zero", max_size=10)

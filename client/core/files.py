@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,9 +76,15 @@ class LocalFile:
         ``max_size``; ``argument`` is what the message names to raise the cap."""
         where = Path(path)
         try:
-            with where.open("rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                _check_size(str(where), size, max_size, argument)
+            # Non-blocking open: a FIFO would otherwise wait for a writer forever.
+            with open(os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+                status = os.fstat(handle.fileno())
+                if not stat.S_ISREG(status.st_mode):
+                    raise UsageError(
+                        f"{str(where)!r} is not a regular file (a directory, pipe or device); "
+                        "upload a file, or copy the data into one first"
+                    )
+                _check_size(str(where), status.st_size, max_size, argument)
                 content = handle.read(max_size + 1)
         except OSError as exc:
             raise UsageError(f"cannot read the file {str(where)!r} to upload ({exc.strerror or exc})") from exc
