@@ -267,3 +267,39 @@ def test_a_directory_or_device_is_a_usage_error(tmp_path: Path) -> None:
         LocalFile.read(tmp_path)
     with pytest.raises(UsageError, match="not a regular file"):
         LocalFile.read("/dev/zero", max_size=10)
+
+
+def test_save_works_where_hard_links_are_not_supported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    (tmp_path / "a.txt").write_bytes(b"old")
+    assert save_bytes(b"new", "a.txt", tmp_path) == tmp_path / "a (1).txt"
+    assert (tmp_path / "a.txt").read_bytes() == b"old"
+    assert (tmp_path / "a (1).txt").read_bytes() == b"new"
+
+
+def test_without_links_a_file_made_meanwhile_is_not_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another save of the same name lands between our check and our rename.
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    real_replace = os.replace
+    raced: list[Path] = []
+    racing: list[bool] = []
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if not racing:
+            racing.append(True)
+            raced.append(save_bytes(b"theirs", "a.txt", tmp_path))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr(os, "replace", replace)
+    ours = save_bytes(b"ours", "a.txt", tmp_path)
+    assert ours != raced[0]
+    assert {ours.read_bytes(), raced[0].read_bytes()} == {b"ours", b"theirs"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a (1).txt", "a.txt"]

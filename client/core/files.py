@@ -14,6 +14,7 @@ in the folder, which is then linked under the first free name (``name (1).png``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -48,6 +49,8 @@ DEFAULT_MAX_UPLOAD_SIZE = 100 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_SIZE = 100 * 1024 * 1024
 _UPLOAD_ANSWER_LIMIT = 1024 * 1024
 _ARGUMENT = "max_upload_size="
+# What link() answers on file systems without hard links (FAT, some network and FUSE mounts).
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
 
 
 class FileElsewhereError(RedirectRefusedError):
@@ -200,21 +203,29 @@ def save_bytes(content: bytes, name: str, folder: str | os.PathLike[str]) -> Pat
 
 def _claim(temp: Path, home: Path, name: str) -> Path:
     """Give ``temp`` the first free name; a link fails rather than replace a file that
-    appeared meanwhile. Where links are not allowed, a checked ``os.replace``."""
+    appeared meanwhile. Where the file system has no links, the name is first taken by
+    an exclusively created empty file, which ``os.replace`` then replaces: a file
+    someone else made meanwhile is never the one replaced."""
     stem, dot, extension = name.rpartition(".")
     if not stem:
         stem, dot, extension = name, "", ""
-    for number in range(10_000):
+    links = True
+    number = 0
+    while number < 10_000:
         candidate = home / (name if number == 0 else f"{stem} ({number}){dot}{extension}")
         try:
-            os.link(temp, candidate, follow_symlinks=False)
+            if links:
+                os.link(temp, candidate, follow_symlinks=False)
+            else:
+                os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                os.replace(temp, candidate)
+            return candidate
         except FileExistsError:
-            continue
-        except (NotImplementedError, PermissionError):
-            if candidate.exists() or candidate.is_symlink():
-                continue
-            os.replace(temp, candidate)
-        return candidate
+            number += 1
+        except (NotImplementedError, OSError) as exc:
+            if not links or (isinstance(exc, OSError) and exc.errno not in _NO_LINKS):
+                raise
+            links = False
     raise UsageError(f"{str(home)!r} already holds 10,000 files named like {name!r}; choose another folder")
 
 
