@@ -303,3 +303,13 @@ def test_without_links_a_file_made_meanwhile_is_not_replaced(tmp_path: Path, mon
     assert ours != raced[0]
     assert {ours.read_bytes(), raced[0].read_bytes()} == {b"ours", b"theirs"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a (1).txt", "a.txt"]
+
+
+def test_a_saved_file_has_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    # Not the temp file's 0600: a saved image is as readable as one the user made.
+    before = os.umask(0o022)
+    try:
+        saved = save_bytes(b"x", "a.png", tmp_path)
+    finally:
+        os.umask(before)
+    assert saved.stat().st_mode & 0o777 == 0o644

@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +185,7 @@ def save_bytes(content: bytes, name: str, folder: str | os.PathLike[str]) -> Pat
     home = Path(folder)
     try:
         home.mkdir(parents=True, exist_ok=True)
-        descriptor, temp = tempfile.mkstemp(dir=home, prefix=".qwen-space-", suffix=".part")
+        descriptor, temp = _new_temp(home)
     except OSError as exc:
         raise UsageError(f"cannot write into the folder {str(home)!r} ({exc.strerror or exc})") from exc
     try:
@@ -199,6 +199,17 @@ def save_bytes(content: bytes, name: str, folder: str | os.PathLike[str]) -> Pat
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
+
+
+def _new_temp(home: Path) -> tuple[int, str]:
+    # Not tempfile.mkstemp: its 0600 would stay on the saved file; 0666 minus the
+    # umask gives the permissions any new file of the user's gets.
+    while True:
+        temp = str(home / f".qwen-space-{secrets.token_hex(8)}.part")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), temp
+        except FileExistsError:
+            continue
 
 
 def _claim(temp: Path, home: Path, name: str) -> Path:
