@@ -31,6 +31,7 @@ from qwen_space.protocol._upload import (
     new_boundary,
     parse_data_url,
     parse_upload_response,
+    storable_name,
 )
 
 ROOT = "http://127.0.0.1:7860"
@@ -160,6 +161,25 @@ def test_the_form_raises_only_our_errors(names: list[str], boundary: str, conten
         return
     assert body.startswith(f"--{boundary}".encode())
     assert body.endswith(f"--{boundary}--\r\n".encode())
+
+
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ("..", "file"),
+        ("a/..", "file"),
+        (".", "file"),
+        ("???", "file"),
+        ("", "file"),
+        ("😀.png", "file.png"),
+        (".bashrc", ".bashrc"),
+        ("чат 🐱.png", "чат 🐱.png"),
+        ("x/y.txt", "y.txt"),
+        ("a..", "a.."),
+    ],
+)
+def test_a_name_no_release_can_store_is_sent_as_file(name: str, sent: str) -> None:
+    assert storable_name(name) == sent
 
 
 def test_a_file_holding_a_chosen_boundary_is_refused() -> None:

@@ -28,7 +28,7 @@ from ...protocol import error_for_response
 from ...protocol._file_names import guess_mime_type, safe_filename
 from ...protocol._files import ReplyFile, file_data
 from ...protocol._json import JSONValue
-from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response
+from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response, storable_name
 from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
 from .transport import Deadline, Transport
 
@@ -115,7 +115,7 @@ async def upload(
         _check_size(repr(item.name), len(item.content), max_size, argument)
     if not files:
         return []
-    form = UploadForm(tuple(f.name for f in files), new_boundary())
+    form = UploadForm(tuple(storable_name(f.name) for f in files), new_boundary())
     answer = await transport.send(
         "POST",
         upload_url,
