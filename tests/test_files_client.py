@@ -313,3 +313,16 @@ def test_a_saved_file_has_the_permissions_of_any_new_file(tmp_path: Path) -> Non
     finally:
         os.umask(before)
     assert saved.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_failed_save_without_links_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", fails)
+    monkeypatch.setattr(os, "replace", fails)
+    with pytest.raises(UsageError, match="cannot save"):
+        save_bytes(b"x", "a.txt", tmp_path)
+    assert list(tmp_path.iterdir()) == []

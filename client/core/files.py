@@ -229,7 +229,11 @@ def _claim(temp: Path, home: Path, name: str) -> Path:
                 os.link(temp, candidate, follow_symlinks=False)
             else:
                 os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
-                os.replace(temp, candidate)
+                try:
+                    os.replace(temp, candidate)
+                except OSError:
+                    os.unlink(candidate)  # our empty placeholder, not a file of anyone's
+                    raise
             return candidate
         except FileExistsError:
             number += 1
