@@ -254,13 +254,18 @@ def _on_space(file: ReplyFile, space: URL) -> URL:
         raise FileElsewhereError(
             f"the reply file {file.name!r} has credentials in its URL; qwen-space does not fetch it", url=file.url
         )
-    if origin is None or origin != space.origin():
+    if origin is None or _origin(origin) != _origin(space):
         raise FileElsewhereError(
             f"the reply file {file.name!r} is at {file.url}, not on the Space ({space.origin()}); qwen-space does "
             "not fetch it, so that your token and headers stay with the Space: fetch it yourself if you trust it",
             url=file.url,
         )
     return url
+
+
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    # Not URL equality, for which https://host:443 and https://host differ.
+    return url.scheme.lower(), url.host, url.port
 
 
 def _check_size(what: str, size: int, limit: int, argument: str) -> None:
