@@ -144,10 +144,20 @@ def _reply_file(item: Mapping[object, object], root: str, api_prefix: str) -> Re
     mime = item.get("mime_type")
     size = item.get("size")
     return ReplyFile(
-        url=address,
+        url=_printable(address),
         name=name,
         mime_type=mime if isinstance(mime, str) and "/" in mime else guess_mime_type(name),
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+    )
+
+
+def _printable(url: str) -> str:
+    # The URL reaches terminals and Markdown links: escape sequences, line breaks, bidi
+    # overrides and spaces are percent-encoded (as a browser's URL parser does), so what
+    # is shown is what is fetched.
+    return "".join(
+        c if c.isprintable() and c != " " else urllib.parse.quote(c.encode("utf-8", "surrogatepass"), safe="")
+        for c in url
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import posixpath
 import re
 import secrets
 import urllib.parse
@@ -30,6 +31,7 @@ __all__ = [
     "new_boundary",
     "parse_data_url",
     "parse_upload_response",
+    "storable_name",
 ]
 
 # RFC 2046's characters but the space, so that the header needs no quotes.
@@ -106,6 +108,19 @@ class UploadForm:
             ]
         pieces += [delimiter, b"--\r\n"]
         return b"".join(pieces)
+
+
+def storable_name(name: str) -> str:
+    """The name to send for a file so that every release can store it.
+
+    Gradio stores an upload under the last path component of its name, cleaned:
+    ``..`` is refused (HTTP 400), and before 6.x a name with no letter or digit
+    cleans to nothing, which stores the file as its folder. Such a stem becomes
+    ``file``; any other name goes as it is (the call's ``orig_name`` keeps it anyway).
+    """
+    base = name.rsplit("/", 1)[-1]
+    stem, extension = posixpath.splitext(base)
+    return base if any(c.isalnum() for c in stem) else f"file{extension}"
 
 
 def parse_upload_response(status: int, content_type: str | None, body: bytes, *, expected: int) -> list[str]:

@@ -217,3 +217,132 @@ def test_any_name_saves_inside_the_folder_with_its_bytes(name: str, content: byt
         assert os.path.realpath(saved).startswith(os.path.realpath(folder) + os.sep)
         assert saved.read_bytes() == content
         assert os.listdir(folder) == [saved.name]
+
+
+async def test_a_url_with_credentials_or_no_scheme_is_not_fetched(
+    space: tuple[TestServer, Recorder], transport: Transport
+) -> None:
+    # Credentials in a reply's URL are the Space's choice of whom we log in as; a URL
+    # without a scheme has no origin to compare. Neither is fetched, and no ValueError escapes.
+    server, seen = space
+    base = _base(server)
+    for url in (
+        f"http://attacker:pw@127.0.0.1:{server.port}/gradio_api/file=/t/cat.png",
+        f"http://attacker@127.0.0.1:{server.port}/gradio_api/file=/t/cat.png",
+        f"//127.0.0.1:{server.port}/gradio_api/file=/t/cat.png",
+    ):
+        with pytest.raises(FileElsewhereError):
+            await download(transport, ReplyFile(url=url, name="cat.png", mime_type="image/png"), space=base, within=10)
+    assert seen.requests == []
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | LocalFile] = []
+
+    def read() -> None:
+        try:
+            outcome.append(LocalFile.read(fifo))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # unblock the reader so the test ends
+        with fifo.open("wb"):
+            pass
+        reader.join(10)
+        pytest.fail("LocalFile.read blocked on a FIFO")
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], UsageError)
+    assert "not a regular file" in str(outcome[0])
+
+
+def test_a_directory_or_device_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"cannot read|not a regular file"):
+        LocalFile.read(tmp_path)
+    with pytest.raises(UsageError, match="not a regular file"):
+        LocalFile.read("/dev/zero", max_size=10)
+
+
+def test_save_works_where_hard_links_are_not_supported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    (tmp_path / "a.txt").write_bytes(b"old")
+    assert save_bytes(b"new", "a.txt", tmp_path) == tmp_path / "a (1).txt"
+    assert (tmp_path / "a.txt").read_bytes() == b"old"
+    assert (tmp_path / "a (1).txt").read_bytes() == b"new"
+
+
+def test_without_links_a_file_made_meanwhile_is_not_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another save of the same name lands between our check and our rename.
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    real_replace = os.replace
+    raced: list[Path] = []
+    racing: list[bool] = []
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if not racing:
+            racing.append(True)
+            raced.append(save_bytes(b"theirs", "a.txt", tmp_path))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr(os, "replace", replace)
+    ours = save_bytes(b"ours", "a.txt", tmp_path)
+    assert ours != raced[0]
+    assert {ours.read_bytes(), raced[0].read_bytes()} == {b"ours", b"theirs"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a (1).txt", "a.txt"]
+
+
+def test_a_saved_file_has_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    # Not the temp file's 0600: a saved image is as readable as one the user made.
+    before = os.umask(0o022)
+    try:
+        saved = save_bytes(b"x", "a.png", tmp_path)
+    finally:
+        os.umask(before)
+    assert saved.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_failed_save_without_links_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", fails)
+    monkeypatch.setattr(os, "replace", fails)
+    with pytest.raises(UsageError, match="cannot save"):
+        save_bytes(b"x", "a.txt", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_explicit_default_port_is_the_same_origin(transport: Transport) -> None:
+    # https://host:443 and https://host are one origin: a Space given with its port
+    # (or answering with it) still has its files downloaded. Loopback port 80 is most
+    # likely closed: the download fails to connect, but it is tried.
+    from qwen_space.protocol import QwenSpaceError
+
+    for space, url in (
+        ("http://127.0.0.1:80", "http://127.0.0.1/x.png"),
+        ("http://127.0.0.1", "http://127.0.0.1:80/x"),
+    ):
+        try:
+            await download(
+                transport, ReplyFile(url=url, name="x.png", mime_type="image/png"), space=URL(space), within=5
+            )
+        except FileElsewhereError:
+            pytest.fail(f"{url} was taken for another origin than {space}")
+        except QwenSpaceError:
+            pass

@@ -8,6 +8,7 @@ import email.parser
 import email.policy
 import os
 import posixpath
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from qwen_space.protocol._upload import (
     new_boundary,
     parse_data_url,
     parse_upload_response,
+    storable_name,
 )
 
 ROOT = "http://127.0.0.1:7860"
@@ -161,6 +163,25 @@ def test_the_form_raises_only_our_errors(names: list[str], boundary: str, conten
     assert body.endswith(f"--{boundary}--\r\n".encode())
 
 
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ("..", "file"),
+        ("a/..", "file"),
+        (".", "file"),
+        ("???", "file"),
+        ("", "file"),
+        ("😀.png", "file.png"),
+        (".bashrc", ".bashrc"),
+        ("чат 🐱.png", "чат 🐱.png"),
+        ("x/y.txt", "y.txt"),
+        ("a..", "a.."),
+    ],
+)
+def test_a_name_no_release_can_store_is_sent_as_file(name: str, sent: str) -> None:
+    assert storable_name(name) == sent
+
+
 def test_a_file_holding_a_chosen_boundary_is_refused() -> None:
     form = UploadForm(("a",), "abc")
     with pytest.raises(UsageError):
@@ -272,6 +293,22 @@ def test_a_non_http_file_url_is_a_protocol_error() -> None:
     for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/plain,x"):
         with pytest.raises(RemoteProtocolError):
             files_in({"path": "/x", "url": url, "meta": META}, root=ROOT)
+
+
+def test_a_reply_file_url_is_safe_to_print() -> None:
+    # Escape sequences, newlines, bidi overrides and spaces in a URL would reach a
+    # terminal or a Markdown link as they are: they are percent-encoded, as a browser does.
+    hostile = "\x1b]8;;https://evil\x07\u202e gnp.exe\nX-Injected: 1\x85"
+    for value in (
+        {"path": "/x", "url": f"https://cdn.example/{hostile}", "meta": META},
+        {"path": f"/t/{hostile}", "meta": META},
+        {"path": "/x", "url": f"/gradio_api/file=/t/{hostile}", "meta": META},
+    ):
+        (found,) = files_in(value, root=ROOT, api_prefix="/gradio_api")
+        assert found.url.isprintable(), found.url
+        assert " " not in found.url
+        assert all(escape in found.url for escape in ("%1B", "%E2%80%AE", "%0A"))
+        assert urllib.parse.unquote(found.url).endswith(hostile)
 
 
 json_values = st.recursive(

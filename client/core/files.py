@@ -14,8 +14,10 @@ in the folder, which is then linked under the first free name (``name (1).png``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from ...protocol import error_for_response
 from ...protocol._file_names import guess_mime_type, safe_filename
 from ...protocol._files import ReplyFile, file_data
 from ...protocol._json import JSONValue
-from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response
+from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response, storable_name
 from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
 from .transport import Deadline, Transport
 
@@ -47,6 +49,8 @@ DEFAULT_MAX_UPLOAD_SIZE = 100 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_SIZE = 100 * 1024 * 1024
 _UPLOAD_ANSWER_LIMIT = 1024 * 1024
 _ARGUMENT = "max_upload_size="
+# What link() answers on file systems without hard links (FAT, some network and FUSE mounts).
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
 
 
 class FileElsewhereError(RedirectRefusedError):
@@ -75,9 +79,15 @@ class LocalFile:
         ``max_size``; ``argument`` is what the message names to raise the cap."""
         where = Path(path)
         try:
-            with where.open("rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                _check_size(str(where), size, max_size, argument)
+            # Non-blocking open: a FIFO would otherwise wait for a writer forever.
+            with open(os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+                status = os.fstat(handle.fileno())
+                if not stat.S_ISREG(status.st_mode):
+                    raise UsageError(
+                        f"{str(where)!r} is not a regular file (a directory, pipe or device); "
+                        "upload a file, or copy the data into one first"
+                    )
+                _check_size(str(where), status.st_size, max_size, argument)
                 content = handle.read(max_size + 1)
         except OSError as exc:
             raise UsageError(f"cannot read the file {str(where)!r} to upload ({exc.strerror or exc})") from exc
@@ -105,7 +115,7 @@ async def upload(
         _check_size(repr(item.name), len(item.content), max_size, argument)
     if not files:
         return []
-    form = UploadForm(tuple(f.name for f in files), new_boundary())
+    form = UploadForm(tuple(storable_name(f.name) for f in files), new_boundary())
     answer = await transport.send(
         "POST",
         upload_url,
@@ -175,7 +185,7 @@ def save_bytes(content: bytes, name: str, folder: str | os.PathLike[str]) -> Pat
     home = Path(folder)
     try:
         home.mkdir(parents=True, exist_ok=True)
-        descriptor, temp = tempfile.mkstemp(dir=home, prefix=".qwen-space-", suffix=".part")
+        descriptor, temp = _new_temp(home)
     except OSError as exc:
         raise UsageError(f"cannot write into the folder {str(home)!r} ({exc.strerror or exc})") from exc
     try:
@@ -191,38 +201,71 @@ def save_bytes(content: bytes, name: str, folder: str | os.PathLike[str]) -> Pat
             os.unlink(temp)
 
 
+def _new_temp(home: Path) -> tuple[int, str]:
+    # Not tempfile.mkstemp: its 0600 would stay on the saved file; 0666 minus the
+    # umask gives the permissions any new file of the user's gets.
+    while True:
+        temp = str(home / f".qwen-space-{secrets.token_hex(8)}.part")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), temp
+        except FileExistsError:
+            continue
+
+
 def _claim(temp: Path, home: Path, name: str) -> Path:
     """Give ``temp`` the first free name; a link fails rather than replace a file that
-    appeared meanwhile. Where links are not allowed, a checked ``os.replace``."""
+    appeared meanwhile. Where the file system has no links, the name is first taken by
+    an exclusively created empty file, which ``os.replace`` then replaces: a file
+    someone else made meanwhile is never the one replaced."""
     stem, dot, extension = name.rpartition(".")
     if not stem:
         stem, dot, extension = name, "", ""
-    for number in range(10_000):
+    links = True
+    number = 0
+    while number < 10_000:
         candidate = home / (name if number == 0 else f"{stem} ({number}){dot}{extension}")
         try:
-            os.link(temp, candidate, follow_symlinks=False)
+            if links:
+                os.link(temp, candidate, follow_symlinks=False)
+            else:
+                os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                try:
+                    os.replace(temp, candidate)
+                except OSError:
+                    os.unlink(candidate)  # our empty placeholder, not a file of anyone's
+                    raise
+            return candidate
         except FileExistsError:
-            continue
-        except (NotImplementedError, PermissionError):
-            if candidate.exists() or candidate.is_symlink():
-                continue
-            os.replace(temp, candidate)
-        return candidate
+            number += 1
+        except (NotImplementedError, OSError) as exc:
+            if not links or (isinstance(exc, OSError) and exc.errno not in _NO_LINKS):
+                raise
+            links = False
     raise UsageError(f"{str(home)!r} already holds 10,000 files named like {name!r}; choose another folder")
 
 
 def _on_space(file: ReplyFile, space: URL) -> URL:
     try:
         url = URL(file.url)
+        origin = url.origin() if url.absolute and url.scheme else None
     except (ValueError, TypeError):
         raise FileElsewhereError(f"the reply file {file.name!r} has a malformed URL", url=file.url) from None
-    if not url.is_absolute() or url.origin() != space.origin():
+    if url.user is not None or url.password is not None:  # the Space choosing whom we log in as
+        raise FileElsewhereError(
+            f"the reply file {file.name!r} has credentials in its URL; qwen-space does not fetch it", url=file.url
+        )
+    if origin is None or _origin(origin) != _origin(space):
         raise FileElsewhereError(
             f"the reply file {file.name!r} is at {file.url}, not on the Space ({space.origin()}); qwen-space does "
             "not fetch it, so that your token and headers stay with the Space: fetch it yourself if you trust it",
             url=file.url,
         )
     return url
+
+
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    # Not URL equality, for which https://host:443 and https://host differ.
+    return url.scheme.lower(), url.host, url.port
 
 
 def _check_size(what: str, size: int, limit: int, argument: str) -> None:

@@ -159,3 +159,15 @@ async def test_reply_files_are_found_downloaded_and_saved(server: Server, transp
     again = await save(transport, found[2], tmp_path, space=space, within=60)
     assert (first.name, again.name) == ("cat.png", "cat (1).png")
     assert digest(again.read_bytes()) == written["cat.png"]
+
+
+async def test_names_gradio_cannot_store_still_upload(server: Server, transport: Transport) -> None:
+    # Gradio refuses a name ending in ".." (HTTP 400) and, before 6.x, stores a name of
+    # no letters or digits as the upload folder itself: such names are sent as "file".
+    files = [LocalFile(name, name.encode() * 3) for name in ("..", "a/..", ".", "😀", "???", "", "😀.png")]
+    values = await upload(transport, server.upload_url, files, within=60)
+    assert [v["orig_name"] for v in values] == [f.name for f in files]
+    done = await call(server, "digest", [values])
+    assert done["success"], done
+    seen = json.loads(done["output"]["data"][0])
+    assert [(s["size"], s["sha256"]) for s in seen] == [(len(f.content), digest(f.content)) for f in files]
