@@ -15,6 +15,8 @@ RESULTS = HERE / "results.json"
 OUT = HERE.parent / "docs" / "benchmarks.md"
 # The A/B run of benchmarks/ab.py behind the "nothing slower" check: a run of its own.
 AB = HERE / "ab-restructuring.json"
+# benchmarks/paced.py's run: real Gradio at a model's pace, a token per read.
+PACED = HERE / "paced-results.json"
 PARTS = ("cpu", "latency", "scale", "memory", "serve", "chatinterface")
 
 
@@ -236,6 +238,54 @@ def ab_section(ab: dict[str, Any]) -> list[str]:
     return out
 
 
+def paced_section(paced: dict[str, Any]) -> list[str]:
+    machine = paced["machine"]
+    out = [
+        "## Paced: a token per read",
+        "",
+        "Every table above but latency replays streams at full speed, so one read carries many tokens: a",
+        "*burst*. A model streams one token at a time, and each reaches the client in a read of its own;",
+        "what a client pays per read then dominates. `benchmarks/paced.py` measures that *paced* case:",
+        "real Gradio streams a reply of "
+        f"{paced['runs'][0]['tokens']:,} tokens, one yield per token after a 1 ms sleep, from a `gr.ChatInterface`",
+        "(benchmarks/paced_app.py) and from the Qwen layout's replica. Four readers of the same chat take",
+        "turns, each in a fresh process after a short warm-up chat: *bare* (aiohttp joins, reads the",
+        "stream and orjson-decodes each event, nothing else: the floor), qwen-space (`SpaceClient.chat`),",
+        "`qwen-space serve` in front of the app read by a bare aiohttp client (the server process's CPU",
+        "is counted), and gradio_client. CPU of the measured process only, all its threads, per chat; the",
+        "Gradio server's is not counted.",
+        "",
+        f"Measured {paced['date']}: `{paced['command']}`. Machine: {machine['cores']} cores (load average "
+        f"{machine['load_average_at_start'][0]} at the start), Python {machine['python']}, aiohttp "
+        f"{machine['aiohttp']}, gradio_client {machine['gradio_client']}, {machine['platform']}.",
+        "",
+        "| Gradio | app | reads per chat | bare | qwen-space | serve | gradio_client "
+        "| qwen-space / bare | serve / qwen-space | gradio_client / qwen-space |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in paced["runs"]:
+        cells = [
+            f"{c['median_ms']:.0f} ({c['min_ms']:.0f}-{c['max_ms']:.0f})"
+            for c in (run["clients"][name] for name in ("bare", "qwen-space", "serve", "gradio_client"))
+        ]
+        reads = run["reads_per_chat"]
+        out.append(
+            f"| {run['gradio']} | {run['app']} | {reads['min']}-{reads['max']} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(f"{value:.2f}" for value in run["ratios"].values())
+            + " |"
+        )
+    samples = len(paced["runs"][0]["clients"]["bare"]["samples_ms"])
+    out += [
+        "",
+        f"ms of CPU per chat: median (min-max) of {samples} chats per reader. Reads per chat: the bare",
+        "reader's network reads (one per token, and a few for the start and the end of the job).",
+        "",
+    ]
+    return out
+
+
 def memory_section(memory: dict[str, Any]) -> list[str]:
     out = ["## Memory", "", "Peak RSS above the baseline after set-up, streaming a 1 MB answer in 100,000 tokens.", ""]
     for name, r in memory.items():
@@ -295,6 +345,8 @@ def main() -> None:
         lines += serve_section(results["serve"])
     if "chatinterface" in results:
         lines += chatinterface_section(results["chatinterface"])
+    if PACED.exists():
+        lines += paced_section(json.loads(PACED.read_text()))
     if AB.exists():
         lines += ab_section(json.loads(AB.read_text()))
     OUT.write_text("\n".join(lines), encoding="utf-8")
