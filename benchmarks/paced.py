@@ -66,7 +66,7 @@ def free_port() -> int:
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600  # a loaded machine starts Gradio slowly
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2):
