@@ -301,7 +301,6 @@ def machine() -> dict[str, Any]:
 
     return {
         "cores": os.cpu_count(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
         "aiohttp": version("aiohttp"),
@@ -322,19 +321,25 @@ def main() -> None:
     parser.add_argument("--server-python", action="append", help="a python with the Gradio to serve the apps")
     parser.add_argument("--app", action="append", choices=list(APPS), help="default: both")
     args = parser.parse_args()
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    runs = [
-        measure_app(python, app, args.tokens, args.rounds, args.chats)
-        for python in args.server_python or [sys.executable]
-        for app in args.app or list(APPS)
-    ]
-    command = "python benchmarks/paced.py " + " ".join(sys.argv[1:])
-    OUT.write_text(
-        json.dumps({"date": started, "command": command.strip(), "machine": machine(), "runs": runs}, indent=2) + "\n"
-    )
-    for run in runs:
-        print(f"paced {run['gradio']} {run['app']}: {run['ratios']}")
-    print(f"wrote {OUT}")
+    command = ("python benchmarks/paced.py " + " ".join(sys.argv[1:])).strip()
+    for python in args.server_python or [sys.executable]:
+        for app in args.app or list(APPS):
+            started, load = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()[0]
+            run = measure_app(python, app, args.tokens, args.rounds, args.chats)
+            save({**run, "date": started, "command": command, "load_average_at_start": round(load, 1)})
+            print(f"paced {run['gradio']} {run['app']}: {run['ratios']}", flush=True)
+
+
+def save(run: dict[str, Any]) -> None:
+    """Into OUT, replacing an earlier run of the same Gradio and app (several invocations,
+    one app each, may fill it)."""
+    results = json.loads(OUT.read_text()) if OUT.exists() else {"runs": []}
+    runs = [r for r in results["runs"] if (r["gradio"], r["app"]) != (run["gradio"], run["app"])]
+    results = {"machine": machine(), "runs": sorted([*runs, run], key=lambda r: (r["gradio"], r["app"]))}
+    temporary = OUT.with_suffix(".tmp")
+    temporary.write_text(json.dumps(results, indent=2) + "\n")
+    temporary.replace(OUT)
+    print(f"wrote {OUT}", flush=True)
 
 
 if __name__ == "__main__":

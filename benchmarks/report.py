@@ -243,21 +243,22 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
     out = [
         "## Paced: a token per read",
         "",
-        "Every table above but latency replays streams at full speed, so one read carries many tokens: a",
+        "The CPU and memory tables above replay streams at full speed, so one read carries many tokens: a",
         "*burst*. A model streams one token at a time, and each reaches the client in a read of its own;",
-        "what a client pays per read then dominates. `benchmarks/paced.py` measures that *paced* case:",
+        "what a client pays per read then dominates. `benchmarks/paced.py` (in `tox -e bench`) measures",
+        "that *paced* case:",
         "real Gradio streams a reply of "
         f"{paced['runs'][0]['tokens']:,} tokens, one yield per token after a 1 ms sleep, from a `gr.ChatInterface`",
         "(benchmarks/paced_app.py) and from the Qwen layout's replica. Four readers of the same chat take",
         "turns, each in a fresh process after a short warm-up chat: *bare* (aiohttp joins, reads the",
         "stream and orjson-decodes each event, nothing else: the floor), qwen-space (`SpaceClient.chat`),",
         "`qwen-space serve` in front of the app read by a bare aiohttp client (the server process's CPU",
-        "is counted), and gradio_client. CPU of the measured process only, all its threads, per chat; the",
-        "Gradio server's is not counted.",
+        "is counted, from /proc in clock ticks of 10 ms), and gradio_client. CPU of the measured process",
+        "only, all its threads, per chat; the Gradio server's is not counted.",
         "",
-        f"Measured {paced['date']}: `{paced['command']}`. Machine: {machine['cores']} cores (load average "
-        f"{machine['load_average_at_start'][0]} at the start), Python {machine['python']}, aiohttp "
-        f"{machine['aiohttp']}, gradio_client {machine['gradio_client']}, {machine['platform']}.",
+        f"Machine: {machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']}, "
+        f"gradio_client {machine['gradio_client']}, {machine['platform']}. Each row's run: its date, the",
+        "machine's load average when it started (other work shared the machine) and its command below.",
         "",
         "| Gradio | app | reads per chat | bare | qwen-space | serve | gradio_client "
         "| qwen-space / bare | serve / qwen-space | gradio_client / qwen-space |",
@@ -281,6 +282,11 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
         "",
         f"ms of CPU per chat: median (min-max) of {samples} chats per reader. Reads per chat: the bare",
         "reader's network reads (one per token, and a few for the start and the end of the job).",
+        "",
+        *(
+            f"- {r['gradio']} {r['app']}: {r['date']}, load average {r['load_average_at_start']}: `{r['command']}`"
+            for r in paced["runs"]
+        ),
         "",
     ]
     return out
