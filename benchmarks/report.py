@@ -246,10 +246,9 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
         "The CPU and memory tables above replay streams at full speed, so one read carries many tokens: a",
         "*burst*. A model streams one token at a time, and each reaches the client in a read of its own;",
         "what a client pays per read then dominates. `benchmarks/paced.py` (in `tox -e bench`) measures",
-        "that *paced* case:",
-        "real Gradio streams a reply of "
-        f"{paced['runs'][0]['tokens']:,} tokens, one yield per token after a 1 ms sleep, from a `gr.ChatInterface`",
-        "(benchmarks/paced_app.py) and from the Qwen layout's replica. Four readers of the same chat take",
+        f"that *paced* case: real Gradio streams a reply of {paced['runs'][0]['tokens']:,} tokens, one yield per",
+        "token after a 1 ms sleep, from a `gr.ChatInterface` (benchmarks/paced_app.py) and from the Qwen",
+        "layout's replica (tests/replica/app.py, `!delay=0.001`). Four readers of the same chat take",
         "turns, each in a fresh process after a short warm-up chat: *bare* (aiohttp joins, reads the",
         "stream and orjson-decodes each event, nothing else: the floor), qwen-space (`SpaceClient.chat`),",
         "`qwen-space serve` in front of the app read by a bare aiohttp client (the server process's CPU",
@@ -260,7 +259,7 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
         f"gradio_client {machine['gradio_client']}, {machine['platform']}. Each row's run: its date, the",
         "machine's load average when it started (other work shared the machine) and its command below.",
         "",
-        "| Gradio | app | reads per chat | bare | qwen-space | serve | gradio_client "
+        "| Gradio | app | reads / events per chat | bare | qwen-space | serve | gradio_client "
         "| qwen-space / bare | serve / qwen-space | gradio_client / qwen-space |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -269,9 +268,9 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
             f"{c['median_ms']:.0f} ({c['min_ms']:.0f}-{c['max_ms']:.0f})"
             for c in (run["clients"][name] for name in ("bare", "qwen-space", "serve", "gradio_client"))
         ]
-        reads = run["reads_per_chat"]
+        reads, events = run["reads_per_chat"], run["events_per_chat"]
         out.append(
-            f"| {run['gradio']} | {run['app']} | {reads['min']}-{reads['max']} | "
+            f"| {run['gradio']} | {run['app']} | {reads['min']}-{reads['max']} / {events['max']} | "
             + " | ".join(cells)
             + " | "
             + " | ".join(f"{value:.2f}" for value in run["ratios"].values())
@@ -280,8 +279,11 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
     samples = len(paced["runs"][0]["clients"]["bare"]["samples_ms"])
     out += [
         "",
-        f"ms of CPU per chat: median (min-max) of {samples} chats per reader. Reads per chat: the bare",
-        "reader's network reads (one per token, and a few for the start and the end of the job).",
+        f"ms of CPU per chat: median (min-max) of {samples} chats per reader. Reads and events per chat: the",
+        "bare reader's network reads and SSE events (an event per token, and a few for the start and the",
+        "end of the job). In a 300-token check earlier that day each event came in a read of its own (303",
+        "reads, 303 events); where the table shows fewer reads, the machine's load let some pairs of events",
+        "queue up and arrive together.",
         "",
         *(
             f"- {r['gradio']} {r['app']}: {r['date']}, load average {r['load_average_at_start']}: `{r['command']}`"
