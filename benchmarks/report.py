@@ -286,6 +286,15 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
         "queue up and arrive together.",
         "",
         *(
+            f"**{r['gradio']} {r['app']} was not paced**: {r['reads_per_chat']['min']:,} to "
+            f"{r['reads_per_chat']['max']:,} reads for {r['events_per_chat']['max']:,} events, so many reads "
+            "carried several tokens and each reader may have seen a different share of them; its ratios do "
+            "not measure the cost per read alone (it needs a longer pace, or a quieter machine).\n"
+            for r in paced["runs"]
+            if r["reads_per_chat"]["min"] < 0.9 * r["events_per_chat"]["max"]
+        ),
+        "",
+        *(
             f"- {r['gradio']} {r['app']}: {r['date']}, load average {r['load_average_at_start']}: `{r['command']}`"
             for r in paced["runs"]
         ),
