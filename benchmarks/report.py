@@ -15,6 +15,8 @@ RESULTS = HERE / "results.json"
 OUT = HERE.parent / "docs" / "benchmarks.md"
 # The A/B run of benchmarks/ab.py behind the "nothing slower" check: a run of its own.
 AB = HERE / "ab-restructuring.json"
+# benchmarks/paced.py's run: real Gradio at a model's pace, a token per read.
+PACED = HERE / "paced-results.json"
 PARTS = ("cpu", "latency", "scale", "memory", "serve", "chatinterface")
 
 
@@ -236,6 +238,71 @@ def ab_section(ab: dict[str, Any]) -> list[str]:
     return out
 
 
+def paced_section(paced: dict[str, Any]) -> list[str]:
+    machine = paced["machine"]
+    out = [
+        "## Paced: a token per read",
+        "",
+        "The CPU and memory tables above replay streams at full speed, so one read carries many tokens: a",
+        "*burst*. A model streams one token at a time, and each reaches the client in a read of its own;",
+        "what a client pays per read then dominates. `benchmarks/paced.py` (in `tox -e bench`) measures",
+        f"that *paced* case: real Gradio streams a reply of {paced['runs'][0]['tokens']:,} tokens, one yield per",
+        "token after a 1 ms sleep, from a `gr.ChatInterface` (benchmarks/paced_app.py) and from the Qwen",
+        "layout's replica (tests/replica/app.py, `!delay=0.001`). Four readers of the same chat take",
+        "turns, each in a fresh process after a short warm-up chat: *bare* (aiohttp joins, reads the",
+        "stream and orjson-decodes each event, nothing else: the floor), qwen-space (`SpaceClient.chat`),",
+        "`qwen-space serve` in front of the app read by a bare aiohttp client (the server process's CPU",
+        "is counted, from /proc in clock ticks of 10 ms), and gradio_client. CPU of the measured process",
+        "only, all its threads, per chat; the Gradio server's is not counted.",
+        "",
+        f"Machine: {machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']}, "
+        f"gradio_client {machine['gradio_client']}, {machine['platform']}. Each row's run: its date, the",
+        "machine's load average when it started (other work shared the machine) and its command below.",
+        "",
+        "| Gradio | app | reads / events per chat | bare | qwen-space | serve | gradio_client "
+        "| qwen-space / bare | serve / qwen-space | gradio_client / qwen-space |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in paced["runs"]:
+        cells = [
+            f"{c['median_ms']:.0f} ({c['min_ms']:.0f}-{c['max_ms']:.0f})"
+            for c in (run["clients"][name] for name in ("bare", "qwen-space", "serve", "gradio_client"))
+        ]
+        reads, events = run["reads_per_chat"], run["events_per_chat"]
+        out.append(
+            f"| {run['gradio']} | {run['app']} | {reads['min']}-{reads['max']} / {events['max']} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(f"{value:.2f}" for value in run["ratios"].values())
+            + " |"
+        )
+    samples = len(paced["runs"][0]["clients"]["bare"]["samples_ms"])
+    out += [
+        "",
+        f"ms of CPU per chat: median (min-max) of {samples} chats per reader. Reads and events per chat: the",
+        "bare reader's network reads and SSE events (an event per token, and a few for the start and the",
+        "end of the job). In a 300-token check earlier that day each event came in a read of its own (303",
+        "reads, 303 events); where the table shows fewer reads, the machine's load let some pairs of events",
+        "queue up and arrive together.",
+        "",
+        *(
+            f"**{r['gradio']} {r['app']} was not paced**: {r['reads_per_chat']['min']:,} to "
+            f"{r['reads_per_chat']['max']:,} reads for {r['events_per_chat']['max']:,} events, so many reads "
+            "carried several tokens and each reader may have seen a different share of them; its ratios do "
+            "not measure the cost per read alone (it needs a longer pace, or a quieter machine).\n"
+            for r in paced["runs"]
+            if r["reads_per_chat"]["min"] < 0.9 * r["events_per_chat"]["max"]
+        ),
+        "",
+        *(
+            f"- {r['gradio']} {r['app']}: {r['date']}, load average {r['load_average_at_start']}: `{r['command']}`"
+            for r in paced["runs"]
+        ),
+        "",
+    ]
+    return out
+
+
 def memory_section(memory: dict[str, Any]) -> list[str]:
     out = ["## Memory", "", "Peak RSS above the baseline after set-up, streaming a 1 MB answer in 100,000 tokens.", ""]
     for name, r in memory.items():
@@ -295,6 +362,8 @@ def main() -> None:
         lines += serve_section(results["serve"])
     if "chatinterface" in results:
         lines += chatinterface_section(results["chatinterface"])
+    if PACED.exists():
+        lines += paced_section(json.loads(PACED.read_text()))
     if AB.exists():
         lines += ab_section(json.loads(AB.read_text()))
     OUT.write_text("\n".join(lines), encoding="utf-8")

@@ -21,6 +21,15 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `tox -e editable` runs `-m installed`: what an editable install changes (package
+    # data, entry points, metadata); `tox -e py` runs everything on the built wheel.
+    config.addinivalue_line(
+        "markers",
+        "installed: depends on how the package is installed (bundled cassettes, the script, the pytest plugin)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def no_hub_login(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test reads the developer's saved Hub token or asks the real Hub: the token

@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import qwen_space.cassettes
 from qwen_space.client.recording import bundled_cassette, load_manifest
+
+pytestmark = pytest.mark.installed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +44,7 @@ def test_every_bundled_cassette_resolves() -> None:
         assert bundled_cassette(name).is_file()
 
 
-def test_ci_runs_the_offline_suite_under_the_editable_install_pip_makes() -> None:
+def test_ci_runs_the_installed_tests_under_the_editable_install_pip_makes() -> None:
     ini = tox_ini()
     assert "editable" in [name.strip() for name in ini["tox"]["env_list"].split(",")]
     env = ini["testenv:editable"]
@@ -51,7 +54,8 @@ def test_ci_runs_the_offline_suite_under_the_editable_install_pip_makes() -> Non
     builder = env["wheel_build_env"].strip()
     assert builder != ini["testenv"]["wheel_build_env"].strip()
     assert ini[f"testenv:{builder}"]["config_settings_build_editable"].strip() == ""
-    assert env["commands"].strip() == "{[testenv]commands}"
+    # The tests of what an install changes; the rest of the suite does not depend on it.
+    assert "-m installed" in env["commands"]
 
 
 def test_tox_writes_no_venv_redirect_file_into_the_checkout() -> None:

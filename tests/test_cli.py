@@ -30,6 +30,7 @@ BUNDLED_REPLY = (
 )
 
 
+@pytest.mark.installed
 async def test_replay_of_the_bundled_cassette() -> None:
     result = await run_cli("replay")
     assert result.code == 0, result.err
@@ -37,6 +38,7 @@ async def test_replay_of_the_bundled_cassette() -> None:
     assert "recorded from" in result.err
 
 
+@pytest.mark.installed
 def test_the_installed_script_runs() -> None:
     # The one test of the command as a user starts it: the script pip installed, in a
     # process of its own (the rest call main() in this one).
@@ -48,12 +50,14 @@ def test_the_installed_script_runs() -> None:
     assert done.stdout == BUNDLED_REPLY
 
 
+@pytest.mark.installed
 async def test_version() -> None:
     result = await run_cli("--version")
     assert result.code == 0, result.err
     assert result.out.strip() == f"qwen-space {version('qwen-space')}"
 
 
+@pytest.mark.installed
 async def test_replay_json() -> None:
     result = await run_cli("replay", "--json", "gradio-6.31.0/history.yaml")
     assert result.code == 0, result.err
@@ -62,12 +66,14 @@ async def test_replay_json() -> None:
     assert "".join(e["text"] for e in events if e["type"] == "delta") == events[-1]["text"]
 
 
+@pytest.mark.installed
 async def test_replay_of_a_failed_session() -> None:
     result = await run_cli("replay", "gradio-4.44.1/error.yaml")
     assert result.code == 0, result.err
     assert "as its scenario expects" in result.err
 
 
+@pytest.mark.installed
 async def test_unknown_cassette() -> None:
     result = await run_cli("replay", "nope.yaml")
     assert result.code == 12

@@ -7,9 +7,12 @@ import sys
 from importlib.metadata import distribution
 from pathlib import Path
 
+import pytest
 import qwen_space.client
 import qwen_space.protocol
 from qwen_space.protocol import QwenSpaceError
+
+pytestmark = pytest.mark.installed
 
 # Modules that do I/O, or that stand for a heavy optional dependency.
 IO_MODULES = {"aiohttp", "asyncio", "socket", "ssl", "selectors", "http", "urllib", "vcr"}

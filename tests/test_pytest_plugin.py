@@ -7,6 +7,8 @@ from qwen_space.client.recording import bundled_cassette
 
 from .fake_space import FakeSpace, JoinAnswer, chat_body, script
 
+pytestmark = pytest.mark.installed
+
 pytest_plugins = ["pytester"]
 
 

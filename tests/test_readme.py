@@ -18,6 +18,8 @@ import pytest
 from qwen_space.client import SpaceClient
 from qwen_space.client.recording import bundled_cassette, use_cassette
 
+pytestmark = pytest.mark.installed
+
 pytest_plugins = ["pytester"]
 
 README = Path(__file__).resolve().parent.parent / "README.md"
