@@ -16,6 +16,7 @@ errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
 """
 
 from ..protocol import (
+    AmbiguousChatError,
     AppError,
     AuthenticationError,
     ChatEvent,
@@ -26,6 +27,7 @@ from ..protocol import (
     Drift,
     DriftKind,
     Failed,
+    HistoryUnreachableError,
     JobCancelledError,
     LocalProtocolError,
     LogMessage,
@@ -39,6 +41,7 @@ from ..protocol import (
     RemoteProtocolError,
     RequestRejectedError,
     ServerError,
+    SeedRefusedError,
     SessionNotFoundError,
     SpaceConfig,
     SpaceContract,
@@ -76,6 +79,7 @@ __all__ = [
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
     "QWEN_CONTRACT",
+    "AmbiguousChatError",
     "AppError",
     "AuthenticationError",
     "CassetteError",
@@ -92,6 +96,7 @@ __all__ = [
     "Failed",
     "HubError",
     "InvalidMessagesError",
+    "HistoryUnreachableError",
     "JobCancelledError",
     "LocalProtocolError",
     "LogMessage",
@@ -111,6 +116,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
+    "SeedRefusedError",
     "SessionNotFoundError",
     "SpaceClient",
     "SpaceConfig",
