@@ -5,6 +5,7 @@ values come out, and the only exceptions raised are the package's own
 (:class:`QwenSpaceError` and its subclasses), whatever the bytes were.
 """
 
+from ._chain import ChainStep, ChatChain, find_chats
 from ._chat_contract import (
     LABEL_RULES,
     OPTION_COMPONENTS,
@@ -60,6 +61,7 @@ from ._events import (
     Started,
     TextDelta,
 )
+from ._held import HeldReply
 from ._job import ChatJob, ChatJobState
 from ._join import (
     CancelRequest,
@@ -90,8 +92,10 @@ from ._messages import (
     UnknownMessage,
     parse_message,
 )
+from ._predict import PredictCall, parse_predict_answer
 from ._reasoning import ReplyParts, Thought, split_reply
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
+from ._store import ComponentStore
 from ._stream import ChatStream, ChatStreamResult, read_chat_stream
 
 __all__ = [
@@ -105,7 +109,9 @@ __all__ = [
     "AppKind",
     "AuthenticationError",
     "CancelRequest",
+    "ChainStep",
     "ChatCall",
+    "ChatChain",
     "ChatContract",
     "ChatEvent",
     "ChatInput",
@@ -119,6 +125,7 @@ __all__ = [
     "Completed",
     "CompletionStatus",
     "Component",
+    "ComponentStore",
     "ContractMismatchError",
     "Correction",
     "Dependency",
@@ -128,6 +135,7 @@ __all__ = [
     "Estimation",
     "Failed",
     "Heartbeat",
+    "HeldReply",
     "HistoryMode",
     "HistoryUnreachableError",
     "InputRole",
@@ -141,6 +149,7 @@ __all__ = [
     "MessageTag",
     "OptionKind",
     "Output",
+    "PredictCall",
     "ProcessCompleted",
     "ProcessGenerating",
     "ProcessStarts",
@@ -188,12 +197,14 @@ __all__ = [
     "content_text",
     "derive_contract",
     "error_for_response",
+    "find_chats",
     "is_web_page",
     "media_type",
     "new_session_hash",
     "parse_config",
     "parse_join_response",
     "parse_message",
+    "parse_predict_answer",
     "read_chat_stream",
     "read_history",
     "read_reply",

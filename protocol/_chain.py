@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from ._config import Component, Dependency, SpaceConfig
 
-__all__ = ["ChainStep", "ChatChain", "find_chats"]
+__all__ = ["ChainStep", "ChatChain", "carried_states", "chat_for", "find_chats"]
 
 TEXT_INPUTS = frozenset({"textbox", "multimodaltextbox"})
 _SEND_LABEL = re.compile(r"send|submit|chat|ask|go\b|run|发送|提交|➤|🚀", re.IGNORECASE)
@@ -154,6 +154,31 @@ def find_chats(config: SpaceConfig) -> list[ChatChain]:
                 break
     chats.sort(key=lambda c: (c.message_box.id, c.trigger[0]))
     return chats
+
+
+def chat_for(config: SpaceConfig, fn_index: int) -> ChatChain | None:
+    """The chat whose chain holds the dependency ``fn_index``, started from its root's
+    trigger (a Send button a person could click, say), or ``None``."""
+    by_fn = {d.fn_index: d for d in config.dependencies}
+    dependency = by_fn.get(fn_index)
+    seen: set[int] = set()
+    while dependency is not None and dependency.trigger_after is not None and dependency.fn_index not in seen:
+        seen.add(dependency.fn_index)
+        dependency = by_fn.get(dependency.trigger_after)
+    if dependency is None or not dependency.targets or dependency.targets[0][0] is None:
+        return None
+    index = _Index(config)
+    component_id, event = dependency.targets[0]
+    trigger = (component_id, event)
+    components = config.components
+    for box_id in (i for d, _ in index.chain(trigger) if d.backend_fn for i in d.inputs):
+        box = components.get(box_id)
+        if box is not None and _is_message_box(box):
+            chat = _chat(index, box, trigger)
+            if chat is not None and any(step.fn_index == fn_index for step in chat.steps):
+                return chat
+            return None
+    return None
 
 
 def _is_message_box(component: Component) -> bool:

@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ._chain import ChainStep, ChatChain, carried_states, find_chats
+from ._chain import ChainStep, ChatChain, carried_states, chat_for, find_chats
 from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
 from ._contract import SpaceContract
@@ -320,6 +320,7 @@ def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> C
             return _for_chat(config, by_label[0])
     dependency = config.dependency(endpoint) if isinstance(endpoint, int) else _named(config, endpoint)
     chat = next((c for c in chats if any(step.fn_index == dependency.fn_index for step in c.steps)), None)
+    chat = chat or chat_for(config, dependency.fn_index)
     if chat is not None:
         return _for_chat(config, chat)
     return _contract(config, dependency, prefer_chain=False)

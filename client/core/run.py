@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, MutableSet, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -26,6 +27,7 @@ from ...protocol import (
     ChatJob,
     ChatStream,
     Failed,
+    HeldReply,
     JoinRequest,
     QwenSpaceError,
     SeedCall,
@@ -33,10 +35,11 @@ from ...protocol import (
     SpaceHTTPError,
     SpaceUnavailableError,
     build_call,
-    error_for_response,
     parse_join_response,
+    parse_predict_answer,
 )
 from ..hub.space import SpaceStarting
+from .chain import ChainRunner, ChatSession
 from .errors import ClientClosedError, SpaceConnectionError, client_closed, total_timeout
 from .request import ChatRequest
 from .timeouts import RetryPolicy, Timeouts
@@ -108,8 +111,11 @@ class ChatRun:
         resolve: Resolve,
         running: MutableSet[ChatRun],
         is_closed: Callable[[], bool],
+        chat_session: ChatSession | None = None,
     ) -> None:
         self._request = request
+        #: A conversation's: its component values and session, kept across turns.
+        self._chat_session = chat_session
         self._options = options
         self.session_hash = session_hash
         self._transport = transport
@@ -119,6 +125,8 @@ class ChatRun:
         self._running = running
         self._is_closed = is_closed
         self.event_id: str | None = None
+        # The event a cancel names: the chat's, or the chain step running now.
+        self._cancel_fn: int | None = None
         self._target: ChatTarget | None = None
         self._response: aiohttp.ClientResponse | None = None
         self._finished = False
@@ -131,6 +139,16 @@ class ChatRun:
                     yield event
 
     async def batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
+        """The chat's events, one list per network read, the reply held back one read
+        (see ``HeldReply``: a placeholder the app replaces never reaches the reader)."""
+        held = HeldReply()
+        async with contextlib.aclosing(self._batches()) as batches:
+            async for batch in batches:
+                out = held.batch(batch)
+                if out:
+                    yield out
+
+    async def _batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
         """The chat's events, one list per network read; clean-up on any exit."""
         self._running.add(self)
         try:
@@ -147,6 +165,9 @@ class ChatRun:
                     request = self._request
                     # Checked against /config before anything is sent for this chat.
                     call = build_call(contract, request.query, request.history, request.system, self._options)
+                    if contract.steps:
+                        self._target = target
+                        break
                     for seed in call.seeds:
                         await self._seed(target.seed_url, seed, deadline)
                     join = JoinRequest(
@@ -167,6 +188,13 @@ class ChatRun:
                     if self._is_closed() and not isinstance(error, ClientClosedError):
                         raise client_closed() from error
                     raise
+            if contract.steps:
+                runner = ChainRunner(self, target, call, self._chat_session, deadline)
+                async with contextlib.aclosing(runner.run()) as steps:
+                    async for batch in steps:
+                        yield batch
+                return
+            self._cancel_fn = contract.fn_index
             job = ChatJob(
                 event_id=self.event_id,
                 reply_slot=contract.reply_slot,
@@ -187,6 +215,11 @@ class ChatRun:
     async def _seed(self, url: URL, seed: SeedCall, deadline: Deadline) -> None:
         """Run a non-queued event on this chat's fresh session (a ChatInterface's history
         goes into its session State this way, as the browser's own event puts it there)."""
+        await self.predict(url, seed.to_bytes(self.session_hash), deadline, what="the history seed")
+
+    async def predict(self, url: URL, body: bytes, deadline: Deadline, *, what: str) -> list[Any]:
+        """``run/predict`` on this chat's session: the step's outputs, or the typed error
+        (anything but Gradio's ``{"data": [...]}`` is one, raised before any join)."""
         answer = await self._transport.send(
             "POST",
             url,
@@ -194,14 +227,25 @@ class ChatRun:
             phase="join",
             within=deadline.remaining(),
             read=self._settings.timeouts.join,
-            body=seed.to_bytes(self.session_hash),
+            body=body,
             deadline=deadline,
-            doing="setting the conversation's history",
+            doing=f"running {what}",
         )
-        if answer.status != 200:
-            error = error_for_response(answer.status, answer.content_type, answer.body)
-            error.retryable = False
-            raise error
+        return parse_predict_answer(answer.status, answer.content_type, answer.body, what=what)
+
+    async def join_step(self, url: URL, join: JoinRequest, deadline: Deadline) -> str:
+        """Join one queued step of a chain; from now on a cancel names it."""
+        self._finished = False
+        self._cancel_fn = join.fn_index
+        self.event_id = await self._join(url, join.to_bytes(), deadline)
+        return self.event_id
+
+    def stream(self, target: ChatTarget, job: ChatJob, deadline: Deadline) -> AsyncGenerator[list[ChatEvent], None]:
+        return self._stream(target, job, deadline)
+
+    def step_done(self) -> None:
+        """A chain's step ended: nothing of this chat runs on the Space until the next join."""
+        self._finished = True
 
     async def _join(self, url: URL, body: bytes, deadline: Deadline) -> str:
         """``queue/join``, retried while no job can exist (see ``RetryPolicy``)."""
@@ -353,7 +397,8 @@ class ChatRun:
         self._aborted = True
         target = self._target
         if self.event_id is not None and target is not None:
-            body = CancelRequest(self.session_hash, target.contract.fn_index, self.event_id).to_bytes()
+            fn_index = target.contract.fn_index if self._cancel_fn is None else self._cancel_fn
+            body = CancelRequest(self.session_hash, fn_index, self.event_id).to_bytes()
             await self._transport.post_cancel(target.cancel_url, body, within=self._settings.timeouts.cancel)
 
 
