@@ -40,8 +40,8 @@ from ..protocol import (
     ReasoningDelta,
     RemoteProtocolError,
     RequestRejectedError,
-    ServerError,
     SeedRefusedError,
+    ServerError,
     SessionNotFoundError,
     SpaceConfig,
     SpaceContract,
@@ -53,6 +53,7 @@ from ..protocol import (
     TextDelta,
 )
 from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
+from .core.conversation import Conversation
 from .core.errors import (
     CassetteError,
     ClientClosedError,
@@ -72,7 +73,7 @@ from .core.timeouts import RetryPolicy, Timeouts
 from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
 from .ways_in.serve import create_openai_app
-from .ways_in.sync import SyncSpaceClient
+from .ways_in.sync import SyncConversation, SyncSpaceClient
 
 __all__ = [
     "DEFAULT_SPACE_ID",
@@ -89,14 +90,15 @@ __all__ = [
     "ClientClosedError",
     "Completed",
     "ContractMismatchError",
+    "Conversation",
     "Correction",
     "Drift",
     "DriftKind",
     "EmptyReplyError",
     "Failed",
+    "HistoryUnreachableError",
     "HubError",
     "InvalidMessagesError",
-    "HistoryUnreachableError",
     "JobCancelledError",
     "LocalProtocolError",
     "LogMessage",
@@ -115,8 +117,8 @@ __all__ = [
     "RequestRejectedError",
     "ResponseTooLargeError",
     "RetryPolicy",
-    "ServerError",
     "SeedRefusedError",
+    "ServerError",
     "SessionNotFoundError",
     "SpaceClient",
     "SpaceConfig",
@@ -132,6 +134,7 @@ __all__ = [
     "Started",
     "StreamError",
     "StreamInterruptedError",
+    "SyncConversation",
     "SyncSpaceClient",
     "TextDelta",
     "Timeouts",

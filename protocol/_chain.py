@@ -241,9 +241,10 @@ def _without_trailing(steps: list[ChainStep], chatbot: int, components: Mapping[
 
 
 def carried_states(steps: Iterable[ChainStep], components: Mapping[int, Component]) -> list[Component]:
-    """The ``gr.State`` inputs a step reads before any earlier step of the chain wrote them:
-    their value comes from earlier turns of the session, where a stateless request
-    cannot put anything."""
+    """The ``gr.State`` inputs that carry the chat from turn to turn: a step reads them
+    before any step of the chain wrote them, and a step of the chain writes them. Their
+    value comes from earlier turns of the session, where a stateless request cannot put
+    anything. (A State nothing writes holds its initial value: nothing is lost.)"""
     written: set[int] = set()
     carried: dict[int, Component] = {}
     for step in steps:
@@ -252,4 +253,4 @@ def carried_states(steps: Iterable[ChainStep], components: Mapping[int, Componen
             if component is not None and component.type == "state" and component_id not in written:
                 carried.setdefault(component_id, component)
         written.update(step.outputs)
-    return list(carried.values())
+    return [component for component_id, component in carried.items() if component_id in written]

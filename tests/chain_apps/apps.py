@@ -272,7 +272,7 @@ def qwen_extra_buttons() -> gr.Blocks:
 
     def model_chat(query: str, history: Any, system: str) -> Iterator[tuple[str, Any, str]]:
         history = list(history or [])
-        earlier = len(history)
+        earlier = len(history) if MAJOR < 6 else len(users(history))
         reply = answer(query, earlier, system)
         for text in words(reply):
             yield "", _qwen_history(history, query, text), system
