@@ -55,9 +55,11 @@ def test_the_canonical_chatbot_is_its_user_then_bot_chain(version: str) -> None:
     assert contract.kind is AppKind.CHAIN
     assert [(s.api_name, s.queue) for s in contract.steps] == [("/user", False), ("/bot", True)]
     assert contract.api_name == "/bot"
-    assert contract.history is HistoryMode.REQUEST and contract.multi_turn
+    assert contract.history is HistoryMode.REQUEST
+    assert contract.multi_turn
     call = build_call(contract, "hi", [Turn("a", "b")])
-    assert contract.message_id is not None and contract.chatbot_id is not None
+    assert contract.message_id is not None
+    assert contract.chatbot_id is not None
     assert call.values[contract.message_id] == "hi"
     assert len(call.values[contract.chatbot_id]) == 2  # type: ignore[arg-type]
 
@@ -120,7 +122,8 @@ def test_two_chat_interfaces_in_tabs_are_refused_naming_both(version: str) -> No
     with pytest.raises(AmbiguousChatError) as caught:
         derive_contract(space)
     first, second = caught.value.choices
-    assert first in str(caught.value) and second in str(caught.value)
+    assert first in str(caught.value)
+    assert second in str(caught.value)
     assert derive_contract(space, first).api_name == first
     assert derive_contract(space, second).api_name == second
     assert derive_contract(space, first).kind is AppKind.CHAT_INTERFACE
@@ -139,7 +142,8 @@ def test_the_store_reads_inputs_and_takes_updates() -> None:
     contract = derive_contract(space)
     first, second = contract.steps
     store = ComponentStore(space.components)
-    assert contract.message_id is not None and contract.chatbot_id is not None
+    assert contract.message_id is not None
+    assert contract.chatbot_id is not None
     store.set(contract.message_id, {"text": "hi", "files": []})
     store.set(contract.chatbot_id, [])
     assert store.inputs(first) == [[], {"text": "hi", "files": []}]
@@ -185,7 +189,8 @@ def big_config(events: int) -> dict[str, Any]:
 def test_a_1mb_config_of_4000_events_derives_in_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
     raw_config = big_config(4000)
     body = json.dumps(raw_config).encode()
-    assert len(body) > 1_000_000 and len(raw_config["dependencies"]) > 4000
+    assert len(body) > 1_000_000
+    assert len(raw_config["dependencies"]) > 4000
     space = parse_config(body)
     # Count the work: every look at a component's props (labels, visibility) and every
     # dependency visited. Quadratic derivation would make millions.
@@ -235,7 +240,8 @@ def test_a_true_rewrite_of_released_text_is_a_correction() -> None:
     out += held.batch([Correction(retract=6, text="xyz", previous="abcdef")])
     out += held.batch([Completed("xyz", None, "")])
     corrections = [e for e in out if isinstance(e, Correction)]
-    assert corrections and corrections[0].previous == "abc"
+    assert corrections
+    assert corrections[0].previous == "abc"
     shown = ""
     for event in out:
         if isinstance(event, TextDelta):

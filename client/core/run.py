@@ -139,16 +139,6 @@ class ChatRun:
                     yield event
 
     async def batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
-        """The chat's events, one list per network read, the reply held back one read
-        (see ``HeldReply``: a placeholder the app replaces never reaches the reader)."""
-        held = HeldReply()
-        async with contextlib.aclosing(self._batches()) as batches:
-            async for batch in batches:
-                out = held.batch(batch)
-                if out:
-                    yield out
-
-    async def _batches(self) -> AsyncGenerator[Sequence[ChatEvent | SpaceStarting], None]:
         """The chat's events, one list per network read; clean-up on any exit."""
         self._running.add(self)
         try:
@@ -189,10 +179,15 @@ class ChatRun:
                         raise client_closed() from error
                     raise
             if contract.steps:
+                # A chain's earlier steps show placeholders its later ones replace: the
+                # reply is held back one read (HeldReply) so that they never reach the reader.
+                held = HeldReply()
                 runner = ChainRunner(self, target, call, self._chat_session, deadline)
                 async with contextlib.aclosing(runner.run()) as steps:
                     async for batch in steps:
-                        yield batch
+                        out = held.batch(batch)
+                        if out:
+                            yield out
                 return
             self._cancel_fn = contract.fn_index
             job = ChatJob(

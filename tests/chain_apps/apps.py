@@ -259,8 +259,8 @@ def _respond(prefix: str) -> Any:
 def tabbed() -> gr.Blocks:
     """Two ChatInterfaces in a TabbedInterface: two message boxes, two chats."""
     kind = {"type": "messages"} if MAJOR == 5 else {}
-    first = gr.ChatInterface(_respond("First."), **kind)  # type: ignore[arg-type]
-    second = gr.ChatInterface(_respond("Second."), **kind)  # type: ignore[arg-type]
+    first = gr.ChatInterface(_respond("First."), **kind)
+    second = gr.ChatInterface(_respond("Second."), **kind)
     return gr.TabbedInterface([first, second], ["First", "Second"])
 
 
