@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ...protocol import (
     ChainStep,
     ChatbotFormat,
     ChatCall,
+    ChatContract,
     ChatEvent,
     ChatJob,
     Completed,
@@ -28,6 +29,7 @@ from ...protocol import (
     PredictCall,
     QwenSpaceError,
     ReasoningDelta,
+    SpaceConfig,
     TextDelta,
     new_session_hash,
     read_reply,
@@ -35,10 +37,21 @@ from ...protocol import (
 )
 from .transport import Deadline
 
-if TYPE_CHECKING:
-    from .run import ChatRun, ChatTarget
+__all__ = ["ChainRunner", "ChatSession", "StepHost"]
 
-__all__ = ["ChainRunner", "ChatSession"]
+
+class StepHost(Protocol):
+    """What a chain needs of its chat's run: one session, and the requests of a step."""
+
+    session_hash: str
+
+    async def predict_step(self, body: bytes, deadline: Deadline, *, what: str) -> list[Any]: ...
+
+    async def join_step(self, join: JoinRequest, deadline: Deadline) -> str: ...
+
+    def stream_step(self, job: ChatJob, deadline: Deadline) -> AsyncGenerator[list[ChatEvent], None]: ...
+
+    def step_done(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -56,19 +69,25 @@ class ChainRunner:
     """Runs ``target.contract.steps`` for one :class:`ChatRun`."""
 
     def __init__(
-        self, run: ChatRun, target: ChatTarget, call: ChatCall, session: ChatSession | None, deadline: Deadline
+        self,
+        run: StepHost,
+        config: SpaceConfig,
+        contract: ChatContract,
+        call: ChatCall,
+        session: ChatSession | None,
+        deadline: Deadline,
     ) -> None:
-        contract = target.contract
         assert contract.chatbot_id is not None  # a chain contract always has one
         self._run = run
-        self._target = target
+        self._config = config
+        self._contract = contract
         self._deadline = deadline
         self._chatbot = contract.chatbot_id
         self._format = contract.reply_format
         store = session.store if session is not None and session.store is not None else None
         values = dict(call.values)
         if store is None:
-            store = ComponentStore(target.config.components)
+            store = ComponentStore(config.components)
         else:
             # A conversation's Chatbot holds the earlier turns as the app left them.
             values.pop(self._chatbot, None)
@@ -83,7 +102,7 @@ class ChainRunner:
         self._duration: float | None = None
 
     async def run(self) -> AsyncGenerator[list[ChatEvent], None]:
-        for step in self._target.contract.steps:
+        for step in self._contract.steps:
             if step.queue:
                 failed = False
                 async for batch in self._queued(step):
@@ -107,9 +126,7 @@ class ChainRunner:
         call = PredictCall(step.fn_index, self._store.inputs(step), step.trigger_id)
         what = f"step {step.api_name or 'fn_index ' + str(step.fn_index)}"
         try:
-            outputs = await self._run.predict(
-                self._target.seed_url, call.to_bytes(self._run.session_hash), self._deadline, what=what
-            )
+            outputs = await self._run.predict_step(call.to_bytes(self._run.session_hash), self._deadline, what=what)
         except QwenSpaceError as error:
             # Before any text a failure is raised, as a refused join is; after, it ends the reply.
             if not self._shown:
@@ -124,24 +141,24 @@ class ChainRunner:
         return self._advance(read_reply(tail, self._format).text)
 
     async def _queued(self, step: ChainStep) -> AsyncGenerator[list[ChatEvent], None]:
-        run, target = self._run, self._target
+        run = self._run
         join = JoinRequest(
             data=self._store.inputs(step),
             fn_index=step.fn_index,
             trigger_id=step.trigger_id,
             session_hash=run.session_hash,
         )
-        event_id = await run.join_step(target.join_url, join, self._deadline)
+        event_id = await run.join_step(join, self._deadline)
         writes = self._chatbot in step.outputs
         job = ChatJob(
             event_id=event_id,
             reply_slot=step.outputs.index(self._chatbot) if writes else len(step.outputs),
             reply_format=self._format if writes else ChatbotFormat.TEXT,
-            full_values=not target.config.sends_diffs,
+            full_values=not self._config.sends_diffs,
             skip=self._skip if writes else 0,
             shown=self._shown if writes else "",
         )
-        async for batch in run.stream(target, job, self._deadline):
+        async for batch in run.stream_step(job, self._deadline):
             kept = [e for e in batch if type(e) is not Completed and (writes or not _is_text(e))]
             if kept:
                 yield kept

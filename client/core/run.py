@@ -182,7 +182,7 @@ class ChatRun:
                 # A chain's earlier steps show placeholders its later ones replace: the
                 # reply is held back one read (HeldReply) so that they never reach the reader.
                 held = HeldReply()
-                runner = ChainRunner(self, target, call, self._chat_session, deadline)
+                runner = ChainRunner(self, target.config, contract, call, self._chat_session, deadline)
                 async with contextlib.aclosing(runner.run()) as steps:
                     async for batch in steps:
                         out = held.batch(batch)
@@ -228,15 +228,22 @@ class ChatRun:
         )
         return parse_predict_answer(answer.status, answer.content_type, answer.body, what=what)
 
-    async def join_step(self, url: URL, join: JoinRequest, deadline: Deadline) -> str:
+    async def predict_step(self, body: bytes, deadline: Deadline, *, what: str) -> list[Any]:
+        """A chain's non-queued step (see ``StepHost``)."""
+        assert self._target is not None  # set before a chain runs
+        return await self.predict(self._target.seed_url, body, deadline, what=what)
+
+    async def join_step(self, join: JoinRequest, deadline: Deadline) -> str:
         """Join one queued step of a chain; from now on a cancel names it."""
+        assert self._target is not None  # set before a chain runs
         self._finished = False
         self._cancel_fn = join.fn_index
-        self.event_id = await self._join(url, join.to_bytes(), deadline)
+        self.event_id = await self._join(self._target.join_url, join.to_bytes(), deadline)
         return self.event_id
 
-    def stream(self, target: ChatTarget, job: ChatJob, deadline: Deadline) -> AsyncGenerator[list[ChatEvent], None]:
-        return self._stream(target, job, deadline)
+    def stream_step(self, job: ChatJob, deadline: Deadline) -> AsyncGenerator[list[ChatEvent], None]:
+        assert self._target is not None  # set before a chain runs
+        return self._stream(self._target, job, deadline)
 
     def step_done(self) -> None:
         """A chain's step ended: nothing of this chat runs on the Space until the next join."""
