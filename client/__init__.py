@@ -18,6 +18,7 @@ errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import (
+    AmbiguousChatError,
     AppError,
     AuthenticationError,
     ChatEvent,
@@ -29,6 +30,7 @@ from ..protocol import (
     DriftKind,
     Failed,
     GPUQuotaError,
+    HistoryUnreachableError,
     JobCancelledError,
     LocalProtocolError,
     LogMessage,
@@ -41,6 +43,7 @@ from ..protocol import (
     ReasoningDelta,
     RemoteProtocolError,
     RequestRejectedError,
+    SeedRefusedError,
     ServerError,
     SessionNotFoundError,
     SpaceConfig,
@@ -54,6 +57,7 @@ from ..protocol import (
 )
 from ..protocol._upload import FileTooLargeError, InvalidDataURLError
 from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
+from .core.conversation import Conversation
 from .core.errors import (
     CassetteError,
     ClientClosedError,
@@ -73,7 +77,7 @@ from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
 from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
 from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
-from .ways_in.sync import SyncSpaceClient
+from .ways_in.sync import SyncConversation, SyncSpaceClient
 
 if TYPE_CHECKING:
     from .ways_in.serve import create_openai_app
@@ -93,6 +97,7 @@ __all__ = [
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
     "QWEN_CONTRACT",
+    "AmbiguousChatError",
     "AppError",
     "AuthenticationError",
     "CassetteError",
@@ -102,6 +107,7 @@ __all__ = [
     "ClientClosedError",
     "Completed",
     "ContractMismatchError",
+    "Conversation",
     "Correction",
     "Drift",
     "DriftKind",
@@ -110,6 +116,7 @@ __all__ = [
     "FileElsewhereError",
     "FileTooLargeError",
     "GPUQuotaError",
+    "HistoryUnreachableError",
     "HubError",
     "InvalidDataURLError",
     "InvalidMessagesError",
@@ -131,6 +138,7 @@ __all__ = [
     "RequestRejectedError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "SeedRefusedError",
     "ServerError",
     "SessionNotFoundError",
     "SpaceClient",
@@ -147,6 +155,7 @@ __all__ = [
     "Started",
     "StreamError",
     "StreamInterruptedError",
+    "SyncConversation",
     "SyncSpaceClient",
     "TextDelta",
     "Timeouts",

@@ -5,6 +5,7 @@ values come out, and the only exceptions raised are the package's own
 (:class:`QwenSpaceError` and its subclasses), whatever the bytes were.
 """
 
+from ._chain import ChainStep, ChatChain, find_chats
 from ._chat_contract import (
     LABEL_RULES,
     OPTION_COMPONENTS,
@@ -25,11 +26,13 @@ from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, r
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
 from ._errors import (
+    AmbiguousChatError,
     AppError,
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
     GPUQuotaError,
+    HistoryUnreachableError,
     JobCancelledError,
     LocalProtocolError,
     ProtocolError,
@@ -38,6 +41,7 @@ from ._errors import (
     RateLimitedError,
     RemoteProtocolError,
     RequestRejectedError,
+    SeedRefusedError,
     ServerError,
     SessionNotFoundError,
     SpaceHTTPError,
@@ -58,6 +62,7 @@ from ._events import (
     Started,
     TextDelta,
 )
+from ._held import HeldReply
 from ._job import ChatJob, ChatJobState
 from ._join import (
     CancelRequest,
@@ -88,9 +93,11 @@ from ._messages import (
     UnknownMessage,
     parse_message,
 )
+from ._predict import PredictCall, parse_predict_answer
 from ._quota import advise_quota
 from ._reasoning import ReplyParts, Thought, split_reply
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
+from ._store import ComponentStore
 from ._stream import ChatStream, ChatStreamResult, read_chat_stream
 
 __all__ = [
@@ -99,11 +106,14 @@ __all__ = [
     "OPTION_COMPONENTS",
     "SUPPORTED_PROTOCOLS",
     "SYSTEM_COPY_RULE",
+    "AmbiguousChatError",
     "AppError",
     "AppKind",
     "AuthenticationError",
     "CancelRequest",
+    "ChainStep",
     "ChatCall",
+    "ChatChain",
     "ChatContract",
     "ChatEvent",
     "ChatInput",
@@ -117,6 +127,7 @@ __all__ = [
     "Completed",
     "CompletionStatus",
     "Component",
+    "ComponentStore",
     "ContractMismatchError",
     "Correction",
     "Dependency",
@@ -127,7 +138,9 @@ __all__ = [
     "Failed",
     "GPUQuotaError",
     "Heartbeat",
+    "HeldReply",
     "HistoryMode",
+    "HistoryUnreachableError",
     "InputRole",
     "JSONValue",
     "JobCancelledError",
@@ -139,6 +152,7 @@ __all__ = [
     "MessageTag",
     "OptionKind",
     "Output",
+    "PredictCall",
     "ProcessCompleted",
     "ProcessGenerating",
     "ProcessStarts",
@@ -160,6 +174,7 @@ __all__ = [
     "SSEDecoder",
     "SSEEvent",
     "SeedCall",
+    "SeedRefusedError",
     "ServerError",
     "SessionNotFoundError",
     "SessionSeed",
@@ -186,12 +201,14 @@ __all__ = [
     "content_text",
     "derive_contract",
     "error_for_response",
+    "find_chats",
     "is_web_page",
     "media_type",
     "new_session_hash",
     "parse_config",
     "parse_join_response",
     "parse_message",
+    "parse_predict_answer",
     "read_chat_stream",
     "read_history",
     "read_reply",

@@ -31,10 +31,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ._chain import ChainStep, ChatChain, carried_states, chat_for, find_chats
 from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
 from ._contract import SpaceContract
-from ._errors import ContractMismatchError
+from ._errors import AmbiguousChatError, ContractMismatchError
 from ._json import JSONValue
 
 __all__ = [
@@ -62,6 +63,8 @@ _NUMERIC = frozenset({"slider", "number"})
 class AppKind(enum.Enum):
     CHAT_INTERFACE = "gr.ChatInterface"
     BLOCKS = "Blocks chat event"
+    #: Several steps run one after the other, as the browser runs them on Enter.
+    CHAIN = "Blocks event chain"
 
 
 class InputRole(enum.Enum):
@@ -89,6 +92,9 @@ class HistoryMode(enum.Enum):
     SESSION = "in a server-side session State"
     #: The event takes no history: single-turn requests only.
     NONE = "none"
+    #: The model reads a ``gr.State`` that only the chat's own chain writes: earlier
+    #: turns exist only in a session that held them (``space.conversation()``).
+    CONVERSATION = "in a server-side State the chat chain writes (hold a conversation to keep it)"
 
 
 class OptionKind(enum.Enum):
@@ -235,6 +241,13 @@ class ChatContract:
     multimodal: bool = False
     #: The server's major Gradio version (4.x messages refuse ``"metadata": null``).
     gradio_major: int = 0
+    #: ``AppKind.CHAIN``: the steps run in order on one session; the message box and the
+    #: Chatbot (the reply is what the steps did to it beyond the history sent).
+    steps: tuple[ChainStep, ...] = ()
+    message_id: int | None = None
+    chatbot_id: int | None = None
+    #: ``HistoryMode.CONVERSATION``: the States that hold the model's history.
+    carried: tuple[str, ...] = ()
 
     @property
     def input_types(self) -> tuple[str, ...]:
@@ -268,32 +281,135 @@ class ChatContract:
             history += f", set by fn_index {self.history_seed.fn_index} on a fresh session"
         if self.message_seed is not None:
             history += f"; the message is stored first by fn_index {self.message_seed.fn_index}"
-        if not self.multi_turn:
+        if self.carried:
+            history += f" ({', '.join(self.carried)}); a stateless request is single-turn"
+        elif not self.multi_turn:
             history += " (single-turn only: earlier turns cannot be sent)"
         lines.append(f"history: {history}")
+        if self.steps:
+            lines.append("chain: " + " -> ".join(_show_step(step) for step in self.steps))
         lines.append(f"reply: output {self.reply_slot} ({self.reply_format.value})")
         lines.extend(f"input {i}: {slot.describe()}" for i, slot in enumerate(self.inputs))
         return lines
 
 
 def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> ChatContract:
-    """The chat contract of the app ``config`` describes.
+    """The chat contract of the app ``config`` describes: what Enter in its message box runs.
 
-    ``endpoint`` names the event: an ``api_name`` (``"/chat"`` or ``"chat"``) or a
-    ``fn_index``. Without it the app must have exactly one chat event (a ChatInterface
-    API, or a Blocks event with a text input and a Chatbot in and that Chatbot out).
-    Raises :class:`ContractMismatchError` when there are several or none, listing them,
-    or when the named event is not a chat event.
+    ``endpoint`` chooses the chat: the message box's label, the ``api_name`` (``"/bot"`` or
+    ``"bot"``) or ``fn_index`` of any step of its chain (a private step's too), or an
+    event to call on its own. Without it the app must have one chat. Raises
+    :class:`AmbiguousChatError` when it has several (listing them),
+    :class:`ContractMismatchError` when it has none or the named event is no chat.
     """
+    chats = find_chats(config)
     if endpoint is None:
+        if len(chats) > 1:
+            raise _ambiguous(config, chats)
+        if chats:
+            return _for_chat(config, chats[0])
         found = _candidates(config)
         if len(found) != 1:
             raise _not_one(config, found)
         return _contract(config, found[0].dependency, prefer_chain=True)
     if isinstance(endpoint, bool) or not isinstance(endpoint, (int, str)):
         raise ContractMismatchError(f"endpoint must be an api_name such as '/chat' or a fn_index, got {endpoint!r}")
+    if isinstance(endpoint, str):
+        by_label = [chat for chat in chats if chat.label is not None and chat.label == endpoint]
+        if len(by_label) == 1:
+            return _for_chat(config, by_label[0])
     dependency = config.dependency(endpoint) if isinstance(endpoint, int) else _named(config, endpoint)
+    chat = next((c for c in chats if any(step.fn_index == dependency.fn_index for step in c.steps)), None)
+    chat = chat or chat_for(config, dependency.fn_index)
+    if chat is not None:
+        return _for_chat(config, chat)
     return _contract(config, dependency, prefer_chain=False)
+
+
+def _ambiguous(config: SpaceConfig, chats: list[ChatChain]) -> AmbiguousChatError:
+    listed: list[str] = []
+    choices: list[str] = []
+    for chat in chats:
+        contract = _for_chat(config, chat)
+        name = contract.api_name or f"fn_index {contract.fn_index}"
+        box = (
+            f"the {chat.message_box.type} {chat.label!r}"
+            if chat.label
+            else f"{chat.message_box.type} {chat.message_box.id}"
+        )
+        listed.append(f"{box} ({chat.trigger[1]}): {name}")
+        choices.append(contract.api_name or str(contract.fn_index))
+    return AmbiguousChatError(
+        f"the Space has {len(chats)} chats (message boxes with their own chains) and qwen-space cannot tell which "
+        f"one to use: {'; '.join(listed)}. Choose one with endpoint= in Python or --endpoint on the CLI (the "
+        "api_name or fn_index shown, the box's label, or any step of its chain)",
+        choices=tuple(choices),
+    )
+
+
+def _for_chat(config: SpaceConfig, chat: ChatChain) -> ChatContract:
+    """The contract of one chat: a ChatInterface's API where it has one (equivalent, and
+    one request), one event where the chain is one step, else the chain itself."""
+    box = chat.message_box.id
+    for dependency in config.dependencies:
+        if dependency.inputs[:1] == (box,) and dependency.backend_fn:
+            event = _event(config, dependency)
+            if event is not None and _is_chat_interface_api(event):
+                return _chat_interface(config, event, prefer_chain=True, chat=chat)
+    if len(chat.steps) == 1 and not carried_states(chat.steps, config.components):
+        event = _event(config, config.dependency(chat.steps[0].fn_index))
+        if event is not None and _is_blocks_chat(event):
+            return _blocks(config, event)
+    return _chain_contract(config, chat)
+
+
+def _chain_contract(config: SpaceConfig, chat: ChatChain) -> ChatContract:
+    components = config.components
+    chatbot = chat.chatbot
+    writers = [step for step in chat.steps if chatbot.id in step.outputs]
+    reply = next((step for step in reversed(writers) if step.queue), writers[-1])
+    seen: dict[int, Component] = {}
+    for step in chat.steps:
+        for component_id in step.inputs:
+            if component_id in components:
+                seen.setdefault(component_id, components[component_id])
+    others = [c for c in seen.values() if c.id not in (chat.message_box.id, chatbot.id)]
+    classified = iter(_extras(config, others))
+    inputs = [
+        _message(c) if c.id == chat.message_box.id else _history(c) if c.id == chatbot.id else next(classified)
+        for c in seen.values()
+    ]
+    carried = carried_states(chat.steps, components)
+    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    return ChatContract(
+        kind=AppKind.CHAIN,
+        api_name=reply.api_name,
+        fn_index=reply.fn_index,
+        trigger_id=reply.trigger_id,
+        inputs=tuple(inputs),
+        output_types=tuple(_type_of(config, i) for i in reply.outputs),
+        reply_slot=reply.outputs.index(chatbot.id),
+        reply_format=chatbot_format,
+        history=HistoryMode.CONVERSATION if carried else HistoryMode.REQUEST,
+        history_format=chatbot_format,
+        multimodal=chat.message_box.type == "multimodaltextbox",
+        gradio_major=config.gradio_major,
+        steps=chat.steps,
+        message_id=chat.message_box.id,
+        chatbot_id=chatbot.id,
+        carried=tuple(c.label or f"gr.State {c.id}" for c in carried),
+    )
+
+
+def _type_of(config: SpaceConfig, component_id: int) -> str:
+    component = config.components.get(component_id)
+    return "missing" if component is None else component.type
+
+
+def _show_step(step: ChainStep) -> str:
+    how = "queued" if step.queue else "not queued"
+    when = ", on success" if step.only_on_success else ""
+    return f"{step.api_name or 'private'} (fn_index {step.fn_index}, {how}{when})"
 
 
 def space_contract_of(contract: ChatContract, config: SpaceConfig) -> SpaceContract | None:
@@ -379,10 +495,11 @@ def _candidates(config: SpaceConfig) -> list[_Event]:
     """One event per chat: a function bound to several triggers is one event."""
     events = _events(config)
     found = [e for e in events if _is_chat_interface_api(e)]
+    starts = _chain_starts(config)
     groups: list[list[_Event]] = []
     for event in events:
         # A 4.44 ChatInterface's chain event is that ChatInterface's chat, found by its API.
-        if event in found or not _is_blocks_chat(event) or _chain_start(config, event) is not None:
+        if event in found or not _is_blocks_chat(event) or _chain_start(event, starts) is not None:
             continue
         dependency = event.dependency
         for group in groups:
@@ -459,7 +576,7 @@ def _contract(config: SpaceConfig, dependency: Dependency, *, prefer_chain: bool
     event = _event(config, dependency) if dependency.backend_fn else None
     if event is not None and _is_chat_interface_api(event):
         return _chat_interface(config, event, prefer_chain=prefer_chain)
-    start = None if event is None else _chain_start(config, event)
+    start = None if event is None else _chain_start(event, _chain_starts(config))
     if event is not None and start is not None:
         return _chain(config, event, start)
     if event is not None and _is_blocks_chat(event):
@@ -470,7 +587,9 @@ def _contract(config: SpaceConfig, dependency: Dependency, *, prefer_chain: bool
     )
 
 
-def _chat_interface(config: SpaceConfig, api: _Event, *, prefer_chain: bool) -> ChatContract:
+def _chat_interface(
+    config: SpaceConfig, api: _Event, *, prefer_chain: bool, chat: ChatChain | None = None
+) -> ChatContract:
     state = api.inputs[1].id
     seed = next(
         (
@@ -484,8 +603,10 @@ def _chat_interface(config: SpaceConfig, api: _Event, *, prefer_chain: bool) -> 
         None,
     )
     if seed is None and prefer_chain:
-        for event in _events(config):
-            start = _chain_start(config, event)
+        # 4.44: the UI's own chain (message stored in a State, then the queued event).
+        starts = _chain_starts(config) if chat is None else _chain_starts(config, {s.fn_index for s in chat.steps})
+        for event in _events(config) if chat is None else _step_events(config, chat):
+            start = _chain_start(event, starts)
             if start is not None and event.inputs[2:] == api.inputs[2:] and start.inputs == api.inputs[:1]:
                 return _chain(config, event, start)
     inputs = [_message(api.inputs[0]), _state(api.inputs[1]), *_extras(config, api.inputs[2:])]
@@ -508,7 +629,26 @@ def _chat_interface(config: SpaceConfig, api: _Event, *, prefer_chain: bool) -> 
     )
 
 
-def _chain_start(config: SpaceConfig, event: _Event) -> _Event | None:
+def _step_events(config: SpaceConfig, chat: ChatChain) -> list[_Event]:
+    return [e for step in chat.steps if (e := _event(config, config.dependency(step.fn_index))) is not None]
+
+
+def _chain_starts(config: SpaceConfig, among: set[int] | None = None) -> list[_Event]:
+    """Non-queued events that store a text input's value in a State (4.44's first step)."""
+    return [
+        start
+        for start in _events(config)
+        if (among is None or start.dependency.fn_index in among)
+        and not start.dependency.queue
+        and len(start.inputs) == 1
+        and start.inputs[0].type in TEXT_INPUTS
+        and len(start.outputs) == 2
+        and start.outputs[0] == start.inputs[0]
+        and start.outputs[1].type == "state"
+    ]
+
+
+def _chain_start(event: _Event, starts: list[_Event]) -> _Event | None:
     """4.44's ChatInterface chain: ``event`` is ``[State, Chatbot, ...] -> [Chatbot]``
     (queued) and a non-queued event stores a text input's value in that State first."""
     inputs = event.inputs
@@ -520,15 +660,7 @@ def _chain_start(config: SpaceConfig, event: _Event) -> _Event | None:
         and event.outputs == (inputs[1],)
     ):
         return None
-    for start in _events(config):
-        if (
-            not start.dependency.queue
-            and len(start.inputs) == 1
-            and start.inputs[0].type in TEXT_INPUTS
-            and start.outputs == (start.inputs[0], inputs[0])
-        ):
-            return start
-    return None
+    return next((start for start in starts if start.outputs[1] == inputs[0]), None)
 
 
 def _chain(config: SpaceConfig, event: _Event, start: _Event) -> ChatContract:
@@ -566,6 +698,9 @@ def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
         _message(c) if slot == message else _history(c) if slot == history else next(classified)
         for slot, c in enumerate(event.inputs)
     ]
+    if _is_qwen_layout(event) and inputs[2].role is not InputRole.SYSTEM:
+        # Declared beats derived: the Qwen demos' hidden third textbox is the system prompt.
+        inputs[2] = _slot(event.inputs[2], InputRole.SYSTEM, _kind(event.inputs[2]))
     return ChatContract(
         kind=AppKind.BLOCKS,
         api_name=_name(event.dependency),
@@ -579,6 +714,17 @@ def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
         history_format=chatbot_format,
         multimodal=event.inputs[message].type == "multimodaltextbox",
         gradio_major=config.gradio_major,
+    )
+
+
+def _is_qwen_layout(event: _Event) -> bool:
+    """The Qwen demos' ``model_chat(query, history, system)``, whatever the release names
+    its bindings (``model_chat``, ``model_chat_1``)."""
+    name = event.dependency.api_name or ""
+    return (
+        _DUPLICATE_SUFFIX.sub("", name) == "model_chat"
+        and tuple(c.type for c in event.inputs) == ("textbox", "chatbot", "textbox")
+        and event.dependency.inputs[0] != event.dependency.inputs[2]
     )
 
 

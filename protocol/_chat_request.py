@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._chat_contract import ChatContract, ChatInput, HistoryMode, InputRole
 from ._chatbot import ChatbotFormat, Turn
-from ._errors import ChatRequestError
+from ._errors import ChatRequestError, HistoryUnreachableError
 from ._json import JSONValue
 
 __all__ = ["ChatCall", "SeedCall", "build_call", "build_inputs", "coerce_option"]
@@ -40,10 +40,15 @@ class SeedCall:
 
 @dataclass(frozen=True, slots=True)
 class ChatCall:
-    """Everything one chat request sends: the seed calls, in order, then the join's ``data``."""
+    """Everything one chat request sends: the seed calls, in order, then the join's ``data``.
+
+    For a chain (``contract.steps``), ``values`` instead: what the client puts in the
+    page's components before Enter (component id -> value: the message, the history in
+    the Chatbot, the system prompt and options); each step reads its inputs from there."""
 
     seeds: tuple[SeedCall, ...]
     data: list[JSONValue]
+    values: dict[int, JSONValue] = field(default_factory=dict)
 
 
 def build_inputs(
@@ -79,6 +84,13 @@ def build_call(
     turns = _turns(history)
     attached = _files(contract, files)
     values = _settings(contract, system, options)
+    if turns and contract.history is HistoryMode.CONVERSATION:
+        raise HistoryUnreachableError(
+            f"this Space's model reads its history from server-side state ({', '.join(contract.carried)}) that only "
+            "its own chat chain writes: a request cannot carry earlier turns, and sending them would be lost "
+            f"silently. Hold the chat in one session instead: space.conversation() in Python (the CLI's "
+            f"interactive chat does this), or send only the last message ({len(turns) + 1} messages given)"
+        )
     if turns and not contract.multi_turn:
         raise ChatRequestError(
             f"this Space's chat event ({contract.api_name or contract.fn_index}) keeps no history a client can set: "
@@ -91,6 +103,13 @@ def build_call(
         seeds.append(SeedCall(contract.message_seed.fn_index, [message_value]))
     if turns and contract.history is HistoryMode.SESSION and contract.history_seed is not None:
         seeds.append(SeedCall(contract.history_seed.fn_index, [_history_value(contract, turns)]))
+    if contract.steps:
+        chain: dict[int, JSONValue] = {contract.inputs[slot].component_id: value for slot, value in values.items()}
+        if contract.message_id is not None:
+            chain[contract.message_id] = message_value
+        if contract.chatbot_id is not None:
+            chain[contract.chatbot_id] = _history_value(contract, turns)
+        return ChatCall((), [], chain)
     data: list[JSONValue] = []
     for slot, spec in enumerate(contract.inputs):
         if spec.role in (InputRole.MESSAGE, InputRole.MULTIMODAL_MESSAGE):

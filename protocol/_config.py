@@ -118,6 +118,8 @@ class Dependency:
     backend_fn: bool = True
     #: The dependency this one follows in a ``.then``/``.success`` chain, if any.
     trigger_after: int | None = None
+    #: A ``.success`` step: it runs only when the step it follows succeeded.
+    trigger_only_on_success: bool = False
 
     @property
     def trigger_id(self) -> int | None:
@@ -290,6 +292,7 @@ def _dependency(item: JSONValue, position: int) -> Dependency:
         queue=item.get("queue") is not False,
         backend_fn=item.get("backend_fn") is not False,
         trigger_after=after if isinstance(after, int) and not isinstance(after, bool) else None,
+        trigger_only_on_success=item.get("trigger_only_on_success") is True,
     )
 
 

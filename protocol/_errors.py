@@ -17,10 +17,12 @@ so an error never turns into a silently empty (or silently truncated) answer.
 from __future__ import annotations
 
 __all__ = [
+    "AmbiguousChatError",
     "AppError",
     "AuthenticationError",
     "ChatRequestError",
     "ContractMismatchError",
+    "HistoryUnreachableError",
     "JobCancelledError",
     "LocalProtocolError",
     "ProtocolError",
@@ -29,6 +31,7 @@ __all__ = [
     "RateLimitedError",
     "RemoteProtocolError",
     "RequestRejectedError",
+    "SeedRefusedError",
     "ServerError",
     "SessionNotFoundError",
     "SpaceHTTPError",
@@ -176,6 +179,21 @@ class ContractMismatchError(QwenSpaceError):
         self.drifts = drifts
 
 
+class AmbiguousChatError(ContractMismatchError):
+    """The app has several chats (several message boxes with chains: tabs, panes) and none
+    was chosen. ``choices`` lists each one as a caller may name it (``endpoint=``)."""
+
+    def __init__(self, message: str, *, choices: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.choices = choices
+
+
+class SeedRefusedError(RemoteProtocolError):
+    """A non-queued step (``run/predict``: a ChatInterface's history seed, a chain's
+    step) was answered by something other than Gradio's answer (``{"data": [...]}``): an
+    HTML page, an error, an empty or text body. Nothing was joined."""
+
+
 class UsageError(QwenSpaceError, ValueError):
     """The caller asked for something that cannot be done as asked: a bad argument,
     flag, URL, file name or request. Raised before anything is sent; the message names
@@ -222,3 +240,9 @@ class GPUQuotaError(AppError):
         self.requested = requested
         self.left = left
         self.token_sent = token_sent
+
+
+class HistoryUnreachableError(ChatRequestError):
+    """Earlier turns were given for an app whose model reads its history from server-side
+    state (a ``gr.State`` only its chat chain writes) that a stateless request cannot set.
+    Hold the chat in one session instead: ``space.conversation()``."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 
-from ._chatbot import ChatbotFormat, read_reply
+from ._chatbot import ChatbotFormat, Reply, read_reply
 from ._diff import DiffedOutputs
 from ._errors import (
     JobCancelledError,
@@ -98,20 +98,34 @@ class ChatJob:
         "_full_values",
         "_growing_path",
         "_outputs",
+        "_skip",
         "_thinks",
         "_thoughts",
         "event_id",
+        "final_outputs",
         "reply_format",
         "reply_slot",
         "state",
     )
 
     def __init__(
-        self, *, event_id: str | None, reply_slot: int, reply_format: ChatbotFormat, full_values: bool = False
+        self,
+        *,
+        event_id: str | None,
+        reply_slot: int,
+        reply_format: ChatbotFormat,
+        full_values: bool = False,
+        skip: int = 0,
+        shown: str = "",
     ) -> None:
         """``full_values``: every ``process_generating`` carries whole values, never
-        diffs (the sse_v1 protocol)."""
+        diffs (the sse_v1 protocol). ``skip``: the leading entries of the Chatbot value
+        that are the history the client sent (the reply is what comes after them).
+        ``shown``: the reply as shown before this job (a chain's earlier steps)."""
         self.event_id = event_id
+        self._skip = skip
+        #: The outputs of ``process_completed`` (for a chain's store of values).
+        self.final_outputs: list[JSONValue] | None = None
         self._full_values = full_values
         self.reply_slot = reply_slot
         self.reply_format = reply_format
@@ -120,7 +134,7 @@ class ChatJob:
         # The reply is kept once: in the outputs while they follow the Space. The text
         # shown is kept apart only when it is not theirs: before the first value, while
         # the reply's output is desynchronised, and after the end.
-        self._frozen: str | None = ""
+        self._frozen: str | None = shown
         # Where in the reply's value an append extends the reply text, as edits spell it.
         self._growing_path: list[JSONValue] | None = None
         self._duration: float | None = None
@@ -134,7 +148,20 @@ class ChatJob:
         if self._frozen is not None:
             return self._frozen
         assert self._outputs is not None
-        return read_reply(self._outputs.value(self.reply_slot), self.reply_format).text
+        return self._read(self._outputs.value(self.reply_slot)).text
+
+    def _read(self, value: JSONValue) -> Reply:
+        """The reply in a value of the reply's output: after the history sent, if any."""
+        if not self._skip or type(value) is not list:
+            return read_reply(value, self.reply_format)
+        reply = read_reply(value[self._skip :], self.reply_format)
+        path = reply.growing_path
+        if path and type(path[0]) is int:
+            return Reply(reply.text, (path[0] + self._skip, *path[1:]))
+        return reply
+
+    def _tail(self, value: JSONValue) -> JSONValue:
+        return value[self._skip :] if self._skip and type(value) is list else value
 
     @property
     def server_duration(self) -> float | None:
@@ -234,7 +261,7 @@ class ChatJob:
                         return [TextDelta(suffix)]
                     # It did not apply (a path spelled with floats, say): the value is
                     # as it was before, so that is what was shown.
-                    self._frozen = read_reply(outputs.value(slot), self.reply_format).text
+                    self._frozen = self._read(outputs.value(slot)).text
                     return []
         if type(edits) is list and not edits:
             outputs.apply(data)
@@ -264,18 +291,19 @@ class ChatJob:
         """Show the reply as the outputs now hold it; ``previous`` is what was shown."""
         assert self._outputs is not None
         value = self._outputs.value(self.reply_slot)
-        reply = read_reply(value, self.reply_format)
+        reply = self._read(value)
         self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
         self._frozen = None
         events = _advance(previous, reply.text)
         if self._thinks:
-            events += self._think(value)
+            # The thoughts come before the answer in the Chatbot: their news first.
+            events = self._think(value) + events
         return events
 
     def _think(self, value: JSONValue) -> list[ChatEvent]:
         """The thoughts' new text in ``value``, apart from the answer. A thought the Space
         rewrote is not taken back here: ``Completed.reasoning`` holds the final thoughts."""
-        thoughts = split_reply(value, self.reply_format).thoughts
+        thoughts = split_reply(self._tail(value), self.reply_format).thoughts
         text = "\n\n".join(thought.text for thought in thoughts)
         shown, self._thoughts = self._thoughts, text
         if thoughts and len(text) > len(shown) and text.startswith(shown):
@@ -297,16 +325,17 @@ class ChatJob:
         assert message.output is not None
         self._add_duration(message.output.duration)
         data = message.output.data
+        self.final_outputs = data
         value = data[self.reply_slot] if self.reply_slot < len(data) else None
         # The final value is authoritative: it repairs anything a diff defect broke.
-        text = read_reply(value, self.reply_format).text
+        text = self._read(value).text
         shown = self._shown_length_if_prefix(text)
         if shown is not None:  # nearly always: the final reply extends what was shown
             events: list[ChatEvent] = [TextDelta(text[shown:])] if len(text) > shown else []
         else:
             events = _advance(self.text, text)
         if self._thinks:
-            events += self._think(value)
+            events = self._think(value) + events
         # The final value replaces the diffed state.
         self._outputs = None
         self._frozen = text

@@ -209,11 +209,23 @@ def test_qwen_demo_send_button_is_the_same_event() -> None:
     assert derive_contract(space, 1) == clicked
 
 
-def test_the_hidden_system_box_needs_its_source() -> None:
-    """The Qwen demo's system input is unlabelled: it is the system prompt because the
-    'System' textbox fills it; cut that link and it is a constant."""
+def test_the_qwen_layout_keeps_its_system_box_without_its_source() -> None:
+    """Declared beats derived: the Qwen demo's hidden third textbox is its system prompt
+    even where no event copies a 'System' textbox into it (issue 23, item 5)."""
     changed = copy.deepcopy(json.loads((CONFIGS / "gradio-5.50.0.json").read_text(encoding="utf-8")))
     changed["dependencies"] = [d for d in changed["dependencies"] if d["api_name"] != "modify_system_session"]
+    contract = derive_contract(parse_config(changed))
+    assert [s.role for s in contract.inputs] == [R.MESSAGE, R.HISTORY, R.SYSTEM]
+    assert build_inputs(contract, "q", system="sys") == ["q", [], "sys"]
+
+
+def test_an_unlabelled_box_elsewhere_needs_its_source() -> None:
+    """Outside the Qwen layout an unlabelled textbox is the system prompt only when a
+    system-prompt textbox fills it; cut that link and it is a constant."""
+    changed = copy.deepcopy(json.loads((CONFIGS / "gradio-5.50.0.json").read_text(encoding="utf-8")))
+    changed["dependencies"] = [d for d in changed["dependencies"] if d["api_name"] != "modify_system_session"]
+    for dependency in changed["dependencies"]:
+        dependency["api_name"] = f"talk_{dependency['id']}"
     contract = derive_contract(parse_config(changed))
     assert [s.role for s in contract.inputs] == [R.MESSAGE, R.HISTORY, R.CONSTANT]
     with pytest.raises(ChatRequestError, match="no system prompt input"):
@@ -229,18 +241,15 @@ def qwen_raw() -> dict[str, Any]:
     return loaded
 
 
-def test_two_functions_with_the_same_layout_are_two_candidates() -> None:
+def test_buttons_with_the_chat_layout_are_not_other_chats() -> None:
+    """A button bound to another function of the chat's signature is not a second chat:
+    Enter in the message box runs /model_chat (issue 23: it was "2 chat events")."""
     changed = qwen_raw()
     changed["dependencies"][1]["api_name"] = "regenerate"
     space = parse_config(changed)
-    with pytest.raises(ContractMismatchError) as caught:
-        derive_contract(space)
-    message = str(caught.value)
-    assert "2 chat events" in message
-    assert "/model_chat (fn_index 0, inputs [textbox 'Input', chatbot 'Qwen2.5-Max', textbox]" in message
-    assert "/regenerate (fn_index 1" in message
-    assert 'endpoint="/name"' in message
-    assert "--endpoint" in message
+    contract = derive_contract(space)
+    assert (contract.api_name, contract.fn_index) == ("/model_chat", 0)
+    assert contract.system_input is not None
     assert derive_contract(space, "/regenerate").fn_index == 1
     assert derive_contract(space, "regenerate").fn_index == 1
 

@@ -63,6 +63,8 @@ from ..hub.space import (
     saved_token,
     space_url,
 )
+from .chain import ChatSession
+from .conversation import Conversation
 from .errors import ReplyRewrittenError, UsageError, empty_reply, total_timeout
 from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT
 from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
@@ -437,11 +439,22 @@ class SpaceClient:
         # rather than given goes only to Hugging Face hosts.
         self._transport.use_token(self._token_given or is_hugging_face_url(base))
 
-    def _run(self, request: ChatRequest, options: Mapping[str, object] | None) -> ChatRun:
+    def conversation(self, *, system: str | None = None, options: Mapping[str, object] | None = None) -> Conversation:
+        """A chat held across turns: each ``send``/``stream`` adds a turn. Where the app keeps
+        its model's history in server-side state (``HistoryMode.CONVERSATION``), every turn
+        runs on one session, as one browser tab does; elsewhere each turn sends the turns
+        so far on a fresh session."""
+        return Conversation(self._run, self.contract, system=system, options=options)
+
+    def _run(
+        self, request: ChatRequest, options: Mapping[str, object] | None, chat_session: ChatSession | None = None
+    ) -> ChatRun:
+        # options over the client's; a conversation's turns share one session where the app needs it.
         return ChatRun(
             request,
+            chat_session=chat_session,
             options={**self._options, **(options or {})},
-            session_hash=self._new_session_hash(),
+            session_hash=chat_session.session_hash if chat_session is not None else self._new_session_hash(),
             transport=self._transport,
             settings=self._settings,
             starting=self._starting,

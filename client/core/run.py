@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, MutableSet, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -26,6 +27,7 @@ from ...protocol import (
     ChatJob,
     ChatStream,
     Failed,
+    HeldReply,
     JoinRequest,
     QwenSpaceError,
     SeedCall,
@@ -34,10 +36,11 @@ from ...protocol import (
     SpaceUnavailableError,
     advise_quota,
     build_call,
-    error_for_response,
     parse_join_response,
+    parse_predict_answer,
 )
 from ..hub.space import SpaceStarting
+from .chain import ChainRunner, ChatSession
 from .errors import ClientClosedError, SpaceConnectionError, client_closed, total_timeout
 from .request import ChatRequest
 from .timeouts import RetryPolicy, Timeouts
@@ -109,8 +112,11 @@ class ChatRun:
         resolve: Resolve,
         running: MutableSet[ChatRun],
         is_closed: Callable[[], bool],
+        chat_session: ChatSession | None = None,
     ) -> None:
         self._request = request
+        #: A conversation's: its component values and session, kept across turns.
+        self._chat_session = chat_session
         self._options = options
         self.session_hash = session_hash
         self._transport = transport
@@ -120,6 +126,8 @@ class ChatRun:
         self._running = running
         self._is_closed = is_closed
         self.event_id: str | None = None
+        # The event a cancel names: the chat's, or the chain step running now.
+        self._cancel_fn: int | None = None
         self._target: ChatTarget | None = None
         self._response: aiohttp.ClientResponse | None = None
         self._finished = False
@@ -148,6 +156,9 @@ class ChatRun:
                     request = self._request
                     # Checked against /config before anything is sent for this chat.
                     call = build_call(contract, request.query, request.history, request.system, self._options)
+                    if contract.steps:
+                        self._target = target
+                        break
                     for seed in call.seeds:
                         await self._seed(target.seed_url, seed, deadline)
                     join = JoinRequest(
@@ -168,6 +179,18 @@ class ChatRun:
                     if self._is_closed() and not isinstance(error, ClientClosedError):
                         raise client_closed() from error
                     raise
+            if contract.steps:
+                # A chain's earlier steps show placeholders its later ones replace: the
+                # reply is held back one read (HeldReply) so that they never reach the reader.
+                held = HeldReply()
+                runner = ChainRunner(self, target.config, contract, call, self._chat_session, deadline)
+                async with contextlib.aclosing(runner.run()) as steps:
+                    async for batch in steps:
+                        out = held.batch(batch)
+                        if out:
+                            yield out
+                return
+            self._cancel_fn = contract.fn_index
             job = ChatJob(
                 event_id=self.event_id,
                 reply_slot=contract.reply_slot,
@@ -188,6 +211,11 @@ class ChatRun:
     async def _seed(self, url: URL, seed: SeedCall, deadline: Deadline) -> None:
         """Run a non-queued event on this chat's fresh session (a ChatInterface's history
         goes into its session State this way, as the browser's own event puts it there)."""
+        await self.predict(url, seed.to_bytes(self.session_hash), deadline, what="the history seed")
+
+    async def predict(self, url: URL, body: bytes, deadline: Deadline, *, what: str) -> list[Any]:
+        """``run/predict`` on this chat's session: the step's outputs, or the typed error
+        (anything but Gradio's ``{"data": [...]}`` is one, raised before any join)."""
         answer = await self._transport.send(
             "POST",
             url,
@@ -195,14 +223,32 @@ class ChatRun:
             phase="join",
             within=deadline.remaining(),
             read=self._settings.timeouts.join,
-            body=seed.to_bytes(self.session_hash),
+            body=body,
             deadline=deadline,
-            doing="setting the conversation's history",
+            doing=f"running {what}",
         )
-        if answer.status != 200:
-            error = error_for_response(answer.status, answer.content_type, answer.body)
-            error.retryable = False
-            raise error
+        return parse_predict_answer(answer.status, answer.content_type, answer.body, what=what)
+
+    async def predict_step(self, body: bytes, deadline: Deadline, *, what: str) -> list[Any]:
+        """A chain's non-queued step (see ``StepHost``)."""
+        assert self._target is not None  # set before a chain runs
+        return await self.predict(self._target.seed_url, body, deadline, what=what)
+
+    async def join_step(self, join: JoinRequest, deadline: Deadline) -> str:
+        """Join one queued step of a chain; from now on a cancel names it."""
+        assert self._target is not None  # set before a chain runs
+        self._finished = False
+        self._cancel_fn = join.fn_index
+        self.event_id = await self._join(self._target.join_url, join.to_bytes(), deadline)
+        return self.event_id
+
+    def stream_step(self, job: ChatJob, deadline: Deadline) -> AsyncGenerator[list[ChatEvent], None]:
+        assert self._target is not None  # set before a chain runs
+        return self._stream(self._target, job, deadline)
+
+    def step_done(self) -> None:
+        """A chain's step ended: nothing of this chat runs on the Space until the next join."""
+        self._finished = True
 
     async def _join(self, url: URL, body: bytes, deadline: Deadline) -> str:
         """``queue/join``, retried while no job can exist (see ``RetryPolicy``)."""
@@ -354,7 +400,8 @@ class ChatRun:
         self._aborted = True
         target = self._target
         if self.event_id is not None and target is not None:
-            body = CancelRequest(self.session_hash, target.contract.fn_index, self.event_id).to_bytes()
+            fn_index = target.contract.fn_index if self._cancel_fn is None else self._cancel_fn
+            body = CancelRequest(self.session_hash, fn_index, self.event_id).to_bytes()
             await self._transport.post_cancel(target.cancel_url, body, within=self._settings.timeouts.cancel)
 
 

@@ -17,14 +17,15 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Gene
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, SpaceContract
+from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, SpaceContract, Turn
 from ..core.client import DEFAULT_MAX_CONFIG_SIZE, ChatCompletion, SpaceClient
+from ..core.conversation import Conversation
 from ..core.errors import ClientClosedError
 from ..core.request import DEFAULT_MAX_PROMPT_CHARS
 from ..core.timeouts import RetryPolicy, Timeouts
 from ..hub.space import SpaceStarting
 
-__all__ = ["SyncSpaceClient"]
+__all__ = ["SyncConversation", "SyncSpaceClient"]
 
 T = TypeVar("T")
 
@@ -156,6 +157,12 @@ class SyncSpaceClient:
         """The whole reply with its metadata (see :meth:`SpaceClient.complete`)."""
         return self._run(self._client.complete(messages, system=system, options=options, allow_empty=allow_empty))
 
+    def conversation(
+        self, *, system: str | None = None, options: Mapping[str, object] | None = None
+    ) -> SyncConversation:
+        """A chat held across turns (see :meth:`SpaceClient.conversation`)."""
+        return SyncConversation(self, self._client.conversation(system=system, options=options))
+
     def _iterate(self, stream: AsyncGenerator[T, None]) -> Generator[T, None, None]:
         suspended = False  # whether the stream waits at a yield (and so needs closing)
         try:
@@ -197,6 +204,29 @@ class SyncSpaceClient:
                 finished.wait(_CLEANUP_SECONDS)
             raise
         return result
+
+
+class SyncConversation:
+    """Blocking twin of :class:`Conversation`: ``send(message)`` returns the reply,
+    ``stream(message)`` yields it as text deltas; ``turns`` holds the exchanges so far."""
+
+    def __init__(self, client: SyncSpaceClient, conversation: Conversation) -> None:
+        self._client = client
+        self._conversation = conversation
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self._conversation.turns
+
+    @property
+    def session_hash(self) -> str:
+        return self._conversation.session_hash
+
+    def send(self, message: str) -> str:
+        return self._client._run(self._conversation.send(message))
+
+    def stream(self, message: str) -> Generator[str, None, None]:
+        return self._client._iterate(self._conversation.stream(message))
 
 
 async def _signalling(awaitable: Awaitable[T], finished: threading.Event) -> T:

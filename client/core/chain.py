@@ -1,0 +1,185 @@
+"""One chat through an app's event chain, step by step, as the browser runs it.
+
+Each step reads its inputs from the chat's store of component values and writes its
+outputs back: non-queued steps by ``run/predict``, queued ones through ``queue/join``
+and the session's stream, all on the chat's one ``session_hash``. The reply is what
+the steps did to the Chatbot beyond the history the client put there; the events of
+each step's stream are passed on (its own ``Completed`` is not: the chat ends with one
+``Completed`` after the last step, carrying what the Chatbot ends with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ...protocol import (
+    ChainStep,
+    ChatbotFormat,
+    ChatCall,
+    ChatContract,
+    ChatEvent,
+    ChatJob,
+    Completed,
+    ComponentStore,
+    Correction,
+    Failed,
+    JoinRequest,
+    PredictCall,
+    QwenSpaceError,
+    ReasoningDelta,
+    SpaceConfig,
+    TextDelta,
+    new_session_hash,
+    read_reply,
+    split_reply,
+)
+from .transport import Deadline
+
+__all__ = ["ChainRunner", "ChatSession", "StepHost"]
+
+
+class StepHost(Protocol):
+    """What a chain needs of its chat's run: one session, and the requests of a step."""
+
+    session_hash: str
+
+    async def predict_step(self, body: bytes, deadline: Deadline, *, what: str) -> list[Any]: ...
+
+    async def join_step(self, join: JoinRequest, deadline: Deadline) -> str: ...
+
+    def stream_step(self, job: ChatJob, deadline: Deadline) -> AsyncGenerator[list[ChatEvent], None]: ...
+
+    def step_done(self) -> None: ...
+
+
+@dataclass(slots=True)
+class ChatSession:
+    """What a conversation keeps between turns: one ``session_hash`` (the server keeps its
+    ``gr.State`` values under it) and the page's component values."""
+
+    session_hash: str = field(default_factory=new_session_hash)
+    store: ComponentStore | None = None
+    #: Turns completed in this session.
+    turns: int = 0
+
+
+class ChainRunner:
+    """Runs ``target.contract.steps`` for one :class:`ChatRun`."""
+
+    def __init__(
+        self,
+        run: StepHost,
+        config: SpaceConfig,
+        contract: ChatContract,
+        call: ChatCall,
+        session: ChatSession | None,
+        deadline: Deadline,
+    ) -> None:
+        assert contract.chatbot_id is not None  # a chain contract always has one
+        self._run = run
+        self._config = config
+        self._contract = contract
+        self._deadline = deadline
+        self._chatbot = contract.chatbot_id
+        self._format = contract.reply_format
+        store = session.store if session is not None and session.store is not None else None
+        values = dict(call.values)
+        if store is None:
+            store = ComponentStore(config.components)
+        else:
+            # A conversation's Chatbot holds the earlier turns as the app left them.
+            values.pop(self._chatbot, None)
+        for component_id, value in values.items():
+            store.set(component_id, value)
+        if session is not None:
+            session.store = store
+        self._store = store
+        history = store.get(self._chatbot)
+        self._skip = len(history) if isinstance(history, list) else 0
+        self._shown = ""
+        self._duration: float | None = None
+
+    async def run(self) -> AsyncGenerator[list[ChatEvent], None]:
+        for step in self._contract.steps:
+            if step.queue:
+                failed = False
+                async for batch in self._queued(step):
+                    failed = failed or any(isinstance(event, Failed) for event in batch)
+                    yield batch
+                if failed:
+                    return
+            else:
+                events = await self._direct(step)
+                if events:
+                    yield events
+        value = self._store.get(self._chatbot)
+        tail = value[self._skip :] if isinstance(value, list) else value
+        text = read_reply(tail, self._format).text
+        parts = split_reply(tail, self._format)
+        self._run.step_done()
+        events = self._advance(text)
+        yield [*events, Completed(text, self._duration, "\n\n".join(t.text for t in parts.thoughts))]
+
+    async def _direct(self, step: ChainStep) -> list[ChatEvent]:
+        call = PredictCall(step.fn_index, self._store.inputs(step), step.trigger_id)
+        what = f"step {step.api_name or 'fn_index ' + str(step.fn_index)}"
+        try:
+            outputs = await self._run.predict_step(call.to_bytes(self._run.session_hash), self._deadline, what=what)
+        except QwenSpaceError as error:
+            # Before any text a failure is raised, as a refused join is; after, it ends the reply.
+            if not self._shown:
+                raise
+            error.partial_text = self._shown
+            return [Failed(error)]
+        self._store.apply(step, outputs)
+        if self._chatbot not in step.outputs:
+            return []
+        value = self._store.get(self._chatbot)
+        tail = value[self._skip :] if isinstance(value, list) else value
+        return self._advance(read_reply(tail, self._format).text)
+
+    async def _queued(self, step: ChainStep) -> AsyncGenerator[list[ChatEvent], None]:
+        run = self._run
+        join = JoinRequest(
+            data=self._store.inputs(step),
+            fn_index=step.fn_index,
+            trigger_id=step.trigger_id,
+            session_hash=run.session_hash,
+        )
+        event_id = await run.join_step(join, self._deadline)
+        writes = self._chatbot in step.outputs
+        job = ChatJob(
+            event_id=event_id,
+            reply_slot=step.outputs.index(self._chatbot) if writes else len(step.outputs),
+            reply_format=self._format if writes else ChatbotFormat.TEXT,
+            full_values=not self._config.sends_diffs,
+            skip=self._skip if writes else 0,
+            shown=self._shown if writes else "",
+        )
+        async for batch in run.stream_step(job, self._deadline):
+            kept = [e for e in batch if type(e) is not Completed and (writes or not _is_text(e))]
+            if kept:
+                yield kept
+        if job.final_outputs is not None:
+            self._store.apply(step, job.final_outputs)
+            if job.server_duration is not None:
+                self._duration = (self._duration or 0.0) + job.server_duration
+        if writes:
+            self._shown = job.text
+
+    def _advance(self, text: str) -> list[ChatEvent]:
+        shown, self._shown = self._shown, text
+        if text.startswith(shown):
+            return [TextDelta(text[len(shown) :])] if len(text) > len(shown) else []
+        common = 0
+        for a, b in zip(shown, text, strict=False):
+            if a != b:
+                break
+            common += 1
+        return [Correction(retract=len(shown) - common, text=text[common:], previous=shown)]
+
+
+def _is_text(event: ChatEvent) -> bool:
+    return isinstance(event, (TextDelta, Correction, ReasoningDelta))

@@ -1,0 +1,113 @@
+"""A chat held across turns (``SpaceClient.conversation()``).
+
+Most apps take the earlier turns in the request, so a conversation just sends them
+each turn. Some keep their model's history in a ``gr.State`` that only their chat chain
+writes (:attr:`HistoryMode.CONVERSATION`): there the turns exist only in the session
+that held them, so every turn runs on one ``session_hash`` with the page's component
+values kept, as one browser tab does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
+
+from ...protocol import (
+    ChatContract,
+    ChatEvent,
+    Completed,
+    Correction,
+    Failed,
+    HistoryMode,
+    RemoteProtocolError,
+    TextDelta,
+    Turn,
+)
+from ..hub.space import SpaceStarting
+from .chain import ChatSession
+from .errors import ReplyRewrittenError, empty_reply
+from .request import ChatRequest, prepare_request
+
+if TYPE_CHECKING:
+    from .run import ChatRun
+
+__all__ = ["Conversation"]
+
+
+#: Starts one chat run: the request, options, and the session to hold it on (or none).
+Start = Callable[[ChatRequest, Mapping[str, object], ChatSession | None], "ChatRun"]
+
+
+class Conversation:
+    """``await conversation.send("Hi")`` returns the reply; ``conversation.stream("Hi")``
+    streams it. ``turns`` holds the exchanges so far."""
+
+    def __init__(
+        self,
+        start: Start,
+        contract: Callable[[], Awaitable[ChatContract]],
+        *,
+        system: str | None = None,
+        options: Mapping[str, object] | None = None,
+    ) -> None:
+        self._start = start
+        self._contract = contract
+        self._system = system
+        self._options = dict(options or {})
+        self._session = ChatSession()
+        self.turns: list[Turn] = []
+
+    @property
+    def session_hash(self) -> str:
+        """The session the turns run on where the app keeps history on the server."""
+        return self._session.session_hash
+
+    async def send(self, message: str) -> str:
+        """Send ``message`` as the next turn and return the whole reply (as the Space ended it)."""
+        async with contextlib.aclosing(self._turn(message)) as events:
+            async for event in events:
+                if isinstance(event, Completed):
+                    return event.text
+        raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
+
+    async def stream(self, message: str) -> AsyncGenerator[str, None]:
+        """Stream the reply to ``message`` (the next turn) as text deltas. Raises the
+        package error if the chat fails, :class:`ReplyRewrittenError` if the Space
+        rewrote text already yielded (the turn is kept with the final text)."""
+        rewritten: str | None = None
+        async with contextlib.aclosing(self._turn(message)) as events:
+            async for event in events:
+                if type(event) is TextDelta and rewritten is None:
+                    yield event.text
+                elif isinstance(event, Correction) and rewritten is None:
+                    rewritten = event.previous
+                elif isinstance(event, Completed) and rewritten is not None:
+                    raise ReplyRewrittenError(
+                        "the Space rewrote part of the reply after it was streamed; the complete reply is in "
+                        "final_text (and in the conversation's turns)",
+                        final_text=event.text,
+                        partial_text=rewritten,
+                    )
+
+    async def _turn(self, message: str) -> AsyncGenerator[ChatEvent, None]:
+        contract = await self._contract()
+        held = contract.history is HistoryMode.CONVERSATION
+        messages: list[dict[str, str]] = []
+        for turn in [] if held else self.turns:
+            messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
+        messages.append({"role": "user", "content": message})
+        request = prepare_request(messages, system=self._system)
+        run = self._start(request, self._options, self._session if held else None)
+        async with contextlib.aclosing(run.batches()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    if isinstance(event, Failed):
+                        raise event.error
+                    if isinstance(event, Completed):
+                        if not event.text:
+                            raise empty_reply()
+                        self.turns.append(Turn(message, event.text))
+                        self._session.turns += 1
+                    if not isinstance(event, SpaceStarting):
+                        yield event
