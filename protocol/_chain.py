@@ -165,10 +165,12 @@ def chat_for(config: SpaceConfig, fn_index: int) -> ChatChain | None:
     while dependency is not None and dependency.trigger_after is not None and dependency.fn_index not in seen:
         seen.add(dependency.fn_index)
         dependency = by_fn.get(dependency.trigger_after)
-    if dependency is None or not dependency.targets or dependency.targets[0][0] is None:
+    if dependency is None or not dependency.targets:
+        return None
+    component_id, event = dependency.targets[0]
+    if component_id is None:
         return None
     index = _Index(config)
-    component_id, event = dependency.targets[0]
     trigger = (component_id, event)
     components = config.components
     for box_id in (i for d, _ in index.chain(trigger) if d.backend_fn for i in d.inputs):
