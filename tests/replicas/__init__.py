@@ -34,5 +34,7 @@ APPS = (
 )
 #: The chain apps of issue 23, in the order above.
 CHAIN_APPS = APPS[5:14]
+#: The user name and password ``auth_chat`` is served behind (``launch(auth=LOGIN)``).
+LOGIN = ("user", "pass")
 #: The file apps of issue 25.
 FILE_APPS = APPS[14:18]

@@ -45,6 +45,10 @@ def undo(history: list[Any]) -> tuple[list[Any], str]:
     return history[:index], text_of(history[index]["content"])
 
 
+def clear() -> list[Any]:
+    return []
+
+
 def like(data: gr.LikeData) -> None:
     print("You upvoted this response: " if data.liked else "You downvoted this response: ", data.value)
 
@@ -65,6 +69,6 @@ def build() -> gr.Blocks:
             trigger(lambda: "", None, [textbox])
         retry_button.click(retry, chatbot, chatbot)
         undo_button.click(undo, chatbot, [chatbot, textbox])
-        clear_button.click(lambda: [], None, chatbot, queue=False)
+        clear_button.click(clear, None, chatbot, queue=False)
         chatbot.like(like, None, None)
     return demo

@@ -81,7 +81,7 @@ def generate(
         yield [*history, *pair(message, text)]
 
 
-def build() -> gr.Blocks:  # noqa: PLR0915 - the Space's layout, kept in one piece as it is written
+def build() -> gr.Blocks:
     with gr.Blocks() as demo:
         gr.Markdown("# Llama-2 7B Chat (replica)")
         with gr.Group():
@@ -105,9 +105,7 @@ def build() -> gr.Blocks:  # noqa: PLR0915 - the Space's layout, kept in one pie
         for trigger in (textbox.submit, submit_button.click):
             trigger(
                 fn=clear_and_save_textbox, inputs=textbox, outputs=[textbox, saved_input], api_name=False, queue=False
-            ).then(
-                fn=display_input, inputs=[saved_input, chatbot], outputs=chatbot, api_name=False, queue=False
-            ).then(
+            ).then(fn=display_input, inputs=[saved_input, chatbot], outputs=chatbot, api_name=False, queue=False).then(
                 fn=check_input_token_length, inputs=[saved_input, chatbot, system_prompt], api_name=False, queue=False
             ).success(fn=generate, inputs=[saved_input, chatbot, *options], outputs=chatbot, api_name=False)
 

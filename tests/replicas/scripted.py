@@ -152,21 +152,19 @@ def file_facts(paths: Sequence[str]) -> str:
 def files_in(content: Any) -> list[str]:
     """Server paths of the files in a chat message's content, in any release's shape.
 
-    4.44 and 5.x give a file message as ``{"file": {"path": ...}}`` (or ``{"path": ...}``
-    before preprocessing), 6.x as a list of parts with ``"type": "file"``; bare path
-    strings appear in a multimodal message's ``files``.
+    4.44 and 5.x preprocess a file message to ``(path,)`` or ``(path, alt_text)``, 6.x to
+    a list of parts with ``"type": "file"``; postprocessed values hold
+    ``{"file": {"path": ...}}`` and an app's own ``{"path": ...}``.
     """
-    items = content if isinstance(content, (list, tuple)) else [content]
+    if isinstance(content, tuple):
+        return [content[0]] if content and isinstance(content[0], str) else []
     paths: list[str] = []
-    for item in items:
-        if isinstance(item, Mapping):
-            inner = item.get("file") if isinstance(item.get("file"), Mapping) else item
-            if isinstance(inner.get("path"), str) and item.get("type") not in ("text",):
-                paths.append(str(inner["path"]))
-        elif hasattr(item, "path") and isinstance(item.path, str):
-            paths.append(item.path)
-        elif hasattr(item, "file") and isinstance(getattr(item.file, "path", None), str):
-            paths.append(item.file.path)
+    for item in content if isinstance(content, list) else [content]:
+        if not isinstance(item, Mapping) or item.get("type") == "text":
+            continue
+        inner: Mapping[str, Any] = item["file"] if isinstance(item.get("file"), Mapping) else item
+        if isinstance(inner.get("path"), str):
+            paths.append(str(inner["path"]))
     return paths
 
 
