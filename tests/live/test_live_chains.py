@@ -13,7 +13,7 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
-from qwen_space.client import AppError, ChatRequestError, ReasoningDelta, SpaceClient, TextDelta
+from qwen_space.client import AppError, QwenSpaceError, ReasoningDelta, SpaceClient, TextDelta, TransportError
 
 from ..replicas import CHAIN_APPS
 from ..replicas.expected import (
@@ -94,10 +94,11 @@ async def test_earlier_turns_reach_the_model_or_the_request_is_refused(chain: Ap
             assert completion.text == want.second
             return
         # The model's history is a State only the chat chain writes: sending the turns
-        # would reach a model that saw none. Refused before anything is sent.
+        # would reach a model that saw none. Refused before anything is sent, saying why.
         conversation[-1] = user(f"{SECOND} !id=refused")
-        with pytest.raises(ChatRequestError, match=r"(?i)history"):
+        with pytest.raises(QwenSpaceError, match=r"(?i)history") as refused:
             await space.complete(conversation)
+    assert not isinstance(refused.value, (TransportError, AppError))
     assert chain.replica.yields("refused") == 0
 
 
@@ -132,8 +133,9 @@ async def test_two_chats_are_refused_until_one_is_chosen(tabbed: App) -> None:
     want = expected("tabbed_two")
     alpha, beta = TAB_ENDPOINTS[RELEASE]
     async with SpaceClient(tabbed.replica.url) as space:
-        with pytest.raises(ChatRequestError) as refused:
+        with pytest.raises(QwenSpaceError) as refused:
             await space.complete([user(f"{FIRST} !id=ambiguous")])
+    assert not isinstance(refused.value, (TransportError, AppError))
     message = str(refused.value)
     assert alpha.lstrip("/") in message
     assert beta.lstrip("/") in message
