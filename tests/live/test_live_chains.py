@@ -23,10 +23,10 @@ from ..replicas.expected import (
     LLAMA_TOO_LONG,
     QWEN_BUTTONS,
     SECOND,
+    STATUS,
     TABBED_BETA,
     Expected,
 )
-from ..replicas.placeholder import STATUS
 from .conftest import App, replica_app
 
 RELEASE = version("gradio")

@@ -30,6 +30,8 @@ IMAGE_FACTS_REENCODED_444 = "cat.png (155 bytes, sha256 05676d492bc2)"
 #: The prompt of the image-answering apps and the sha256 prefix of ``png_for`` of it (133 bytes).
 IMAGE_ANSWER_PROMPT = "a red cat"
 IMAGE_ANSWER_SHA256 = "8321795dae18"
+#: What ``placeholder`` shows before the answer replaces it wholesale.
+STATUS = "⏳ Generating..."
 
 
 @dataclass(frozen=True)

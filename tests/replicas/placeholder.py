@@ -14,10 +14,10 @@ from typing import Any
 
 import gradio as gr
 
+from tests.replicas.expected import STATUS
 from tests.replicas.scripted import describe, messages_format, stream
 
 MAJOR = int(gr.__version__.split(".")[0])
-STATUS = "⏳ Generating..."
 
 
 def respond(message: str, chat_history: list[Any]) -> Iterator[tuple[str, list[Any]]]:
