@@ -25,7 +25,7 @@ TEXT_FILE_FACTS = "a.txt (12 bytes, sha256 3882bee69aad)"
 IMAGE_PROMPT = "cat"
 IMAGE_FACTS = "cat.png (134 bytes, sha256 a8f7a5d6bd2f)"
 #: 4.44's ``gr.Image(type="filepath")`` re-encodes an upload with Pillow (5.x and 6.x pass
-#: the bytes through): the model gets other bytes. Pillow 11 as in the g4 test venv.
+#: the bytes through): the model gets other bytes (Pillow 10.4.0, as gradio 4.44.1 installs it here).
 IMAGE_FACTS_REENCODED_444 = "cat.png (155 bytes, sha256 05676d492bc2)"
 #: The prompt of the image-answering apps and the sha256 prefix of ``png_for`` of it (133 bytes).
 IMAGE_ANSWER_PROMPT = "a red cat"
