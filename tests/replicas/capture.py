@@ -3,24 +3,29 @@
 ``python tests/replicas/capture.py PYTHON [APP ...]`` serves every app (or the named ones)
 with ``PYTHON``, an interpreter whose environment holds the Gradio release, and writes
 ``tests/data/configs/replicas/<version>/<app>.json``, as the server sent it, indented.
-Apps the release cannot build are reported and skipped. Stdlib only: any Python runs it.
+Apps the release cannot build are reported and skipped; an app behind a login
+(``auth_chat``) is logged into first, with a form POST to ``/login`` as a browser does.
+Stdlib only: any Python runs it.
 """
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 # Run as a script, the repository root is not on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.replicas import APPS
+from tests.replicas import APPS, LOGIN
 from tests.replicas.serve import NOT_BUILDABLE
 
 HERE = Path(__file__).resolve().parent
@@ -51,8 +56,7 @@ def config_of(python: str, app: str) -> bytes | None:
                     return None
                 raise RuntimeError(f"{app} exited with {status}: {reason[-2000:]}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2) as answer:
-                    return bytes(answer.read())
+                return fetch_config(f"http://127.0.0.1:{port}")
             except OSError:
                 time.sleep(0.25)
         raise RuntimeError(f"{app} did not start within 120 s")
@@ -61,6 +65,21 @@ def config_of(python: str, app: str) -> bytes | None:
         server.wait(timeout=15)
         if server.stderr is not None:
             server.stderr.close()
+
+
+def fetch_config(base: str) -> bytes:
+    """``/config``, logging in first when the app answers 401 (cookies kept for the retry)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    try:
+        with opener.open(f"{base}/config", timeout=2) as answer:
+            return bytes(answer.read())
+    except urllib.error.HTTPError as refused:
+        if refused.code != 401:
+            raise
+    form = urllib.parse.urlencode({"username": LOGIN[0], "password": LOGIN[1]}).encode()
+    opener.open(f"{base}/login", data=form, timeout=5).close()
+    with opener.open(f"{base}/config", timeout=2) as answer:
+        return bytes(answer.read())
 
 
 def main() -> None:

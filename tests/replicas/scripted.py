@@ -18,12 +18,13 @@ Directives in the message reach the slow and failing paths without changing any 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 
@@ -137,3 +138,57 @@ class NotBuildableError(RuntimeError):
 def messages_format(major: int) -> dict[str, Any]:
     """The keyword that asks for a messages chatbot: ``type`` before 6.0, the only format after."""
     return {"type": "messages"} if major < 6 else {}
+
+
+def file_facts(paths: Sequence[str]) -> str:
+    """Each file's name, size in bytes and sha256 prefix, so a test proves which bytes arrived."""
+    facts = []
+    for path in paths:
+        data = Path(path).read_bytes()
+        facts.append(f"{PurePath(path).name} ({len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]})")
+    return f"Files received: {show(facts)}." if facts else "Files received: none."
+
+
+def files_in(content: Any) -> list[str]:
+    """Server paths of the files in a chat message's content, in any release's shape.
+
+    4.44 and 5.x preprocess a file message to ``(path,)`` or ``(path, alt_text)``, 6.x to
+    a list of parts with ``"type": "file"``; postprocessed values hold
+    ``{"file": {"path": ...}}`` and an app's own ``{"path": ...}``.
+    """
+    if isinstance(content, tuple):
+        return [content[0]] if content and isinstance(content[0], str) else []
+    paths: list[str] = []
+    for item in content if isinstance(content, list) else [content]:
+        if not isinstance(item, Mapping) or item.get("type") == "text":
+            continue
+        inner: Mapping[str, Any] = item["file"] if isinstance(item.get("file"), Mapping) else item
+        if isinstance(inner.get("path"), str):
+            paths.append(str(inner["path"]))
+    return paths
+
+
+def png_for(prompt: str) -> Path:
+    """An 8x8 PNG whose colours derive from ``prompt``, written with the stdlib (its bytes do
+    not depend on an imaging library's version) into the system's temp directory, which a
+    launched app may serve."""
+    import struct
+    import tempfile
+    import zlib
+
+    digest = hashlib.sha256(prompt.encode()).digest()
+    rows = b"".join(b"\x00" + bytes(digest[(x + y) % 30 + c] for x in range(8) for c in range(3)) for y in range(8))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+    folder = Path(tempfile.gettempdir()) / "replica-images"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"answer-{digest.hex()[:12]}.png"
+    if not target.exists():
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(png)
+        partial.replace(target)
+    return target
