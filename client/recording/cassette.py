@@ -5,9 +5,10 @@
   replay with a fresh hash finds its interaction; scheme, host and port are not
   matched, so a cassette recorded from a replica on a random loopback port replays
   against any URL.
-* Nothing secret is written: ``Authorization``, ``x-hf-authorization``,
-  ``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie`` are removed, and the
-  credentials they carried (whatever their form), the tokens given to
+* Nothing secret is written: the credential headers (``Authorization``,
+  ``x-hf-authorization``, ``x-api-key``, ``Cookie``, ``Set-Cookie``: the list of
+  ``qwen_space.client.core.secrets``, which ``serve`` scrubs by too) are removed, and
+  the credentials they carried (whatever their form), the tokens given to
   :func:`record_cassette` and anything that looks like a Hugging Face token
   (``hf_...``) are redacted from every URL, header, status line and body, should the
   Space echo them.
@@ -34,7 +35,7 @@ import secrets
 import site
 import stat
 import sysconfig
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ..core.errors import CassetteError, UsageError, missing_from_cassette
+from ..core.secrets import Redactor, is_credential_header
 
 if TYPE_CHECKING:
     # vcrpy is imported when a cassette is used, not with the package: it is most of
@@ -79,16 +81,11 @@ BUNDLED_CASSETTES = "qwen_space.cassettes"
 DEFAULT_CASSETTE = "gradio-5.50.0/hello.yaml"
 #: Larger files are refused before they are read: a chat's recording is far smaller.
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
-REDACTED = "REDACTED"
 
 _SESSION_IN_BODY = re.compile(rb'("session_hash"\s*:\s*")[^"]*(")')
-_TOKEN = re.compile(rb"hf_[A-Za-z0-9]{8,}")
-_CREDENTIAL_HEADERS = {"authorization", "x-hf-authorization", "proxy-authorization", "cookie"}
-_DROP_RESPONSE_HEADERS = {"set-cookie", "date", "server", "x-request-id", "x-proxied-host", "link"}
+# Besides the credential headers (client/core/secrets.py), which are never written.
+_DROP_RESPONSE_HEADERS = {"date", "server", "x-request-id", "x-proxied-host", "link"}
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._+-]{1,64}")
-#: Cookie values shorter than this are flags (``consent=1``), not secrets: redacting
-#: them would rewrite every such character sequence in the recording.
-_MIN_COOKIE_SECRET = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,63 +133,41 @@ class _Scrubber:
     """
 
     def __init__(self, known: Iterable[str | None] = ()) -> None:
-        self._secrets: set[bytes] = set()
-        for value in known:
-            if value:
-                self._secrets.add(value.encode("utf-8", "surrogatepass"))
+        self._redactor = Redactor(known)
 
-    def _learn(self, header: str, value: str) -> None:
-        if header in ("cookie", "set-cookie"):
-            pairs = value.split(";") if header == "cookie" else value.split(";")[:1]
-            for pair in pairs:
-                cookie = pair.partition("=")[2].strip()
-                if len(cookie) >= _MIN_COOKIE_SECRET:
-                    self._secrets.add(cookie.encode("utf-8", "surrogatepass"))
-            return
-        scheme, _, credential = value.strip().partition(" ")
-        secret = credential.strip() or scheme
-        if secret:
-            self._secrets.add(secret.encode("utf-8", "surrogatepass"))
-
-    def redact(self, data: bytes) -> bytes:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            data = data.replace(secret, REDACTED.encode())
-        return _TOKEN.sub(b"hf_" + REDACTED.encode(), data)
-
-    def redact_text(self, text: str) -> str:
-        return self.redact(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
-
-    def _redact_headers(self, headers: Mapping[str, Any], drop: set[str]) -> dict[str, Any]:
+    def _redact_headers(self, headers: Mapping[str, Any], drop: Container[str]) -> dict[str, Any]:
         for name, values in headers.items():
-            if name.lower() in _CREDENTIAL_HEADERS or name.lower() == "set-cookie":
-                for value in values if isinstance(values, list) else [values]:
-                    self._learn(name.lower(), str(value))
+            for value in values if isinstance(values, list) else [values]:
+                self._redactor.learn(name, str(value))
         return {
-            name: [self.redact_text(str(v)) for v in values] if isinstance(values, list) else self.redact_text(values)
+            name: [self._text(str(v)) for v in values] if isinstance(values, list) else self._text(values)
             for name, values in headers.items()
-            if name.lower() not in drop
+            if not is_credential_header(name) and name.lower() not in drop
         }
 
+    def _text(self, text: str) -> str:
+        return self._redactor.published(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
+
     def request(self, request: Request) -> Request:
-        request.headers = self._redact_headers(request.headers, _CREDENTIAL_HEADERS)
-        request.uri = self.redact_text(request.uri)
+        request.headers = self._redact_headers(request.headers, ())
+        request.uri = self._text(request.uri)
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
         if isinstance(body, bytes):
-            request.body = self.redact(_without_session_hash(body))
+            request.body = self._redactor.published(_without_session_hash(body))
         return request
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
         response["headers"] = self._redact_headers(response["headers"], _DROP_RESPONSE_HEADERS)
         status = response.get("status")
         if isinstance(status, dict) and isinstance(status.get("message"), str):
-            status["message"] = self.redact_text(status["message"])
+            status["message"] = self._text(status["message"])
         body = response.get("body", {}).get("string")
         if isinstance(body, str):
             body = body.encode("utf-8")
         if isinstance(body, bytes):
-            response["body"]["string"] = self.redact(body)
+            response["body"]["string"] = self._redactor.published(body)
         return response
 
 

@@ -24,14 +24,14 @@ import threading
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from typing import Any, ClassVar
 
-from ...protocol import ChatInput, OptionKind, QwenSpaceError
+from ...protocol import ChatContract, OptionKind, QwenSpaceError
 from ..core.client import SpaceClient
 from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
 from ..extras import missing_extra
 from ..hub.space import check_space_id, space_url
 from . import seed as _provider
-from .routing import reply_pieces, sampling_options
+from .routing import dropdown_choice, model_dropdown, refuse_files, reply_pieces, sampling_options
 
 try:
     from g4f.errors import ModelNotFoundError
@@ -63,6 +63,13 @@ class Qwen_Qwen_2_5_Max(_provider.Qwen_Qwen_2_5_Max, AsyncGeneratorProvider, Pro
             return super().get_model(model)
         except InvalidMessagesError as error:
             raise UnknownModelError(error.message) from None
+
+    @classmethod
+    def create_async_generator(
+        cls, model: str, messages: _provider.Messages, proxy: str | None = None, **kwargs: Any
+    ) -> _provider.AsyncResult:
+        refuse_files(cls.__name__, kwargs)
+        return super().create_async_generator(model, messages, proxy, **kwargs)
 
 
 def register() -> None:
@@ -104,18 +111,18 @@ class SpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):  # type: ignore
         try:
             async with cls._client() as client:
                 async with asyncio.timeout(MODELS_WAIT):
-                    await cls._dropdown(client)
+                    await cls._contract(client)
         except (QwenSpaceError, TimeoutError):
             pass  # not known yet: the default model alone, and asked again next time
 
     @classmethod
-    async def _dropdown(cls, client: SpaceClient) -> ChatInput | None:
-        slot = (await client.contract()).option_for(OptionKind.MODEL)
-        if slot is not None and (not slot.choices or slot.multiselect):
-            slot = None
+    async def _contract(cls, client: SpaceClient) -> ChatContract:
+        """The Space's contract, its dropdown's choices learnt as models on the way."""
+        contract = await client.contract()
+        slot = model_dropdown(contract)
         cls.models = [cls.default_model, *(str(choice) for choice in (slot.choices or () if slot else ()))]
         cls.choices_known = True
-        return slot
+        return contract
 
     @classmethod
     def _client(
@@ -147,18 +154,16 @@ class SpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):  # type: ignore
         so (ignored where the Space has none); ``hf_token`` (or ``api_key``) reaches
         private Spaces; ``timeout`` bounds the whole answer. Images are refused.
         """
-        if kwargs.get("media") or kwargs.get("images"):
-            raise InvalidMessagesError(f"{cls.__name__} sends text only: send the request without images")
+        refuse_files(cls.__name__, kwargs)
         timeouts = Timeouts(total=timeout) if timeout is not None else None
         async with cls._client(proxy, hf_token or api_key, timeouts) as client:
             options: dict[str, object] = {}
             if model and model != cls.default_model:
-                slot = await cls._dropdown(client)
-                choice = next((c for c in slot.choices or () if str(c) == model), None) if slot is not None else None
-                if slot is None or slot.label is None or choice is None:
+                found = dropdown_choice(await cls._contract(client), model)
+                if found is None or found[0].label is None:
                     known = ", ".join(cls.models)
                     raise UnknownModelError(f"unknown model {model!r} for {cls.__name__}; known models: {known}")
-                options[slot.label] = choice
+                options[found[0].label] = found[1]
             sampling = {OptionKind.TEMPERATURE: temperature, OptionKind.TOP_P: top_p, OptionKind.MAX_TOKENS: max_tokens}
             if any(value is not None for value in sampling.values()):
                 options.update(sampling_options(await client.contract(), sampling))

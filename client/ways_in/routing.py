@@ -1,7 +1,7 @@
 """What an OpenAI-style request selects on a chat Space, for every way in that speaks
 OpenAI's terms (``serve``, the gpt4free providers): the choice of the Space's model
 dropdown a model id names, the inputs OpenAI's sampling parameters go to, and the
-reply as answer and thought pieces."""
+reply as answer and thought pieces, and the refusal of files the ways in cannot send yet."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from ...protocol import (
     TextDelta,
 )
 from ..core.client import SpaceClient
-from ..core.errors import ReplyRewrittenError, empty_reply
+from ..core.errors import InvalidMessagesError, ReplyRewrittenError, empty_reply
 
-__all__ = ["dropdown_choice", "model_dropdown", "reply_pieces", "sampling_options", "sampling_value"]
+__all__ = ["dropdown_choice", "model_dropdown", "refuse_files", "reply_pieces", "sampling_options", "sampling_value"]
 
 
 def model_dropdown(contract: ChatContract) -> ChatInput | None:
@@ -103,3 +103,19 @@ async def reply_pieces(
                         final_text=event.text,
                         partial_text=shown,
                     )
+
+
+def refuse_files(provider: str, kwargs: Mapping[str, object]) -> None:
+    """Refuse gpt4free's files (``media=``, ``images=``, and ``image=``, which gpt4free's
+    clients turn into ``media`` but a direct call passes as is): the providers send text
+    only for now, and a question without its image would be answered as if it had none."""
+    given = [name for name in ("media", "images", "image") if _given(kwargs.get(name))]
+    if given:
+        raise InvalidMessagesError(
+            f"{provider} sends text only ({given[0]}= was given): send the request without images or other files"
+        )
+
+
+def _given(value: object) -> bool:
+    # Not `value in (None, [])`: an image may be an array, whose == is elementwise.
+    return value is not None and not (isinstance(value, (list, tuple)) and not value)

@@ -3,13 +3,15 @@
 import asyncio
 import json
 from importlib.metadata import version
+from typing import Any
 
 import g4f
 import pytest
 from g4f.client import AsyncClient, Client
 from g4f.errors import ModelNotFoundError
+from qwen_space.client import InvalidMessagesError
 from qwen_space.client import Qwen_Qwen_2_5_Max as CoreProvider
-from qwen_space.client.g4f import Qwen_Qwen_2_5_Max
+from qwen_space.client.g4f import Qwen_Qwen_2_5_Max, provider_for
 from qwen_space.protocol import AppError, QwenSpaceError
 
 from .conftest import Replica
@@ -127,6 +129,22 @@ async def test_an_unknown_model_is_gpt4frees_error_and_ours(replica: Replica) ->
     with pytest.raises(ModelNotFoundError) as caught:
         await AsyncClient(provider=mirror(replica)).chat.completions.create(model="gpt-4o", messages=ask("hi"))
     assert isinstance(caught.value, QwenSpaceError)
+
+
+IMAGE = "data:image/png;base64,iVBORw0KGgo="
+
+
+@pytest.mark.parametrize("kind", ["seed", "provider_for"])
+@pytest.mark.parametrize("files", [{"image": IMAGE}, {"images": [(IMAGE, "a.png")]}, {"media": [(IMAGE, "a.png")]}])
+async def test_images_are_refused_however_they_are_given(replica: Replica, kind: str, files: dict[str, Any]) -> None:
+    # docs/ways-in.md: until file support lands the question is refused, not answered
+    # without its image; a direct call once passed image= through unread.
+    provider = mirror(replica) if kind == "seed" else provider_for(replica.url)
+    with pytest.raises(InvalidMessagesError, match=f"text only \\({next(iter(files))}= was given\\)"):
+        async for _ in provider.create_async_generator("", ask("what is in it?"), **files):
+            pass
+    with pytest.raises(InvalidMessagesError, match="text only"):
+        await AsyncClient(provider=provider).chat.completions.create(model="", messages=ask("and now?"), image=IMAGE)
 
 
 async def test_leaving_a_stream_cancels_the_job(replica: Replica) -> None:

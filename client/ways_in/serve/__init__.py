@@ -10,9 +10,10 @@ Space's model dropdown, and the Space's thoughts come back as ``reasoning_conten
 Failures use OpenAI's error JSON with the fitting status. Secrets are replaced in
 everything a caller receives, whatever the Space sends.
 
-``wire`` is OpenAI's format (no I/O), ``app`` the aiohttp app (routes, key, relay),
-``spaces`` which Space a model id names, ``scrub`` the secrets, ``settings`` the
-operator's flags, ``lifecycle`` the process (runner, signals, drain).
+``wire`` is OpenAI's format (no I/O), ``app`` the aiohttp app (routes, key, relay,
+scrubbing by ``qwen_space.client.core.secrets``), ``spaces`` which Space a model id
+names, ``settings`` the operator's flags, ``lifecycle`` the process (runner, signals,
+drain).
 """
 
 from .app import create_openai_app

@@ -19,8 +19,9 @@ from aiohttp import web
 from ....protocol import QwenSpaceError
 from ...core.client import SpaceClient
 from ...core.errors import UsageError, empty_reply
+from ...core.secrets import Redactor, proxy_password
+from ...hub.space import saved_token
 from ..routing import reply_pieces
-from .scrub import Scrubber, secrets_of
 from .settings import check_api_key, check_spaces
 from .spaces import Route, ServedSpace, known_models, learn_dropdowns, may_be_stale, route, unknown_model
 from .wire import (
@@ -48,7 +49,7 @@ class _Exchange:
 
     __slots__ = ("code", "model", "scrub", "stream")
 
-    def __init__(self, scrub: Scrubber) -> None:
+    def __init__(self, scrub: Redactor) -> None:
         self.scrub = scrub
         self.model: str | None = None
         self.stream = False
@@ -80,7 +81,7 @@ class InFlight:
 SPACES: web.AppKey[tuple[ServedSpace, ...]] = web.AppKey("spaces", tuple)
 IN_FLIGHT: web.AppKey[InFlight] = web.AppKey("in_flight", InFlight)
 _API_KEY: web.AppKey[bytes | None] = web.AppKey("api_key", bytes)
-_SECRETS: web.AppKey[tuple[str, ...]] = web.AppKey("secrets", tuple)
+_SECRETS: web.AppKey[Redactor] = web.AppKey("secrets", Redactor)
 
 
 def create_openai_app(
@@ -114,7 +115,7 @@ def create_openai_app(
     targets = _targets(url, spaces, endpoints, presets)
     app = web.Application(middlewares=[_answer_and_log])
     app[_API_KEY] = _key_bytes(api_key) if api_key else None
-    app[_SECRETS] = secrets_of(api_key, options)
+    app[_SECRETS] = _secrets_of(api_key, options)
     app[IN_FLIGHT] = InFlight()
 
     def client_for(alias: str | None) -> Callable[[str | None], SpaceClient]:
@@ -173,6 +174,13 @@ def _key_bytes(key: str) -> bytes:
     return key.encode("utf-8", "surrogatepass")
 
 
+def _secrets_of(api_key: str | None, options: Mapping[str, Any]) -> Redactor:
+    """What the server holds that no caller may receive: the key, the Hugging Face token
+    (given, or the one the client may find itself), credentials in headers and the proxy URL."""
+    values = [api_key, options.get("hf_token"), saved_token(), proxy_password(options.get("proxy"))]
+    return Redactor(values, options.get("headers"))
+
+
 def _caller_key(request: web.Request) -> str:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     return given.strip() if scheme.lower() == "bearer" else ""
@@ -203,7 +211,8 @@ async def _answer_and_log(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Every answer in OpenAI's error shape and scrubbed of secrets; one log line each."""
-    exchange = _Exchange(Scrubber((*request.app[_SECRETS], _caller_key(request))))
+    # The caller's own credentials too (its key, whichever header carries it).
+    exchange = _Exchange(request.app[_SECRETS].fresh(request.headers))
     reset = _EXCHANGE.set(exchange)
     in_flight = request.app[IN_FLIGHT]
     in_flight.enter()
