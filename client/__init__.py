@@ -29,6 +29,7 @@ from ..protocol import (
     Drift,
     DriftKind,
     Failed,
+    FileReply,
     GPUQuotaError,
     HistoryUnreachableError,
     JobCancelledError,
@@ -42,6 +43,7 @@ from ..protocol import (
     RateLimitedError,
     ReasoningDelta,
     RemoteProtocolError,
+    ReplyFile,
     RequestRejectedError,
     SeedRefusedError,
     ServerError,
@@ -71,7 +73,7 @@ from .core.errors import (
     TransportError,
     UsageError,
 )
-from .core.files import FileElsewhereError
+from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, FileElsewhereError, LocalFile
 from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
@@ -93,6 +95,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_MAX_DOWNLOAD_SIZE",
+    "DEFAULT_MAX_UPLOAD_SIZE",
     "DEFAULT_SPACE_ID",
     "DEFAULT_SYSTEM",
     "DEFAULT_URL",
@@ -114,6 +118,7 @@ __all__ = [
     "EmptyReplyError",
     "Failed",
     "FileElsewhereError",
+    "FileReply",
     "FileTooLargeError",
     "GPUQuotaError",
     "HistoryUnreachableError",
@@ -121,6 +126,7 @@ __all__ = [
     "InvalidDataURLError",
     "InvalidMessagesError",
     "JobCancelledError",
+    "LocalFile",
     "LocalProtocolError",
     "LogMessage",
     "Messages",
@@ -134,6 +140,7 @@ __all__ = [
     "ReasoningDelta",
     "RedirectRefusedError",
     "RemoteProtocolError",
+    "ReplyFile",
     "ReplyRewrittenError",
     "RequestRejectedError",
     "ResponseTooLargeError",

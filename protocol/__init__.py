@@ -21,7 +21,7 @@ from ._chat_contract import (
     derive_contract,
     space_contract_of,
 )
-from ._chat_request import ChatCall, SeedCall, build_call, build_inputs, coerce_option
+from ._chat_request import ChatCall, SeedCall, build_call, build_inputs, check_files, coerce_option, file_inputs
 from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
@@ -55,12 +55,25 @@ from ._events import (
     Completed,
     Correction,
     Failed,
+    FileReply,
     LogMessage,
     ProgressUpdate,
     QueuePosition,
     ReasoningDelta,
     Started,
     TextDelta,
+)
+from ._file_names import guess_mime_type, safe_filename
+from ._files import (
+    FILE_COMPONENTS,
+    FILE_DATA_META,
+    ReplyFile,
+    chatbot_reply_files,
+    file_data,
+    files_in,
+    multimodal_value,
+    reply_files,
+    user_file_entries,
 )
 from ._held import HeldReply
 from ._job import ChatJob, ChatJobState
@@ -99,9 +112,21 @@ from ._reasoning import ReplyParts, Thought, split_reply
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._store import ComponentStore
 from ._stream import ChatStream, ChatStreamResult, read_chat_stream
+from ._upload import (
+    DataURL,
+    FileTooLargeError,
+    InvalidDataURLError,
+    UploadForm,
+    new_boundary,
+    parse_data_url,
+    parse_upload_response,
+    storable_name,
+)
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "FILE_COMPONENTS",
+    "FILE_DATA_META",
     "LABEL_RULES",
     "OPTION_COMPONENTS",
     "SUPPORTED_PROTOCOLS",
@@ -130,18 +155,22 @@ __all__ = [
     "ComponentStore",
     "ContractMismatchError",
     "Correction",
+    "DataURL",
     "Dependency",
     "Drift",
     "DriftKind",
     "Endpoint",
     "Estimation",
     "Failed",
+    "FileReply",
+    "FileTooLargeError",
     "GPUQuotaError",
     "Heartbeat",
     "HeldReply",
     "HistoryMode",
     "HistoryUnreachableError",
     "InputRole",
+    "InvalidDataURLError",
     "JSONValue",
     "JobCancelledError",
     "JoinRequest",
@@ -169,6 +198,7 @@ __all__ = [
     "ReasoningDelta",
     "RemoteProtocolError",
     "Reply",
+    "ReplyFile",
     "ReplyParts",
     "RequestRejectedError",
     "SSEDecoder",
@@ -190,29 +220,44 @@ __all__ = [
     "Turn",
     "UnexpectedError",
     "UnknownMessage",
+    "UploadForm",
     "UsageError",
     "Visibility",
     "advise_quota",
     "build_call",
     "build_history",
     "build_inputs",
+    "chatbot_reply_files",
     "check_contract",
+    "check_files",
     "coerce_option",
     "content_text",
     "derive_contract",
     "error_for_response",
+    "file_data",
+    "file_inputs",
+    "files_in",
     "find_chats",
+    "guess_mime_type",
     "is_web_page",
     "media_type",
+    "multimodal_value",
+    "new_boundary",
     "new_session_hash",
     "parse_config",
+    "parse_data_url",
     "parse_join_response",
     "parse_message",
     "parse_predict_answer",
+    "parse_upload_response",
     "read_chat_stream",
     "read_history",
     "read_reply",
+    "reply_files",
     "require_contract",
+    "safe_filename",
     "space_contract_of",
     "split_reply",
+    "storable_name",
+    "user_file_entries",
 ]

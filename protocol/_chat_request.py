@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from ._chat_contract import ChatContract, ChatInput, HistoryMode, InputRole
 from ._chatbot import ChatbotFormat, Turn
 from ._errors import ChatRequestError, HistoryUnreachableError
+from ._files import FILE_COMPONENTS, user_file_entries
 from ._json import JSONValue
 
-__all__ = ["ChatCall", "SeedCall", "build_call", "build_inputs", "coerce_option"]
+__all__ = ["ChatCall", "SeedCall", "build_call", "build_inputs", "check_files", "coerce_option", "file_inputs"]
+
+FileValues = Sequence[Mapping[str, JSONValue]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +61,37 @@ def build_inputs(
     system: str | None = None,
     options: Mapping[str, object] | None = None,
     *,
-    files: Sequence[Mapping[str, JSONValue]] = (),
+    files: FileValues = (),
 ) -> list[JSONValue]:
     """The join's ``data`` array (see :func:`build_call` for the seeds a request may need)."""
     return build_call(contract, message, history, system, options, files=files).data
+
+
+def file_inputs(contract: ChatContract) -> tuple[ChatInput, ...]:
+    """The chat's inputs that take one file each (Image, File, Audio, Video), in order."""
+    return tuple(
+        spec for spec in contract.inputs if spec.component in FILE_COMPONENTS and spec.role is InputRole.CONSTANT
+    )
+
+
+def check_files(contract: ChatContract, count: int, options: Mapping[str, object] | None = None) -> None:
+    """Refuse ``count`` attached files the chat cannot take, before anything is uploaded:
+    a MultimodalTextbox takes any number; else one per free file input."""
+    if not count or contract.multimodal:
+        return
+    taken = {label.strip().casefold() for label in options or () if isinstance(label, str)}
+    free = [spec for spec in file_inputs(contract) if (spec.label or "").strip().casefold() not in taken]
+    if not file_inputs(contract):
+        raise ChatRequestError(
+            f"this Space's chat takes text only (no multimodal box, no image or file input): it cannot take the "
+            f"{count} file(s) given; send text alone, or choose another event with endpoint= / --endpoint"
+        )
+    if count > len(free):
+        names = ", ".join(f"{s.component} {s.label or s.component_id!r}" for s in file_inputs(contract))
+        raise ChatRequestError(
+            f"this Space's chat takes one file per file input ({names}); {count} file(s) given, "
+            f"{len(free)} input(s) free: send fewer files"
+        )
 
 
 def build_call(
@@ -71,19 +101,28 @@ def build_call(
     system: str | None = None,
     options: Mapping[str, object] | None = None,
     *,
-    files: Sequence[Mapping[str, JSONValue]] = (),
+    files: FileValues = (),
+    history_files: Sequence[FileValues] = (),
 ) -> ChatCall:
     """What to send for ``message`` after the earlier ``history``, on a fresh session.
 
     ``system`` goes to the app's system-prompt input (``None``: the app's default);
-    ``options`` sets inputs by label; ``files`` are uploaded FileData values (``path``,
-    ``meta``), for a multimodal message. Raises :class:`ChatRequestError`.
+    ``options`` sets inputs by label (a file input takes an uploaded FileData);
+    ``files`` are uploaded FileData values (``path``, ``meta``): in the multimodal box,
+    else one per free file input (Image, File, Audio, Video), in order.
+    ``history_files`` are the files of each earlier turn's user message, shown in the
+    Chatbot before it as the browser shows them. Raises :class:`ChatRequestError`.
     """
     if not isinstance(message, str):
         raise ChatRequestError(f"the message must be a string, got {type(message).__name__}")
     turns = _turns(history)
-    attached = _files(contract, files)
+    attached = _files(files)
+    check_files(contract, len(attached), options if isinstance(options, Mapping) else None)
+    earlier = [_files(f) for f in history_files]
     values = _settings(contract, system, options)
+    if not contract.multimodal:
+        free = (i for i, s in enumerate(contract.inputs) if s in file_inputs(contract) and i not in values)
+        values.update(zip(free, attached, strict=False))
     if turns and contract.history is HistoryMode.CONVERSATION:
         raise HistoryUnreachableError(
             f"this Space's model reads its history from server-side state ({', '.join(contract.carried)}) that only "
@@ -102,20 +141,20 @@ def build_call(
     if contract.message_seed is not None:
         seeds.append(SeedCall(contract.message_seed.fn_index, [message_value]))
     if turns and contract.history is HistoryMode.SESSION and contract.history_seed is not None:
-        seeds.append(SeedCall(contract.history_seed.fn_index, [_history_value(contract, turns)]))
+        seeds.append(SeedCall(contract.history_seed.fn_index, [_history_value(contract, turns, earlier)]))
     if contract.steps:
         chain: dict[int, JSONValue] = {contract.inputs[slot].component_id: value for slot, value in values.items()}
         if contract.message_id is not None:
             chain[contract.message_id] = message_value
         if contract.chatbot_id is not None:
-            chain[contract.chatbot_id] = _history_value(contract, turns)
+            chain[contract.chatbot_id] = _history_value(contract, turns, earlier)
         return ChatCall((), [], chain)
     data: list[JSONValue] = []
     for slot, spec in enumerate(contract.inputs):
         if spec.role in (InputRole.MESSAGE, InputRole.MULTIMODAL_MESSAGE):
             data.append(message_value)
         elif spec.role is InputRole.HISTORY:
-            value = _history_value(contract, turns)
+            value = _history_value(contract, turns, earlier)
             if contract.history_holds_message:
                 value.extend(_pending(contract, message, attached))
             data.append(value)
@@ -182,15 +221,9 @@ def _turns(history: object) -> list[Turn]:
     return turns
 
 
-def _files(contract: ChatContract, files: object) -> list[JSONValue]:
+def _files(files: object) -> list[JSONValue]:
     if isinstance(files, (str, bytes)) or not isinstance(files, Sequence):
         raise ChatRequestError("files must be a sequence of uploaded file values")
-    if not files:
-        return []
-    if not contract.multimodal:
-        raise ChatRequestError(
-            f"this Space's chat input is text only: it cannot take the {len(files)} file(s) given; send text alone"
-        )
     attached: list[JSONValue] = []
     for position, item in enumerate(files):
         path = item.get("path") if isinstance(item, Mapping) else None
@@ -217,7 +250,10 @@ def _settings(contract: ChatContract, system: str | None, options: Mapping[str, 
         return values
     if not isinstance(options, Mapping):
         raise ChatRequestError("options must be a mapping of input label to value")
-    settable = [(i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM)]
+    files = file_inputs(contract)
+    settable = [
+        (i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM) or s in files
+    ]
     for label, value in options.items():
         if not isinstance(label, str):
             raise ChatRequestError(f"option labels are strings, got {type(label).__name__}")
@@ -248,6 +284,10 @@ def _check(spec: ChatInput, value: object) -> JSONValue:
     def refuse(why: str) -> ChatRequestError:
         return ChatRequestError(f"option {label!r} ({spec.component}) {why}, got {_shown(value)}", label=spec.label)
 
+    if spec.component in FILE_COMPONENTS and spec.role is InputRole.CONSTANT:
+        if not isinstance(value, Mapping) or not isinstance(value.get("path"), str):
+            raise refuse("takes an uploaded file (a file path on the command line: LABEL=@PATH)")
+        return dict(value)
     if spec.component in ("slider", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise refuse("takes a finite number")
@@ -294,13 +334,19 @@ def _shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _history_value(contract: ChatContract, turns: list[Turn]) -> list[JSONValue]:
-    """Earlier turns as the app's Chatbot value."""
+def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[list[JSONValue]] = ()) -> list[JSONValue]:
+    """Earlier turns as the app's Chatbot value, each turn's files before its message."""
     chatbot_format = contract.history_format
-    if chatbot_format is ChatbotFormat.TUPLES:
-        return [[turn.user, turn.assistant] for turn in turns]
     history: list[JSONValue] = []
-    for turn in turns:
+    for number, turn in enumerate(turns):
+        attached = files[number] if number < len(files) else []
+        if attached and chatbot_format is not None:
+            history += user_file_entries(
+                [f for f in attached if isinstance(f, dict)], chatbot=chatbot_format, gradio_major=contract.gradio_major
+            )
+        if chatbot_format is ChatbotFormat.TUPLES:
+            history.append([turn.user, turn.assistant])
+            continue
         history.append(_message(contract, "user", turn.user))
         history.append(_message(contract, "assistant", turn.assistant))
     return history

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._errors import QwenSpaceError
+from ._files import ReplyFile
 from ._messages import ProgressUnit
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Completed",
     "Correction",
     "Failed",
+    "FileReply",
     "LogMessage",
     "ProgressUpdate",
     "QueuePosition",
@@ -92,6 +94,14 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class FileReply:
+    """A file in the reply (an image or file message of the Chatbot beyond the history,
+    or a gr.Image / gr.File / gallery output of the chat), each once, before ``Completed``."""
+
+    file: ReplyFile
+
+
+@dataclass(frozen=True, slots=True)
 class Completed:
     """The reply is complete. ``server_duration`` is the run time the Space reported;
     ``reasoning`` the final thoughts, apart from the answer (empty for most apps)."""
@@ -109,5 +119,14 @@ class Failed:
 
 
 ChatEvent = (
-    QueuePosition | Started | TextDelta | Correction | ReasoningDelta | LogMessage | ProgressUpdate | Completed | Failed
+    QueuePosition
+    | Started
+    | TextDelta
+    | Correction
+    | ReasoningDelta
+    | LogMessage
+    | ProgressUpdate
+    | FileReply
+    | Completed
+    | Failed
 )

@@ -25,17 +25,23 @@ from ._file_names import guess_mime_type
 from ._json import JSONValue
 
 __all__ = [
+    "FILE_COMPONENTS",
     "FILE_DATA_META",
     "ReplyFile",
     "chatbot_reply_files",
     "file_data",
     "files_in",
     "multimodal_value",
+    "reply_files",
     "user_file_entries",
 ]
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 FILE_DATA_META: dict[str, JSONValue] = {"_type": "gradio.FileData"}
+#: Inputs that take one file (an uploaded ``FileData``): a vision chat's image, a document.
+FILE_COMPONENTS = frozenset({"image", "file", "audio", "video"})
+#: Outputs whose value holds files a reply may carry beside the Chatbot.
+_FILE_OUTPUTS = FILE_COMPONENTS | {"gallery", "model3d"}
 
 
 def file_data(path: str, *, name: str, size: int, mime_type: str | None = None) -> dict[str, JSONValue]:
@@ -126,6 +132,36 @@ def chatbot_reply_files(value: object, *, root: str, api_prefix: str = "", since
         elif isinstance(entry, list) and len(entry) == 2:
             replies.append(entry[1])
     return files_in(replies, root=root, api_prefix=api_prefix)
+
+
+def reply_files(
+    outputs: Sequence[JSONValue],
+    output_types: Sequence[str],
+    *,
+    chatbot_slot: int | None,
+    since: int,
+    root: str,
+    api_prefix: str = "",
+) -> tuple[ReplyFile, ...]:
+    """The files of a chat's final outputs: the Chatbot's (``chatbot_slot``) assistant
+    entries from ``since`` on, then every file-like output's, each once. A
+    ``chatbot_slot`` whose value is not a list (a ChatInterface API's reply) is searched whole."""
+    found: dict[str, ReplyFile] = {}
+    for slot, value in enumerate(outputs):
+        kind = output_types[slot] if slot < len(output_types) else ""
+        if slot == chatbot_slot:
+            files = (
+                chatbot_reply_files(value, root=root, api_prefix=api_prefix, since=since)
+                if isinstance(value, list)
+                else files_in(value, root=root, api_prefix=api_prefix)
+            )
+        elif kind in _FILE_OUTPUTS:
+            files = files_in(value, root=root, api_prefix=api_prefix)
+        else:
+            continue
+        for file in files:
+            found.setdefault(file.url, file)
+    return tuple(found.values())
 
 
 def _is_file_data(item: Mapping[object, object]) -> bool:

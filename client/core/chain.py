@@ -25,6 +25,7 @@ from ...protocol import (
     ComponentStore,
     Correction,
     Failed,
+    FileReply,
     JoinRequest,
     PredictCall,
     QwenSpaceError,
@@ -33,6 +34,7 @@ from ...protocol import (
     TextDelta,
     new_session_hash,
     read_reply,
+    reply_files,
     split_reply,
 )
 from .transport import Deadline
@@ -76,6 +78,8 @@ class ChainRunner:
         call: ChatCall,
         session: ChatSession | None,
         deadline: Deadline,
+        *,
+        root: str = "",
     ) -> None:
         assert contract.chatbot_id is not None  # a chain contract always has one
         self._run = run
@@ -100,6 +104,10 @@ class ChainRunner:
         self._skip = len(history) if isinstance(history, list) else 0
         self._shown = ""
         self._duration: float | None = None
+        self._root = root
+        # Outputs beside the Chatbot that may hold reply files, with their values before the chat.
+        written = {i for step in contract.steps for i in step.outputs if i != self._chatbot}
+        self._file_outputs = {i: store.get(i) for i in sorted(written)}
 
     async def run(self) -> AsyncGenerator[list[ChatEvent], None]:
         for step in self._contract.steps:
@@ -119,8 +127,22 @@ class ChainRunner:
         text = read_reply(tail, self._format).text
         parts = split_reply(tail, self._format)
         self._run.step_done()
-        events = self._advance(text)
+        events = [*self._advance(text), *self._reply_files()]
         yield [*events, Completed(text, self._duration, "\n\n".join(t.text for t in parts.thoughts))]
+
+    def _reply_files(self) -> list[ChatEvent]:
+        """The files the chain put in the Chatbot beyond the history, and in file outputs it changed."""
+        changed = [i for i, before in self._file_outputs.items() if self._store.get(i) != before]
+        ids = [self._chatbot, *changed]
+        found = reply_files(
+            [self._store.get(i) for i in ids],
+            ["chatbot", *(c.type if (c := self._config.components.get(i)) else "" for i in changed)],
+            chatbot_slot=0,
+            since=self._skip,
+            root=self._root,
+            api_prefix=self._config.api_prefix,
+        )
+        return [FileReply(file) for file in found]
 
     async def _direct(self, step: ChainStep) -> list[ChatEvent]:
         call = PredictCall(step.fn_index, self._store.inputs(step), step.trigger_id)

@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -36,9 +37,11 @@ from ...protocol import (
     Correction,
     Drift,
     Failed,
+    FileReply,
     LogMessage,
     QueuePosition,
     RemoteProtocolError,
+    ReplyFile,
     RequestRejectedError,
     ServerError,
     SpaceConfig,
@@ -66,8 +69,9 @@ from ..hub.space import (
 from .chain import ChatSession
 from .conversation import Conversation
 from .errors import ReplyRewrittenError, UsageError, empty_reply, total_timeout
+from .files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, download, save_bytes
 from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT
-from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, prepare_request
+from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, FileLike, prepare_request
 from .run import ChatRun, ChatTarget, RunSettings
 from .timeouts import RetryPolicy, Timeouts
 from .transport import Answer, Deadline, Transport
@@ -115,6 +119,8 @@ class ChatCompletion:
     dropped_logs: int = 0
     #: The reply's thoughts (reasoning, tool use), apart from ``text``; empty for most apps.
     reasoning: str = ""
+    #: The reply's files (see :class:`FileReply`): fetch them with ``space.download``/``save_file``.
+    files: tuple[ReplyFile, ...] = ()
 
 
 class SpaceClient:
@@ -129,6 +135,8 @@ class SpaceClient:
     ``$HF_ENDPOINT`` Hub). Pass ``session=`` to share an ``aiohttp.ClientSession``; the
     client then never closes it. ``auth=(user, password)`` logs in to an app launched
     with ``auth=`` before the first request; its cookie goes only to the app's origin.
+    Each file sent is at most ``max_upload_size`` bytes, each reply file fetched at most
+    ``max_download_size`` (100 MiB each by default).
     """
 
     def __init__(
@@ -154,8 +162,12 @@ class SpaceClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         auth: tuple[str, str] | None = None,
+        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+        max_download_size: int = DEFAULT_MAX_DOWNLOAD_SIZE,
     ) -> None:
         target = url or default_url()
+        self._max_upload_size = max_upload_size
+        self._max_download_size = max_download_size
         #: The Space's id when one was given (its ``url`` is then the Hub's ``host``, once known).
         self.space_id = check_space_id(target) if "://" not in target else None
         self._token_given = bool(hf_token)
@@ -204,6 +216,7 @@ class SpaceClient:
             max_event_size=max_event_size,
             sleep=sleep,
             rng=rng or random.Random(),
+            max_upload_size=max_upload_size,
         )
         self._config: SpaceConfig | None = None
         self._target: ChatTarget | None = None
@@ -295,38 +308,50 @@ class SpaceClient:
 
     def events(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]] | str,
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
+        files: Sequence[FileLike] = (),
     ) -> AsyncGenerator[ChatEvent | SpaceStarting, None]:
         """Stream the typed events of one chat. The last event is ``Completed`` or ``Failed``.
 
         The messages are checked before anything is sent; ``system`` and ``options`` (by
         label, over the client's) against the Space's ``/config`` before the join.
         ``SpaceStarting`` events come first while a Space given by id builds, starts or
-        wakes up. Thoughts of a reasoning app come as ``ReasoningDelta``, apart from the answer.
+        wakes up. Thoughts of a reasoning app come as ``ReasoningDelta``, apart from the answer,
+        and the reply's files as ``FileReply``, before ``Completed``. ``files`` (paths or
+        ``LocalFile``) join the last user message, as its content parts' files do.
         """
-        request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        return self._run(request, options).events()
+        return self._run(self._request(messages, system, files), options).events()
+
+    def _request(self, messages: object, system: str | None, files: Sequence[FileLike]) -> ChatRequest:
+        return prepare_request(
+            messages,
+            system=system,
+            max_chars=self._max_prompt_chars,
+            files=files,
+            max_upload_size=self._max_upload_size,
+        )
 
     def chat(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]] | str,
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
         allow_empty: bool = False,
+        files: Sequence[FileLike] = (),
     ) -> AsyncGenerator[str, None]:
         """Stream the answer as text deltas (thoughts left out); raise the package error if
         the chat fails.
 
         The messages are checked before anything is sent. Errors raised after text
         was yielded carry it as ``partial_text``. An empty reply raises
-        :class:`EmptyReplyError` unless ``allow_empty``.
+        :class:`EmptyReplyError` unless ``allow_empty``. Reply files are left out (see
+        ``events()`` and ``complete()``).
         """
-        request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
-        return self._chat(self._run(request, options), allow_empty)
+        return self._chat(self._run(self._request(messages, system, files), options), allow_empty)
 
     async def _chat(self, run: ChatRun, allow_empty: bool) -> AsyncGenerator[str, None]:
         shown: str | None = None  # set at the first rewrite: what the consumer had by then
@@ -355,15 +380,17 @@ class SpaceClient:
 
     async def complete(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]] | str,
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
         allow_empty: bool = False,
+        files: Sequence[FileLike] = (),
     ) -> ChatCompletion:
-        """The whole reply with its metadata; raises the package error on failure, and
-        :class:`EmptyReplyError` for an empty reply unless ``allow_empty``."""
-        request = prepare_request(messages, system=system, max_chars=self._max_prompt_chars)
+        """The whole reply with its metadata and files; raises the package error on failure,
+        and :class:`EmptyReplyError` for a reply with neither text nor files unless ``allow_empty``."""
+        request = self._request(messages, system, files)
+        reply_files: list[ReplyFile] = []
         started = time.monotonic()
         first_text: float | None = None
         ranks: list[int] = []
@@ -384,11 +411,13 @@ class SpaceClient:
                         logs.append(_clipped_log(event))
                     else:
                         dropped_logs += 1
+                elif isinstance(event, FileReply):
+                    reply_files.append(event.file)
                 elif isinstance(event, Failed):
                     raise event.error
                 elif isinstance(event, Completed):
                     assert run.event_id is not None
-                    if not event.text and not allow_empty:
+                    if not event.text and not reply_files and not allow_empty:
                         raise empty_reply()
                     return ChatCompletion(
                         text=event.text,
@@ -402,8 +431,27 @@ class SpaceClient:
                         corrections=corrections,
                         dropped_logs=dropped_logs,
                         reasoning=event.reasoning,
+                        files=tuple(reply_files),
                     )
         raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
+
+    async def download(self, file: ReplyFile, *, max_size: int | None = None) -> bytes:
+        """The bytes of a reply file, at most ``max_size`` (the client's ``max_download_size``).
+
+        Only a file on the Space's origin is fetched, with the token and headers the Space
+        gets; one elsewhere raises :class:`FileElsewhereError` with its URL."""
+        return await download(
+            self._transport,
+            file,
+            space=self._base,
+            within=self._timeouts.total,
+            max_size=self._max_download_size if max_size is None else max_size,
+        )
+
+    async def save_file(self, file: ReplyFile, folder: str | os.PathLike[str]) -> Path:
+        """Download a reply file into ``folder`` under its sanitised name (``name (1).ext``
+        if taken: never outside the folder, never over a file); returns the path."""
+        return save_bytes(await self.download(file), file.name, folder)
 
     # --- The Hub (Space ids only) ----------------------------------------------------
 
@@ -444,7 +492,9 @@ class SpaceClient:
         its model's history in server-side state (``HistoryMode.CONVERSATION``), every turn
         runs on one session, as one browser tab does; elsewhere each turn sends the turns
         so far on a fresh session."""
-        return Conversation(self._run, self.contract, system=system, options=options)
+        return Conversation(
+            self._run, self.contract, system=system, options=options, max_upload_size=self._max_upload_size
+        )
 
     def _run(
         self, request: ChatRequest, options: Mapping[str, object] | None, chat_session: ChatSession | None = None
@@ -479,6 +529,8 @@ class SpaceClient:
                 hidden_error_hint=HIDDEN_ERROR_HINT if self._chat_contract.api_name == QWEN_CONTRACT.api_name else None,
                 data_url=self._api_url(config, "/queue/data"),
                 cancel_url=self._api_url(config, "/cancel"),
+                upload_url=self._api_url(config, "/upload"),
+                root=str(self._base),
             )
         return self._target
 

@@ -10,7 +10,7 @@ values kept, as one browser tab does.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ...protocol import (
@@ -27,7 +27,8 @@ from ...protocol import (
 from ..hub.space import SpaceStarting
 from .chain import ChatSession
 from .errors import ReplyRewrittenError, empty_reply
-from .request import ChatRequest, prepare_request
+from .files import DEFAULT_MAX_UPLOAD_SIZE
+from .request import ChatRequest, FileLike, prepare_request
 
 if TYPE_CHECKING:
     from .run import ChatRun
@@ -50,8 +51,10 @@ class Conversation:
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
+        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
     ) -> None:
         self._start = start
+        self._max_upload_size = max_upload_size
         self._contract = contract
         self._system = system
         self._options = dict(options or {})
@@ -63,20 +66,21 @@ class Conversation:
         """The session the turns run on where the app keeps history on the server."""
         return self._session.session_hash
 
-    async def send(self, message: str) -> str:
-        """Send ``message`` as the next turn and return the whole reply (as the Space ended it)."""
-        async with contextlib.aclosing(self._turn(message)) as events:
+    async def send(self, message: str, *, files: Sequence[FileLike] = ()) -> str:
+        """Send ``message`` (with ``files``) as the next turn and return the whole reply (as
+        the Space ended it). Earlier turns are replayed as text."""
+        async with contextlib.aclosing(self._turn(message, files)) as events:
             async for event in events:
                 if isinstance(event, Completed):
                     return event.text
         raise RemoteProtocolError("the chat ended without a completion or a failure")  # pragma: no cover
 
-    async def stream(self, message: str) -> AsyncGenerator[str, None]:
+    async def stream(self, message: str, *, files: Sequence[FileLike] = ()) -> AsyncGenerator[str, None]:
         """Stream the reply to ``message`` (the next turn) as text deltas. Raises the
         package error if the chat fails, :class:`ReplyRewrittenError` if the Space
         rewrote text already yielded (the turn is kept with the final text)."""
         rewritten: str | None = None
-        async with contextlib.aclosing(self._turn(message)) as events:
+        async with contextlib.aclosing(self._turn(message, files)) as events:
             async for event in events:
                 if type(event) is TextDelta and rewritten is None:
                     yield event.text
@@ -90,14 +94,14 @@ class Conversation:
                         partial_text=rewritten,
                     )
 
-    async def _turn(self, message: str) -> AsyncGenerator[ChatEvent, None]:
+    async def _turn(self, message: str, files: Sequence[FileLike] = ()) -> AsyncGenerator[ChatEvent, None]:
         contract = await self._contract()
         held = contract.history is HistoryMode.CONVERSATION
         messages: list[dict[str, str]] = []
         for turn in [] if held else self.turns:
             messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
         messages.append({"role": "user", "content": message})
-        request = prepare_request(messages, system=self._system)
+        request = prepare_request(messages, system=self._system, files=files, max_upload_size=self._max_upload_size)
         run = self._start(request, self._options, self._session if held else None)
         async with contextlib.aclosing(run.batches()) as batches:
             async for batch in batches:

@@ -22,26 +22,35 @@ from yarl import URL
 from ...protocol import (
     AppError,
     CancelRequest,
+    ChatbotFormat,
     ChatContract,
     ChatEvent,
     ChatJob,
     ChatStream,
+    Completed,
     Failed,
+    FileReply,
     HeldReply,
+    InputRole,
     JoinRequest,
+    JSONValue,
     QwenSpaceError,
+    ReplyFile,
     SeedCall,
     SpaceConfig,
     SpaceHTTPError,
     SpaceUnavailableError,
     advise_quota,
     build_call,
+    check_files,
     parse_join_response,
     parse_predict_answer,
+    reply_files,
 )
 from ..hub.space import SpaceStarting
 from .chain import ChainRunner, ChatSession
 from .errors import ClientClosedError, SpaceConnectionError, client_closed, total_timeout
+from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile, upload
 from .request import ChatRequest
 from .timeouts import RetryPolicy, Timeouts
 from .transport import Deadline, Transport, retry_after, translate
@@ -73,6 +82,9 @@ class ChatTarget:
     join_url: URL
     data_url: URL
     cancel_url: URL
+    #: ``{api_prefix}/upload``, and the Space's root URL (reply files' URLs are made from it).
+    upload_url: URL | None = None
+    root: str = ""
     #: Added to an app error the Space hides (``show_error=False``): what it usually means there.
     hidden_error_hint: str | None = None
 
@@ -86,6 +98,7 @@ class RunSettings:
     max_event_size: int
     sleep: Callable[[float], Awaitable[None]]
     rng: random.Random
+    max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE
 
 
 #: Before the first join, and after the Space served a page instead of its API: the
@@ -132,6 +145,8 @@ class ChatRun:
         self._response: aiohttp.ClientResponse | None = None
         self._finished = False
         self._aborted = False
+        # The request's files once uploaded (a retry after a starting Space does not upload again).
+        self._uploaded: _Uploaded | None = None
 
     async def events(self) -> AsyncGenerator[ChatEvent | SpaceStarting, None]:
         async with contextlib.aclosing(self.batches()) as batches:
@@ -155,7 +170,16 @@ class ChatRun:
                     contract = target.contract
                     request = self._request
                     # Checked against /config before anything is sent for this chat.
-                    call = build_call(contract, request.query, request.history, request.system, self._options)
+                    uploaded = await self._upload(target, deadline)
+                    call = build_call(
+                        contract,
+                        request.query,
+                        request.history,
+                        request.system,
+                        uploaded.options,
+                        files=uploaded.files,
+                        history_files=uploaded.history_files,
+                    )
                     if contract.steps:
                         self._target = target
                         break
@@ -183,7 +207,9 @@ class ChatRun:
                 # A chain's earlier steps show placeholders its later ones replace: the
                 # reply is held back one read (HeldReply) so that they never reach the reader.
                 held = HeldReply()
-                runner = ChainRunner(self, target.config, contract, call, self._chat_session, deadline)
+                runner = ChainRunner(
+                    self, target.config, contract, call, self._chat_session, deadline, root=target.root
+                )
                 async with contextlib.aclosing(runner.run()) as steps:
                     async for batch in steps:
                         out = held.batch(batch)
@@ -199,14 +225,53 @@ class ChatRun:
             )
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
+            since = _history_length(contract, call.data)
             async with contextlib.aclosing(self._stream(target, job, deadline)) as batches:
                 async for batch in batches:
+                    if job.final_outputs is not None and any(type(e) is Completed for e in batch):
+                        found = reply_files(
+                            job.final_outputs,
+                            contract.output_types,
+                            chatbot_slot=contract.reply_slot,
+                            since=since,
+                            root=target.root,
+                            api_prefix=target.config.api_prefix,
+                        )
+                        batch = with_files(batch, found)
                     yield batch
         finally:
             if not self._finished:
                 await self.abort()
             await self._close_response()  # the consumer left before the stream's end was read
             self._running.discard(self)
+
+    async def _upload(self, target: ChatTarget, deadline: Deadline) -> _Uploaded:
+        """Upload the request's files (and files given as options) in one request, once,
+        after checking the chat can take them: nothing is sent for a text-only chat."""
+        if self._uploaded is not None:
+            return self._uploaded
+        request = self._request
+        file_options = {k: v for k, v in self._options.items() if isinstance(v, LocalFile)}
+        check_files(target.contract, len(request.files), self._options)
+        every = [*request.files, *(f for turn in request.history_files for f in turn), *file_options.values()]
+        if not every:
+            self._uploaded = _Uploaded((), (), self._options)
+            return self._uploaded
+        if target.upload_url is None:  # pragma: no cover - every target built by the client has one
+            raise RuntimeError("the chat target has no upload URL")
+        values: list[dict[str, JSONValue]] = await upload(
+            self._transport,
+            target.upload_url,
+            every,
+            within=deadline.bound(self._settings.timeouts.join),
+            deadline=deadline,
+            max_size=self._settings.max_upload_size,
+        )
+        rest = iter(values[len(request.files) :])
+        history = tuple(tuple(next(rest) for _ in turn) for turn in request.history_files)
+        options = {**self._options, **{label: next(rest) for label in file_options}}
+        self._uploaded = _Uploaded(tuple(values[: len(request.files)]), history, options)
+        return self._uploaded
 
     async def _seed(self, url: URL, seed: SeedCall, deadline: Deadline) -> None:
         """Run a non-queued event on this chat's fresh session (a ChatInterface's history
@@ -403,6 +468,35 @@ class ChatRun:
             fn_index = target.contract.fn_index if self._cancel_fn is None else self._cancel_fn
             body = CancelRequest(self.session_hash, fn_index, self.event_id).to_bytes()
             await self._transport.post_cancel(target.cancel_url, body, within=self._settings.timeouts.cancel)
+
+
+@dataclass(frozen=True, slots=True)
+class _Uploaded:
+    """The FileData of a request's files, and the options with their files uploaded."""
+
+    files: tuple[dict[str, JSONValue], ...]
+    history_files: tuple[tuple[dict[str, JSONValue], ...], ...]
+    options: Mapping[str, object]
+
+
+def with_files(batch: Sequence[ChatEvent], files: Sequence[ReplyFile]) -> list[ChatEvent]:
+    """``batch`` with a :class:`FileReply` per file just before its ``Completed``."""
+    out: list[ChatEvent] = []
+    for event in batch:
+        if type(event) is Completed:
+            out += [FileReply(f) for f in files]
+        out.append(event)
+    return out
+
+
+def _history_length(contract: ChatContract, data: Sequence[JSONValue]) -> int:
+    """How many Chatbot entries the request put there (the reply's files come after them)."""
+    if contract.reply_format is ChatbotFormat.TEXT:
+        return 0
+    for spec, value in zip(contract.inputs, data, strict=False):
+        if spec.role is InputRole.HISTORY and isinstance(value, list):
+            return len(value)
+    return 0
 
 
 def _explain_hidden_errors(events: Sequence[ChatEvent], hint: str) -> None:

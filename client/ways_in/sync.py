@@ -10,18 +10,21 @@ or closing the client cancels the job on the Space, as the async client does.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, SpaceContract, Turn
+from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, ReplyFile, SpaceContract, Turn
 from ..core.client import DEFAULT_MAX_CONFIG_SIZE, ChatCompletion, SpaceClient
 from ..core.conversation import Conversation
 from ..core.errors import ClientClosedError
-from ..core.request import DEFAULT_MAX_PROMPT_CHARS
+from ..core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE
+from ..core.request import DEFAULT_MAX_PROMPT_CHARS, FileLike
 from ..core.timeouts import RetryPolicy, Timeouts
 from ..hub.space import SpaceStarting
 
@@ -66,6 +69,8 @@ class SyncSpaceClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         auth: tuple[str, str] | None = None,
+        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+        max_download_size: int = DEFAULT_MAX_DOWNLOAD_SIZE,
     ) -> None:
         # First, so that a bad argument raises before there is a thread to leak.
         self._client = SpaceClient(
@@ -88,6 +93,8 @@ class SyncSpaceClient:
             sleep=sleep,
             rng=rng,
             auth=auth,
+            max_upload_size=max_upload_size,
+            max_download_size=max_download_size,
         )
         self._closed = False
         self._loop = asyncio.new_event_loop()
@@ -126,36 +133,51 @@ class SyncSpaceClient:
 
     def chat(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]] | str,
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
         allow_empty: bool = False,
+        files: Sequence[FileLike] = (),
     ) -> Generator[str, None, None]:
         """Stream the reply as text deltas (see :meth:`SpaceClient.chat`); leaving the loop
         early (or ``close()``) cancels the job on the Space."""
-        return self._iterate(self._client.chat(messages, system=system, options=options, allow_empty=allow_empty))
+        return self._iterate(
+            self._client.chat(messages, system=system, options=options, allow_empty=allow_empty, files=files)
+        )
 
     def events(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]] | str,
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
+        files: Sequence[FileLike] = (),
     ) -> Generator[ChatEvent | SpaceStarting, None, None]:
         """Stream the typed events of one chat (see :meth:`SpaceClient.events`)."""
-        return self._iterate(self._client.events(messages, system=system, options=options))
+        return self._iterate(self._client.events(messages, system=system, options=options, files=files))
 
     def complete(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]] | str,
         *,
         system: str | None = None,
         options: Mapping[str, object] | None = None,
         allow_empty: bool = False,
+        files: Sequence[FileLike] = (),
     ) -> ChatCompletion:
-        """The whole reply with its metadata (see :meth:`SpaceClient.complete`)."""
-        return self._run(self._client.complete(messages, system=system, options=options, allow_empty=allow_empty))
+        """The whole reply with its metadata and files (see :meth:`SpaceClient.complete`)."""
+        return self._run(
+            self._client.complete(messages, system=system, options=options, allow_empty=allow_empty, files=files)
+        )
+
+    def download(self, file: ReplyFile, *, max_size: int | None = None) -> bytes:
+        """The bytes of a reply file (see :meth:`SpaceClient.download`)."""
+        return self._run(self._client.download(file, max_size=max_size))
+
+    def save_file(self, file: ReplyFile, folder: str | os.PathLike[str]) -> Path:
+        """Save a reply file into ``folder`` (see :meth:`SpaceClient.save_file`)."""
+        return self._run(self._client.save_file(file, folder))
 
     def conversation(
         self, *, system: str | None = None, options: Mapping[str, object] | None = None
@@ -222,11 +244,11 @@ class SyncConversation:
     def session_hash(self) -> str:
         return self._conversation.session_hash
 
-    def send(self, message: str) -> str:
-        return self._client._run(self._conversation.send(message))
+    def send(self, message: str, *, files: Sequence[FileLike] = ()) -> str:
+        return self._client._run(self._conversation.send(message, files=files))
 
-    def stream(self, message: str) -> Generator[str, None, None]:
-        return self._client._iterate(self._conversation.stream(message))
+    def stream(self, message: str, *, files: Sequence[FileLike] = ()) -> Generator[str, None, None]:
+        return self._client._iterate(self._conversation.stream(message, files=files))
 
 
 async def _signalling(awaitable: Awaitable[T], finished: threading.Event) -> T:

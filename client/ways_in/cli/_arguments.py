@@ -8,11 +8,13 @@ import argparse
 from yarl import URL
 
 from ...core.client import default_url
+from ...core.files import DEFAULT_MAX_UPLOAD_SIZE
 
 __all__ = [
     "chat_options",
     "connection_options",
     "endpoint_option",
+    "file_options",
     "option",
     "proxy_url",
     "seconds",
@@ -108,3 +110,45 @@ def proxy_url(text: str) -> str:
     if not valid:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) proxy URL, like http://proxy.example:3128")
     return text
+
+
+def file_options(parser: argparse.ArgumentParser) -> None:
+    """Files into and out of a chat (``chat``)."""
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="attach a file to the prompt (into the app's multimodal box, else its image/file inputs in order); "
+        "repeatable. An image or file input can also be set by label: --option 'Image=@cat.png'",
+    )
+    parser.add_argument(
+        "--save-files",
+        metavar="DIR",
+        help="save the reply's files into DIR (names sanitised, never overwritten) and print each path on stderr; "
+        "without it, each file's URL goes to stderr",
+    )
+    parser.add_argument(
+        "--max-upload-size",
+        type=byte_size,
+        default=DEFAULT_MAX_UPLOAD_SIZE,
+        metavar="BYTES",
+        help="refuse a file larger than this before uploading anything, e.g. 200M "
+        f"(default {DEFAULT_MAX_UPLOAD_SIZE // (1024 * 1024)}M)",
+    )
+
+
+def byte_size(text: str) -> int:
+    """A size like ``5000``, ``20K``, ``200M`` or ``1G`` (powers of 1024)."""
+    number, unit = text.strip(), 1
+    for suffix, factor in (("K", 1024), ("M", 1024**2), ("G", 1024**3)):
+        if number.upper().endswith((suffix, suffix + "B", suffix + "IB")):
+            number, unit = number.upper().split(suffix)[0], factor
+            break
+    try:
+        value = int(float(number) * unit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 5000, 20K or 200M") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive size")
+    return value

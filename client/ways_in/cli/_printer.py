@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from ....protocol import (
@@ -13,10 +14,12 @@ from ....protocol import (
     Completed,
     Correction,
     Failed,
+    FileReply,
     LogMessage,
     ProgressUpdate,
     QueuePosition,
     ReasoningDelta,
+    ReplyFile,
     Started,
     TextDelta,
 )
@@ -96,6 +99,23 @@ class Printer:
         elif isinstance(event, (Completed, Failed)):
             self._finished(event)
 
+    def file(self, file: ReplyFile, saved: Path | None) -> None:
+        """A reply file: its JSON event (with ``path`` once saved), else its saved path or
+        its URL on stderr (the answer's text alone stays on stdout)."""
+        if self.as_json:
+            fields = event_json(FileReply(file))
+            if saved is not None:
+                fields["path"] = str(saved)
+            self.out.write(json.dumps(fields, ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        self.clear_status()
+        if saved is not None:
+            self.err.write(f"saved {printable(file.name)}: {printable(str(saved))}\n")
+        else:
+            self.err.write(f"file {printable(file.name)} ({file.mime_type}): {printable(file.url)}\n")
+        self.err.flush()
+
     def _queue(self, event: QueuePosition) -> None:
         position = "?" if event.rank is None else str(event.rank + 1)
         size = f" of {event.queue_size}" if event.queue_size is not None else ""
@@ -170,6 +190,9 @@ def event_json(event: ChatEvent | SpaceStarting) -> dict[str, Any]:
             "message": str(error),
             "partial_text": error.partial_text,
         }
+    if isinstance(event, FileReply):
+        file = event.file
+        return {"type": "file", "url": file.url, "mime_type": file.mime_type, "name": file.name, "size": file.size}
     if isinstance(event, ProgressUpdate):
         return {
             "type": "progress",

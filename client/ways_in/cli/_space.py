@@ -15,13 +15,16 @@ from ....protocol import (
     ChatRequestError,
     Completed,
     Failed,
+    FileReply,
     InputRole,
     RemoteProtocolError,
     coerce_option,
     derive_contract,
+    file_inputs,
 )
 from ...core.client import SpaceClient
 from ...core.errors import empty_reply
+from ...core.files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from ...core.timeouts import Timeouts
 from ...hub.space import SpaceStarting
 from ._printer import Printer
@@ -46,7 +49,12 @@ def client(args: argparse.Namespace) -> SpaceClient:
         config=min(30.0, args.timeout), join=min(30.0, args.timeout), total=args.timeout, start=args.timeout
     )
     return SpaceClient(
-        args.url, proxy=args.proxy, hf_token=args.token, timeouts=timeouts, endpoint=getattr(args, "endpoint", None)
+        args.url,
+        proxy=args.proxy,
+        hf_token=args.token,
+        timeouts=timeouts,
+        endpoint=getattr(args, "endpoint", None),
+        max_upload_size=getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE),
     )
 
 
@@ -57,6 +65,7 @@ async def options(space: SpaceClient, args: argparse.Namespace) -> dict[str, obj
     if not args.option:
         return None
     contract = derive_contract(await space.config(), args.endpoint)
+    files = file_inputs(contract)
     chosen: dict[int, str] = {}
     values: dict[str, object] = {}
     for label, text in args.option:
@@ -72,15 +81,28 @@ async def options(space: SpaceClient, args: argparse.Namespace) -> dict[str, obj
             )
         chosen[slot] = label.strip()
         # Keyed by the app's own label: the request finds exactly that input.
-        values[spec.label or label] = coerce_option(spec, text)
+        values[spec.label or label] = _file_option(spec, text, args) if spec in files else coerce_option(spec, text)
     return values
+
+
+def _file_option(spec: ChatInput, text: str, args: argparse.Namespace) -> LocalFile:
+    """``--option LABEL=@PATH`` for an image/file input: the file, read and capped now."""
+    if not text.startswith("@") or len(text) < 2:
+        raise ChatRequestError(
+            f"--option {spec.label!r} is a {spec.component} input: give a file as {spec.label}=@PATH", label=spec.label
+        )
+    limit = getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE)
+    return LocalFile.read(text[1:], max_size=limit, argument="--max-upload-size")
 
 
 def _input(contract: ChatContract, label: str) -> tuple[int, ChatInput]:
     # TODO(protocol): the request's own label lookup (protocol/_chat_request.py `_find`)
     # is private; once it is public this follows it instead of its rule: exact label
     # first, else trimmed, case-insensitive (and NFC) equality.
-    settable = [(i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM)]
+    files = file_inputs(contract)
+    settable = [
+        (i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM) or s in files
+    ]
     exact = [(i, s) for i, s in settable if s.label == label]
     found = exact or [(i, s) for i, s in settable if s.label is not None and _key(s.label) == _key(label)]
     if len(found) == 1:
@@ -105,20 +127,30 @@ async def stream(
     printer: Printer,
     system: str | None,
     options: Mapping[str, object] | None = None,
+    *,
+    files: Sequence[LocalFile] = (),
+    save_files: str | None = None,
 ) -> str:
     """Print one chat; return its text, or raise its error. Cancelled (Ctrl-C), it
-    cancels the job on the Space before it ends."""
+    cancels the job on the Space before it ends. Reply files are saved into
+    ``save_files`` (each path on stderr), else their URLs go to stderr."""
+    got_files = False
     try:
-        async with contextlib.aclosing(space.events(messages, system=system, options=options)) as events:
+        async with contextlib.aclosing(space.events(messages, system=system, options=options, files=files)) as events:
             async for event in events:
                 # Chat events come only once the Space has accepted the job; Ctrl-C (a
                 # cancelled task) leaves this set for main() to report the cancel.
                 JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
+                if isinstance(event, FileReply):
+                    got_files = True
+                    saved = await space.save_file(event.file, save_files) if save_files is not None else None
+                    printer.file(event.file, saved)
+                    continue
                 printer.event(event)
                 if isinstance(event, Failed):
                     raise event.error
                 if isinstance(event, Completed):
-                    if not event.text:
+                    if not event.text and not got_files:
                         raise empty_reply()
                     return event.text
     finally:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._arguments import chat_options, connection_options
+from ...core.files import LocalFile
+from ._arguments import chat_options, connection_options, file_options
 from ._printer import Printer
 from ._space import client, options, stream
 from .repl import interactive
@@ -23,6 +24,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="system prompt, sent to the app's system-prompt input (an error for an app without one; "
         "default: the app's own, 'You are a helpful assistant.' on the Qwen Space)",
     )
+    file_options(chat)
     chat.add_argument("--json", action="store_true", help="print one JSON event per line instead of text")
     chat.set_defaults(run=run)
 
@@ -33,9 +35,19 @@ async def run(args: argparse.Namespace) -> int:
     if prompt is None and not sys.stdin.isatty():
         # `echo question | qwen-space chat`: the line's end is the shell's, not the question's.
         prompt = sys.stdin.read().rstrip("\r\n")
+    # Read (and checked against the cap) before anything is sent to the Space.
+    files = [LocalFile.read(path, max_size=args.max_upload_size, argument="--max-upload-size") for path in args.file]
     async with client(args) as space:
         chosen = await options(space, args)
-        if prompt is not None:
-            await stream(space, [{"role": "user", "content": prompt}], printer, args.system, chosen)
+        if prompt is not None or files:
+            await stream(
+                space,
+                [{"role": "user", "content": prompt or ""}],
+                printer,
+                args.system,
+                chosen,
+                files=files,
+                save_files=args.save_files,
+            )
             return 0
         return await interactive(space, printer, args.system, chosen)
