@@ -74,6 +74,9 @@ def read_reply(value: JSONValue, chatbot_format: ChatbotFormat) -> Reply:
         return _EMPTY
     if chatbot_format is ChatbotFormat.TUPLES:
         last = len(value) - 1
+        # A file the bot sent after its text is a pair of its own: [null, {"file": ...}].
+        while last > 0 and _is_file_pair(value[last]):
+            last -= 1
         pair = value[last]
         if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str):
             return Reply(pair[1], (last, 1))
@@ -115,10 +118,20 @@ def _last_assistant_message(messages: list[JSONValue]) -> int | None:
         if role == "user":
             return None
         if role == "assistant":
-            if _is_thought(message):
-                continue
+            if _is_thought(message) or not _holds_text(message.get("content")):
+                continue  # a thought, or a file or component message after the text
             return index
     return None
+
+
+def _holds_text(content: object) -> bool:
+    if isinstance(content, list):
+        return any(isinstance(part, dict) and part.get("type") == "text" for part in content)
+    return not isinstance(content, dict)
+
+
+def _is_file_pair(pair: object) -> bool:
+    return isinstance(pair, list) and len(pair) == 2 and pair[0] is None and isinstance(pair[1], dict)
 
 
 def _is_thought(message: Mapping[str, object]) -> bool:

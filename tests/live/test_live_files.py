@@ -5,23 +5,30 @@ a file path the app did not hand out through its own upload is refused (the firs
 proves the harness does so), so only a client that uploads can pass. Their scripted model
 reports each file's name, size and sha256 prefix: the exact answers of
 ``tests/replicas/expected.py`` prove which bytes arrived. Files are attached as OpenAI
-content parts (``{"type": "file", "file": {"file_data": "data:...", "filename": ...}}``).
+content parts (``{"type": "file", "file": {"file_data": "data:...", "filename": ...}}``),
+as paths (``files=``), and through the CLI (``--file``, ``--option LABEL=@PATH``); the
+files of a reply are downloaded and saved byte for byte.
 """
 
 import base64
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from qwen_space.client import SpaceClient
+from qwen_space.client import Completed, FileReply, SpaceClient
 
+from ..cli import run_cli
 from ..replicas.expected import (
     ANSWERS,
     FIRST,
+    IMAGE_ANSWER_PROMPT,
+    IMAGE_ANSWER_SHA256,
     IMAGE_FACTS,
     IMAGE_FACTS_REENCODED_444,
     IMAGE_PROMPT,
@@ -154,3 +161,83 @@ async def test_the_text_answer_of_an_app_that_also_answers_with_an_image(image_o
     async with SpaceClient(image_out.replica.url) as space:
         completion = await space.complete([{"role": "user", "content": FIRST}])
     assert completion.text == ANSWERS[image_out.name][RELEASE].first
+
+
+async def test_files_given_as_paths_reach_the_chat(multimodal: App, tmp_path: Path) -> None:
+    verified(multimodal.name)
+    text = tmp_path / TEXT_FILE[0]
+    text.write_bytes(TEXT_FILE[1])
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(png_for(IMAGE_PROMPT).read_bytes())
+    async with SpaceClient(multimodal.replica.url) as space:
+        completion = await space.complete("look", files=[text, str(picture)])
+    assert completion.text == with_files("look", TEXT_FILE_FACTS, IMAGE_FACTS)
+
+
+async def test_reply_files_come_as_events_and_download_byte_for_byte(image_out: App, tmp_path: Path) -> None:
+    verified(image_out.name)
+    async with SpaceClient(image_out.replica.url) as space:
+        events = [e async for e in space.events(IMAGE_ANSWER_PROMPT)]
+        kinds = [type(e) for e in events]
+        assert kinds.count(FileReply) == 1
+        assert kinds.index(FileReply) == kinds.index(Completed) - 1
+        file = next(e.file for e in events if isinstance(e, FileReply))
+        assert file.mime_type == "image/png"
+        assert file.url.startswith(image_out.replica.url)
+        expected = png_for(IMAGE_ANSWER_PROMPT).read_bytes()
+        assert hashlib.sha256(expected).hexdigest().startswith(IMAGE_ANSWER_SHA256)
+        assert await space.download(file) == expected
+        saved = await space.save_file(file, tmp_path)
+        again = await space.save_file(file, tmp_path)
+        completion = await space.complete(IMAGE_ANSWER_PROMPT)
+    assert saved.parent == tmp_path
+    assert saved.read_bytes() == expected
+    assert again != saved
+    assert again.read_bytes() == expected
+    assert completion.text.startswith(f'Message: "{IMAGE_ANSWER_PROMPT}"')
+    assert [f.name for f in completion.files] == [file.name]
+
+
+async def test_the_cli_attaches_files_to_the_prompt(multimodal: App, tmp_path: Path) -> None:
+    verified(multimodal.name)
+    text = tmp_path / TEXT_FILE[0]
+    text.write_bytes(TEXT_FILE[1])
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(png_for(IMAGE_PROMPT).read_bytes())
+    result = await run_cli("chat", "--url", multimodal.replica.url, "--file", str(text), "--file", str(picture), "look")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == with_files("look", TEXT_FILE_FACTS, IMAGE_FACTS) + "\n"
+
+
+async def test_the_cli_sets_an_image_input_by_label(vision: App, tmp_path: Path) -> None:
+    verified("vision_blocks")
+    facts = IMAGE_FACTS_REENCODED_444 if RELEASE.startswith("4.") else IMAGE_FACTS
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(png_for(IMAGE_PROMPT).read_bytes())
+    by_label = await run_cli("chat", "--url", vision.replica.url, "--option", f"Image=@{picture}", "what is it?")
+    by_file = await run_cli("chat", "--url", vision.replica.url, "--file", str(picture), "what is it?")
+    for result in (by_label, by_file):
+        assert (result.code, result.err, result.out) == (0, "", with_files("what is it?", facts) + "\n")
+
+
+async def test_the_cli_saves_reply_files_or_prints_their_urls(image_out: App, tmp_path: Path) -> None:
+    verified(image_out.name)
+    expected = png_for(IMAGE_ANSWER_PROMPT).read_bytes()
+    url = image_out.replica.url
+    saved = await run_cli("chat", "--url", url, "--save-files", str(tmp_path / "out"), IMAGE_ANSWER_PROMPT)
+    assert saved.code == 0
+    assert saved.out.startswith(f'Message: "{IMAGE_ANSWER_PROMPT}"')
+    [line] = saved.err.splitlines()
+    path = Path(line.split(": ", 1)[1])
+    assert path.parent == tmp_path / "out"
+    assert path.read_bytes() == expected
+    listed = await run_cli("chat", "--url", url, IMAGE_ANSWER_PROMPT)
+    assert listed.code == 0
+    assert listed.out == saved.out
+    [line] = listed.err.splitlines()
+    assert f"(image/png): {url}" in line
+    as_json = await run_cli("chat", "--url", url, "--json", IMAGE_ANSWER_PROMPT)
+    [file_event] = [e for e in map(json.loads, as_json.out.splitlines()) if e["type"] == "file"]
+    assert file_event["mime_type"] == "image/png"
+    assert file_event["url"].startswith(url)
+    assert file_event["name"].endswith(".png")
