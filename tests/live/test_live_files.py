@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from qwen_space.client import Completed, FileReply, SpaceClient
+from qwen_space.client import ChatRequestError, Completed, FileReply, SpaceClient
 
 from ..cli import run_cli
 from ..replicas.expected import (
@@ -241,3 +241,25 @@ async def test_the_cli_saves_reply_files_or_prints_their_urls(image_out: App, tm
     assert file_event["mime_type"] == "image/png"
     assert file_event["url"].startswith(url)
     assert file_event["name"].endswith(".png")
+
+
+@pytest.fixture(scope="module")
+def text_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    yield from served("plain_messages", tmp_path_factory)
+
+
+async def test_a_text_only_chat_refuses_files_before_uploading_or_queueing(text_only: App) -> None:
+    asked: list[str] = []
+
+    async def record(_: aiohttp.ClientSession, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+        asked.append(params.url.path)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(record)
+    async with (
+        aiohttp.ClientSession(trace_configs=[trace]) as http,
+        SpaceClient(text_only.replica.url, session=http) as space,
+    ):
+        with pytest.raises(ChatRequestError, match="takes text only"):
+            await space.complete([with_parts("look", image())])
+    assert asked == ["/config"]

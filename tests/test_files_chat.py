@@ -1,0 +1,179 @@
+"""Files in a chat request, offline: OpenAI content parts and ``files=`` read and capped
+before anything is sent, placed where the app takes them (``build_call`` against the
+replicas' real ``/config``), and the caps on the CLI. The live tests
+(``tests/live/test_live_files.py``) prove the bytes reach real Gradio servers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qwen_space.client import (
+    ChatRequestError,
+    FileTooLargeError,
+    InvalidDataURLError,
+    InvalidMessagesError,
+    LocalFile,
+    SpaceClient,
+)
+from qwen_space.client.core.request import prepare_request
+from qwen_space.protocol import Turn, build_call, derive_contract, file_data, parse_config
+
+from .cli import run_cli
+
+CONFIGS = Path(__file__).resolve().parent / "data" / "configs" / "replicas"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+MB = 1024 * 1024
+
+
+def data_url(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def contract(release: str, app: str) -> Any:
+    return derive_contract(parse_config((CONFIGS / release / f"{app}.json").read_bytes()))
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_content_parts_become_the_querys_files() -> None:
+    request = prepare_request(
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "look"},
+                    {"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}},
+                    {"type": "file", "file": {"file_data": data_url("text/plain", b"hi\n"), "filename": "a.txt"}},
+                ],
+            }
+        ],
+        files=[LocalFile("b.bin", b"\0\1")],
+    )
+    assert request.query == "look"
+    assert [(f.name, f.content, f.mime_type) for f in request.files] == [
+        ("image.png", PNG, "image/png"),
+        ("a.txt", b"hi\n", "text/plain"),
+        ("b.bin", b"\0\1", None),
+    ]
+
+
+def test_a_string_is_one_user_message_and_files_alone_are_a_question(tmp_path: Path) -> None:
+    assert prepare_request("hi").query == "hi"
+    path = tmp_path / "cat.png"
+    path.write_bytes(PNG)
+    request = prepare_request("", files=[path])
+    assert [(f.name, f.content) for f in request.files] == [("cat.png", PNG)]
+
+
+def test_earlier_turns_keep_their_files() -> None:
+    image = {"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}}
+    request = prepare_request(
+        [
+            {"role": "user", "content": [{"type": "text", "text": "this?"}, image]},
+            {"role": "assistant", "content": "a cat"},
+            {"role": "user", "content": "sure?"},
+        ]
+    )
+    assert request.history == (Turn("this?", "a cat"),)
+    assert [[f.content for f in turn] for turn in request.history_files] == [[PNG]]
+    assert request.files == ()
+
+
+@pytest.mark.parametrize(
+    ("part", "error", "words"),
+    [
+        ({"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}, InvalidMessagesError, "data URL"),
+        ({"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@"}}, InvalidDataURLError, "base64"),
+        ({"type": "file", "file": {"file_id": "file-123"}}, InvalidMessagesError, "file_data"),
+        ({"type": "input_audio", "input_audio": {}}, InvalidMessagesError, "input_audio"),
+    ],
+)
+def test_parts_qwen_space_cannot_send_are_refused(part: dict[str, Any], error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        prepare_request([{"role": "user", "content": [{"type": "text", "text": "x"}, part]}])
+
+
+def test_a_data_url_over_the_cap_is_refused_from_its_length() -> None:
+    # 3 MiB of base64 letters: over a 1 MiB cap whatever they decode to.
+    url = "data:image/png;base64," + "A" * (3 * MB)
+    with pytest.raises(FileTooLargeError, match="max_upload_size=") as raised:
+        prepare_request(
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}], max_upload_size=MB
+        )
+    assert raised.value.limit == MB
+
+
+def test_files_from_the_assistant_are_refused() -> None:
+    image = {"type": "image_url", "image_url": {"url": data_url("image/png", PNG)}}
+    with pytest.raises(InvalidMessagesError, match="only user messages"):
+        prepare_request([{"role": "assistant", "content": [image]}, {"role": "user", "content": "x"}])
+
+
+@pytest.mark.parametrize("release", ["4.44.1", "5.50.0", "6.31.0"])
+def test_files_go_into_the_multimodal_box(release: str) -> None:
+    chat = contract(release, "blocks_multimodal")
+    upload = file_data("/tmp/gradio/abc/cat.png", name="cat.png", size=40, mime_type="image/png")
+    call = build_call(chat, "look", files=[upload])
+    assert chat.message_id is not None
+    assert call.values[chat.message_id] == {"text": "look", "files": [upload]}
+
+
+@pytest.mark.parametrize("release", ["5.50.0", "6.31.0"])
+def test_a_file_goes_to_the_image_input_and_earlier_files_into_the_chatbot(release: str) -> None:
+    chat = contract(release, "vision_blocks")
+    upload = file_data("/tmp/gradio/abc/cat.png", name="cat.png", size=40, mime_type="image/png")
+    earlier = file_data("/tmp/gradio/def/dog.png", name="dog.png", size=40, mime_type="image/png")
+    call = build_call(chat, "what is it?", [Turn("and this?", "a dog")], files=[upload], history_files=[[earlier]])
+    slots = {spec.component: slot for slot, spec in enumerate(chat.inputs)}
+    assert call.data[slots["image"]] == upload
+    history = call.data[slots["chatbot"]]
+    assert isinstance(history, list)
+    assert len(history) == 3  # the file's entry, then the turn's two messages
+    assert json.dumps(history[0]).count("/tmp/gradio/def/dog.png") == 1
+    assert "dog.png" not in json.dumps(history[1:])
+    with pytest.raises(ChatRequestError, match="one file per file input"):
+        build_call(chat, "x", files=[upload, upload])
+
+
+@pytest.mark.parametrize("release", ["4.44.1", "5.50.0", "6.31.0"])
+def test_a_text_only_chat_refuses_files(release: str) -> None:
+    upload = file_data("/tmp/gradio/abc/cat.png", name="cat.png", size=40)
+    with pytest.raises(ChatRequestError, match="takes text only"):
+        build_call(contract(release, "plain_messages"), "x", files=[upload])
+
+
+async def test_a_file_over_the_cap_is_refused_before_any_request(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:  # sparse: 200 MB on no disk
+        handle.truncate(200 * 1000 * 1000)
+    # Nothing listens there: a request would fail as a connection error, not this.
+    async with SpaceClient(f"http://127.0.0.1:{closed_port()}") as space:
+        with pytest.raises(FileTooLargeError, match=r"max_upload_size=") as raised:
+            await space.complete("x", files=[big])
+    assert raised.value.size == 200 * 1000 * 1000
+    assert "104,857,600-byte cap" in str(raised.value)
+
+
+async def test_the_cli_refuses_a_file_over_the_cap_naming_the_flag(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(200 * 1000 * 1000)
+    url = f"http://127.0.0.1:{closed_port()}"
+    result = await run_cli("chat", "--url", url, "--file", str(big), "look")
+    assert result.code == 2
+    assert result.out == ""
+    assert "104,857,600-byte cap" in result.err
+    assert "--max-upload-size" in result.err
+    bigger_cap = await run_cli("chat", "--url", url, "--max-upload-size", "300M", "--file", str(big), "look")
+    assert "--max-upload-size" not in bigger_cap.err  # past the cap: the connection is what fails now
+    assert bigger_cap.code != 0
