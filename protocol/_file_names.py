@@ -9,9 +9,12 @@ everywhere, and this layer reads no files.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["MAX_NAME_BYTES", "guess_mime_type", "safe_filename"]
+__all__ = ["MAX_NAME_BYTES", "guess_mime_type", "percent_decoded", "percent_encoded", "safe_filename"]
+
+_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 
 #: Most file systems allow 255 bytes; the rest leaves room for `` (123)`` and a temp suffix.
 MAX_NAME_BYTES = 200
@@ -92,3 +95,14 @@ def _shorten(name: str) -> str:
     room = MAX_NAME_BYTES - (len(extension.encode()) + 1 if extension else 0)
     cut = stem.encode()[:room].decode(errors="ignore").rstrip(" .") or "file"
     return f"{cut}.{extension}" if extension else cut
+
+
+# Not urllib.parse: this package imports nothing of urllib (tests/test_packaging.py).
+def percent_decoded(text: str) -> bytes:
+    """``text`` with each ``%XX`` escape decoded (a stray ``%`` stays itself), as bytes."""
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8", "surrogatepass"))
+
+
+def percent_encoded(char: str) -> str:
+    """Every UTF-8 byte of ``char`` as ``%XX``."""
+    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))

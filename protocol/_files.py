@@ -15,13 +15,12 @@ in any of these by their shape, so a new wrapper around a file does not hide it.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._chatbot import ChatbotFormat
 from ._errors import RemoteProtocolError, UsageError
-from ._file_names import guess_mime_type
+from ._file_names import guess_mime_type, percent_decoded, percent_encoded
 from ._json import JSONValue
 
 __all__ = [
@@ -191,10 +190,7 @@ def _printable(url: str) -> str:
     # The URL reaches terminals and Markdown links: escape sequences, line breaks, bidi
     # overrides and spaces are percent-encoded (as a browser's URL parser does), so what
     # is shown is what is fetched.
-    return "".join(
-        c if c.isprintable() and c != " " else urllib.parse.quote(c.encode("utf-8", "surrogatepass"), safe="")
-        for c in url
-    )
+    return "".join(c if c.isprintable() and c != " " else percent_encoded(c) for c in url)
 
 
 def _absolute(url: str, root: str) -> str:
@@ -211,4 +207,4 @@ def _absolute(url: str, root: str) -> str:
 
 def _last_segment(path: str) -> str:
     base = path.split("?", 1)[0].split("#", 1)[0] if "://" in path else path
-    return urllib.parse.unquote(base.replace("\\", "/").rsplit("/", 1)[-1].rsplit("=", 1)[-1])
+    return percent_decoded(base.replace("\\", "/").rsplit("/", 1)[-1].rsplit("=", 1)[-1]).decode("utf-8", "replace")

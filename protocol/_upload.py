@@ -15,11 +15,11 @@ import binascii
 import posixpath
 import re
 import secrets
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._errors import RemoteProtocolError, UsageError
+from ._file_names import percent_decoded
 from ._join import error_for_response, media_type
 from ._json import loads
 
@@ -174,7 +174,7 @@ def parse_data_url(url: str, *, limit: int, argument: str) -> DataURL:
     if not payload.isascii():
         raise InvalidDataURLError("the data: URL holds characters that are not ASCII; percent-encode or base64 them")
     if not is_base64:
-        return DataURL(mime, urllib.parse.unquote_to_bytes(payload))
+        return DataURL(mime, percent_decoded(payload))
     try:
         return DataURL(mime, base64.b64decode(payload.encode("ascii"), validate=True))
     except (binascii.Error, ValueError, UnicodeError):

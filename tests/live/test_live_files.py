@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from qwen_space.client import ChatRequestError, Completed, FileReply, SpaceClient
+from qwen_space.client import ChatRequestError, Completed, FileReply, SpaceClient, SyncSpaceClient
 
 from ..cli import run_cli
 from ..replicas.expected import (
@@ -263,3 +263,16 @@ async def test_a_text_only_chat_refuses_files_before_uploading_or_queueing(text_
         with pytest.raises(ChatRequestError, match="takes text only"):
             await space.complete([with_parts("look", image())])
     assert asked == ["/config"]
+
+
+def test_the_sync_client_sends_and_saves_files(image_out: App, multimodal: App, tmp_path: Path) -> None:
+    verified(image_out.name)
+    verified(multimodal.name)
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(png_for(IMAGE_PROMPT).read_bytes())
+    with SyncSpaceClient(multimodal.replica.url) as space:
+        assert space.complete("look", files=[picture]).text == with_files("look", IMAGE_FACTS)
+    with SyncSpaceClient(image_out.replica.url) as space:
+        [file] = space.complete(IMAGE_ANSWER_PROMPT).files
+        saved = space.save_file(file, tmp_path / "out")
+        assert space.download(file) == saved.read_bytes() == png_for(IMAGE_ANSWER_PROMPT).read_bytes()
