@@ -276,3 +276,18 @@ def test_the_sync_client_sends_and_saves_files(image_out: App, multimodal: App, 
         [file] = space.complete(IMAGE_ANSWER_PROMPT).files
         saved = space.save_file(file, tmp_path / "out")
         assert space.download(file) == saved.read_bytes() == png_for(IMAGE_ANSWER_PROMPT).read_bytes()
+
+
+async def test_an_earlier_turns_file_is_replayed_in_the_chatbot(multimodal: App) -> None:
+    """The earlier turn's image is uploaded and shown in the Chatbot before its text, as the
+    browser shows it: a launched app refuses a path it did not hand out, so only an
+    uploaded file passes, and the app's model counts the turn."""
+    verified(multimodal.name)
+    messages = [
+        with_parts("first", image()),
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "next"},
+    ]
+    async with SpaceClient(multimodal.replica.url) as space:
+        completion = await space.complete(messages)
+    assert completion.text.startswith('Message: "next". Earlier turns: 1')
