@@ -114,7 +114,9 @@ def create_openai_app(
     targets = _targets(url, spaces, endpoints, presets)
     app = web.Application(middlewares=[_answer_and_log])
     app[_API_KEY] = _key_bytes(api_key) if api_key else None
-    app[_SECRETS] = secrets_of(api_key, options)
+    # The app login's password too (auth=): the Space could echo it.
+    login = options.get("auth")
+    app[_SECRETS] = (*secrets_of(api_key, options), *([login[1]] if login else []))
     app[IN_FLIGHT] = InFlight()
 
     def client_for(alias: str | None) -> Callable[[str | None], SpaceClient]:
