@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator
 
 import openai
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
+from qwen_space.client import AuthenticationError
+from qwen_space.client.ways_in.serve.lifecycle import checked_app
 
 from .cli import run_cli
 from .fake_space import EVENT_ID, FakeSpace, StreamScript, chat_body, script, sse
@@ -209,3 +212,20 @@ async def test_serve_answers_the_quota_with_429(
     assert len(fake_space.join_bodies) == joins
     if joins > 1:
         assert took >= 2 * int(retry_after or 0) * 0.9  # each retry waited Retry-After
+
+
+@pytest.mark.parametrize("command", [["info"], ["contract", "check"]])
+async def test_info_and_contract_check_log_in(login_space: LoginSpace, command: list[str]) -> None:
+    result = await run_cli(*command, "--url", login_space.url, "--auth", USER, env={"QWEN_SPACE_PASSWORD": PASSWORD})
+    assert result.code in (0, 11), result.err  # contract check: 11 is drift, found through the login
+    assert "gradio" in result.out or "contract" in result.out
+    assert login_space.logins == [{"username": USER, "password": PASSWORD}]
+    no_password(result.out, result.err)
+
+
+async def test_serve_checks_its_endpoint_flag_through_the_login(login_space: LoginSpace) -> None:
+    app = await checked_app(login_space.url, None, ["/model_chat"], [], None, auth=(USER, PASSWORD))
+    assert isinstance(app, web.Application)
+    assert login_space.logins == [{"username": USER, "password": PASSWORD}]
+    with pytest.raises(AuthenticationError):
+        await checked_app(login_space.url, None, ["/model_chat"], [], None)
