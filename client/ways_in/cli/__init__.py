@@ -66,7 +66,10 @@ def _unauthorised(error: AuthenticationError, args: argparse.Namespace) -> str:
     an app's own login. Never the password: the message holds the user name at most."""
     detail = f": {error.detail}" if error.detail else ""
     login = "auth" in vars(args)
-    if login and args.auth is not None and str(error).startswith("the app refused the login"):
+    # Gradio refuses a login with 400, which no other request's 401/403 is; the library's
+    # wording covers a login refused with 401/403 (client/core/login.py).
+    refused_login = error.status == 400 or str(error).startswith("the app refused the login")
+    if login and args.auth is not None and refused_login:
         return (
             f"the app refused the login of {args.auth[0]!r} (HTTP {error.status}{detail}); "
             "check the user name and password given with --auth"
