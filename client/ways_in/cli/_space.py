@@ -24,6 +24,7 @@ from ...core.client import SpaceClient
 from ...core.errors import empty_reply
 from ...core.timeouts import Timeouts
 from ...hub.space import SpaceStarting
+from ._arguments import login
 from ._printer import Printer
 from ._terminal import shown
 
@@ -46,7 +47,12 @@ def client(args: argparse.Namespace) -> SpaceClient:
         config=min(30.0, args.timeout), join=min(30.0, args.timeout), total=args.timeout, start=args.timeout
     )
     return SpaceClient(
-        args.url, proxy=args.proxy, hf_token=args.token, timeouts=timeouts, endpoint=getattr(args, "endpoint", None)
+        args.url,
+        proxy=args.proxy,
+        hf_token=args.token,
+        auth=login(args),
+        timeouts=timeouts,
+        endpoint=getattr(args, "endpoint", None),
     )
 
 

@@ -8,7 +8,7 @@ import dataclasses
 
 from ....protocol import AppKind, ChatContract, ContractMismatchError, JSONValue, check_contract, derive_contract
 from ...core.qwen import QWEN_CONTRACT
-from ._arguments import connection_options, endpoint_option
+from ._arguments import auth_option, connection_options, endpoint_option
 from ._space import client
 from ._terminal import EXIT_DRIFT, one_line
 
@@ -22,6 +22,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "check", help="report drift; exit 11 if the client cannot handle it (any drift with --strict)"
     )
     connection_options(check)
+    auth_option(check)
     endpoint_option(check)
     check.add_argument("--strict", action="store_true", help="exit 11 on any drift, even one the client handles")
     check.set_defaults(run=run)

@@ -176,8 +176,12 @@ def _key_bytes(key: str) -> bytes:
 
 def _secrets_of(api_key: str | None, options: Mapping[str, Any]) -> Redactor:
     """What the server holds that no caller may receive: the key, the Hugging Face token
-    (given, or the one the client may find itself), credentials in headers and the proxy URL."""
+    (given, or the one the client may find itself), credentials in headers, the proxy URL's
+    password and the app login's password (``auth=``: the Space could echo it)."""
+    login = options.get("auth")
     values = [api_key, options.get("hf_token"), saved_token(), proxy_password(options.get("proxy"))]
+    if login:
+        values.append(login[1])
     return Redactor(values, options.get("headers"))
 
 

@@ -6,6 +6,7 @@ No I/O: the app (``app.py``) reads and writes."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from ....protocol import (
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
+    GPUQuotaError,
     OptionKind,
     QueueFullError,
     QwenSpaceError,
@@ -53,6 +55,9 @@ MAX_BODY = 4 << 20
 _RETRY_QUEUE_FULL = 5
 _RETRY_ASLEEP = 30
 _RETRY_RATE_LIMITED = 20
+# The longest Retry-After every OpenAI SDK release waits for before retrying (newer ones
+# wait up to 120 s; older ones ignore a longer one and retry within seconds).
+_SDK_WAITS = 60
 
 
 class Refusal(Exception):
@@ -258,6 +263,8 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
     three times. A request the Space's inputs cannot take is the caller's to change: a
     400 naming the parameter (``params``: which one set each input label)."""
     headers = {} if error.retryable else {"x-should-retry": "false"}
+    if isinstance(error, GPUQuotaError):
+        return _quota_refusal(error)
     if isinstance(error, AppError):
         # The Space's own words, which are for whoever asked it.
         return Refusal(502, f"the Space failed: {error}", "server_error", "space_app_error", headers)
@@ -277,7 +284,7 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
     if isinstance(error, AuthenticationError):
         message = (
             f"the Space refused this server as unauthorised (HTTP {error.status}: {error.detail or 'no detail'}); "
-            "the Hugging Face token this server was started with has no access to it"
+            "the Hugging Face token this server was started with, or its login to the app, has no access to it"
         )
         return Refusal(502, message, "server_error", "space_refused_server", headers)
     if isinstance(error, ContractMismatchError):
@@ -289,6 +296,30 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
         message = "qwen-space serve is stopping: this answer was cut short and its job cancelled on the Space"
         return Refusal(503, message, "server_error", "server_stopping", headers)
     return Refusal(502, message, "server_error", "space_error", headers)
+
+
+def _quota_refusal(error: GPUQuotaError) -> Refusal:
+    """A ZeroGPU quota answer as OpenAI's rate limit: 429 with the wait the Space named
+    as ``Retry-After`` (whole seconds, rounded up). The OpenAI SDK retries a 429 at once
+    unless told: it is told to retry only a wait it will honour (up to a minute); a
+    longer or unknown wait is the caller's to keep, and a retry within seconds would be
+    refused again (docs/ways-in.md)."""
+    wait = None if error.retry_after is None else math.ceil(error.retry_after)
+    headers = {"x-should-retry": "true" if wait is not None and 1 <= wait <= _SDK_WAITS else "false"}
+    if wait is not None and wait >= 1:
+        headers["Retry-After"] = str(wait)
+    used = ""
+    if error.requested is not None and error.left is not None:
+        used = f" ({error.requested:g} s of GPU time asked for, {error.left:g} s left)"
+    when = f"retry in {wait} s" if wait is not None and wait >= 1 else "retry later"
+    whose = {
+        True: "the quota is that of the Hugging Face account whose token this server sends",
+        False: "this server sends no Hugging Face token, so the quota is the anonymous one of its address; "
+        "the server's operator can give it an account's token, which has its own, larger quota",
+        None: "a Hugging Face account has its own quota, used when this server sends its token",
+    }[error.token_sent]
+    message = f"the Space's ZeroGPU GPU quota is used up{used}; {when}. {whose[0].upper()}{whose[1:]}"
+    return Refusal(429, message, "requests", "rate_limit_exceeded", headers)
 
 
 def _unavailable(error: QwenSpaceError, message: str) -> Refusal | None:
