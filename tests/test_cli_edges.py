@@ -102,7 +102,7 @@ async def test_an_unknown_option_lists_only_labelled_inputs(fake_space: FakeSpac
     # The Qwen layout: its only settable input is the hidden, unlabelled system copy.
     result = await run_cli("chat", "hi", "--url", fake_space.url, "--option", "Nope=1")
     assert result.code == 2, result.err
-    assert "no option 'Nope' (it has no labelled option to set)" in result.err
+    assert "no option 'Nope' (it has no labelled option to set; not settable by label: input 2" in result.err
     assert "None" not in result.err
 
 
