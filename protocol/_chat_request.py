@@ -19,6 +19,7 @@ from ._chat_contract import ChatContract, ChatInput, HistoryMode, InputRole
 from ._chatbot import ChatbotFormat, Turn
 from ._errors import ChatRequestError, HistoryUnreachableError
 from ._json import JSONValue
+from ._shown import bounded
 
 __all__ = ["ChatCall", "SeedCall", "build_call", "build_inputs", "coerce_option", "find_option"]
 
@@ -321,8 +322,7 @@ def _number(value: object) -> bool:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return bounded(value, 80)  # a caller's value: any depth, any length
 
 
 def _history_value(contract: ChatContract, turns: list[Turn]) -> list[JSONValue]:

@@ -40,7 +40,7 @@ async def test_a_default_nested_past_the_recursion_limit(fake_space: FakeSpace, 
     assert result.code == 0, result.err
     assert "Traceback" not in result.err
     line = next(line for line in result.out.splitlines() if "'System message'" in line)
-    assert line.endswith("default [[[['...']]]]"), line
+    assert line.endswith("default [[[[[...]]]]]"), line
 
 
 async def test_contract_check_prints_no_terminal_control_from_the_config(fake_space: FakeSpace) -> None:
