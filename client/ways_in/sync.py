@@ -17,13 +17,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Gene
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, SpaceContract, Turn
+from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatContract, ChatEvent, Drift, SpaceConfig, SpaceContract, Turn
 from ..core.client import DEFAULT_MAX_CONFIG_SIZE, ChatCompletion, SpaceClient
 from ..core.conversation import Conversation
 from ..core.errors import ClientClosedError
 from ..core.request import DEFAULT_MAX_PROMPT_CHARS
 from ..core.timeouts import RetryPolicy, Timeouts
-from ..hub.space import SpaceStarting
+from ..hub.space import SpaceInfo, SpaceStarting
 
 __all__ = ["SyncConversation", "SyncSpaceClient"]
 
@@ -99,6 +99,32 @@ class SyncSpaceClient:
     @property
     def url(self) -> str:
         return self._client.url
+
+    @property
+    def space_id(self) -> str | None:
+        """The Space's id when one was given (see :attr:`SpaceClient.space_id`)."""
+        return self._client.space_id
+
+    @property
+    def drifts(self) -> list[Drift]:
+        """Non-breaking differences from the contract found in ``/config`` (after the first chat)."""
+        return self._client.drifts
+
+    def config(self) -> SpaceConfig:
+        """The Space's ``/config``, fetched once and checked (see :meth:`SpaceClient.config`)."""
+        return self._run(self._client.config())
+
+    def contract(self) -> ChatContract:
+        """The chat contract in use (see :meth:`SpaceClient.contract`)."""
+        return self._run(self._client.contract())
+
+    def fetch_config(self) -> SpaceConfig:
+        """``/config`` without the contract check (see :meth:`SpaceClient.fetch_config`)."""
+        return self._run(self._client.fetch_config())
+
+    def space_info(self) -> SpaceInfo | None:
+        """What the Hub says about the Space now (see :meth:`SpaceClient.space_info`)."""
+        return self._run(self._client.space_info())
 
     def __repr__(self) -> str:
         return f"Sync{self._client!r}"
