@@ -217,3 +217,9 @@ __all__ = [
     "space_contract_of",
     "split_reply",
 ]
+
+# Last, once everything above is imported: public classes name this package.
+from ._public import publish
+
+publish(globals(), __name__)
+del publish
