@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 
 __all__ = ["PUBLIC_PACKAGES", "publish"]
@@ -27,4 +28,19 @@ def publish(namespace: Mapping[str, object], package: str) -> None:
             and value.__module__.startswith("qwen_space.")
             and value.__module__ not in PUBLIC_PACKAGES
         ):
+            _resolve_annotations(value)
             value.__module__ = package
+
+
+def _resolve_annotations(cls: type) -> None:
+    """Annotations (strings, under ``from __future__ import annotations``) as the types
+    they name in the module that defines them: ``typing.get_type_hints`` would otherwise
+    look them up in the public package, which lacks most (``Mapping``, private aliases)."""
+    own = vars(cls).get("__annotations__")
+    if not own:
+        return
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except NameError:  # a name only imported for type checkers: left for them
+        return
+    cls.__annotations__ = {name: hints.get(name, annotation) for name, annotation in own.items()}

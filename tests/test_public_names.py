@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import pickle
 import traceback
+import typing
 from types import ModuleType
 from typing import Any
 
@@ -78,3 +79,12 @@ def test_every_error_pickles(cls: type[QwenSpaceError]) -> None:
     assert type(copy) is cls
     assert (str(copy), copy.args, vars(copy)) == (str(error), error.args, vars(error))
     assert f"{cls.__module__}.{cls.__qualname__}".startswith(("qwen_space.protocol.", "qwen_space.client."))
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
+def test_the_annotations_of_every_exported_class_still_resolve(package: ModuleType) -> None:
+    # get_type_hints looks names up in the module __module__ names (dataclass tools,
+    # Hypothesis' from_type and documentation generators call it).
+    for cls in exported_classes(package):
+        typing.get_type_hints(cls)
+    assert typing.get_type_hints(qwen_space.protocol.SpaceConfig)["components"] is not None
