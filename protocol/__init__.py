@@ -21,7 +21,7 @@ from ._chat_contract import (
     derive_contract,
     space_contract_of,
 )
-from ._chat_request import ChatCall, SeedCall, build_call, build_inputs, coerce_option
+from ._chat_request import ChatCall, SeedCall, build_call, build_inputs, coerce_option, find_option
 from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
@@ -202,6 +202,7 @@ __all__ = [
     "derive_contract",
     "error_for_response",
     "find_chats",
+    "find_option",
     "is_web_page",
     "media_type",
     "new_session_hash",
@@ -216,3 +217,9 @@ __all__ = [
     "space_contract_of",
     "split_reply",
 ]
+
+# Last, once everything above is imported: public classes name this package.
+from ._public import publish
+
+publish(globals(), __name__)
+del publish
