@@ -6,8 +6,10 @@ reply as answer and thought pieces, and the refusal of files the ways in cannot 
 from __future__ import annotations
 
 import contextlib
+import mimetypes
+import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 from ...protocol import (
     ChatContract,
@@ -23,7 +25,54 @@ from ...protocol import (
 from ..core.client import SpaceClient
 from ..core.errors import InvalidMessagesError, ReplyRewrittenError, empty_reply
 
-__all__ = ["dropdown_choice", "model_dropdown", "refuse_files", "reply_pieces", "sampling_options", "sampling_value"]
+__all__ = [
+    "Piece",
+    "ReplyFileLike",
+    "dropdown_choice",
+    "file_markdown",
+    "is_image",
+    "model_dropdown",
+    "refuse_files",
+    "reply_pieces",
+    "sampling_options",
+    "sampling_value",
+]
+
+
+class ReplyFileLike(Protocol):
+    """A file of the reply as the client gives it (``ReplyFile``): its absolute URL on
+    the Space, its name and its type."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def mime_type(self) -> str | None: ...
+
+
+#: A piece of a reply: ``(True, text)`` thoughts, ``(False, text)`` answer, or a file.
+Piece: TypeAlias = "tuple[bool, str] | ReplyFileLike"
+
+
+def file_markdown(file: ReplyFileLike, after_text: bool) -> str:
+    """A file of the reply as Markdown in the assistant's content: ``![name](URL)`` for an
+    image, ``[name](URL)`` for another file, on a paragraph of its own."""
+    name = _MD_NAME.sub(lambda found: "\\" + found.group() if found.group() in "\\[]()" else " ", file.name or "file")
+    url = _MD_URL.sub(lambda found: f"%{ord(found.group()):02X}", file.url)
+    link = f"{'!' if is_image(file) else ''}[{name}]({url})"
+    return f"\n\n{link}" if after_text else link
+
+
+# In a link's text, brackets, parentheses and the backslash are escaped, line breaks
+# become spaces; in its URL, what would end it or break its line is percent-encoded.
+_MD_NAME = re.compile(r"[\\\[\]()\r\n]")
+_MD_URL = re.compile(r"[()\s<>]")
+
+
+def is_image(file: ReplyFileLike) -> bool:
+    mime = file.mime_type or mimetypes.guess_type(file.name or file.url)[0] or ""
+    return mime.startswith("image/")
 
 
 def model_dropdown(contract: ChatContract) -> ChatInput | None:
@@ -70,14 +119,15 @@ def sampling_value(slot: ChatInput, value: object) -> object:
 
 async def reply_pieces(
     space: SpaceClient, messages: Sequence[Mapping[str, Any]], options: Mapping[str, object]
-) -> AsyncGenerator[tuple[bool, str], None]:
+) -> AsyncGenerator[Piece, None]:
     """The answer as :meth:`SpaceClient.chat` streams it, with the thoughts beside it:
-    ``(True, text)`` for reasoning, ``(False, text)`` for the answer. Raises the package
+    ``(True, text)`` for reasoning, ``(False, text)`` for the answer, and each file of
+    the reply (the client's ``FileReply`` event's ``file``) as it arrives. Raises the package
     error as ``chat()`` does (a rewritten answer, an empty one); a reply of thoughts
     alone is not empty: its answer is empty text."""
     shown: str | None = None  # set at the first rewrite: the answer sent by then
     sent: list[str] = []
-    thought = False
+    thought = files = False
     async with contextlib.aclosing(space.events(messages, options=options)) as events:
         async for event in events:
             if type(event) is TextDelta:
@@ -87,13 +137,16 @@ async def reply_pieces(
             elif isinstance(event, ReasoningDelta):
                 thought = True
                 yield True, event.text
+            elif (file := getattr(event, "file", None)) is not None:
+                files = True
+                yield file
             elif isinstance(event, Correction):
                 if shown is None:
                     shown = "".join(sent)
             elif isinstance(event, Failed):
                 raise event.error
             elif isinstance(event, Completed):
-                if not event.text and not event.reasoning:
+                if not event.text and not event.reasoning and not files:
                     raise empty_reply()
                 if event.reasoning and not thought:
                     yield True, event.reasoning  # thoughts only in the completed reply
