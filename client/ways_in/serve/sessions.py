@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ....protocol import content_text
 from ...core.conversation import Conversation
 from .wire import Refusal
 
@@ -36,13 +37,20 @@ MAX_SESSIONS = 64
 IDLE_SECONDS = 30 * 60.0
 
 
-def session_key(model: str, options: Mapping[str, object], messages: Sequence[Any]) -> str:
-    """The key of a chat so far: the model, the Space inputs the request set, and the
-    messages exactly (roles and contents as sent; OpenAI clients send back the reply they
-    were given unchanged)."""
+def session_key(model: str, options: Mapping[str, object], messages: Sequence[Mapping[str, Any]]) -> str:
+    """The key of a chat so far: the model, the Space inputs the request set, and each
+    message's role and content exactly (OpenAI clients send back the reply they were
+    given unchanged; other fields, such as ``name`` or a null ``refusal``, are not
+    compared, and content as text parts is its text)."""
+    said = [(message.get("role"), _content(message.get("content"))) for message in messages]
     # default=repr: a value JSON cannot say still keys (the request was JSON, so rarely).
-    shape = json.dumps([model, sorted(options.items()), list(messages)], sort_keys=True, default=repr)
+    shape = json.dumps([model, sorted(options.items()), said], sort_keys=True, default=repr)
     return hashlib.sha256(shape.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _content(content: object) -> object:
+    read = content_text(content)
+    return read[0] if read is not None and not read[1] else content
 
 
 def history_unreachable(space: str) -> Refusal:
@@ -74,8 +82,9 @@ def conversation_busy() -> Refusal:
 class Sessions:
     """One Space's conversations by the key of the chat so far (bounded, see the module)."""
 
-    def __init__(self, limit: int = MAX_SESSIONS, idle: float = IDLE_SECONDS) -> None:
-        self._limit, self._idle = limit, idle
+    def __init__(self, limit: int | None = None, idle: float | None = None) -> None:
+        self._limit = MAX_SESSIONS if limit is None else limit
+        self._idle = IDLE_SECONDS if idle is None else idle
         self._kept: OrderedDict[str, tuple[float, Conversation]] = OrderedDict()
         self._busy: set[str] = set()
 
