@@ -99,9 +99,10 @@ async def test_the_cache_keeps_the_most_recent_conversations(
 async def test_two_requests_continuing_one_conversation_at_once_one_is_a_409(state_history: Replica) -> None:
     async with serving(state_history.url) as base, async_openai(base) as client:
         first = await client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "one"}])
+        one = first.choices[0].message.content or ""
         messages: list[ChatCompletionMessageParam] = [
             {"role": "user", "content": "one"},
-            {"role": "assistant", "content": first.choices[0].message.content or ""},
+            {"role": "assistant", "content": one},
             {"role": "user", "content": "two !delay=0.1"},
         ]
         results = await asyncio.gather(
@@ -113,7 +114,7 @@ async def test_two_requests_continuing_one_conversation_at_once_one_is_a_409(sta
     assert refused[0].status_code == 409
     assert "conversation_busy" in str(refused[0].body)
     done = [result for result in results if not isinstance(result, BaseException)]
-    assert done[0].choices[0].message.content == said("two !delay=0.1", [["one", first.choices[0].message.content]])
+    assert done[0].choices[0].message.content == said("two !delay=0.1", [["one", one]])
 
 
 async def test_the_system_message_folds_into_the_first_turn_of_a_stateless_app() -> None:
