@@ -36,9 +36,9 @@ from .routing import (
     file_markdown,
     is_image,
     model_dropdown,
-    refuse_files,
     reply_pieces,
     sampling_options,
+    with_media,
 )
 
 try:
@@ -76,7 +76,6 @@ class Qwen_Qwen_2_5_Max(_provider.Qwen_Qwen_2_5_Max, AsyncGeneratorProvider, Pro
     def create_async_generator(
         cls, model: str, messages: _provider.Messages, proxy: str | None = None, **kwargs: Any
     ) -> _provider.AsyncResult:
-        refuse_files(cls.__name__, kwargs)
         return super().create_async_generator(model, messages, proxy, **kwargs)
 
 
@@ -162,7 +161,7 @@ class SpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):  # type: ignore
         so (ignored where the Space has none); ``hf_token`` (or ``api_key``) reaches
         private Spaces; ``timeout`` bounds the whole answer. Images are refused.
         """
-        refuse_files(cls.__name__, kwargs)
+        messages = with_media(cls.__name__, messages, kwargs)  # type: ignore[assignment]
         timeouts = Timeouts(total=timeout) if timeout is not None else None
         async with cls._client(proxy, hf_token or api_key, timeouts) as client:
             options: dict[str, object] = {}
