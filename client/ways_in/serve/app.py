@@ -11,13 +11,14 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from ....protocol import QwenSpaceError
 from ...core.client import SpaceClient
+from ...core.conversation import Conversation
 from ...core.errors import UsageError, empty_reply
 from ...core.secrets import Redactor, proxy_password
 from ...hub.space import saved_token
@@ -312,6 +313,8 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
             # restarted with another app), unless that was done moments ago.
             if not await found.space.reread(client):
                 raise _refused(error, found.params) from None
+            # Its sessions ran on the app that has gone: their continuations are refused.
+            request.app[_SESSIONS].pop(found.space, None)
             logger.info("%s: %s; its /config is read again", found.space.name or "the Space", error)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -376,8 +379,7 @@ async def _answer_held(
 
     try:
         if asked.stream:
-            pieces = ((False, text) async for text in conversation.stream(held.query))
-            return await _stream(request, pieces, found, chunks, exchange, keep)
+            return await _stream(request, _answer_pieces(conversation, held.query), found, chunks, exchange, keep)
         content = exchange.scrub.text(await conversation.send(held.query))
         keep(content)
         return web.json_response(chunks.completion(content, ""))
@@ -385,20 +387,28 @@ async def _answer_held(
         sessions.release(claimed)
 
 
+async def _answer_pieces(conversation: Conversation, query: str) -> AsyncGenerator[Piece, None]:
+    async with contextlib.aclosing(conversation.stream(query)) as texts:
+        async for text in texts:
+            yield False, text
+
+
 async def _stream(
     request: web.Request,
-    pieces: AsyncIterator[Piece],
+    pieces: AsyncGenerator[Piece, None],
     found: Route,
     chunks: ChunkFormat,
     exchange: _Exchange,
     keep: Callable[[str], None] | None = None,
 ) -> web.StreamResponse:
-    async with contextlib.aclosing(pieces) as pieces:  # type: ignore[type-var]
+    async with contextlib.aclosing(pieces):
         # The status line waits for the first piece, so that a failure before any text
         # (a full queue, a sleeping Space, a refused option) still gets its own status
         # code, and a stale /config can be read again. A reply yields a piece before it
         # ends or raises (an empty one is EmptyReplyError).
-        first = await anext(pieces)
+        first = await anext(pieces, None)
+        if first is None:
+            raise empty_reply()
         response = web.StreamResponse(headers=_EVENT_STREAM)
         await response.prepare(request)
         try:
