@@ -22,6 +22,7 @@ from ....protocol import (
     QwenSpaceError,
     RateLimitedError,
     SpaceUnavailableError,
+    UsageError,
 )
 from ...core.errors import (
     ClientClosedError,
@@ -46,9 +47,11 @@ __all__ = [
     "too_large",
 ]
 
-# A conversation at the client's prompt limit (400,000 characters) is up to 2.4 MB once
-# a client escapes non-ASCII text as \uXXXX; aiohttp's default limit is 1 MiB.
-MAX_BODY = 4 << 20
+# Files come as base64 data URLs, a third larger than the file: 64 MiB carries a file of
+# about 47 MiB, or several smaller ones, beside a conversation at the client's prompt
+# limit (400,000 characters, up to 2.4 MB with non-ASCII text escaped as \uXXXX). The
+# body is held in memory while it is read, so the cap is also what one request may cost.
+MAX_BODY = 64 << 20
 
 # Retry-After hints (seconds): a full queue drains in seconds, a sleeping or restarting
 # Space takes about a minute to answer again, the Spaces proxy's rate limit resets within a minute.
@@ -153,7 +156,7 @@ def too_large() -> Refusal:
     return Refusal(
         413,
         f"the request body is larger than this server's limit of {MAX_BODY >> 20} MiB; the Space takes "
-        "400,000 characters at most: drop or summarise earlier turns",
+        "400,000 characters at most: drop or summarise earlier turns, and send smaller files",
         "invalid_request_error",
         "request_too_large",
     )
@@ -186,11 +189,56 @@ def parse_request(raw: bytes) -> Asked:
             for message in messages
         ]
     try:
-        prepare_request(messages)
+        prepare_request(_text_only(messages))
     except InvalidMessagesError as error:
         raise _invalid(openai_words(error.message), "invalid_messages", "messages") from None
     assert isinstance(messages, list)
     return Asked(model, messages, bool(stream), sampling)
+
+
+def _text_only(messages: object) -> object:
+    """``messages`` with their file parts checked and left out (the client uploads them;
+    here only the text is checked), so that a question made of a file alone is not empty."""
+    if not isinstance(messages, list):
+        return messages
+    kept: list[object] = []
+    for position, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            parts = [_file_checked(part, position) for part in content]
+            texts = [part for part in parts if part is not None]
+            message = {**message, "content": texts or [{"type": "text", "text": "(a file)"}]}
+        kept.append(message)
+    return kept
+
+
+def _file_checked(part: object, position: int) -> object | None:
+    """``part`` if it is not a file part; ``None`` for a file part this server can pass on."""
+    if not isinstance(part, dict) or part.get("type") not in ("image_url", "file"):
+        return part
+    where = f"messages[{position}]"
+    if part["type"] == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else None
+        if not isinstance(url, str) or not url.startswith("data:"):
+            shown = url[:60] if isinstance(url, str) else json.dumps(url)[:60]
+            raise _invalid(
+                f"{where} has an image_url part whose url is not a data URL ({shown!r}): this server never fetches "
+                "URLs from its own network; send the image itself as data:image/...;base64,...",
+                "image_url_not_data",
+                "messages",
+            )
+        return None
+    file = part.get("file")
+    data = file.get("file_data") if isinstance(file, dict) else None
+    if not isinstance(data, str) or not data.startswith("data:"):
+        raise _invalid(
+            f"{where} has a file part without file_data as a data URL (file ids of OpenAI's Files API are not "
+            "known here); send the file as file_data: data:...;base64,... with its filename",
+            "file_not_data",
+            "messages",
+        )
+    return None
 
 
 def _sampling(body: Mapping[str, Any]) -> dict[OptionKind, tuple[str, float]]:
@@ -274,6 +322,13 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
         if param is not None:
             message = f"{param!r} goes to the Space's input {error.label!r}: {message}"
         return _invalid(message, "unsupported_parameter", param or "messages")
+    if isinstance(error, UsageError):
+        # The request's content the client refused before sending anything (a file over
+        # its size cap, a part it cannot send).
+        code = "invalid_messages" if isinstance(error, InvalidMessagesError) else "invalid_request"
+        if type(error).__name__ == "FileTooLargeError":
+            code = "file_too_large"
+        return _invalid(message, code, "messages")
     found = _unavailable(error, message)
     if found is not None:
         return found
