@@ -588,7 +588,7 @@ def load_manifest(directory: str | Path) -> dict[str, CassetteInfo]:
         return {}
     try:
         entries = json.loads(_read_text(manifest))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past Python's limit
         reason = " ".join(str(exc).split())[:200]
         raise CassetteError(f"the cassette manifest {manifest} is not JSON ({reason})") from None
     fields = {"url", "gradio_version", "scenario", "prompt", "recorded_at"}
