@@ -43,3 +43,22 @@ async def test_a_recorded_login_holds_no_credential_and_replays(login_space: Log
             async with SpaceClient(login_space.url, auth=auth) as space:
                 assert "".join(await deltas(space)) == "".join(PIECES), auth
     assert len(login_space.cookies_seen) == requests_seen, "a replay sends nothing to the app"
+
+
+@pytest.mark.parametrize(
+    ("uri", "content_type", "body", "kept"),
+    [
+        ("http://h/login", "application/x-www-form-urlencoded", b"username=ada&password=pw", False),
+        ("http://h/behind/login", "application/x-www-form-urlencoded", b"username=ada&password=pw", False),
+        # An app's own endpoint named "login" posts JSON: its body is the chat's, kept.
+        ("http://h/gradio_api/run/login", "application/json", b'{"data":["username=ada&password=pw"]}', True),
+    ],
+)
+def test_only_the_login_form_is_rewritten(uri: str, content_type: str, body: bytes, kept: bool) -> None:
+    from qwen_space.client.recording import cassette_vcr
+    from vcr.request import Request
+
+    recorder = cassette_vcr("all")
+    recorded = recorder.before_record_request(Request("POST", uri, body, {"Content-Type": content_type}))
+    assert (recorded.body == body) is kept
+    assert (b"pw" in recorded.body) is kept
