@@ -10,6 +10,7 @@ ends with, since a real ZeroGPU cannot run on loopback.
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import openai
 import pytest
@@ -22,7 +23,7 @@ from .cli import run_cli
 from .fake_space import EVENT_ID, FakeSpace, StreamScript, chat_body, script, sse
 from .serving import HELLO, serving
 from .support import PIECES
-from .test_login import PASSWORD, USER, LoginSpace
+from .test_login import PASSWORD, TOKEN, USER, LoginSpace
 from .test_quota import SIGN_UP, TRY_AGAIN, WITH_LINK, quota_failure
 
 SECRET_BITS = (PASSWORD, "horse battery")
@@ -103,15 +104,28 @@ async def test_without_auth_the_401_names_both_flags(login_space: LoginSpace) ->
     assert "hf_token=" not in result.err
 
 
-async def test_record_and_serve_with_several_spaces_refuse_a_login() -> None:
-    record = await run_cli("record", "--url", "http://127.0.0.1:9", "--auth", f"{USER}:{PASSWORD}", "--out", "/x")
-    assert record.code == 2
-    assert "record cannot log in" in record.err
+async def test_record_logs_in_and_its_cassettes_keep_no_credential(login_space: LoginSpace, tmp_path: Path) -> None:
+    result = await run_cli(
+        "record", "--url", login_space.url, "--auth", USER, "--prompt", "hi", "--out", str(tmp_path),
+        env={"QWEN_SPACE_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert len(login_space.logins) == 2, "the probe of /config and the recording each log in"
+    cassette = tmp_path / "gradio-5.50.0" / "prompt-1.yaml"
+    assert result.out.startswith("gradio-5.50.0/prompt-1.yaml: asks 'hi'")
+    no_password(result.out, result.err, cassette.read_text(), (tmp_path / "manifest.json").read_text())
+    assert TOKEN not in cassette.read_text()
+    replayed = await run_cli("replay", str(cassette))
+    assert replayed.code == 0, replayed.err
+    assert replayed.out == "".join(PIECES) + "\n"
+
+
+async def test_serve_with_several_spaces_refuses_a_login() -> None:
     serve = await run_cli("serve", "--space", "a=http://127.0.0.1:9", "--auth", f"{USER}:{PASSWORD}")
     assert serve.code == 2
     assert "--auth" in serve.err
     assert "--space" in serve.err
-    no_password(record.err, serve.err)
+    no_password(serve.err)
 
 
 async def test_serve_logs_in_and_keeps_the_password_from_callers(login_space: LoginSpace) -> None:
@@ -214,11 +228,18 @@ async def test_serve_answers_the_quota_with_429(
         assert took >= 2 * int(retry_after or 0) * 0.9  # each retry waited Retry-After
 
 
-@pytest.mark.parametrize("command", [["info"], ["contract", "check"]])
-async def test_info_and_contract_check_log_in(login_space: LoginSpace, command: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["info"], "chat:      /model_chat = fn 0, trigger 11"),
+        (["contract", "check"], ": matches the Qwen2.5-Max contract (Gradio 5.50.0)"),
+    ],
+)
+async def test_info_and_contract_check_log_in(login_space: LoginSpace, command: list[str], says: str) -> None:
+    # Both read /config, which the app refuses without the login's cookie.
     result = await run_cli(*command, "--url", login_space.url, "--auth", USER, env={"QWEN_SPACE_PASSWORD": PASSWORD})
-    assert result.code in (0, 11), result.err  # contract check: 11 is drift, found through the login
-    assert "gradio" in result.out or "contract" in result.out
+    assert result.code == 0, result.err
+    assert says in result.out
     assert login_space.logins == [{"username": USER, "password": PASSWORD}]
     no_password(result.out, result.err)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...core.errors import UsageError
 from ...recording.scenarios import SCENARIOS, Scenario, own_scenarios, record_scenarios
-from ._arguments import auth_option, chat_options, connection_options
+from ._arguments import auth_option, chat_options, connection_options, login
 from ._space import client, options
 from ._terminal import one_line
 
@@ -49,13 +49,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def run(args: argparse.Namespace) -> int:
     if args.prompt and args.scenario:
         raise UsageError("give --prompt (your own conversations) or --scenario, not both")
-    if args.auth is not None:
-        # The recorder's cassettes would keep the login's form body, password included:
-        # recording through a login waits for the recorder to leave the login out.
-        raise UsageError(
-            "record cannot log in to an app yet (a cassette would hold the login): record a copy of the app "
-            "launched without auth="
-        )
     if args.system is not None and not args.prompt:
         raise UsageError("--system is the system prompt of each --prompt: give --prompt too")
     mine = own_scenarios(args.prompt, args.system) if args.prompt else None
@@ -76,6 +69,7 @@ async def run(args: argparse.Namespace) -> int:
         args.scenario,
         args.out,
         hf_token=args.token,
+        auth=login(args),
         endpoint=args.endpoint,
         options=chosen,
         prefix=args.prefix,
