@@ -171,3 +171,9 @@ __all__ = [
     "create_openai_app",
     "space_url",
 ]
+
+# Last, once everything above is imported: public classes name this package.
+from ..protocol._public import publish  # noqa: E402
+
+publish(globals(), __name__)
+del publish

@@ -21,7 +21,16 @@ from ._chat_contract import (
     derive_contract,
     space_contract_of,
 )
-from ._chat_request import ChatCall, SeedCall, build_call, build_inputs, check_files, coerce_option, file_inputs
+from ._chat_request import (
+    ChatCall,
+    SeedCall,
+    build_call,
+    build_inputs,
+    check_files,
+    coerce_option,
+    file_inputs,
+    find_option,
+)
 from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
@@ -238,6 +247,7 @@ __all__ = [
     "file_inputs",
     "files_in",
     "find_chats",
+    "find_option",
     "guess_mime_type",
     "is_web_page",
     "media_type",
@@ -261,3 +271,9 @@ __all__ = [
     "storable_name",
     "user_file_entries",
 ]
+
+# Last, once everything above is imported: public classes name this package.
+from ._public import publish
+
+publish(globals(), __name__)
+del publish

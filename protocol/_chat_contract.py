@@ -37,6 +37,7 @@ from ._config import Component, Dependency, SpaceConfig, Visibility
 from ._contract import SpaceContract
 from ._errors import AmbiguousChatError, ContractMismatchError
 from ._json import JSONValue
+from ._shown import bounded
 
 __all__ = [
     "LABEL_RULES",
@@ -58,6 +59,7 @@ TEXT_INPUTS = frozenset({"textbox", "multimodaltextbox"})
 #: Components an option can be: what ``options={label: value}`` may set.
 OPTION_COMPONENTS = frozenset({"slider", "number", "dropdown", "textbox", "checkbox", "radio", "checkboxgroup"})
 _NUMERIC = frozenset({"slider", "number"})
+_CHOICES_SHOWN = 20
 
 
 class AppKind(enum.Enum):
@@ -188,7 +190,7 @@ class ChatInput:
         """One line for ``info``: the role, label, type, default, range or choices."""
         parts = [self.role.value]
         if self.label is not None:
-            parts.append(repr(self.label))
+            parts.append(_show(self.label))
         parts.append(f"({self.component})")
         if self.role in (InputRole.OPTION, InputRole.SYSTEM, InputRole.CONSTANT):
             parts.append(f"default {_show(self.default)}")
@@ -197,7 +199,9 @@ class ChatInput:
         if self.step is not None:
             parts.append(f"step {_show(self.step)}")
         if self.choices is not None:
-            parts.append("choices " + ", ".join(_show(c) for c in self.choices))
+            more = len(self.choices) - _CHOICES_SHOWN
+            shown = [_show(c, 40) for c in self.choices[:_CHOICES_SHOWN]] + ([f"... ({more} more)"] if more > 0 else [])
+            parts.append("choices " + ", ".join(shown))
         if self.kind is not None and self.role is InputRole.OPTION:
             parts.append(f"[{self.kind.value}]")
         return " ".join(parts)
@@ -825,7 +829,6 @@ def _slot(component: Component, role: InputRole, kind: OptionKind | None) -> Cha
     )
 
 
-def _show(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return repr(value) if isinstance(value, str) else str(value)
+def _show(value: object, width: int = 200) -> str:
+    # A Space's values: nested past what repr can walk, or long past a screen.
+    return bounded(value, width)

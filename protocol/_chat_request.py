@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,8 +20,18 @@ from ._chatbot import ChatbotFormat, Turn
 from ._errors import ChatRequestError, HistoryUnreachableError
 from ._files import FILE_COMPONENTS, user_file_entries
 from ._json import JSONValue
+from ._shown import bounded
 
-__all__ = ["ChatCall", "SeedCall", "build_call", "build_inputs", "check_files", "coerce_option", "file_inputs"]
+__all__ = [
+    "ChatCall",
+    "SeedCall",
+    "build_call",
+    "build_inputs",
+    "check_files",
+    "coerce_option",
+    "file_inputs",
+    "find_option",
+]
 
 FileValues = Sequence[Mapping[str, JSONValue]]
 
@@ -250,31 +261,61 @@ def _settings(contract: ChatContract, system: str | None, options: Mapping[str, 
         return values
     if not isinstance(options, Mapping):
         raise ChatRequestError("options must be a mapping of input label to value")
-    files = file_inputs(contract)
-    settable = [
-        (i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM) or s in files
-    ]
+    given: dict[int, str] = {}  # the option key that set each slot
     for label, value in options.items():
         if not isinstance(label, str):
             raise ChatRequestError(f"option labels are strings, got {type(label).__name__}")
-        slot, spec = _find(settable, label)
+        slot, spec = _find(contract, label)
+        if slot in given:
+            raise ChatRequestError(
+                f"options {_shown(given[slot])} and {_shown(label)} both set the input {_name(slot, spec)}: give it once",
+                label=label,
+            )
         if slot in values:
             raise ChatRequestError(f"{label!r} is the system prompt, also given as system=: give it once", label=label)
+        given[slot] = label
         values[slot] = _check(spec, value)
     return values
 
 
-def _find(settable: list[tuple[int, ChatInput]], label: str) -> tuple[int, ChatInput]:
+def find_option(contract: ChatContract, label: str) -> ChatInput:
+    """The input ``options={label: ...}`` sets: the option or system prompt labelled
+    exactly ``label``, else the one whose label is the same once both are trimmed,
+    NFC-normalised and case-folded. Every way in (the client, the CLI's ``--option``,
+    ``serve``, gpt4free) matches labels by this one rule. Raises
+    :class:`ChatRequestError` for a label no input has, or more than one has."""
+    return _find(contract, label)[1]
+
+
+def _find(contract: ChatContract, label: str) -> tuple[int, ChatInput]:
+    files = file_inputs(contract)  # an image/file input takes an uploaded file by its label
+    settable = [
+        (i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM) or s in files
+    ]
     exact = [(i, s) for i, s in settable if s.label == label]
-    found = exact or [(i, s) for i, s in settable if (s.label or "").strip().casefold() == label.strip().casefold()]
+    found = exact or [(i, s) for i, s in settable if s.label is not None and _key(s.label) == _key(label)]
     if len(found) == 1:
         return found[0]
     if found:
         raise ChatRequestError(
-            f"{len(found)} inputs of this Space are labelled {label!r}: it cannot be set by label", label=label
+            f"{len(found)} inputs of this Space are labelled {_shown(label.strip())}: none can be set by label",
+            label=label,
         )
-    known = ", ".join(repr(s.label) for _, s in settable) or "none"
-    raise ChatRequestError(f"this Space has no option {label!r} (its options: {known})", label=label)
+    labelled = [_shown(s.label) for _, s in settable if s.label is not None]
+    known = f"its options: {', '.join(labelled)}" if labelled else "it has no labelled option to set"
+    unlabelled = [_name(i, s) for i, s in settable if s.label is None]
+    if unlabelled:
+        known += f"; not settable by label: {', '.join(unlabelled)}"
+    raise ChatRequestError(f"this Space has no option {_shown(label.strip())} ({known})", label=label)
+
+
+def _key(label: str) -> str:
+    return unicodedata.normalize("NFC", label.strip()).casefold()
+
+
+def _name(slot: int, spec: ChatInput) -> str:
+    """An input as a message names it: its label, else its type and slot (as ``info`` lists it)."""
+    return _shown(spec.label) if spec.label is not None else f"input {slot} (an unlabelled {spec.component})"
 
 
 def _check(spec: ChatInput, value: object) -> JSONValue:
@@ -330,8 +371,7 @@ def _number(value: object) -> bool:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return bounded(value, 80)  # a caller's value: any depth, any length
 
 
 def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[list[JSONValue]] = ()) -> list[JSONValue]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ._errors import ChatRequestError
 from ._json import JSONValue
+from ._shown import bounded
 
 __all__ = ["ChatbotFormat", "Reply", "Turn", "build_history", "content_text", "read_history", "read_reply"]
 
@@ -135,8 +136,17 @@ def _is_file_pair(pair: object) -> bool:
 
 
 def _is_thought(message: Mapping[str, object]) -> bool:
-    metadata = message.get("metadata")
-    return isinstance(metadata, dict) and bool(metadata.get("title"))
+    return thought_title(message.get("metadata")) is not None
+
+
+def thought_title(metadata: object) -> str | None:
+    """The title that makes a message a thought, or ``None``: the one rule for the answer
+    and the reasoning, so no message is in neither. A title that is not a string (any
+    JSON an app sends) is a thought still, titled by its bounded text."""
+    title = metadata.get("title") if isinstance(metadata, dict) else None
+    if not title:
+        return None
+    return title if isinstance(title, str) else bounded(title, 200)
 
 
 def content_text(content: object) -> tuple[str, list[str]] | None:

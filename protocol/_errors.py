@@ -56,10 +56,22 @@ class QwenSpaceError(Exception):
         self.message = message
         self.partial_text = partial_text
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception pickles as cls(*args), which keyword-only arguments refuse: rebuild
+        # without __init__ instead, from the args and every attribute.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
     def __str__(self) -> str:
         if self.partial_text:
             return f"{self.message} ({len(self.partial_text)} characters of the reply arrived before this)"
         return self.message
+
+
+def _rebuilt(cls: type[QwenSpaceError], args: tuple[object, ...], state: dict[str, object]) -> QwenSpaceError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ProtocolError(QwenSpaceError):

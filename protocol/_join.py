@@ -25,7 +25,7 @@ from ._errors import (
     SpaceHTTPError,
     SpaceUnavailableError,
 )
-from ._json import JSONValue, loads
+from ._json import JSONValue, loads, request_body
 
 __all__ = [
     "CancelRequest",
@@ -65,7 +65,8 @@ class JoinRequest:
     simple_format: bool = False
 
     def to_bytes(self) -> bytes:
-        """Serialise as compact UTF-8 JSON; raises :class:`LocalProtocolError` if impossible."""
+        """Serialise as compact UTF-8 JSON (:func:`request_body`: a value JSON cannot carry raises
+        :class:`ChatRequestError`); a bad ``fn_index`` or ``session_hash`` is :class:`LocalProtocolError`."""
         if isinstance(self.fn_index, bool) or not isinstance(self.fn_index, int) or self.fn_index < 0:
             raise LocalProtocolError(f"fn_index must be a non-negative integer, got {self.fn_index!r}")
         if not isinstance(self.session_hash, str) or not self.session_hash:
@@ -79,11 +80,7 @@ class JoinRequest:
         }
         if self.simple_format:
             body["simple_format"] = True
-        try:
-            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            return text.encode("utf-8")
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise LocalProtocolError(f"the join inputs cannot be sent as JSON: {exc}") from None
+        return request_body(body, what="the join request")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""JSON decoding for wire payloads: a value or :class:`RemoteProtocolError`, whatever the input.
+"""JSON for wire payloads: decoding (a value or :class:`RemoteProtocolError`, whatever the
+input) and encoding the request bodies we send (:func:`request_body`).
 
 orjson reads the documents, several times faster than :mod:`json`: a client spends
 most of its CPU decoding one small message per token. It refuses a few things Gradio
@@ -21,9 +22,9 @@ from typing import TypeAlias
 
 import orjson
 
-from ._errors import RemoteProtocolError
+from ._errors import ChatRequestError, LocalProtocolError, RemoteProtocolError
 
-__all__ = ["JSONValue", "loads"]
+__all__ = ["JSONValue", "loads", "request_body"]
 
 JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
 
@@ -60,3 +61,28 @@ def read_int(literal: str) -> int | float:
         return float(number)
     except OverflowError:
         return math.inf if number > 0 else -math.inf
+
+
+def request_body(body: dict[str, object], *, what: str) -> bytes:
+    """``body`` as compact UTF-8 JSON, for every request that carries the chat's values
+    (``queue/join``, a chain step's ``run/predict``).
+
+    The values are the caller's (messages, options, file references), and JSON cannot
+    carry some of them: a lone surrogate, ``NaN`` or an infinity (sent, they would be
+    invalid UTF-8 or not JSON, or changed to ``null``), nesting past Python's recursion
+    limit. Those raise :class:`ChatRequestError`, a usage error saying what to change.
+    A value of no JSON type at all the typing already forbids, so it is a bug of the
+    calling code: :class:`LocalProtocolError`.
+    """
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except TypeError as exc:
+        raise LocalProtocolError(f"{what} cannot be sent as JSON: {exc}") from None
+    except UnicodeEncodeError as exc:
+        raise ChatRequestError(
+            f"{what} cannot be sent as JSON: a value holds a lone surrogate ({exc.reason}); pass valid Unicode text"
+        ) from None
+    except ValueError as exc:
+        raise ChatRequestError(f"{what} cannot be sent as JSON: {exc}; pass finite numbers") from None
+    except RecursionError:
+        raise ChatRequestError(f"{what} cannot be sent as JSON: a value is nested too deeply; flatten it") from None

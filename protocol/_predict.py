@@ -9,13 +9,12 @@ run as the chat needs, and nothing may be joined after it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from ._errors import AppError, ChatRequestError, QwenSpaceError, SeedRefusedError
+from ._errors import AppError, QwenSpaceError, SeedRefusedError
 from ._job import HIDDEN_ERROR_TEXT
 from ._join import clip, error_for_response, is_web_page
-from ._json import JSONValue, loads
+from ._json import JSONValue, loads, request_body
 
 __all__ = ["PredictCall", "parse_predict_answer"]
 
@@ -34,10 +33,7 @@ class PredictCall:
             "trigger_id": self.trigger_id,
             "event_data": None,
         }
-        try:
-            return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate in a value
-            raise ChatRequestError(f"the request cannot be sent as JSON: {exc.reason} in a value") from None
+        return request_body(body, what="the request")
 
 
 def parse_predict_answer(status: int, content_type: str | None, body: bytes, *, what: str) -> list[JSONValue]:

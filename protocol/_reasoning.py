@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._chatbot import ChatbotFormat, content_text, read_reply
+from ._chatbot import ChatbotFormat, content_text, read_reply, thought_title
 from ._json import JSONValue
 
 __all__ = ["ReplyParts", "Thought", "split_reply"]
@@ -67,17 +67,14 @@ def _split(messages: list[JSONValue], reply_format: ChatbotFormat | None) -> Rep
     thoughts: list[Thought] = []
     for message in assistant:
         metadata = message.get("metadata")
-        if isinstance(metadata, dict) and isinstance(title := metadata.get("title"), str) and title:
+        if (title := thought_title(metadata)) is not None:
+            assert isinstance(metadata, dict)  # a title is in one
             status = metadata.get("status")
             thoughts.append(Thought(title, _text(message.get("content")), status if isinstance(status, str) else None))
     if reply_format is not None:
         return ReplyParts(tuple(thoughts), read_reply(messages, reply_format).text)
-    answers = [m for m in assistant if not _titled(m.get("metadata"))]
+    answers = [m for m in assistant if thought_title(m.get("metadata")) is None]
     return ReplyParts(tuple(thoughts), _text(answers[-1].get("content")) if answers else "")
-
-
-def _titled(metadata: object) -> bool:
-    return isinstance(metadata, dict) and isinstance(metadata.get("title"), str) and bool(metadata.get("title"))
 
 
 def _text(content: object) -> str:

@@ -194,3 +194,21 @@ async def test_contract_check_never_advises_running_itself() -> None:
             await raw.close()
         assert result.code in (6, 20), result.err
         assert "contract check" not in result.err
+
+
+async def test_replay_beside_a_deeply_nested_manifest_plays_the_cassette(tmp_path: Path) -> None:
+    # json.loads raises RecursionError, not ValueError, past Python's nesting limit:
+    # load_manifest makes it a CassetteError, which replay takes for a foreign manifest.
+    from qwen_space.client import CassetteError
+    from qwen_space.client.recording import bundled_cassette, load_manifest
+
+    (tmp_path / "gradio-5.50.0").mkdir()
+    cassette = tmp_path / "gradio-5.50.0" / "hello.yaml"
+    cassette.write_bytes(bundled_cassette("gradio-5.50.0/hello.yaml").read_bytes())
+    (tmp_path / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CassetteError, match=f"the cassette manifest {tmp_path / 'manifest.json'} is not JSON"):
+        load_manifest(tmp_path)
+    result = await run_cli("replay", str(cassette))
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    assert "recorded from an unknown Space" in result.err

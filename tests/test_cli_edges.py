@@ -40,7 +40,7 @@ async def test_a_default_nested_past_the_recursion_limit(fake_space: FakeSpace, 
     assert result.code == 0, result.err
     assert "Traceback" not in result.err
     line = next(line for line in result.out.splitlines() if "'System message'" in line)
-    assert line.endswith("default [[[['...']]]]"), line
+    assert line.endswith("default [[[[[...]]]]]"), line
 
 
 async def test_contract_check_prints_no_terminal_control_from_the_config(fake_space: FakeSpace) -> None:
@@ -102,7 +102,7 @@ async def test_an_unknown_option_lists_only_labelled_inputs(fake_space: FakeSpac
     # The Qwen layout: its only settable input is the hidden, unlabelled system copy.
     result = await run_cli("chat", "hi", "--url", fake_space.url, "--option", "Nope=1")
     assert result.code == 2, result.err
-    assert "no option 'Nope' (it has no labelled option to set)" in result.err
+    assert "no option 'Nope' (it has no labelled option to set; not settable by label: input 2" in result.err
     assert "None" not in result.err
 
 

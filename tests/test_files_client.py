@@ -326,23 +326,3 @@ def test_a_failed_save_without_links_leaves_nothing_behind(tmp_path: Path, monke
     with pytest.raises(UsageError, match="cannot save"):
         save_bytes(b"x", "a.txt", tmp_path)
     assert list(tmp_path.iterdir()) == []
-
-
-async def test_an_explicit_default_port_is_the_same_origin(transport: Transport) -> None:
-    # https://host:443 and https://host are one origin: a Space given with its port
-    # (or answering with it) still has its files downloaded. Loopback port 80 is most
-    # likely closed: the download fails to connect, but it is tried.
-    from qwen_space.protocol import QwenSpaceError
-
-    for space, url in (
-        ("http://127.0.0.1:80", "http://127.0.0.1/x.png"),
-        ("http://127.0.0.1", "http://127.0.0.1:80/x"),
-    ):
-        try:
-            await download(
-                transport, ReplyFile(url=url, name="x.png", mime_type="image/png"), space=URL(space), within=5
-            )
-        except FileElsewhereError:
-            pytest.fail(f"{url} was taken for another origin than {space}")
-        except QwenSpaceError:
-            pass

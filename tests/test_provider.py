@@ -1,7 +1,13 @@
 """The seed's provider surface, against a loopback server."""
 
+import io
+from base64 import b64encode
+from pathlib import Path
+from typing import Any
+
 import pytest
 from qwen_space.client import InvalidMessagesError, Messages, Qwen_Qwen_2_5_Max, UsageError
+from qwen_space.client.ways_in.routing import with_media
 from qwen_space.client.ways_in.seed import AsyncResult, format_prompt, generate_session_hash
 from qwen_space.protocol import AppError
 
@@ -30,9 +36,41 @@ def test_unknown_model_lists_the_known_ones() -> None:
         Qwen_Qwen_2_5_Max.create_async_generator("gpt-4", [{"role": "user", "content": "hi"}])
 
 
-def test_images_are_refused_not_dropped() -> None:
-    with pytest.raises(InvalidMessagesError, match="text only"):
-        Qwen_Qwen_2_5_Max.create_async_generator("", [{"role": "user", "content": "hi"}], media=[("data:...", "a.png")])
+def test_gpt4free_files_become_the_last_user_messages_content_parts(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(8))
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 body")
+    data_url = "data:image/jpeg;base64,/9j/4AAQ"
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "s"}, {"role": "user", "content": "what?"}]
+    given = {"media": [(png, None), (str(pdf), None), (data_url, "x.jpg"), (io.BytesIO(b"plain"), "notes.txt")]}
+    sent = with_media("P", messages, given)
+    assert isinstance(sent, list)
+    assert sent[0] == messages[0]
+    parts = sent[1]["content"]
+    assert parts[0] == {"type": "text", "text": "what?"}
+    assert parts[1] == {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64encode(png).decode()}}
+    assert parts[2] == {
+        "type": "file",
+        "file": {
+            "file_data": "data:application/pdf;base64," + b64encode(b"%PDF-1.4 body").decode(),
+            "filename": "report.pdf",
+        },
+    }
+    assert parts[3] == {"type": "image_url", "image_url": {"url": data_url}}
+    assert parts[4]["file"]["filename"] == "notes.txt"
+    # image= (a direct call's, which gpt4free's clients turn into media) with its image_name.
+    (_, single) = with_media("P", messages, {"image": Path(pdf), "image_name": "r.pdf"})[1]["content"]  # type: ignore[index]
+    assert single["file"]["filename"] == "r.pdf"
+    assert with_media("P", messages, {"media": []}) is messages
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [("https://example.com/a.png", "does not fetch URLs"), (3.5, "cannot send media= of type float")],
+)
+def test_gpt4free_files_it_cannot_send_are_refused_before_anything_is_sent(value: object, said: str) -> None:
+    with pytest.raises(InvalidMessagesError, match=said):
+        Qwen_Qwen_2_5_Max.create_async_generator("", [{"role": "user", "content": "hi"}], media=[(value, None)])
 
 
 def test_generate_session_hash() -> None:

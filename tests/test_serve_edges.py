@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from openai.types.chat import ChatCompletionMessageParam
 from qwen_space.client import RetryPolicy, SpaceClient, TextDelta
+from qwen_space.client.ways_in.serve.wire import MAX_BODY
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, JoinAnswer, chat_body, script, sse
 from .serving import HELLO, async_openai, create, serving
@@ -200,7 +201,7 @@ async def test_an_app_error_with_a_lone_surrogate_is_an_error_event(fake_space: 
 
 
 async def test_a_body_over_the_limit_is_an_openai_shaped_413(fake_space: FakeSpace) -> None:
-    huge = b'{"model":"127.0.0.1","messages":[{"role":"user","content":"' + b"x" * (5 << 20) + b'"}]}'
+    huge = b'{"model":"127.0.0.1","messages":[{"role":"user","content":"' + b"x" * (MAX_BODY + 1) + b'"}]}'
     async with serving(fake_space.url) as base:
         status, _, error = await send(base, huge)
     assert status == 413

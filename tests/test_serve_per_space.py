@@ -245,7 +245,7 @@ async def test_a_bad_endpoint_or_option_stops_the_start_naming_the_flag() -> Non
         assert flag.split()[0] in result.err, (flag, result.err)
         assert flag.split()[1].split("=")[0] in result.err, (flag, result.err)
     assert "'alpha-1', 'beta-2'" in results["--option think:Model=gamma"].err
-    assert "its inputs: 'Model'" in results["--option think:Nope=1"].err
+    assert "its options: 'Model'" in results["--option think:Nope=1"].err
 
 
 def no_chat_event() -> ContractMismatchError:

@@ -112,17 +112,36 @@ async def test_thoughts_are_reasoning_content_scrubbed_of_secrets() -> None:
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_what_the_space_cannot_take_is_a_400_before_anything_is_sent(stream: bool) -> None:
-    system = [{"role": "system", "content": "Be brief."}, *HELLO]
     async with fake(THINKING) as think, serving(spaces={"think": think.url}) as base:
-        refused = await post(base, {"model": "think", "messages": system, "stream": stream})
         wrong_type = await post(base, {"model": "think", "messages": HELLO, "temperature": "hot", "stream": stream})
         whole_tokens = await post(base, {"model": "think", "messages": HELLO, "max_tokens": 1.5, "stream": stream})
-    assert refused[0] == 400
-    assert refused[1]["error"]["param"] == "messages"
-    assert "no system prompt input" in refused[1]["error"]["message"]
     assert wrong_type[0] == whole_tokens[0] == 400
     assert (wrong_type[1]["error"]["param"], whole_tokens[1]["error"]["param"]) == ("temperature", "max_tokens")
     assert think.join_bodies == []
+
+
+async def test_a_system_message_is_folded_into_the_first_user_turn_where_the_space_has_no_system_input(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "system", "content": "And kind."},
+        {"role": "user", "content": "again"},
+    ]
+    async with fake(THINKING) as think:
+        think.stream = script(*thinking_reply("pondering", "the answer"))
+        caplog.set_level("INFO", "qwen_space.serve")
+        async with serving(spaces={"think": think.url}) as base:
+            status, body = await post(base, {"model": "think", "messages": messages})
+    assert status == 200, body
+    message, history, _ = think.join_bodies[0]["data"]
+    assert message == "again"
+    # Both system messages, joined by a newline, then a blank line, then the first user turn.
+    assert history[0]["content"] == [{"type": "text", "text": "Be brief.\nAnd kind.\n\nhi"}]
+    folds = [r.getMessage() for r in caplog.records if "folded into the first user turn" in r.getMessage()]
+    assert folds == ["think has no system prompt input: the system message is folded into the first user turn"]
 
 
 async def test_unknown_models_are_404s_listing_the_known_ones() -> None:

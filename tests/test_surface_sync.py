@@ -48,7 +48,11 @@ def test_a_bad_argument_raises_before_a_thread_starts(url: str) -> None:
 def test_an_unknown_argument_raises_before_a_thread_starts() -> None:
     before = loop_threads()
     with pytest.raises(TypeError):
-        SyncSpaceClient("http://127.0.0.1:9", session=None)  # type: ignore[call-arg]
+        SyncSpaceClient("http://127.0.0.1:9", nope=None)  # type: ignore[call-arg]
+    # Typed as SpaceClient's arguments (one signature, not a copy), session= included:
+    # refused here, saying why.
+    with pytest.raises(TypeError, match=r"takes no session=: an aiohttp\.ClientSession belongs to the loop"):
+        SyncSpaceClient("http://127.0.0.1:9", session=None)
     assert loop_threads() == before
 
 

@@ -69,7 +69,7 @@ class Conversation:
     async def send(self, message: str, *, files: Sequence[FileLike] = ()) -> str:
         """Send ``message`` (with ``files``) as the next turn and return the whole reply (as
         the Space ended it). Earlier turns are replayed as text."""
-        async with contextlib.aclosing(self._turn(message, files)) as events:
+        async with contextlib.aclosing(self.events(message, files=files)) as events:
             async for event in events:
                 if isinstance(event, Completed):
                     return event.text
@@ -80,7 +80,7 @@ class Conversation:
         package error if the chat fails, :class:`ReplyRewrittenError` if the Space
         rewrote text already yielded (the turn is kept with the final text)."""
         rewritten: str | None = None
-        async with contextlib.aclosing(self._turn(message, files)) as events:
+        async with contextlib.aclosing(self.events(message, files=files)) as events:
             async for event in events:
                 if type(event) is TextDelta and rewritten is None:
                     yield event.text
@@ -94,7 +94,9 @@ class Conversation:
                         partial_text=rewritten,
                     )
 
-    async def _turn(self, message: str, files: Sequence[FileLike] = ()) -> AsyncGenerator[ChatEvent, None]:
+    async def events(self, message: str, *, files: Sequence[FileLike] = ()) -> AsyncGenerator[ChatEvent, None]:
+        """The typed events of the next turn, as ``SpaceClient.events`` yields them, but
+        a failure is raised (the turn is then not kept) and ``Completed`` keeps the turn."""
         contract = await self._contract()
         held = contract.history is HistoryMode.CONVERSATION
         messages: list[dict[str, str]] = []

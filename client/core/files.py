@@ -30,6 +30,7 @@ from ...protocol._files import ReplyFile, file_data
 from ...protocol._json import JSONValue
 from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response, storable_name
 from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
+from .login import same_origin
 from .transport import Deadline, Transport
 
 __all__ = [
@@ -254,18 +255,13 @@ def _on_space(file: ReplyFile, space: URL) -> URL:
         raise FileElsewhereError(
             f"the reply file {file.name!r} has credentials in its URL; qwen-space does not fetch it", url=file.url
         )
-    if origin is None or _origin(origin) != _origin(space):
+    if origin is None or not same_origin(origin, space):
         raise FileElsewhereError(
             f"the reply file {file.name!r} is at {file.url}, not on the Space ({space.origin()}); qwen-space does "
             "not fetch it, so that your token and headers stay with the Space: fetch it yourself if you trust it",
             url=file.url,
         )
     return url
-
-
-def _origin(url: URL) -> tuple[str, str | None, int | None]:
-    # Not URL equality, for which https://host:443 and https://host differ.
-    return url.scheme.lower(), url.host, url.port
 
 
 def _check_size(what: str, size: int, limit: int, argument: str) -> None:

@@ -549,7 +549,13 @@ def redirect_target(url: URL, location: str | None, *, follow: bool, what: str) 
         raise RedirectRefusedError(
             f"the Space redirected {what} to {location[:200]!r}, which is not a URL", location=location[:200]
         ) from None
-    if target.origin() != url.origin():
+    if target.scheme not in ("http", "https") or not target.host:
+        raise RedirectRefusedError(
+            f"the Space redirected {what} to {location[:200]!r}, which is not a web address; qwen-space does not "
+            "follow it: check the URL of the Space",
+            location=location[:200],
+        )
+    if not same_origin(target, url):
         raise RedirectRefusedError(
             f"the Space redirected {what} to {target.origin()}, another origin than {url.origin()}; qwen-space does "
             "not follow it, so that your token and headers stay where you sent them: use that URL directly if you "

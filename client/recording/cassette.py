@@ -11,7 +11,10 @@
   the credentials they carried (whatever their form), the tokens given to
   :func:`record_cassette` and anything that looks like a Hugging Face token
   (``hf_...``) are redacted from every URL, header, status line and body, should the
-  Space echo them.
+  Space echo them. The login of an ``auth=`` app is kept with ``[REDACTED]`` for user
+  name and password, and its answer's cookies with ``[REDACTED]`` for their values:
+  requests match on that form whatever credentials a replay logs in with, and the
+  replayed login is accepted (a replay without ``auth=`` skips it).
 * A recording replaces a cassette only once it succeeded (:func:`record_cassette`
   writes a temporary file next to it and renames it over the old one), and never
   inside the installed package.
@@ -41,11 +44,13 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
 
 from ..core.errors import CassetteError, UsageError, missing_from_cassette
-from ..core.secrets import Redactor, is_credential_header
+from ..core.login import FORM
+from ..core.secrets import REDACTED, Redactor, is_credential_header
 
 if TYPE_CHECKING:
     # vcrpy is imported when a cassette is used, not with the package: it is most of
@@ -134,6 +139,7 @@ class _Scrubber:
 
     def __init__(self, known: Iterable[str | None] = ()) -> None:
         self._redactor = Redactor(known)
+        self._login = False
 
     def _redact_headers(self, headers: Mapping[str, Any], drop: Container[str]) -> dict[str, Any]:
         for name, values in headers.items():
@@ -151,15 +157,26 @@ class _Scrubber:
     def request(self, request: Request) -> Request:
         request.headers = self._redact_headers(request.headers, ())
         request.uri = self._text(request.uri)
+        # vcrpy filters a request, then at once its response: this tells response() whose.
+        self._login = _is_login(request)
         body = request.body
         if isinstance(body, str):
             body = body.encode("utf-8")
         if isinstance(body, bytes):
-            request.body = self._redactor.published(_without_session_hash(body))
+            request.body = self._redactor.published(_normal_body(request, body))
         return request
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
+        cookies = [
+            _placeholder_cookie(str(value))
+            for name, values in response["headers"].items()
+            if name.lower() == "set-cookie"
+            for value in (values if isinstance(values, list) else [values])
+        ]
         response["headers"] = self._redact_headers(response["headers"], _DROP_RESPONSE_HEADERS)
+        if self._login and cookies:
+            # The cookies' names without their values, so that a replayed login is accepted.
+            response["headers"]["Set-Cookie"] = cookies
         status = response.get("status")
         if isinstance(status, dict) and isinstance(status.get("message"), str):
             status["message"] = self._text(status["message"])
@@ -175,14 +192,41 @@ def _without_session_hash(body: bytes) -> bytes:
     return _SESSION_IN_BODY.sub(rb"\g<1>" + SESSION_PLACEHOLDER.encode() + rb"\g<2>", body)
 
 
+def _is_login(request: Request) -> bool:
+    # Gradio's form login (client/core/login.py), at the app's root under any root path;
+    # the form, since an app's own endpoint may be named "login" (and posts JSON).
+    return (
+        request.method == "POST"
+        and urlsplit(request.uri).path.endswith("/login")
+        and str(request.headers.get("Content-Type", "")).startswith(FORM)
+    )
+
+
+def _normal_body(request: Request, body: bytes) -> bytes:
+    """``body`` as a cassette holds it: the session hash replaced, and a login form's
+    user name and password. A published cassette names no account, and a replay
+    with any credentials (or none: then there is no login) finds the recorded login."""
+    if not _is_login(request):
+        return _without_session_hash(body)
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return urlencode([(k, REDACTED if k in ("username", "password") else v) for k, v in pairs]).encode()
+
+
+def _placeholder_cookie(header: str) -> str:
+    """A ``Set-Cookie`` with its value (the session token) replaced, its name and attributes kept."""
+    pair, semicolon, attributes = header.partition(";")
+    return f"{pair.partition('=')[0].strip()}={REDACTED}{semicolon}{attributes}"
+
+
 def _body_matcher(r1: Request, r2: Request) -> None:
-    def normal(body: Any) -> bytes:
+    def normal(request: Request) -> bytes:
+        body = request.body
         if body is None:
             return b""
-        return _without_session_hash(body.encode("utf-8") if isinstance(body, str) else bytes(body))
+        return _normal_body(request, body.encode("utf-8") if isinstance(body, str) else bytes(body))
 
-    if normal(r1.body) != normal(r2.body):
-        raise AssertionError(f"bodies differ: {normal(r1.body)[:200]!r} != {normal(r2.body)[:200]!r}")
+    if normal(r1) != normal(r2):
+        raise AssertionError(f"bodies differ: {normal(r1)[:200]!r} != {normal(r2)[:200]!r}")
 
 
 class _ReadableDumper(yaml.SafeDumper):
@@ -588,7 +632,7 @@ def load_manifest(directory: str | Path) -> dict[str, CassetteInfo]:
         return {}
     try:
         entries = json.loads(_read_text(manifest))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past Python's limit
         reason = " ".join(str(exc).split())[:200]
         raise CassetteError(f"the cassette manifest {manifest} is not JSON ({reason})") from None
     fields = {"url", "gradio_version", "scenario", "prompt", "recorded_at"}

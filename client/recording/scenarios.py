@@ -148,6 +148,7 @@ async def record_scenarios(
     out: Path,
     *,
     hf_token: str | None = None,
+    auth: tuple[str, str] | None = None,
     endpoint: str | int | None = None,
     options: Mapping[str, object] | None = None,
     prefix: str | None = None,
@@ -161,8 +162,8 @@ async def record_scenarios(
     ``names=None`` records every scenario the app can take (see :func:`unfit`), telling
     ``on_skip(name, why)`` about the others; a named scenario the app cannot take is a
     :class:`UsageError` before anything is recorded. ``on_progress(n, total, scenario)``
-    is told before each recording starts. ``endpoint`` and ``options`` are
-    :class:`SpaceClient`'s. Each chat is read with :meth:`SpaceClient.complete`; a cassette is replaced only
+    is told before each recording starts. ``auth``, ``endpoint`` and ``options`` are
+    :class:`SpaceClient`'s (a cassette keeps the login without its credentials). Each chat is read with :meth:`SpaceClient.complete`; a cassette is replaced only
     once its scenario was recorded as expected (a reply, or the app's failure for a
     scenario that ``fails``, returned beside its entry), and the manifest lists those
     that were, so a failing Space leaves the old recordings whole.
@@ -173,7 +174,7 @@ async def record_scenarios(
     if prefix is not None and safe_name(prefix, "") != prefix:
         raise UsageError(f"the prefix {prefix!r} is not a plain file name part: use letters, digits and ._+- only")
     _prepare(out)
-    async with SpaceClient(url, hf_token=hf_token) as probe:
+    async with SpaceClient(url, hf_token=hf_token, auth=auth) as probe:
         config = await probe.fetch_config()
     reported = config.version
     try:
@@ -190,7 +191,7 @@ async def record_scenarios(
                 on_progress(number, len(chosen), scenario)
             path = directory / (f"{prefix}-{scenario.name}.yaml" if prefix else f"{scenario.name}.yaml")
             with record_cassette(path, tokens=[hf_token]):
-                failure = await _run(url, scenario, hf_token, endpoint, options)
+                failure = await _run(url, scenario, hf_token, auth, endpoint, options)
             info = CassetteInfo(
                 cassette=path.relative_to(out).as_posix(),
                 url=url,
@@ -250,11 +251,12 @@ async def _run(
     url: str,
     scenario: Scenario,
     hf_token: str | None,
+    auth: tuple[str, str] | None,
     endpoint: str | int | None,
     options: Mapping[str, object] | None,
 ) -> AppError | None:
     """The app's failure if the scenario expects one and got it; any other failure raises."""
-    async with SpaceClient(url, hf_token=hf_token, endpoint=endpoint, options=options) as space:
+    async with SpaceClient(url, hf_token=hf_token, auth=auth, endpoint=endpoint, options=options) as space:
         try:
             await space.complete(scenario.messages)
         except AppError as error:

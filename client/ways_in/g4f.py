@@ -31,12 +31,20 @@ from ..core.timeouts import Timeouts
 from ..extras import missing_extra
 from ..hub.space import check_space_id, space_url
 from . import seed as _provider
-from .routing import dropdown_choice, model_dropdown, refuse_files, reply_pieces, sampling_options
+from .routing import (
+    dropdown_choice,
+    file_markdown,
+    is_image,
+    model_dropdown,
+    reply_pieces,
+    sampling_options,
+    with_media,
+)
 
 try:
     from g4f.errors import ModelNotFoundError
     from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
-    from g4f.providers.response import Reasoning
+    from g4f.providers.response import ImageResponse, Reasoning
 except ImportError as exc:  # the message is for installs without the extra
     raise missing_extra("g4f", "g4f>=7.4.7", "the gpt4free provider") from exc
 
@@ -68,7 +76,6 @@ class Qwen_Qwen_2_5_Max(_provider.Qwen_Qwen_2_5_Max, AsyncGeneratorProvider, Pro
     def create_async_generator(
         cls, model: str, messages: _provider.Messages, proxy: str | None = None, **kwargs: Any
     ) -> _provider.AsyncResult:
-        refuse_files(cls.__name__, kwargs)
         return super().create_async_generator(model, messages, proxy, **kwargs)
 
 
@@ -154,7 +161,7 @@ class SpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):  # type: ignore
         so (ignored where the Space has none); ``hf_token`` (or ``api_key``) reaches
         private Spaces; ``timeout`` bounds the whole answer. Images are refused.
         """
-        refuse_files(cls.__name__, kwargs)
+        messages = with_media(cls.__name__, messages, kwargs)  # type: ignore[assignment]
         timeouts = Timeouts(total=timeout) if timeout is not None else None
         async with cls._client(proxy, hf_token or api_key, timeouts) as client:
             options: dict[str, object] = {}
@@ -168,8 +175,13 @@ class SpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):  # type: ignore
             if any(value is not None for value in sampling.values()):
                 options.update(sampling_options(await client.contract(), sampling))
             async with contextlib.aclosing(reply_pieces(client, messages, options)) as pieces:
-                async for reasoning, text in pieces:
-                    yield Reasoning(token=text) if reasoning else text
+                async for piece in pieces:
+                    if not isinstance(piece, tuple):
+                        # gpt4free's image providers answer with ImageResponse; another
+                        # file is a Markdown link, as gpt4free renders its media.
+                        yield ImageResponse(piece.url, piece.name) if is_image(piece) else file_markdown(piece, True)
+                    else:
+                        yield Reasoning(token=piece[1]) if piece[0] else piece[1]
 
 
 def provider_for(

@@ -1,13 +1,19 @@
 """What an OpenAI-style request selects on a chat Space, for every way in that speaks
 OpenAI's terms (``serve``, the gpt4free providers): the choice of the Space's model
 dropdown a model id names, the inputs OpenAI's sampling parameters go to, and the
-reply as answer and thought pieces, and the refusal of files the ways in cannot send yet."""
+reply as answer, thought and file pieces, and gpt4free's files as content parts."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
+import mimetypes
+import os
+import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, TypeAlias
 
 from ...protocol import (
     ChatContract,
@@ -23,7 +29,54 @@ from ...protocol import (
 from ..core.client import SpaceClient
 from ..core.errors import InvalidMessagesError, ReplyRewrittenError, empty_reply
 
-__all__ = ["dropdown_choice", "model_dropdown", "refuse_files", "reply_pieces", "sampling_options", "sampling_value"]
+__all__ = [
+    "Piece",
+    "ReplyFileLike",
+    "dropdown_choice",
+    "file_markdown",
+    "is_image",
+    "model_dropdown",
+    "reply_pieces",
+    "sampling_options",
+    "sampling_value",
+    "with_media",
+]
+
+
+class ReplyFileLike(Protocol):
+    """A file of the reply as the client gives it (``ReplyFile``): its absolute URL on
+    the Space, its name and its type."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def mime_type(self) -> str | None: ...
+
+
+#: A piece of a reply: ``(True, text)`` thoughts, ``(False, text)`` answer, or a file.
+Piece: TypeAlias = "tuple[bool, str] | ReplyFileLike"
+
+
+def file_markdown(file: ReplyFileLike, after_text: bool) -> str:
+    """A file of the reply as Markdown in the assistant's content: ``![name](URL)`` for an
+    image, ``[name](URL)`` for another file, on a paragraph of its own."""
+    name = _MD_NAME.sub(lambda found: "\\" + found.group() if found.group() in "\\[]()" else " ", file.name or "file")
+    url = _MD_URL.sub(lambda found: f"%{ord(found.group()):02X}", file.url)
+    link = f"{'!' if is_image(file) else ''}[{name}]({url})"
+    return f"\n\n{link}" if after_text else link
+
+
+# In a link's text, brackets, parentheses and the backslash are escaped, line breaks
+# become spaces; in its URL, what would end it or break its line is percent-encoded.
+_MD_NAME = re.compile(r"[\\\[\]()\r\n]")
+_MD_URL = re.compile(r"[()\s<>]")
+
+
+def is_image(file: ReplyFileLike) -> bool:
+    mime = file.mime_type or mimetypes.guess_type(file.name or file.url)[0] or ""
+    return mime.startswith("image/")
 
 
 def model_dropdown(contract: ChatContract) -> ChatInput | None:
@@ -70,14 +123,15 @@ def sampling_value(slot: ChatInput, value: object) -> object:
 
 async def reply_pieces(
     space: SpaceClient, messages: Sequence[Mapping[str, Any]], options: Mapping[str, object]
-) -> AsyncGenerator[tuple[bool, str], None]:
+) -> AsyncGenerator[Piece, None]:
     """The answer as :meth:`SpaceClient.chat` streams it, with the thoughts beside it:
-    ``(True, text)`` for reasoning, ``(False, text)`` for the answer. Raises the package
+    ``(True, text)`` for reasoning, ``(False, text)`` for the answer, and each file of
+    the reply (the client's ``FileReply`` event's ``file``) as it arrives. Raises the package
     error as ``chat()`` does (a rewritten answer, an empty one); a reply of thoughts
     alone is not empty: its answer is empty text."""
     shown: str | None = None  # set at the first rewrite: the answer sent by then
     sent: list[str] = []
-    thought = False
+    thought = files = False
     async with contextlib.aclosing(space.events(messages, options=options)) as events:
         async for event in events:
             if type(event) is TextDelta:
@@ -87,13 +141,16 @@ async def reply_pieces(
             elif isinstance(event, ReasoningDelta):
                 thought = True
                 yield True, event.text
+            elif (file := getattr(event, "file", None)) is not None:
+                files = True
+                yield file
             elif isinstance(event, Correction):
                 if shown is None:
                     shown = "".join(sent)
             elif isinstance(event, Failed):
                 raise event.error
             elif isinstance(event, Completed):
-                if not event.text and not event.reasoning:
+                if not event.text and not event.reasoning and not files:
                     raise empty_reply()
                 if event.reasoning and not thought:
                     yield True, event.reasoning  # thoughts only in the completed reply
@@ -105,15 +162,86 @@ async def reply_pieces(
                     )
 
 
-def refuse_files(provider: str, kwargs: Mapping[str, object]) -> None:
-    """Refuse gpt4free's files (``media=``, ``images=``, and ``image=``, which gpt4free's
-    clients turn into ``media`` but a direct call passes as is): the providers send text
-    only for now, and a question without its image would be answered as if it had none."""
-    given = [name for name in ("media", "images", "image") if _given(kwargs.get(name))]
-    if given:
+def with_media(provider: str, messages: object, kwargs: Mapping[str, object]) -> object:
+    """``messages`` with gpt4free's files (``media=``, ``images=``, ``image=`` with
+    ``image_name=``) as OpenAI content parts of the last user message, for the client
+    to upload: images as ``image_url`` parts, other files as ``file`` parts, each as a
+    data URL. Takes what gpt4free passes: a list of ``(data, name)`` pairs or of bare
+    values, data being bytes, a data URL, a local path (``str`` or path-like), an open
+    binary file or a PIL image. An http(s) URL is refused, as ``serve`` refuses it: the
+    client never fetches from its own network. Raises :class:`InvalidMessagesError`."""
+    given = [(name, kwargs.get(name)) for name in ("media", "images", "image") if _given(kwargs.get(name))]
+    if not given:
+        return messages
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], Mapping):
+        return messages  # the client refuses these messages, saying why
+    parts: list[dict[str, object]] = []
+    for argument, value in given:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            data, name = item if isinstance(item, tuple) and len(item) == 2 else (item, None)
+            if argument == "image" and name is None:
+                name = kwargs.get("image_name")
+            parts.append(_part(provider, argument, data, name if isinstance(name, str) else None))
+    last = messages[-1]
+    content = last.get("content")
+    text = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+    return [*messages[:-1], {**last, "content": [*text, *parts]}]
+
+
+def _part(provider: str, argument: str, data: object, name: str | None) -> dict[str, object]:
+    if isinstance(data, str) and data.startswith("data:"):
+        url = data
+        mime = data[5:].split(";", 1)[0].split(",", 1)[0]
+    else:
+        raw, name = _read(provider, argument, data, name)
+        mime = (mimetypes.guess_type(name)[0] if name else None) or _sniff(raw)
+        url = f"data:{mime};base64,{base64.b64encode(raw).decode()}"
+    if mime.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": url}}
+    return {"type": "file", "file": {"file_data": url, "filename": name or "file"}}
+
+
+def _read(provider: str, argument: str, data: object, name: str | None) -> tuple[bytes, str | None]:
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data), name
+    if isinstance(data, str) and data.startswith(("http://", "https://")):
         raise InvalidMessagesError(
-            f"{provider} sends text only ({given[0]}= was given): send the request without images or other files"
+            f"{provider} does not fetch URLs ({argument}= holds {data[:80]!r}): pass the file's bytes, a path "
+            "or a data URL"
         )
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        try:
+            return path.read_bytes(), name or path.name
+        except OSError as error:
+            raise InvalidMessagesError(
+                f"{provider} cannot read {argument}= {str(path)[:200]!r}: {error.strerror}"
+            ) from None
+    save = getattr(data, "save", None)
+    if callable(save) and hasattr(data, "format"):  # a PIL image
+        buffer = io.BytesIO()
+        save(buffer, getattr(data, "format", None) or "PNG")
+        return buffer.getvalue(), name
+    read = getattr(data, "read", None)
+    if callable(read):
+        raw = read()
+        if isinstance(raw, bytes):
+            return raw, name or (Path(getattr(data, "name", "")).name or None)
+    raise InvalidMessagesError(
+        f"{provider} cannot send {argument}= of type {type(data).__name__}: pass bytes, a path, a data URL, an open "
+        "binary file or a PIL image"
+    )
+
+
+# Magic numbers of the images gpt4free's own checks accept, for bytes without a name.
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
+
+
+def _sniff(raw: bytes) -> str:
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in _MAGIC if raw.startswith(magic)), "application/octet-stream")
 
 
 def _given(value: object) -> bool:

@@ -24,6 +24,7 @@ from ...protocol import new_session_hash as generate_session_hash
 from ..core.client import DEFAULT_URL, SpaceClient, default_url
 from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
+from .routing import with_media
 
 __all__ = ["AsyncResult", "Messages", "Qwen_Qwen_2_5_Max", "format_prompt", "generate_session_hash"]
 
@@ -171,12 +172,14 @@ class Qwen_Qwen_2_5_Max:
         ``flatten_history=True`` sends the seed's single prompt built by
         :func:`format_prompt` instead of native history. ``hf_token`` (or gpt4free's
         ``api_key``) reaches private Spaces; ``timeout`` bounds the whole answer.
-        Images (gpt4free's ``media``) are refused: the Space takes text only. Other
+        Files (gpt4free's ``media``, ``images``, ``image``) go to the client, which
+        refuses them: the Space takes text only. Other
         gpt4free keyword arguments (sampling, ``stop``...) are accepted and ignored.
         """
         cls.get_model(model)
-        if kwargs.get("media") or kwargs.get("images"):
-            raise InvalidMessagesError("the Qwen2.5-Max Space takes text only: send the request without images")
+        # Files go to the client as content parts; the Qwen Space takes none, so the
+        # client refuses them before the queue is contacted (as for provider_for's Spaces).
+        messages = with_media(cls.__name__, messages, kwargs)  # type: ignore[assignment]
         if flatten_history:
             system = [m for m in messages if m.get("role") == "system"]
             others = [m for m in messages if m.get("role") != "system"]

@@ -10,30 +10,47 @@ or closing the client cancels the job on the Space, as the async client does.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
-import random
 import threading
+import typing
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from ...protocol import DEFAULT_MAX_EVENT_SIZE, ChatEvent, ReplyFile, SpaceContract, Turn
-from ..core.client import DEFAULT_MAX_CONFIG_SIZE, ChatCompletion, SpaceClient
+from ...protocol import ChatContract, ChatEvent, Drift, ReplyFile, SpaceConfig, Turn
+from ..core.client import ChatCompletion, SpaceClient
 from ..core.conversation import Conversation
 from ..core.errors import ClientClosedError
-from ..core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE
-from ..core.request import DEFAULT_MAX_PROMPT_CHARS, FileLike
-from ..core.timeouts import RetryPolicy, Timeouts
-from ..hub.space import SpaceStarting
+from ..core.request import FileLike
+from ..hub.space import SpaceInfo, SpaceStarting
 
 __all__ = ["SyncConversation", "SyncSpaceClient"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # After Ctrl-C, how long to let the interrupted call post its /cancel before giving up.
 _CLEANUP_SECONDS = 10.0
+
+
+def _arguments_of(client: Callable[P, object]) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
+    """``__init__`` typed as taking ``client``'s arguments (and shown so by ``inspect``
+    and ``help()``, but for ``session=``, which it refuses): one signature to keep, not
+    a copy of SpaceClient's options to keep equal."""
+
+    def typed(init: Callable[..., None]) -> Callable[Concatenate[Any, P], None]:
+        shown = inspect.signature(client)
+        parameters = [p for p in shown.parameters.values() if p.name != "session"]
+        self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        init.__signature__ = shown.replace(parameters=[self, *parameters])  # type: ignore[attr-defined]
+        hints = typing.get_type_hints(client.__init__)
+        init.__annotations__ = {name: hint for name, hint in hints.items() if name != "session"}
+        return init
+
+    return typed
 
 
 class SyncSpaceClient:
@@ -47,55 +64,15 @@ class SyncSpaceClient:
     was made on, and this client's loop is its own. ``sleep`` runs on that loop.
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        proxy: str | None = None,
-        hf_token: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        endpoint: str | int | None = None,
-        options: Mapping[str, object] | None = None,
-        api_name: str | None = None,
-        contract: SpaceContract | None = None,
-        verify_ssl: bool = True,
-        max_connections: int = 100,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-        max_config_size: int = DEFAULT_MAX_CONFIG_SIZE,
-        max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS,
-        session_hash_factory: Callable[[], str] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
-        auth: tuple[str, str] | None = None,
-        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
-        max_download_size: int = DEFAULT_MAX_DOWNLOAD_SIZE,
-    ) -> None:
+    @_arguments_of(SpaceClient)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "session" in kwargs:
+            raise TypeError(
+                "SyncSpaceClient takes no session=: an aiohttp.ClientSession belongs to the loop it was "
+                "made on, and this client runs its own; leave it out"
+            )
         # First, so that a bad argument raises before there is a thread to leak.
-        self._client = SpaceClient(
-            url,
-            proxy=proxy,
-            hf_token=hf_token,
-            headers=headers,
-            timeouts=timeouts,
-            retry=retry,
-            endpoint=endpoint,
-            options=options,
-            api_name=api_name,
-            contract=contract,
-            verify_ssl=verify_ssl,
-            max_connections=max_connections,
-            max_event_size=max_event_size,
-            max_config_size=max_config_size,
-            max_prompt_chars=max_prompt_chars,
-            session_hash_factory=session_hash_factory,
-            sleep=sleep,
-            rng=rng,
-            auth=auth,
-            max_upload_size=max_upload_size,
-            max_download_size=max_download_size,
-        )
+        self._client = SpaceClient(*args, **kwargs)
         self._closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="qwen-space-loop", daemon=True)
@@ -106,6 +83,32 @@ class SyncSpaceClient:
     @property
     def url(self) -> str:
         return self._client.url
+
+    @property
+    def space_id(self) -> str | None:
+        """The Space's id when one was given (see :attr:`SpaceClient.space_id`)."""
+        return self._client.space_id
+
+    @property
+    def drifts(self) -> list[Drift]:
+        """Non-breaking differences from the contract found in ``/config`` (after the first chat)."""
+        return self._client.drifts
+
+    def config(self) -> SpaceConfig:
+        """The Space's ``/config``, fetched once and checked (see :meth:`SpaceClient.config`)."""
+        return self._run(self._client.config())
+
+    def contract(self) -> ChatContract:
+        """The chat contract in use (see :meth:`SpaceClient.contract`)."""
+        return self._run(self._client.contract())
+
+    def fetch_config(self) -> SpaceConfig:
+        """``/config`` without the contract check (see :meth:`SpaceClient.fetch_config`)."""
+        return self._run(self._client.fetch_config())
+
+    def space_info(self) -> SpaceInfo | None:
+        """What the Hub says about the Space now (see :meth:`SpaceClient.space_info`)."""
+        return self._run(self._client.space_info())
 
     def __repr__(self) -> str:
         return f"Sync{self._client!r}"

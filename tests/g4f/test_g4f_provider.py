@@ -1,19 +1,24 @@
 """The provider through gpt4free's own entry points, as a gpt4free user calls it."""
 
 import asyncio
+import hashlib
 import json
 from importlib.metadata import version
 from typing import Any
 
+import aiohttp
 import g4f
 import pytest
 from g4f.client import AsyncClient, Client
 from g4f.errors import ModelNotFoundError
-from qwen_space.client import InvalidMessagesError
+from g4f.providers.response import ImageResponse
 from qwen_space.client import Qwen_Qwen_2_5_Max as CoreProvider
+from qwen_space.client import UsageError
 from qwen_space.client.g4f import Qwen_Qwen_2_5_Max, provider_for
 from qwen_space.protocol import AppError, QwenSpaceError
 
+from ..live.conftest import replica_app
+from ..replicas.scripted import png_for
 from .conftest import Replica
 
 
@@ -136,15 +141,42 @@ IMAGE = "data:image/png;base64,iVBORw0KGgo="
 
 @pytest.mark.parametrize("kind", ["seed", "provider_for"])
 @pytest.mark.parametrize("files", [{"image": IMAGE}, {"images": [(IMAGE, "a.png")]}, {"media": [(IMAGE, "a.png")]}])
-async def test_images_are_refused_however_they_are_given(replica: Replica, kind: str, files: dict[str, Any]) -> None:
-    # docs/ways-in.md: until file support lands the question is refused, not answered
-    # without its image; a direct call once passed image= through unread.
+async def test_files_for_a_space_without_file_inputs_are_refused(
+    replica: Replica, kind: str, files: dict[str, Any]
+) -> None:
+    # The files go to the client as content parts, whichever argument holds them (a
+    # direct call once passed image= through unread); the replica takes text only, so
+    # the client refuses them before the queue: the question is never answered without them.
     provider = mirror(replica) if kind == "seed" else provider_for(replica.url)
-    with pytest.raises(InvalidMessagesError, match=f"text only \\({next(iter(files))}= was given\\)"):
+    with pytest.raises(UsageError):
         async for _ in provider.create_async_generator("", ask("what is in it?"), **files):
             pass
-    with pytest.raises(InvalidMessagesError, match="text only"):
+    with pytest.raises(UsageError):
         await AsyncClient(provider=provider).chat.completions.create(model="", messages=ask("and now?"), image=IMAGE)
+
+
+# Need the client's upload and FileReply event (issue 25's client side, another branch).
+async def test_media_reach_a_multimodal_space_byte_for_byte() -> None:
+    image = png_for("a g4f image")
+    document = b"%PDF-1.4 a g4f document"
+    with replica_app("chat_multimodal") as replica:
+        reply = await AsyncClient(provider=provider_for(replica.url)).chat.completions.create(
+            model="", messages=ask("look"), media=[(image.read_bytes(), "cat.png"), (document, "a.pdf")]
+        )
+    content = reply.choices[0].message.content
+    for name, data in (("cat.png", image.read_bytes()), ("a.pdf", document)):
+        assert f"{name} ({len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]})" in content
+
+
+async def test_an_image_reply_is_gpt4frees_image_response() -> None:
+    with replica_app("image_answer") as replica:
+        provider = provider_for(replica.url)
+        pieces = [piece async for piece in provider.create_async_generator("", ask("draw"))]
+        images = [piece for piece in pieces if isinstance(piece, ImageResponse)]
+        assert len(images) == 1
+        async with aiohttp.ClientSession() as session, session.get(images[0].get_list()[0]) as served:
+            assert await served.read() == png_for("draw").read_bytes()
+    assert images[0].alt.endswith(".png")
 
 
 async def test_leaving_a_stream_cancels_the_job(replica: Replica) -> None:

@@ -149,7 +149,9 @@ class App:
         return describe(message, history)
 
 
-@pytest.fixture(scope="module", params=APPS)
+# Session scope: pytest orders the tests of every module by app, so each app starts once
+# per run instead of once per module that uses it (Gradio's start is most of a live env's time).
+@pytest.fixture(scope="session", params=APPS)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """Each replica chat app this Gradio can build, in turn."""
     name = request.param

@@ -3,10 +3,12 @@ chat stops the job on the server, and a path under the app is not taken for a Sp
 
 import asyncio
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 from ..cli import Terminal, run_cli
-from .conftest import Replica
+from ..replicas.expected import ANSWERS, FIRST, SECOND
+from .conftest import Replica, replica_app
 
 PROMPT = b"you> "
 
@@ -62,3 +64,23 @@ async def test_line_editing_and_the_commands_on_a_real_space(replica: Replica, t
     assert [[pair[0] for pair in e["history"]] for e in echoed] == [[], ["!echo"]]
     messages = json.loads(saved.read_text())["messages"]
     assert [m["content"] for m in messages if m["role"] == "user"] == ["!echo", "!echo"]
+
+
+async def test_the_interactive_chat_keeps_a_state_history_app_on_one_session(tmp_path: Path) -> None:
+    # ChatGLM's layout keeps the model's history in a gr.State only its chain writes: the
+    # second turn reaches the model with the first only if both run on one session.
+    expected = ANSWERS["state_history"][version("gradio")]
+    with (
+        replica_app("state_history", tmp_path / "events.log") as app,
+        Terminal("chat", "--url", app.url, timeout=90) as term,
+    ):
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(FIRST.encode() + b"\n")
+        first = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(SECOND.encode() + b"\n")
+        second = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    assert expected.first.encode() in first.replace(b"\r\n", b"\n")
+    assert expected.second.encode() in second.replace(b"\r\n", b"\n")

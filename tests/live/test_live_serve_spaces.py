@@ -102,18 +102,18 @@ async def test_reasoning_content_streamed_and_whole_never_in_the_content(spaces:
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
-async def test_what_a_space_cannot_take_is_a_400_naming_it(spaces: dict[str, str]) -> None:
+async def test_what_a_space_cannot_take_is_a_400_naming_it_and_a_system_message_folds(spaces: dict[str, str]) -> None:
     async with serving_spaces(spaces) as client:
         with pytest.raises(openai.BadRequestError) as below:
             await client.chat.completions.create(model="hub", messages=ask("hi"), temperature=0.0)
-        with pytest.raises(openai.BadRequestError) as system:
-            await client.chat.completions.create(model="think", messages=ask("hi", "Be brief."), stream=True)
+        # No system input: the system message is folded into the first user turn (docs/ways-in.md).
+        folded = await client.chat.completions.create(model="think", messages=ask("hi", "Be brief."), stream=True)
+        text = "".join([chunk.choices[0].delta.content or "" async for chunk in folded])
         with pytest.raises(openai.NotFoundError) as unknown:
             await client.chat.completions.create(model="think/gamma-3", messages=ask("hi"))
     assert below.value.param == "temperature"
     assert "'Temperature'" in below.value.message
     assert "0.1" in below.value.message  # the Space's range
-    assert system.value.param == "messages"
-    assert "no system prompt input" in system.value.message
+    assert text == think_answer("Be brief.\n\nhi", "alpha-1")
     assert unknown.value.code == "model_not_found"
     assert "hub, think, think/alpha-1, think/beta-2" in unknown.value.message

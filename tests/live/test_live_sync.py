@@ -84,7 +84,9 @@ async def test_ctrl_c_cancels_the_job(replica: Replica) -> None:
         env={**os.environ, "NO_PROXY": "*"},
     )
     assert process.stdout is not None
-    assert await asyncio.wait_for(process.stdout.readline(), 30) == b"tok0 \n"
+    # The first line printed is the first read's text: under load one read may carry
+    # more than one token, so only its start is known.
+    assert (await asyncio.wait_for(process.stdout.readline(), 30)).startswith(b"tok0 ")
     process.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 130, err.decode()

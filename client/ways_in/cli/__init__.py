@@ -17,7 +17,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from ....protocol import AuthenticationError, QwenSpaceError
+from ....protocol import AuthenticationError, GPUQuotaError, QwenSpaceError
 from ...core.errors import SpaceTimeoutError
 from ._parser import parser
 from ._space import JOB
@@ -48,11 +48,9 @@ def _message(error: QwenSpaceError, args: argparse.Namespace) -> str:
     gives it in Python's (``hf_token=``, ``Timeouts(...)``)."""
     message = str(error)
     if isinstance(error, AuthenticationError) and "token" in vars(args):
-        detail = f": {error.detail}" if error.detail else ""
-        return (
-            f"the Space refused the request as unauthorised (HTTP {error.status}{detail}); "
-            "pass --token with a Hugging Face token that has access to it (or set $HF_TOKEN)"
-        )
+        return _unauthorised(error, args)
+    if isinstance(error, GPUQuotaError):
+        return message.replace("hf_token= or $HF_TOKEN", "--token or $HF_TOKEN")
     if isinstance(error, SpaceTimeoutError) and "timeout" in vars(args):
         # The library's advice names its Python API: the first clause says what happened.
         happened = message.split(";")[0].replace(" (Timeouts.start)", "")
@@ -61,3 +59,23 @@ def _message(error: QwenSpaceError, args: argparse.Namespace) -> str:
         if error.phase == "total":
             return f"{happened}; for long answers, allow longer than --timeout {args.timeout:g} s"
     return message
+
+
+def _unauthorised(error: AuthenticationError, args: argparse.Namespace) -> str:
+    """A 401/403 in the flags' words: ``--token`` for a Hugging Face token, ``--auth`` for
+    an app's own login. Never the password: the message holds the user name at most."""
+    detail = f": {error.detail}" if error.detail else ""
+    login = "auth" in vars(args)
+    # Gradio refuses a login with 400, which no other request's 401/403 is; the library's
+    # wording covers a login refused with 401/403 (client/core/login.py).
+    refused_login = error.status == 400 or str(error).startswith("the app refused the login")
+    if login and args.auth is not None and refused_login:
+        return (
+            f"the app refused the login of {args.auth[0]!r} (HTTP {error.status}{detail}); "
+            "check the user name and password given with --auth"
+        )
+    app_login = "; an app launched with auth= needs its own login: pass --auth USER" if login else ""
+    return (
+        f"the Space refused the request as unauthorised (HTTP {error.status}{detail}); a private Space needs a "
+        f"Hugging Face token with access to it: pass --token (or set $HF_TOKEN){app_login}"
+    )

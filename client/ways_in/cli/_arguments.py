@@ -4,17 +4,24 @@ argparse's usage error (exit 2), before any request."""
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 
 from yarl import URL
 
 from ...core.client import default_url
+from ...core.errors import UsageError
 from ...core.files import DEFAULT_MAX_UPLOAD_SIZE
 
 __all__ = [
+    "PASSWORD_VARIABLE",
+    "auth_option",
     "chat_options",
     "connection_options",
     "endpoint_option",
     "file_options",
+    "login",
     "option",
     "proxy_url",
     "seconds",
@@ -39,6 +46,55 @@ def connection_options(parser: argparse.ArgumentParser) -> None:
         help="seconds for a whole answer, /config included; a Space given by id is waited for up to as long "
         "to start (default 900)",
     )
+
+
+#: Where ``--auth USER`` finds the password when it is not typed: never in argv, which
+#: ``ps`` shows to every user of the machine.
+PASSWORD_VARIABLE = "QWEN_SPACE_PASSWORD"
+
+
+def auth_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--auth",
+        type=_auth,
+        metavar="USER[:PASSWORD]",
+        help=f"log in to an app launched with auth= (its origin only); with USER alone the password comes from "
+        f"${PASSWORD_VARIABLE}, else is asked on the terminal (a password in the command line shows in ps)",
+    )
+
+
+def login(args: argparse.Namespace) -> tuple[str, str] | None:
+    """``--auth`` as ``auth=`` takes it, the password asked for now if it was not given."""
+    given: tuple[str, str | None] | None = getattr(args, "auth", None)
+    if given is None:
+        return None
+    user, password = given
+    if password is None:
+        password = os.environ.get(PASSWORD_VARIABLE) or _ask(user)
+        args.auth = (user, password)  # asked once, whichever command reads it again
+    return user, password
+
+
+def _ask(user: str) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"--auth {user} gives no password and none can be asked for (stdin is not a terminal): "
+            f"set ${PASSWORD_VARIABLE}, or give --auth USER:PASSWORD"
+        )
+    try:
+        return getpass.getpass(f"password of {user}: ")
+    except EOFError:
+        raise UsageError("--auth: no password was typed") from None
+
+
+def _auth(text: str) -> tuple[str, str | None]:
+    # The value is never repeated in the message: it may hold the password.
+    user, colon, password = text.partition(":")
+    if not user.strip() or user != user.strip():
+        raise argparse.ArgumentTypeError(
+            "the value is not USER or USER:PASSWORD (an empty user name, or one with spaces around it)"
+        )
+    return user, password if colon else None
 
 
 def endpoint_option(parser: argparse.ArgumentParser) -> None:

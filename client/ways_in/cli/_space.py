@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ....protocol import (
-    ChatContract,
     ChatInput,
     ChatRequestError,
     Completed,
@@ -21,14 +19,15 @@ from ....protocol import (
     coerce_option,
     derive_contract,
     file_inputs,
+    find_option,
 )
 from ...core.client import SpaceClient
 from ...core.errors import empty_reply
 from ...core.files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from ...core.timeouts import Timeouts
 from ...hub.space import SpaceStarting
+from ._arguments import login
 from ._printer import Printer
-from ._terminal import shown
 
 __all__ = ["JOB", "client", "options", "stream"]
 
@@ -52,6 +51,7 @@ def client(args: argparse.Namespace) -> SpaceClient:
         args.url,
         proxy=args.proxy,
         hf_token=args.token,
+        auth=login(args),
         timeouts=timeouts,
         endpoint=getattr(args, "endpoint", None),
         max_upload_size=getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE),
@@ -65,21 +65,21 @@ async def options(space: SpaceClient, args: argparse.Namespace) -> dict[str, obj
     if not args.option:
         return None
     contract = derive_contract(await space.config(), args.endpoint)
+    chosen: dict[int, str] = {}  # by component id
     files = file_inputs(contract)
-    chosen: dict[int, str] = {}
     values: dict[str, object] = {}
     for label, text in args.option:
-        slot, spec = _input(contract, label)
-        if slot in chosen:
+        spec = find_option(contract, label)
+        if spec.component_id in chosen:
             raise ChatRequestError(
-                f"--option {label.strip()!r} sets the same input as --option {chosen[slot]!r}: give it once",
+                f"--option {label.strip()!r} sets the same input as --option {chosen[spec.component_id]!r}: give it once",
                 label=label,
             )
         if spec.role is InputRole.SYSTEM and getattr(args, "system", None) is not None:
             raise ChatRequestError(
                 f"--option {label.strip()!r} is the system prompt, also given as --system: give it once", label=label
             )
-        chosen[slot] = label.strip()
+        chosen[spec.component_id] = label.strip()
         # Keyed by the app's own label: the request finds exactly that input.
         values[spec.label or label] = _file_option(spec, text, args) if spec in files else coerce_option(spec, text)
     return values
@@ -93,32 +93,6 @@ def _file_option(spec: ChatInput, text: str, args: argparse.Namespace) -> LocalF
         )
     limit = getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE)
     return LocalFile.read(text[1:], max_size=limit, argument="--max-upload-size")
-
-
-def _input(contract: ChatContract, label: str) -> tuple[int, ChatInput]:
-    # TODO(protocol): the request's own label lookup (protocol/_chat_request.py `_find`)
-    # is private; once it is public this follows it instead of its rule: exact label
-    # first, else trimmed, case-insensitive (and NFC) equality.
-    files = file_inputs(contract)
-    settable = [
-        (i, s) for i, s in enumerate(contract.inputs) if s.role in (InputRole.OPTION, InputRole.SYSTEM) or s in files
-    ]
-    exact = [(i, s) for i, s in settable if s.label == label]
-    found = exact or [(i, s) for i, s in settable if s.label is not None and _key(s.label) == _key(label)]
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise ChatRequestError(
-            f"{len(found)} inputs of this Space are labelled {shown(label.strip())}: none can be set by label",
-            label=label,
-        )
-    labels = [shown(s.label) for _, s in settable if s.label is not None]
-    known = f"its options: {', '.join(labels)}" if labels else "it has no labelled option to set"
-    raise ChatRequestError(f"this Space has no option {shown(label.strip())} ({known})", label=label)
-
-
-def _key(label: str) -> str:
-    return unicodedata.normalize("NFC", label.strip()).casefold()
 
 
 async def stream(

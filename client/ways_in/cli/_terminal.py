@@ -12,6 +12,7 @@ from importlib import metadata
 from ....protocol import (
     AppError,
     ContractMismatchError,
+    GPUQuotaError,
     JobCancelledError,
     LocalProtocolError,
     QueueFullError,
@@ -57,6 +58,8 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (InvalidMessagesError, 3),
     (UsageError, 2),
     (LocalProtocolError, 3),
+    # The app's own refusal, but one with a known cure (wait, or another quota): a script tells them apart.
+    (GPUQuotaError, 21),
     (AppError, 4),
     (RequestRejectedError, 6),
     # Refused for now: worth retrying later. Any other HTTP error is not (20).
@@ -92,7 +95,14 @@ def report(error: QwenSpaceError, message: str, *, as_json: bool) -> None:
     if not as_json:
         print(f"qwen-space: error: {message}", file=sys.stderr)
         return
-    line = {"type": "error", "error": type(error).__name__, "message": message, "exit_code": exit_code(error)}
+    line: dict[str, object] = {
+        "type": "error",
+        "error": type(error).__name__,
+        "message": message,
+        "exit_code": exit_code(error),
+    }
+    if isinstance(error, (GPUQuotaError, RateLimitedError)):
+        line["retry_after"] = error.retry_after  # seconds, or null when the Space named no wait
     try:
         print(json.dumps(line, ensure_ascii=False), flush=True)
     except BrokenPipeError:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ...core.files import LocalFile
-from ._arguments import chat_options, connection_options, file_options
+from ._arguments import auth_option, chat_options, connection_options, file_options
 from ._printer import Printer
 from ._space import client, options, stream
 from .repl import interactive
@@ -18,6 +18,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chat = commands.add_parser("chat", help="stream an answer (interactive without a prompt on a terminal)")
     chat.add_argument("prompt", nargs="?", help="the question; read from stdin when it is not a terminal")
     connection_options(chat)
+    auth_option(chat)
     chat_options(chat)
     chat.add_argument(
         "--system",

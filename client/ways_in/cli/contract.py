@@ -4,11 +4,10 @@ contract (drift), or, for another chat app, the contract qwen-space derives for 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
-from ....protocol import AppKind, ChatContract, ContractMismatchError, JSONValue, check_contract, derive_contract
+from ....protocol import AppKind, ChatContract, ContractMismatchError, check_contract, derive_contract
 from ...core.qwen import QWEN_CONTRACT
-from ._arguments import connection_options, endpoint_option
+from ._arguments import auth_option, connection_options, endpoint_option
 from ._space import client
 from ._terminal import EXIT_DRIFT, one_line
 
@@ -22,6 +21,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "check", help="report drift; exit 11 if the client cannot handle it (any drift with --strict)"
     )
     connection_options(check)
+    auth_option(check)
     endpoint_option(check)
     check.add_argument("--strict", action="store_true", help="exit 11 on any drift, even one the client handles")
     check.set_defaults(run=run)
@@ -59,38 +59,8 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def describe(contract: ChatContract) -> list[str]:
-    """The contract's own description, each line printable and bounded: the inputs'
-    defaults and choices are the Space's values, which may be nested past what
-    ``repr`` can walk (a RecursionError) or long past a screen."""
-    inputs = tuple(
-        dataclasses.replace(
-            spec,
-            default=_clipped(spec.default),
-            choices=None if spec.choices is None else tuple(_clipped(c) for c in spec.choices[:_ITEMS]),
-        )
-        for spec in contract.inputs
-    )
-    return [one_line(line)[:_WIDTH] for line in dataclasses.replace(contract, inputs=inputs).describe()]
-
-
-_DEPTH, _ITEMS, _WIDTH = 4, 20, 300
-
-
-def _clipped(value: JSONValue, depth: int = _DEPTH) -> JSONValue:
-    """``value`` cut to a few levels, items and characters, for a line on a screen."""
-    if isinstance(value, list):
-        if depth == 0:
-            return "..."
-        return [_clipped(item, depth - 1) for item in value[:_ITEMS]] + (["..."] if len(value) > _ITEMS else [])
-    if isinstance(value, dict):
-        if depth == 0:
-            return "..."
-        return {str(k)[:_WIDTH]: _clipped(v, depth - 1) for k, v in list(value.items())[:_ITEMS]}
-    if isinstance(value, str) and len(value) > _WIDTH:
-        return value[:_WIDTH] + "..."
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-        return f"<int of {value.bit_length()} bits>"  # its repr is refused past 4,300 digits
-    return value
+    """The contract's own description (bounded by the protocol), each line printable."""
+    return [one_line(line) for line in contract.describe()]
 
 
 def _is_qwen_layout(contract: ChatContract) -> bool:

@@ -10,7 +10,7 @@ from ....protocol import LABEL_RULES, SYSTEM_COPY_RULE, ChatContract, ContractMi
 from ...core.client import SpaceClient
 from ...core.qwen import QWEN_CONTRACT
 from ...hub.space import HubError, SpaceInfo
-from ._arguments import connection_options, endpoint_option
+from ._arguments import auth_option, connection_options, endpoint_option
 from ._space import client
 from ._terminal import one_line
 from .contract import describe
@@ -22,6 +22,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     info = commands.add_parser("info", help="describe a Space: its stage on the Hub, Gradio version, endpoints")
     info.add_argument("space", nargs="?", help="a Space id (OWNER/NAME) or URL; the same as --url")
     connection_options(info)
+    auth_option(info)
     endpoint_option(info)
     info.set_defaults(run=run)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...core.errors import UsageError
 from ...recording.scenarios import SCENARIOS, Scenario, own_scenarios, record_scenarios
-from ._arguments import chat_options, connection_options
+from ._arguments import auth_option, chat_options, connection_options, login
 from ._space import client, options
 from ._terminal import one_line
 
@@ -20,6 +20,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     record = commands.add_parser("record", help="record scenarios, or your own prompts, into vcrpy cassettes")
     connection_options(record)
+    auth_option(record)
     chat_options(record)
     record.add_argument(
         "--prompt",
@@ -68,6 +69,7 @@ async def run(args: argparse.Namespace) -> int:
         args.scenario,
         args.out,
         hf_token=args.token,
+        auth=login(args),
         endpoint=args.endpoint,
         options=chosen,
         prefix=args.prefix,

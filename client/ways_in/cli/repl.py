@@ -7,6 +7,11 @@ it). Lines starting with ``/`` are commands: ``/reset`` forgets the conversation
 answer stops it (cancelled on the Space) and leaves that turn out of the conversation,
 as a failed turn is; at the prompt, Ctrl-C ends the command (130), Ctrl-D or an empty
 line ends the chat (0).
+
+The turns are held by the client's :class:`~qwen_space.client.Conversation`: where the
+app keeps its model's history in server-side state, every turn runs on one session (as
+one browser tab does), so the history is never lost; elsewhere each turn sends the turns
+so far.
 """
 
 from __future__ import annotations
@@ -20,19 +25,20 @@ import sys
 import tempfile
 import threading
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ....protocol import QwenSpaceError
+from ....protocol import Completed, HistoryMode, QwenSpaceError
 from ...core.client import SpaceClient
+from ...core.conversation import Conversation
 from ._lines import LineReader, kept_terminal
 from ._printer import Printer
-from ._space import JOB, stream
+from ._space import JOB
 from ._terminal import one_line, report
 
-__all__ = ["Conversation", "interactive"]
+__all__ = ["Session", "interactive"]
 
 _HELP = (
     "commands: /reset forgets the conversation, /system TEXT sets the system prompt (/system alone: the app's "
@@ -41,16 +47,26 @@ _HELP = (
 
 
 @dataclass
-class Conversation:
-    """What the next turn sends: the system prompt and the turns so far."""
+class Session:
+    """The chat the next turn continues, and what a new one starts with."""
 
+    space: SpaceClient
     system: str | None
     options: Mapping[str, object] | None
-    turns: list[dict[str, str]] = field(default_factory=list)
+    chat: Conversation
 
-    def as_json(self, space: SpaceClient) -> dict[str, Any]:
-        system = [] if self.system is None else [{"role": "system", "content": self.system}]
-        return {"space": space.url, "options": dict(self.options or {}), "messages": system + self.turns}
+    @classmethod
+    def start(cls, space: SpaceClient, system: str | None, options: Mapping[str, object] | None) -> Session:
+        return cls(space, system, options, space.conversation(system=system, options=options))
+
+    def restart(self) -> None:
+        self.chat = self.space.conversation(system=self.system, options=self.options)
+
+    def as_json(self) -> dict[str, Any]:
+        messages = [] if self.system is None else [{"role": "system", "content": self.system}]
+        for turn in self.chat.turns:
+            messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
+        return {"space": self.space.url, "options": dict(self.options or {}), "messages": messages}
 
 
 async def interactive(
@@ -61,7 +77,7 @@ async def interactive(
     reader = LineReader()
     if reader.editing:
         print("Arrows edit the line and recall earlier ones; /help lists the commands.", file=sys.stderr)
-    conversation = Conversation(system, options)
+    session = Session.start(space, system, options)
     with kept_terminal():
         while True:
             line = await reader.read_line("you> ")
@@ -71,61 +87,80 @@ async def interactive(
             if not line.strip():
                 return 0
             if line.startswith("/") and not line.startswith("//"):
-                await _command(space, conversation, line)
+                await _command(session, line)
                 continue
-            await _turn(space, printer, conversation, line.removeprefix("/"))
+            await _turn(session, printer, line.removeprefix("/"))
 
 
-async def _turn(space: SpaceClient, printer: Printer, conversation: Conversation, line: str) -> None:
-    turns = conversation.turns
-    turns.append({"role": "user", "content": line})
+async def _turn(session: Session, printer: Printer, line: str) -> None:
     try:
-        answer = await _until_ctrl_c(stream(space, turns, printer, conversation.system, conversation.options))
+        answer = await _until_ctrl_c(_printed(session.chat, printer, line))
     except QwenSpaceError as error:
-        turns.pop()
         report(error, str(error), as_json=printer.as_json)
         return
     if answer is None:
-        turns.pop()
         printer.end_line()
         done = "the answer was cancelled on the Space" if JOB.running else "the Space had not started the answer"
         print(f"(stopped: {done}; it is left out of the conversation)", file=sys.stderr)
         JOB.running = False
-        return
-    turns.append({"role": "assistant", "content": answer})
 
 
-async def _command(space: SpaceClient, conversation: Conversation, line: str) -> None:
+async def _printed(chat: Conversation, printer: Printer, line: str) -> str:
+    """Print one turn's events; its text. The conversation keeps the turn once it completes."""
+    try:
+        async with contextlib.aclosing(chat.events(line)) as events:
+            async for event in events:
+                # Chat events come only once the Space has accepted the job (see _space.JOB).
+                JOB.running = not isinstance(event, Completed)
+                printer.event(event)
+                if isinstance(event, Completed):
+                    return event.text
+    finally:
+        printer.clear_status()
+    raise QwenSpaceError("the chat ended without a completion")  # pragma: no cover
+
+
+async def _command(session: Session, line: str) -> None:
     name, _, rest = line.partition(" ")
     rest = rest.strip()
     if name == "/reset":
-        conversation.turns.clear()
+        session.restart()
         print("(the conversation is forgotten: the next question starts a new one)", file=sys.stderr)
     elif name == "/system":
-        await _system(space, conversation, rest or None)
+        await _system(session, rest or None)
     elif name == "/save" and rest:
         try:
-            _save(Path(rest).expanduser(), conversation.as_json(space))
+            _save(Path(rest).expanduser(), session.as_json())
         except OSError as exc:
             print(f"(not saved: cannot write {rest} ({exc.strerror or exc}))", file=sys.stderr)
             return
-        print(f"(saved {len(conversation.turns)} message(s) to {rest})", file=sys.stderr)
+        print(f"(saved {2 * len(session.chat.turns)} message(s) to {rest})", file=sys.stderr)
     else:
         print(_HELP if name in ("/help", "/?") else f"(unknown command {one_line(name)!r}) {_HELP}", file=sys.stderr)
 
 
-async def _system(space: SpaceClient, conversation: Conversation, system: str | None) -> None:
-    if system is not None:
-        try:
-            contract = await space.contract()
-        except QwenSpaceError as error:
-            report(error, str(error), as_json=False)
-            return
-        if contract.system_input is None:
-            print("(this Space's app has no system-prompt input: the system prompt is unchanged)", file=sys.stderr)
-            return
-    conversation.system = system
+async def _system(session: Session, system: str | None) -> None:
+    try:
+        contract = await session.space.contract()
+    except QwenSpaceError as error:
+        report(error, str(error), as_json=False)
+        return
+    if system is not None and contract.system_input is None:
+        print("(this Space's app has no system-prompt input: the system prompt is unchanged)", file=sys.stderr)
+        return
+    session.system = system
     shown = "the app's own" if system is None else repr(system)
+    if contract.history is HistoryMode.CONVERSATION and session.chat.turns:
+        # The app's history lives in its session: a new system prompt needs a new session.
+        session.restart()
+        print(
+            f"(system prompt: {shown}; this app keeps its history in its session, so the conversation starts anew)",
+            file=sys.stderr,
+        )
+        return
+    turns = session.chat.turns
+    session.restart()
+    session.chat.turns.extend(turns)
     print(f"(system prompt for the next questions: {shown})", file=sys.stderr)
 
 

@@ -9,7 +9,7 @@ from ...core.client import default_url
 from ...core.errors import UsageError
 from ...core.timeouts import Timeouts
 from ..serve import SHUTDOWN_TIMEOUT, check_api_key, check_spaces, serve
-from ._arguments import connection_options, seconds_or_zero
+from ._arguments import auth_option, connection_options, login, seconds_or_zero
 
 __all__ = ["add_parser", "run"]
 
@@ -17,6 +17,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="serve the Space as an OpenAI-compatible API (/v1/chat/completions)")
     connection_options(serve)
+    auth_option(serve)
     serve.add_argument(
         "--space",
         action="append",
@@ -68,6 +69,9 @@ async def run(args: argparse.Namespace) -> int:
         if args.url != default_url():
             raise UsageError("give the Spaces either as --space ALIAS=SPACE (repeatable) or as one --url, not both")
         spaces = check_spaces(args.space)
+        if args.auth is not None:
+            # One login for several apps would send the password to each of them.
+            raise UsageError("--auth logs in to the one app of --url: it cannot be given with --space")
     return await serve(
         host=args.host,
         port=args.port,
@@ -79,6 +83,7 @@ async def run(args: argparse.Namespace) -> int:
         shutdown_timeout=args.shutdown_timeout,
         proxy=args.proxy,
         hf_token=args.token,
+        auth=login(args),
         timeouts=Timeouts(total=args.timeout),
     )
 

@@ -12,8 +12,10 @@ everything a caller receives, whatever the Space sends.
 
 ``wire`` is OpenAI's format (no I/O), ``app`` the aiohttp app (routes, key, relay,
 scrubbing by ``qwen_space.client.core.secrets``), ``spaces`` which Space a model id
-names, ``settings`` the operator's flags, ``lifecycle`` the process (runner, signals,
-drain).
+names, ``turns`` what a request's messages become for its Space (the system message
+folded, a held session's turn), ``sessions`` the live sessions kept for apps whose
+history lives on the server, ``settings`` the operator's flags, ``lifecycle`` the
+process (runner, signals, drain).
 """
 
 from .app import create_openai_app

@@ -11,19 +11,22 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from ....protocol import QwenSpaceError
 from ...core.client import SpaceClient
+from ...core.conversation import Conversation
 from ...core.errors import UsageError, empty_reply
 from ...core.secrets import Redactor, proxy_password
 from ...hub.space import saved_token
-from ..routing import reply_pieces
+from ..routing import Piece, file_markdown, reply_pieces
+from .sessions import Sessions, history_unreachable, session_key
 from .settings import check_api_key, check_spaces
 from .spaces import Route, ServedSpace, known_models, learn_dropdowns, may_be_stale, route, unknown_model
+from .turns import HeldTurn, fold_system, held_turn
 from .wire import (
     MAX_BODY,
     Asked,
@@ -82,6 +85,8 @@ SPACES: web.AppKey[tuple[ServedSpace, ...]] = web.AppKey("spaces", tuple)
 IN_FLIGHT: web.AppKey[InFlight] = web.AppKey("in_flight", InFlight)
 _API_KEY: web.AppKey[bytes | None] = web.AppKey("api_key", bytes)
 _SECRETS: web.AppKey[Redactor] = web.AppKey("secrets", Redactor)
+#: Each Space's live sessions, for apps that keep their model's history on the server.
+_SESSIONS: web.AppKey[dict[ServedSpace, Sessions]] = web.AppKey("sessions", dict)
 
 
 def create_openai_app(
@@ -117,6 +122,7 @@ def create_openai_app(
     app[_API_KEY] = _key_bytes(api_key) if api_key else None
     app[_SECRETS] = _secrets_of(api_key, options)
     app[IN_FLIGHT] = InFlight()
+    app[_SESSIONS] = {}
 
     def client_for(alias: str | None) -> Callable[[str | None], SpaceClient]:
         settings = dict(options)
@@ -176,8 +182,12 @@ def _key_bytes(key: str) -> bytes:
 
 def _secrets_of(api_key: str | None, options: Mapping[str, Any]) -> Redactor:
     """What the server holds that no caller may receive: the key, the Hugging Face token
-    (given, or the one the client may find itself), credentials in headers and the proxy URL."""
+    (given, or the one the client may find itself), credentials in headers, the proxy URL's
+    password and the app login's password (``auth=``: the Space could echo it)."""
+    login = options.get("auth")
     values = [api_key, options.get("hf_token"), saved_token(), proxy_password(options.get("proxy"))]
+    if login:
+        values.append(login[1])
     return Redactor(values, options.get("headers"))
 
 
@@ -307,6 +317,8 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
             # restarted with another app), unless that was done moments ago.
             if not await found.space.reread(client):
                 raise _refused(error, found.params) from None
+            # Its sessions ran on the app that has gone: their continuations are refused.
+            request.app[_SESSIONS].pop(found.space, None)
             logger.info("%s: %s; its /config is read again", found.space.name or "the Space", error)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -322,59 +334,132 @@ async def _answer(
     request: web.Request, client: SpaceClient, found: Route, asked: Asked, chunks: ChunkFormat, exchange: _Exchange
 ) -> web.StreamResponse:
     """The reply, streamed or whole; raises the package error for a failure before any of it."""
+    contract = await client.contract()
+    messages = fold_system(contract, asked.messages)
+    if messages is not None:
+        logger.info("%s has no system prompt input: the system message is folded into the first user turn", asked.model)
+    sent = messages if messages is not None else asked.messages
+    held = held_turn(contract, asked.messages, sent, repr(asked.model))
+    if held is not None:
+        return await _answer_held(request, client, found, asked, held, chunks, exchange)
     if asked.stream:
-        return await _stream(request, client, found, asked.messages, chunks, exchange)
-    completion = await client.complete(asked.messages, options=found.options, allow_empty=True)
-    if not completion.text and not completion.reasoning:
+        return await _stream(request, reply_pieces(client, sent, found.options), found, chunks, exchange)
+    completion = await client.complete(sent, options=found.options, allow_empty=True)
+    files = getattr(completion, "files", ())
+    if not completion.text and not completion.reasoning and not files:
         raise empty_reply()
     reasoning = exchange.scrub.fresh().text(completion.reasoning)
-    return web.json_response(chunks.completion(exchange.scrub.text(completion.text), reasoning))
+    text = completion.text + "".join(
+        file_markdown(file, bool(completion.text) or n > 0) for n, file in enumerate(files)
+    )
+    return web.json_response(chunks.completion(exchange.scrub.text(text), reasoning))
+
+
+async def _answer_held(
+    request: web.Request,
+    client: SpaceClient,
+    found: Route,
+    asked: Asked,
+    held: HeldTurn,
+    chunks: ChunkFormat,
+    exchange: _Exchange,
+) -> web.StreamResponse:
+    """A turn of a conversation held in one session on the Space (docs/ways-in.md):
+    continued if its earlier messages are those of one answered here, else refused."""
+    sessions = request.app[_SESSIONS].setdefault(found.space, Sessions())
+    claimed = None
+    if held.prefix is None:
+        conversation = client.conversation(system=held.system, options=found.options)
+    else:
+        claimed = session_key(asked.model, found.options, held.prefix)
+        found_conversation = sessions.claim(claimed)
+        if found_conversation is None:
+            raise history_unreachable(repr(asked.model))
+        conversation = found_conversation
+
+    def keep(content: str) -> None:
+        answered = [*asked.messages, {"role": "assistant", "content": content}]
+        sessions.keep(session_key(asked.model, found.options, answered), conversation)
+
+    try:
+        if asked.stream:
+            return await _stream(request, _answer_pieces(conversation, held.query), found, chunks, exchange, keep)
+        content = exchange.scrub.text(await conversation.send(held.query))
+        keep(content)
+        return web.json_response(chunks.completion(content, ""))
+    finally:
+        sessions.release(claimed)
+
+
+async def _answer_pieces(conversation: Conversation, query: str) -> AsyncGenerator[Piece, None]:
+    async with contextlib.aclosing(conversation.stream(query)) as texts:
+        async for text in texts:
+            yield False, text
 
 
 async def _stream(
     request: web.Request,
-    client: SpaceClient,
+    pieces: AsyncGenerator[Piece, None],
     found: Route,
-    messages: list[Any],
     chunks: ChunkFormat,
     exchange: _Exchange,
+    keep: Callable[[str], None] | None = None,
 ) -> web.StreamResponse:
-    async with contextlib.aclosing(reply_pieces(client, messages, found.options)) as pieces:
+    async with contextlib.aclosing(pieces):
         # The status line waits for the first piece, so that a failure before any text
         # (a full queue, a sleeping Space, a refused option) still gets its own status
         # code, and a stale /config can be read again. A reply yields a piece before it
         # ends or raises (an empty one is EmptyReplyError).
-        first = await anext(pieces)
+        first = await anext(pieces, None)
+        if first is None:
+            raise empty_reply()
         response = web.StreamResponse(headers=_EVENT_STREAM)
         await response.prepare(request)
         try:
-            await _relay(response, first, pieces, chunks, exchange, found.params)
+            content = await _relay(response, first, pieces, chunks, exchange, found.params)
         except ConnectionError:
             # The caller went away (the handler's cancellation follows): nothing can reach it.
             exchange.code = "client_went_away"
+        else:
+            if content is not None and keep is not None:
+                keep(content)
         return response
 
 
 async def _relay(
     response: web.StreamResponse,
-    first: tuple[bool, str],
-    pieces: AsyncIterator[tuple[bool, str]],
+    first: Piece,
+    pieces: AsyncIterator[Piece],
     chunks: ChunkFormat,
     exchange: _Exchange,
     params: Mapping[str, str],
-) -> None:
-    """The rest of a streamed answer; it ends with ``[DONE]`` or an error event, always."""
+) -> str | None:
+    """The rest of a streamed answer; it ends with ``[DONE]`` or an error event, always.
+    Returns the answer's content as sent, ``None`` if it ended with an error event.
+    A file of the reply is a content chunk of Markdown linking it, sent as it arrives."""
     # One scrubber per field: a secret split across deltas is held back within its own text.
     scrubs = {False: exchange.scrub, True: exchange.scrub.fresh()}
-    reasoning, text = first
-    await response.write(chunks.delta(scrubs[reasoning].delta(text), first=True, reasoning=reasoning))
-    answered = not reasoning
+    content: list[str] = []
+    answered = False
     failure: Refusal | None = None
+
+    async def write(piece: Piece, first: bool = False) -> None:
+        nonlocal answered
+        if isinstance(piece, tuple):
+            reasoning, delta = piece
+        else:
+            reasoning, delta = False, file_markdown(piece, any(content))
+        text = scrubs[reasoning].delta(delta)
+        if text or first:
+            answered = answered or not reasoning
+            if not reasoning:
+                content.append(text)
+            await response.write(chunks.delta(text, first=first, reasoning=reasoning))
+
     try:
-        async for reasoning, delta in pieces:
-            if text := scrubs[reasoning].delta(delta):
-                answered = answered or not reasoning
-                await response.write(chunks.delta(text, reasoning=reasoning))
+        await write(first, first=True)
+        async for piece in pieces:
+            await write(piece)
     except QwenSpaceError as error:
         failure = _refused(error, params)
     except ConnectionError:
@@ -385,6 +470,8 @@ async def _relay(
         failure = internal_error()
     for reasoning, scrub in scrubs.items():
         if rest := scrub.rest():
+            if not reasoning:
+                content.append(rest)
             await response.write(chunks.delta(rest, reasoning=reasoning))
     if failure is None:
         if not answered:
@@ -394,3 +481,4 @@ async def _relay(
         exchange.code = failure.code
         await response.write(failure.event(exchange.scrub.text))
     await response.write_eof()
+    return "".join(content) if failure is None else None

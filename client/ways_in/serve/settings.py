@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ....protocol import ChatContract, ChatRequestError, ContractMismatchError, InputRole, build_call, coerce_option
+from ....protocol import ChatContract, ChatRequestError, ContractMismatchError, build_call, coerce_option, find_option
 from ...core.client import SpaceClient
 from ...core.errors import UsageError
 
@@ -121,19 +121,12 @@ async def resolve_presets(
 
 
 def _typed(contract: ChatContract, alias: str | None, given: Sequence[tuple[str, str]]) -> dict[str, object]:
-    settable = [slot for slot in contract.inputs if slot.role in (InputRole.OPTION, InputRole.SYSTEM) and slot.label]
     typed: dict[str, object] = {}
     for label, text in given:
         flag = f"--option {label}={text}" if alias is None else f"--option {alias}:{label}={text}"
-        found = [s for s in settable if s.label == label] or [
-            s for s in settable if (s.label or "").strip().casefold() == label.casefold()
-        ]
-        if not found:
-            known = ", ".join(repr(slot.label) for slot in settable) or "none"
-            raise UsageError(f"{flag}: the Space has no input labelled {label!r} (its inputs: {known})")
-        slot = found[0]
-        assert slot.label is not None
         try:
+            slot = find_option(contract, label)
+            assert slot.label is not None  # found by its label
             typed[slot.label] = coerce_option(slot, text)
             build_call(contract, "hi", options={slot.label: typed[slot.label]})  # its range and choices
         except ChatRequestError as error:

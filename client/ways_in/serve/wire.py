@@ -6,6 +6,7 @@ No I/O: the app (``app.py``) reads and writes."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,11 +16,13 @@ from ....protocol import (
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
+    GPUQuotaError,
     OptionKind,
     QueueFullError,
     QwenSpaceError,
     RateLimitedError,
     SpaceUnavailableError,
+    UsageError,
 )
 from ...core.errors import (
     ClientClosedError,
@@ -44,15 +47,20 @@ __all__ = [
     "too_large",
 ]
 
-# A conversation at the client's prompt limit (400,000 characters) is up to 2.4 MB once
-# a client escapes non-ASCII text as \uXXXX; aiohttp's default limit is 1 MiB.
-MAX_BODY = 4 << 20
+# Files come as base64 data URLs, a third larger than the file: 64 MiB carries a file of
+# about 47 MiB, or several smaller ones, beside a conversation at the client's prompt
+# limit (400,000 characters, up to 2.4 MB with non-ASCII text escaped as \uXXXX). The
+# body is held in memory while it is read, so the cap is also what one request may cost.
+MAX_BODY = 64 << 20
 
 # Retry-After hints (seconds): a full queue drains in seconds, a sleeping or restarting
 # Space takes about a minute to answer again, the Spaces proxy's rate limit resets within a minute.
 _RETRY_QUEUE_FULL = 5
 _RETRY_ASLEEP = 30
 _RETRY_RATE_LIMITED = 20
+# The longest Retry-After every OpenAI SDK release waits for before retrying (newer ones
+# wait up to 120 s; older ones ignore a longer one and retry within seconds).
+_SDK_WAITS = 60
 
 
 class Refusal(Exception):
@@ -148,7 +156,7 @@ def too_large() -> Refusal:
     return Refusal(
         413,
         f"the request body is larger than this server's limit of {MAX_BODY >> 20} MiB; the Space takes "
-        "400,000 characters at most: drop or summarise earlier turns",
+        "400,000 characters at most: drop or summarise earlier turns, and send smaller files",
         "invalid_request_error",
         "request_too_large",
     )
@@ -181,11 +189,56 @@ def parse_request(raw: bytes) -> Asked:
             for message in messages
         ]
     try:
-        prepare_request(messages)
+        prepare_request(_text_only(messages))
     except InvalidMessagesError as error:
         raise _invalid(openai_words(error.message), "invalid_messages", "messages") from None
     assert isinstance(messages, list)
     return Asked(model, messages, bool(stream), sampling)
+
+
+def _text_only(messages: object) -> object:
+    """``messages`` with their file parts checked and left out (the client uploads them;
+    here only the text is checked), so that a question made of a file alone is not empty."""
+    if not isinstance(messages, list):
+        return messages
+    kept: list[object] = []
+    for position, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            parts = [_file_checked(part, position) for part in content]
+            texts = [part for part in parts if part is not None]
+            message = {**message, "content": texts or [{"type": "text", "text": "(a file)"}]}
+        kept.append(message)
+    return kept
+
+
+def _file_checked(part: object, position: int) -> object | None:
+    """``part`` if it is not a file part; ``None`` for a file part this server can pass on."""
+    if not isinstance(part, dict) or part.get("type") not in ("image_url", "file"):
+        return part
+    where = f"messages[{position}]"
+    if part["type"] == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else None
+        if not isinstance(url, str) or not url.startswith("data:"):
+            shown = url[:60] if isinstance(url, str) else json.dumps(url)[:60]
+            raise _invalid(
+                f"{where} has an image_url part whose url is not a data URL ({shown!r}): this server never fetches "
+                "URLs from its own network; send the image itself as data:image/...;base64,...",
+                "image_url_not_data",
+                "messages",
+            )
+        return None
+    file = part.get("file")
+    data = file.get("file_data") if isinstance(file, dict) else None
+    if not isinstance(data, str) or not data.startswith("data:"):
+        raise _invalid(
+            f"{where} has a file part without file_data as a data URL (file ids of OpenAI's Files API are not "
+            "known here); send the file as file_data: data:...;base64,... with its filename",
+            "file_not_data",
+            "messages",
+        )
+    return None
 
 
 def _sampling(body: Mapping[str, Any]) -> dict[OptionKind, tuple[str, float]]:
@@ -258,6 +311,8 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
     three times. A request the Space's inputs cannot take is the caller's to change: a
     400 naming the parameter (``params``: which one set each input label)."""
     headers = {} if error.retryable else {"x-should-retry": "false"}
+    if isinstance(error, GPUQuotaError):
+        return _quota_refusal(error)
     if isinstance(error, AppError):
         # The Space's own words, which are for whoever asked it.
         return Refusal(502, f"the Space failed: {error}", "server_error", "space_app_error", headers)
@@ -267,6 +322,13 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
         if param is not None:
             message = f"{param!r} goes to the Space's input {error.label!r}: {message}"
         return _invalid(message, "unsupported_parameter", param or "messages")
+    if isinstance(error, UsageError):
+        # The request's content the client refused before sending anything (a file over
+        # its size cap, a part it cannot send).
+        code = "invalid_messages" if isinstance(error, InvalidMessagesError) else "invalid_request"
+        if type(error).__name__ == "FileTooLargeError":
+            code = "file_too_large"
+        return _invalid(message, code, "messages")
     found = _unavailable(error, message)
     if found is not None:
         return found
@@ -277,7 +339,7 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
     if isinstance(error, AuthenticationError):
         message = (
             f"the Space refused this server as unauthorised (HTTP {error.status}: {error.detail or 'no detail'}); "
-            "the Hugging Face token this server was started with has no access to it"
+            "the Hugging Face token this server was started with, or its login to the app, has no access to it"
         )
         return Refusal(502, message, "server_error", "space_refused_server", headers)
     if isinstance(error, ContractMismatchError):
@@ -289,6 +351,30 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
         message = "qwen-space serve is stopping: this answer was cut short and its job cancelled on the Space"
         return Refusal(503, message, "server_error", "server_stopping", headers)
     return Refusal(502, message, "server_error", "space_error", headers)
+
+
+def _quota_refusal(error: GPUQuotaError) -> Refusal:
+    """A ZeroGPU quota answer as OpenAI's rate limit: 429 with the wait the Space named
+    as ``Retry-After`` (whole seconds, rounded up). The OpenAI SDK retries a 429 at once
+    unless told: it is told to retry only a wait it will honour (up to a minute); a
+    longer or unknown wait is the caller's to keep, and a retry within seconds would be
+    refused again (docs/ways-in.md)."""
+    wait = None if error.retry_after is None else math.ceil(error.retry_after)
+    headers = {"x-should-retry": "true" if wait is not None and 1 <= wait <= _SDK_WAITS else "false"}
+    if wait is not None and wait >= 1:
+        headers["Retry-After"] = str(wait)
+    used = ""
+    if error.requested is not None and error.left is not None:
+        used = f" ({error.requested:g} s of GPU time asked for, {error.left:g} s left)"
+    when = f"retry in {wait} s" if wait is not None and wait >= 1 else "retry later"
+    whose = {
+        True: "the quota is that of the Hugging Face account whose token this server sends",
+        False: "this server sends no Hugging Face token, so the quota is the anonymous one of its address; "
+        "the server's operator can give it an account's token, which has its own, larger quota",
+        None: "a Hugging Face account has its own quota, used when this server sends its token",
+    }[error.token_sent]
+    message = f"the Space's ZeroGPU GPU quota is used up{used}; {when}. {whose[0].upper()}{whose[1:]}"
+    return Refusal(429, message, "requests", "rate_limit_exceeded", headers)
 
 
 def _unavailable(error: QwenSpaceError, message: str) -> Refusal | None:
