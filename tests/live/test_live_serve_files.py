@@ -58,7 +58,7 @@ async def test_a_data_url_image_and_a_file_part_arrive_byte_for_byte(multimodal:
         else:
             whole = await client.chat.completions.create(model=MODEL, messages=with_files("look"))
             content = whole.choices[0].message.content or ""
-    assert "Message: 'look'." in content
+    assert 'Message: "look".' in content
     assert facts(IMAGE.read_bytes()) in content
     assert f"a.pdf {facts(DOCUMENT)}" in content
 
