@@ -4,14 +4,18 @@ The tox envs live-g4, live-g5 and live-g6 each install one Gradio version; these
 tests start a real server from it on a free loopback port, once per session.
 """
 
+import atexit
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -23,6 +27,26 @@ from ..replicas.scripted import describe
 
 APP = Path(__file__).resolve().parent.parent / "replica" / "app.py"
 REPLICA_APPS = Path(__file__).resolve().parent.parent / "replicas"
+ROOT = Path(__file__).resolve().parents[2]
+USER, PASSWORD = "ada", "lovelace-1843"
+#: The template replica launched the way a Space's app.py launches it. Gradio 4.44.1's
+#: launch() first checks that its page answers, and that page fails under the starlette
+#: its own pins allow today (TemplateResponse's signature changed): there the same app
+#: and login routes are served by uvicorn through mount_gradio_app(auth=...).
+LAUNCH = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import gradio as gr
+from tests.replicas.hub_template import build
+auth, port = (os.environ["APP_USER"], os.environ["APP_PASSWORD"]), int(sys.argv[2])
+if int(gr.__version__.split(".")[0]) >= 5:
+    build().launch(server_name="127.0.0.1", server_port=port, auth=auth)
+else:
+    import uvicorn
+    from fastapi import FastAPI
+    app = gr.mount_gradio_app(FastAPI(), build(), path="/", auth=auth)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+"""
 MAJOR = int(version("gradio").split(".")[0])
 #: The replica chat apps this Gradio can build (6.0 dropped the tuples format).
 APPS = [
@@ -118,17 +142,51 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
         yield Replica(url=url, log=log, gradio_version=version("gradio"))
 
 
+class _Replicas:
+    """Every replica app of ``tests/replicas``, served by one Gradio process (``serve.py
+    --mount``), each at ``/<name>``: started on first use, stopped when the session's
+    Python exits. Starting Gradio is most of a live run's time; 19 apps in one process
+    start in about twice the time of one."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.log = Path()
+        self.unbuildable: dict[str, str] = {}
+        self._stack = ExitStack()
+        atexit.register(self._stack.close)
+
+    def start(self) -> None:
+        if self.url:
+            return
+        folder = tempfile.mkdtemp(prefix="replicas-")
+        self._stack.callback(shutil.rmtree, folder, ignore_errors=True)
+        self.log = Path(folder) / "events.log"
+        port = free_port()
+        env = {**os.environ, "REPLICA_LOG": str(self.log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
+        url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, str(REPLICA_APPS / "serve.py"), "--mount", str(port)]
+        self._stack.enter_context(serving(argv, f"{url}/replicas", "the replica apps", within=240, env=env))
+        with urllib.request.urlopen(f"{url}/replicas", timeout=10) as answer:
+            self.unbuildable = json.loads(answer.read())["unbuildable"]
+        self.url = url
+
+
+_REPLICAS = _Replicas()
+
+
 @contextmanager
 def replica_app(name: str, log: Path | None = None) -> Iterator[Replica]:
-    """One replica chat app of ``tests/replicas`` served by this environment's Gradio."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    if log is not None:
-        env["REPLICA_LOG"] = str(log)
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, str(REPLICA_APPS / "serve.py"), name, str(port)]
-    with serving(argv, f"{url}/config", f"the {name} replica", within=120, env=env):
-        yield Replica(url=url, log=log, gradio_version=version("gradio"))
+    """One replica chat app of ``tests/replicas`` served by this environment's Gradio.
+
+    All apps share one server process and its log (the apps log by ``!id=`` marker, so
+    markers must be unique within a run); ``log`` is only whether ``yields`` reads it.
+    """
+    _REPLICAS.start()
+    if name in _REPLICAS.unbuildable:
+        raise RuntimeError(f"the {name} replica cannot be built: {_REPLICAS.unbuildable[name]}")
+    yield Replica(
+        url=f"{_REPLICAS.url}/{name}", log=_REPLICAS.log if log is not None else None, gradio_version=version("gradio")
+    )
 
 
 @dataclass(frozen=True)
@@ -157,3 +215,17 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     name = request.param
     with replica_app(name, tmp_path_factory.mktemp(name) / "events.log") as replica:
         yield App(name, replica)
+
+
+@pytest.fixture(scope="session")
+def locked() -> Iterator[App]:
+    """The template replica launched with ``auth=(USER, PASSWORD)`` (test_live_auth.py and
+    test_live_auth_doors.py share it: each start of Gradio costs seconds)."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
+    env.update(APP_USER=USER, APP_PASSWORD=PASSWORD)
+    url = f"http://127.0.0.1:{port}"
+    # /config answers 401 before a login; the current user (none) answers 200.
+    probe = f"{url}/user" if MAJOR < 5 else f"{url}/gradio_api/user"
+    with serving([sys.executable, "-c", LAUNCH, str(ROOT), str(port)], probe, "the locked app", within=120, env=env):
+        yield App("hub_template", Replica(url=url, log=None, gradio_version=version("gradio")))

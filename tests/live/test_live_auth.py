@@ -1,62 +1,19 @@
 """``auth=(user, password)`` against a real Gradio app launched with ``auth=``.
 
 The Hub's ChatInterface template replica is launched as a Space's app.py launches it,
-``demo.launch(auth=...)`` (see ``LAUNCH`` for 4.44), under this environment's Gradio (4.44.1, 5.50.0, 6.31.0 in
+``demo.launch(auth=...)`` (see ``LAUNCH`` in conftest.py for 4.44), under this environment's Gradio (4.44.1, 5.50.0, 6.31.0 in
 tox's live-g4/5/6). Each release's login (gradio/routes.py ``login``) is a form POST to
 ``/login`` at the app's root that sets ``access-token-<id>`` and
 ``access-token-unsecure-<id>``; ``/config`` and the queue answer 401 without them.
 """
 
-import os
-import sys
-from collections.abc import Iterator
-from importlib.metadata import version
-from pathlib import Path
-
 import aiohttp
 import pytest
 from qwen_space.client import AuthenticationError, SpaceClient, SyncSpaceClient
 
-from .conftest import MAJOR, App, Replica, free_port, serving
+from .conftest import PASSWORD, USER, App
 
-ROOT = Path(__file__).resolve().parents[2]
-USER, PASSWORD = "ada", "lovelace-1843"
-#: The template replica launched the way a Space's app.py launches it. Gradio 4.44.1's
-#: launch() first checks that its page answers, and that page fails under the starlette
-#: its own pins allow today (TemplateResponse's signature changed): there the same app
-#: and login routes are served by uvicorn through mount_gradio_app(auth=...).
-LAUNCH = """
-import os, sys
-sys.path.insert(0, sys.argv[1])
-import gradio as gr
-from tests.replicas.hub_template import build
-auth, port = (os.environ["APP_USER"], os.environ["APP_PASSWORD"]), int(sys.argv[2])
-if int(gr.__version__.split(".")[0]) >= 5:
-    build().launch(server_name="127.0.0.1", server_port=port, auth=auth)
-else:
-    import uvicorn
-    from fastapi import FastAPI
-    app = gr.mount_gradio_app(FastAPI(), build(), path="/", auth=auth)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
 HELLO = [{"role": "user", "content": "Hello"}]
-
-
-@pytest.fixture(scope="module")
-def locked() -> Iterator[App]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "NO_PROXY": "127.0.0.1",
-        "APP_USER": USER,
-        "APP_PASSWORD": PASSWORD,
-    }
-    url = f"http://127.0.0.1:{port}"
-    # /config answers 401 before a login; the current user (none) answers 200.
-    probe = f"{url}/user" if MAJOR < 5 else f"{url}/gradio_api/user"
-    with serving([sys.executable, "-c", LAUNCH, str(ROOT), str(port)], probe, "the locked app", within=120, env=env):
-        yield App("hub_template", Replica(url=url, log=None, gradio_version=version("gradio")))
 
 
 async def test_the_login_route_and_cookies_of_this_release(locked: App) -> None:

@@ -1,5 +1,5 @@
 """``--auth`` on ``qwen-space chat`` and ``serve`` against a real Gradio app launched
-with ``auth=`` (started as tests/live/test_live_auth.py starts it), with the official
+with ``auth=`` (the one tests/live/test_live_auth.py uses, started once per run), with the official
 openai SDK for ``serve``. The password never shows in anything the commands print."""
 
 import asyncio
@@ -7,11 +7,9 @@ import os
 import pty
 import re
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import version
 
 import openai
 import pytest
@@ -19,21 +17,9 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from ..cli import command_argv, run_cli, start_command
 from ..test_serve_command import Command
-from .conftest import App, Replica, free_port, serving
-from .test_live_auth import LAUNCH, PASSWORD, ROOT, USER
+from .conftest import PASSWORD, USER, App
 
 QUESTION: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hello"}]
-
-
-@pytest.fixture(scope="module")
-def locked() -> Iterator[App]:
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    env.update(APP_USER=USER, APP_PASSWORD=PASSWORD)
-    url = f"http://127.0.0.1:{port}"
-    probe = f"{url}/user" if int(version("gradio").split(".")[0]) < 5 else f"{url}/gradio_api/user"
-    with serving([sys.executable, "-c", LAUNCH, str(ROOT), str(port)], probe, "the locked app", within=120, env=env):
-        yield App("hub_template", Replica(url=url, log=None, gradio_version=version("gradio")))
 
 
 async def test_chat_with_user_and_password(locked: App) -> None:
