@@ -179,29 +179,29 @@ class ChatRun:
                     if self._is_closed() and not isinstance(error, ClientClosedError):
                         raise client_closed() from error
                     raise
-            # Apps show placeholders and status lines they later replace (in one event or
-            # a later step of a chain): the reply is held back one read (HeldReply) so
-            # that they never reach the reader.
-            held = HeldReply()
             if contract.steps:
+                # A chain's earlier steps show placeholders its later ones replace: the
+                # reply is held back one read (HeldReply) so that they never reach the reader.
+                held = HeldReply()
                 runner = ChainRunner(self, target.config, contract, call, self._chat_session, deadline)
-                source: AsyncGenerator[Sequence[ChatEvent], None] = runner.run()
-            else:
-                self._cancel_fn = contract.fn_index
-                job = ChatJob(
-                    event_id=self.event_id,
-                    reply_slot=contract.reply_slot,
-                    reply_format=contract.reply_format,
-                    full_values=not target.config.sends_diffs,
-                )
-                source = self._stream(target, job, deadline)
+                async with contextlib.aclosing(runner.run()) as steps:
+                    async for batch in steps:
+                        out = held.batch(batch)
+                        if out:
+                            yield out
+                return
+            self._cancel_fn = contract.fn_index
+            job = ChatJob(
+                event_id=self.event_id,
+                reply_slot=contract.reply_slot,
+                reply_format=contract.reply_format,
+                full_values=not target.config.sends_diffs,
+            )
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
-            async with contextlib.aclosing(source) as batches:
+            async with contextlib.aclosing(self._stream(target, job, deadline)) as batches:
                 async for batch in batches:
-                    out = held.batch(batch)
-                    if out:
-                        yield out
+                    yield batch
         finally:
             if not self._finished:
                 await self.abort()
