@@ -1,7 +1,7 @@
 """The chat as the app's event chain: which chats an app has, the steps Enter runs, the store.
 
-The configs are those of the chain apps of ``tests/chain_apps`` (written as public Spaces
-write them) as Gradio 5.50.0 and 6.31.0 serve them (``tests/chain_apps/capture.py``).
+The configs are those of the replica apps of ``tests/replicas`` (copied from public Spaces)
+as Gradio 4.44.1, 5.50.0 and 6.31.0 serve them (``tests/replicas/capture.py``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from qwen_space.protocol import (
     parse_config,
 )
 
-CHAINS = Path(__file__).parent / "data" / "configs" / "chains"
-VERSIONS = ("5.50.0", "6.31.0")
+CHAINS = Path(__file__).parent / "data" / "configs" / "replicas"
+VERSIONS = ("4.44.1", "5.50.0", "6.31.0")
 
 
 def config(version: str, name: str) -> Any:
@@ -51,7 +51,7 @@ def raw(version: str, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_canonical_chatbot_is_its_user_then_bot_chain(version: str) -> None:
-    contract = derive_contract(config(version, "canonical"))
+    contract = derive_contract(config(version, "blocks_canonical"))
     assert contract.kind is AppKind.CHAIN
     assert [(s.api_name, s.queue) for s in contract.steps] == [("/user", False), ("/bot", True)]
     assert contract.api_name == "/bot"
@@ -65,15 +65,15 @@ def test_the_canonical_chatbot_is_its_user_then_bot_chain(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("endpoint", ["/bot", "bot", "/user", 1, 2, "Message"])
+@pytest.mark.parametrize("endpoint", ["/bot", "bot", "/user", 0, 1])
 def test_any_step_of_the_chain_names_the_chain(version: str, endpoint: str | int) -> None:
-    space = config(version, "canonical")
+    space = config(version, "blocks_canonical")
     assert derive_contract(space, endpoint) == derive_contract(space)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_multimodal_chain_takes_a_multimodal_message(version: str) -> None:
-    contract = derive_contract(config(version, "canonical_multimodal"))
+    contract = derive_contract(config(version, "blocks_multimodal"))
     assert contract.multimodal
     assert [s.api_name for s in contract.steps] == ["/add_message", "/bot_response"]
     assert contract.message_id is not None
@@ -109,16 +109,25 @@ def test_history_in_a_state_refuses_multi_turn_before_sending(version: str) -> N
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("name", ["buttons", "placeholder", "thinking_two_step"])
-def test_buttons_on_the_chatbot_do_not_make_it_ambiguous(version: str, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "steps"),
+    [
+        ("buttons", AppKind.BLOCKS, 0),
+        ("placeholder", AppKind.BLOCKS, 0),
+        ("thinking_chain", AppKind.CHAIN, 2),
+        ("placeholder_chain", AppKind.CHAIN, 2),
+    ],
+)
+def test_buttons_on_the_chatbot_do_not_make_it_ambiguous(version: str, name: str, kind: AppKind, steps: int) -> None:
+    """Retry, undo, like, clear and Send beside the box: one chat (one event is the fast path)."""
     contract = derive_contract(config(version, name))
-    assert contract.kind is AppKind.CHAIN
-    assert len(contract.steps) == 2
+    assert contract.kind is kind
+    assert len(contract.steps) == steps
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_two_chat_interfaces_in_tabs_are_refused_naming_both(version: str) -> None:
-    space = config(version, "tabbed")
+    space = config(version, "tabbed_two")
     with pytest.raises(AmbiguousChatError) as caught:
         derive_contract(space)
     first, second = caught.value.choices
@@ -132,13 +141,13 @@ def test_two_chat_interfaces_in_tabs_are_refused_naming_both(version: str) -> No
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_qwen_layout_with_extra_buttons_is_the_qwen_chat(version: str) -> None:
     contract = derive_contract(config(version, "qwen_extra_buttons"))
-    assert (contract.api_name, contract.fn_index, contract.kind) == ("/model_chat", 0, AppKind.BLOCKS)
+    assert (contract.api_name, contract.fn_index, contract.kind) == ("/chat", 0, AppKind.BLOCKS)
     assert [s.role for s in contract.inputs] == [InputRole.MESSAGE, InputRole.HISTORY, InputRole.SYSTEM]
-    assert derive_contract(config(version, "qwen_extra_buttons"), "/regenerate").fn_index == 2
+    assert derive_contract(config(version, "qwen_extra_buttons"), "/chat_2").fn_index == 2
 
 
 def test_the_store_reads_inputs_and_takes_updates() -> None:
-    space = config("5.50.0", "canonical_multimodal")
+    space = config("5.50.0", "blocks_multimodal")
     contract = derive_contract(space)
     first, second = contract.steps
     store = ComponentStore(space.components)
@@ -169,7 +178,7 @@ def test_a_state_input_is_sent_as_null() -> None:
 
 def big_config(events: int) -> dict[str, Any]:
     """A chat plus ``events`` buttons, each a two-step chain writing the Chatbot: ~1 MB."""
-    base = raw("5.50.0", "canonical")
+    base = raw("5.50.0", "blocks_canonical")
     components = list(base["components"])
     dependencies = list(base["dependencies"])
     next_id = max(c["id"] for c in components) + 1

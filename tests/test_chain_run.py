@@ -78,7 +78,7 @@ async def test_a_history_seed_not_answered_by_gradio_is_refused_before_the_join(
 
 
 def canonical_config() -> bytes:
-    return (CONFIGS / "chains" / "5.50.0" / "canonical.json").read_bytes()
+    return (CONFIGS / "replicas" / "5.50.0" / "blocks_canonical.json").read_bytes()
 
 
 def bot_stream(history: list[Any], pieces: list[str]) -> list[bytes]:
@@ -104,12 +104,12 @@ async def test_the_chain_threads_each_steps_outputs_into_the_next(space: Predict
     async with SpaceClient(space.url) as client:
         events = [e async for e in client.events(HISTORY)]
     (user_step,) = space.predict_bodies
-    assert user_step["fn_index"] == 1
+    assert user_step["fn_index"] == 0
     assert user_step["data"][0] == "hi"
     assert len(user_step["data"][1]) == 2
     assert user_step["trigger_id"] == 2
     (bot_join,) = space.join_bodies
-    assert bot_join["fn_index"] == 2
+    assert bot_join["fn_index"] == 1
     assert bot_join["data"] == [shown]
     assert bot_join["session_hash"] == user_step["session_hash"]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello!"

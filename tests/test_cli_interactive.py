@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .cli import Terminal
-from .fake_space import FakeSpace, StreamScript, chat_body, script
+from .fake_space import FakeSpace, Heartbeats, StreamScript, chat_body, script
 
 PROMPT = b"you> "
 
@@ -23,8 +23,13 @@ def answers(*scripts: StreamScript) -> StreamScript:
 
 
 def hanging(query: str, text: str) -> StreamScript:
-    """An answer that shows ``text`` and then never ends (until the client leaves)."""
-    return script(*chat_body(query, [text])[:-2], end=False)
+    """An answer that shows ``text``, then more, and then never ends (until the client leaves).
+
+    The client passes a snapshot of the reply on once the next one extends it (a placeholder
+    the app replaces must never be shown), so ``text`` is on screen only after the second,
+    which comes in a read of its own (after a pause: two writes at once are one read)."""
+    estimation, starts, first, more = chat_body(query, [text, " and more"])[:-2]
+    return script(estimation, starts, first, Heartbeats(0.05, 1), more, end=False)
 
 
 async def test_interactive_chat_keeps_the_history(fake_space: FakeSpace) -> None:

@@ -12,7 +12,16 @@ import pytest
 import yaml
 from qwen_space.client.recording import load_manifest
 from qwen_space.client.ways_in.cli import main
-from qwen_space.protocol import ChatJob, ChatStream, Completed, derive_contract, parse_config
+from qwen_space.protocol import (
+    ChatContract,
+    ChatJob,
+    ChatStream,
+    Completed,
+    derive_contract,
+    parse_config,
+    read_reply,
+    split_reply,
+)
 
 from .cli import run_cli
 from .fake_space import FakeSpace, completed, script
@@ -34,6 +43,8 @@ def recorded(path: Path) -> tuple[str, str]:
     config = parse_config(find("/config")["response"]["body"]["string"].encode())
     join = find("/queue/join")
     contract = derive_contract(config, json.loads(join["request"]["body"])["fn_index"])
+    if contract.steps:
+        return chain_recorded(interactions, contract)
     job = ChatJob(
         event_id=json.loads(join["response"]["body"]["string"])["event_id"],
         reply_slot=contract.reply_slot,
@@ -50,6 +61,33 @@ def recorded(path: Path) -> tuple[str, str]:
     return end.text, end.reasoning
 
 
+def chain_recorded(interactions: list[dict[str, Any]], contract: ChatContract) -> tuple[str, str]:
+    """A chain's completion: what its steps' recorded outputs left in the Chatbot beyond
+    the history its first step was sent (the last full value of the Chatbot each step wrote)."""
+    chatbot = contract.chatbot_id
+    steps = {step.fn_index: step for step in contract.steps}
+    sent: list[Any] | None = None
+    final: Any = None
+    running = None
+    for interaction in interactions:
+        route = interaction["request"]["uri"].split("?")[0]
+        body = interaction["response"]["body"]["string"]
+        if route.endswith(("/run/predict", "/queue/join")):
+            running = steps[json.loads(interaction["request"]["body"])["fn_index"]]
+            if sent is None and chatbot in running.inputs:
+                sent = json.loads(interaction["request"]["body"])["data"][running.inputs.index(chatbot)]
+        if route.endswith("/run/predict") and running is not None and chatbot in running.outputs:
+            final = json.loads(body)["data"][running.outputs.index(chatbot)]
+        if route.endswith("/queue/data") and running is not None and chatbot in running.outputs:
+            for line in body.splitlines():
+                message = json.loads(line[6:]) if line.startswith("data: ") else {}
+                if message.get("msg") == "process_completed" and message.get("success"):
+                    final = message["output"]["data"][running.outputs.index(chatbot)]
+    tail = final[len(sent or []) :]
+    thoughts = split_reply(tail, contract.reply_format).thoughts
+    return read_reply(tail, contract.reply_format).text, "\n\n".join(t.text for t in thoughts)
+
+
 @pytest.mark.parametrize("name", sorted(n for n, info in MANIFEST.items() if info.scenario != "error"))
 async def test_replay_prints_the_recorded_completion(name: str) -> None:
     result = await run_cli("replay", name)
@@ -62,7 +100,9 @@ async def test_replay_prints_the_recorded_completion(name: str) -> None:
     if app:  # the replica apps say what they received: the message, the earlier turns
         scenario = MANIFEST[name].scenario
         asked = "What is my name, and what do I like?" if scenario == "history" else "Hello! Who are you?"
-        assert answer.startswith(f"Message: {json.dumps(asked)}. Earlier turns: {1 if scenario == 'history' else 0}")
+        lead = "Alpha says: " if app == "tabbed_two" else ""  # the first tab's model, chosen when recorded
+        said = f"{lead}Message: {json.dumps(asked)}. Earlier turns: {1 if scenario == 'history' else 0}"
+        assert answer.startswith(said)
 
 
 def test_every_replica_app_is_bundled_for_each_release() -> None:

@@ -312,9 +312,40 @@ def recorded_chat(path: Path) -> RecordedChat:
             seed = _json_body(interaction.request_body)
             if isinstance(seed.get("fn_index"), int) and isinstance(seed.get("data"), list):
                 seeds[seed["fn_index"]] = seed["data"]
+    if contract.steps:
+        chain = _chain_values(path, contract, interactions)
+        fields = [chain.get(spec.component_id, spec.default) for spec in contract.inputs]
+        seeds = {}
+        if contract.message_id is not None:
+            fields.append(chain.get(contract.message_id))
+        if contract.chatbot_id is not None:
+            fields.append(chain.get(contract.chatbot_id))
     chat = _rebuild(path, contract, fields, seeds)
     _check_rebuilt(path, contract, chat, fields, seeds)
     return chat
+
+
+def _chain_values(path: Path, contract: ChatContract, interactions: Sequence[Any]) -> dict[int, JSONValue]:
+    """What a chain's client put in the page before its first step: each component's value
+    as the first step reading it sent it, unless an earlier step had written it."""
+    sent: dict[int, list[JSONValue]] = {}
+    for interaction in interactions:
+        if interaction.route.endswith(("/run/predict", "/queue/join")):
+            body = _json_body(interaction.request_body)
+            fn_index, data = body.get("fn_index"), body.get("data")
+            if isinstance(fn_index, int) and isinstance(data, list):
+                sent.setdefault(fn_index, data)
+    values: dict[int, JSONValue] = {}
+    written: set[int] = set()
+    for step in contract.steps:
+        data = sent.get(step.fn_index)
+        if data is None:
+            raise CassetteError(f"{path}: its chat's step {step.fn_index} was not recorded, so it cannot be replayed")
+        for component_id, value in zip(step.inputs, data, strict=False):
+            if component_id not in written:
+                values.setdefault(component_id, value)
+        written.update(step.outputs)
+    return values
 
 
 def _json_body(body: str | None) -> dict[str, Any]:
@@ -328,15 +359,18 @@ def _json_body(body: str | None) -> dict[str, Any]:
 def _rebuild(
     path: Path, contract: ChatContract, fields: list[JSONValue], seeds: Mapping[int, list[JSONValue]]
 ) -> RecordedChat:
-    if len(fields) != len(contract.inputs):
+    if contract.steps:
+        # The chain's message and Chatbot come after its inputs (see recorded_chat).
+        *fields, message, history = fields
+    elif len(fields) != len(contract.inputs):
         raise CassetteError(
             f"{path}: its queue/join request has {len(fields)} inputs where the recorded app's chat event "
             f"takes {len(contract.inputs)}"
         )
-    message: JSONValue = None
+    else:
+        message = history = None
     if contract.message_seed is not None:
         message = (seeds.get(contract.message_seed.fn_index) or [None])[0]
-    history: JSONValue = None
     if contract.history_seed is not None:
         history = (seeds.get(contract.history_seed.fn_index) or [None])[0]
     system: str | None = None
@@ -381,7 +415,18 @@ def _check_rebuilt(
     except QwenSpaceError as error:
         raise CassetteError(f"{path}: its chat's request cannot be asked for again ({error})") from None
     recorded_seeds = [seeds.get(seed.fn_index) for seed in call.seeds]
-    if call.data != fields or recorded_seeds != [seed.data for seed in call.seeds]:
+    if contract.steps:
+        recorded = dict(
+            zip(
+                [s.component_id for s in contract.inputs] + [contract.message_id, contract.chatbot_id],
+                fields,
+                strict=True,
+            )
+        )
+        differs = any(recorded.get(key) != value for key, value in call.values.items())
+    else:
+        differs = call.data != fields or recorded_seeds != [seed.data for seed in call.seeds]
+    if differs:
         raise CassetteError(
             f"{path}: its chat's request cannot be rebuilt from what it sent (an input nobody sets "
             "was given another value, or the recording is incomplete), so it cannot be replayed"

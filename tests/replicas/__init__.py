@@ -24,6 +24,7 @@ APPS = (
     "placeholder",
     "tabbed_two",
     "qwen_extra_buttons",
+    "placeholder_chain",
     # Files in and out (issue 25).
     "chat_multimodal",
     "vision_blocks",
@@ -33,8 +34,8 @@ APPS = (
     "auth_chat",
 )
 #: The chain apps of issue 23, in the order above.
-CHAIN_APPS = APPS[5:14]
+CHAIN_APPS = APPS[5:15]
 #: The user name and password ``auth_chat`` is served behind (``launch(auth=LOGIN)``).
 LOGIN = ("user", "pass")
 #: The file apps of issue 25.
-FILE_APPS = APPS[14:18]
+FILE_APPS = APPS[15:19]

@@ -75,6 +75,7 @@ _SAME_EVERYWHERE: dict[str, Expected] = {
         second_without_session=f'Message: "{SECOND}". Earlier turns: 0.{_GLM_OPTIONS}',
     ),
     "placeholder": _plain(),
+    "placeholder_chain": _plain(),
     "tabbed_two": _plain(prefix="Alpha says: "),
     "qwen_extra_buttons": _plain(tail=_QWEN_SYSTEM),
     "chat_multimodal": _plain(tail=" Files received: none."),
