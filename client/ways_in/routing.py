@@ -165,7 +165,7 @@ async def reply_pieces(
 def with_media(provider: str, messages: object, kwargs: Mapping[str, object]) -> object:
     """``messages`` with gpt4free's files (``media=``, ``images=``, ``image=`` with
     ``image_name=``) as OpenAI content parts of the last user message, for the client
-    to upload: images as ``image_url`` parts, other files as ``file`` parts, each as a
+    to upload: unnamed images as ``image_url`` parts, other files as ``file`` parts, each as a
     data URL. Takes what gpt4free passes: a list of ``(data, name)`` pairs or of bare
     values, data being bytes, a data URL, a local path (``str`` or path-like), an open
     binary file or a PIL image. An http(s) URL is refused, as ``serve`` refuses it: the
@@ -197,8 +197,10 @@ def _part(provider: str, argument: str, data: object, name: str | None) -> dict[
         raw, name = _read(provider, argument, data, name)
         mime = (mimetypes.guess_type(name)[0] if name else None) or _sniff(raw)
         url = f"data:{mime};base64,{base64.b64encode(raw).decode()}"
-    if mime.startswith("image/"):
+    if mime.startswith("image/") and not name:
         return {"type": "image_url", "image_url": {"url": url}}
+    # An image_url part carries no name: a named image goes as a file part, so the
+    # Space gets the name gpt4free was given.
     return {"type": "file", "file": {"file_data": url, "filename": name or "file"}}
 
 

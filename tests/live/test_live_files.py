@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 from qwen_space.client import ChatRequestError, Completed, FileReply, SpaceClient, SyncSpaceClient
+from yarl import URL
 
 from ..cli import run_cli
 from ..replicas.expected import (
@@ -262,7 +263,8 @@ async def test_a_text_only_chat_refuses_files_before_uploading_or_queueing(text_
     ):
         with pytest.raises(ChatRequestError, match="takes text only"):
             await space.complete([with_parts("look", image())])
-    assert asked == ["/config"]
+    # Only the app's /config (under the path it is served at) was asked for.
+    assert asked == [URL(text_only.replica.url).path.rstrip("/") + "/config"]
 
 
 def test_the_sync_client_sends_and_saves_files(image_out: App, multimodal: App, tmp_path: Path) -> None:
