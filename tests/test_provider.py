@@ -56,7 +56,8 @@ def test_gpt4free_files_become_the_last_user_messages_content_parts(tmp_path: Pa
             "filename": "report.pdf",
         },
     }
-    assert parts[3] == {"type": "image_url", "image_url": {"url": data_url}}
+    # A named image goes as a file part: an image_url part would lose its name.
+    assert parts[3] == {"type": "file", "file": {"file_data": data_url, "filename": "x.jpg"}}
     assert parts[4]["file"]["filename"] == "notes.txt"
     # image= (a direct call's, which gpt4free's clients turn into media) with its image_name.
     (_, single) = with_media("P", messages, {"image": Path(pdf), "image_name": "r.pdf"})[1]["content"]  # type: ignore[index]
