@@ -75,7 +75,7 @@ class HeldReply:
             return
         self._held = []
         if not new.startswith(emitted):
-            common = _common_prefix_length(emitted, new)
+            common = common_prefix_length(emitted, new)
             out.append(Correction(retract=len(emitted) - common, text="", previous=emitted))
             self._emitted, self._emitted_length = [emitted[:common]], common
         if len(new) > self._emitted_length:
@@ -96,7 +96,7 @@ class HeldReply:
             if len(final) > len(emitted):
                 out.append(TextDelta(final[len(emitted) :]))
         else:
-            common = _common_prefix_length(emitted, final)
+            common = common_prefix_length(emitted, final)
             out.append(Correction(retract=len(emitted) - common, text=final[common:], previous=emitted))
         self._emitted, self._emitted_length = [final], len(final)
 
@@ -106,9 +106,11 @@ class HeldReply:
         return self._emitted[0] if self._emitted else ""
 
 
-def _common_prefix_length(a: str, b: str) -> int:
+def common_prefix_length(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share."""
     limit = min(len(a), len(b))
     low, high = 0, limit
+    # Binary search on slices compares in C: O(n log n) worst case, fast in practice.
     while low < high:
         middle = (low + high + 1) // 2
         if a[:middle] == b[:middle]:

@@ -40,6 +40,7 @@ from ._events import (
     Started,
     TextDelta,
 )
+from ._held import common_prefix_length
 from ._join import clip
 from ._json import JSONValue
 from ._messages import (
@@ -361,18 +362,5 @@ def _advance(shown: str, text: str) -> list[ChatEvent]:
     """The events that take a consumer from ``shown`` to ``text``."""
     if text.startswith(shown):
         return [TextDelta(text[len(shown) :])] if len(text) > len(shown) else []
-    common = _common_prefix_length(shown, text)
+    common = common_prefix_length(shown, text)
     return [Correction(retract=len(shown) - common, text=text[common:], previous=shown)]
-
-
-def _common_prefix_length(a: str, b: str) -> int:
-    limit = min(len(a), len(b))
-    low, high = 0, limit
-    # Binary search on slices compares in C: O(n log n) worst case, fast in practice.
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
