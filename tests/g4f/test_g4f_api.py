@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from ..live.conftest import free_port, serving
+from ..live.conftest import serving
 from .conftest import Replica
 
 # gpt4free's API app in a process of its own, with this provider registered under the
@@ -45,14 +45,12 @@ def answer(tokens: int) -> str:
 
 @pytest.fixture(scope="module")
 def g4f_api(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     home = tmp_path_factory.mktemp("g4f-home")
     # Not retargeted in code: $QWEN_SPACE_URL points the provider at the replica.
     env = {**os.environ, "QWEN_SPACE_URL": replica.url, "HOME": str(home), "NO_PROXY": "127.0.0.1"}
-    base = f"http://127.0.0.1:{port}/v1"
-    server = [sys.executable, "-c", SERVER, str(port)]
-    with serving(server, f"{base}/models", "gpt4free's API", within=60, env=env, cwd=home):
-        yield base
+    server = lambda port: [sys.executable, "-c", SERVER, str(port)]  # noqa: E731
+    with serving(server, "/v1/models", "gpt4free's API", within=60, env=env, cwd=home) as base:
+        yield f"{base}/v1"
 
 
 def client(base: str) -> openai.OpenAI:

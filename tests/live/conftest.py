@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -101,44 +101,89 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def serving(argv: list[str], probe: str, what: str, *, within: float, **popen: Any) -> Iterator[None]:
-    """Run the server ``argv`` until ``probe`` answers 200 (or fail saying why), then stop it."""
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+def _listening_inodes(port: int) -> set[str] | None:
+    """The inodes of the sockets listening on 127.0.0.1:``port``, or None where the
+    system has no /proc to ask (then nothing can be checked)."""
     try:
-        deadline = time.monotonic() + within
-        while True:
-            if process.poll() is not None:
-                assert process.stderr is not None
-                raise RuntimeError(f"{what} exited: {process.stderr.read().decode(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(probe, timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not start within {within:g} s")
-            time.sleep(0.25)
-        yield
-    finally:
-        process.terminate()
+        table = Path("/proc/net/tcp").read_text()
+    except OSError:
+        return None
+    wanted = f"0100007F:{port:04X}"
+    return {fields[9] for fields in map(str.split, table.splitlines()[1:]) if fields[1] == wanted and fields[3] == "0A"}
+
+
+def _owns_port(pid: int, port: int) -> bool:
+    """Whether process ``pid`` is the one listening on ``port``. Parallel tox envs each
+    start servers on ports the kernel called free a moment before: two envs can get the
+    same one, and then the loser's probe is answered by the winner's Gradio."""
+    inodes = _listening_inodes(port)
+    if inodes is None:
+        return True
+    sockets = {f"socket:[{inode}]" for inode in inodes}
+    try:
+        return any(os.readlink(fd) in sockets for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def _started(process: subprocess.Popen[bytes], port: int, probe: str, what: str, within: float) -> bool:
+    """Wait until ``probe`` answers 200 from ``process`` itself: True; False when another
+    process holds the port (try another); RuntimeError when the server fails otherwise."""
+    deadline = time.monotonic() + within
+    while True:
+        if process.poll() is not None:
+            assert process.stderr is not None
+            told = process.stderr.read().decode(errors="replace")
+            if "address already in use" in told.lower() or "cannot find empty port" in told.lower():
+                return False
+            raise RuntimeError(f"{what} exited: {told[-3000:]}")
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+            with urllib.request.urlopen(probe, timeout=2) as answer:
+                if answer.status == 200:
+                    return _owns_port(process.pid, port)
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within {within:g} s")
+        time.sleep(0.25)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+@contextmanager
+def serving(
+    argv_for: Callable[[int], list[str]], path: str, what: str, *, within: float, **popen: Any
+) -> Iterator[str]:
+    """Run the server ``argv_for(port)`` on a free loopback port until ``path`` answers
+    200 from it (or fail saying why); yield its base URL, then stop it."""
+    for _ in range(5):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(argv_for(port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+        try:
+            if _started(process, port, base + path, what, within):
+                yield base
+                return
+        finally:
+            _stop(process)
+    raise RuntimeError(f"{what} found its free port taken five times in a row")
 
 
 @pytest.fixture(scope="session")
 def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
     log = tmp_path_factory.mktemp("replica") / "events.log"
-    port = free_port()
     env = {**os.environ, "REPLICA_LOG": str(log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    url = f"http://127.0.0.1:{port}"
-    with serving([sys.executable, str(APP), str(port)], f"{url}/config", "the replica", within=120, env=env):
+    argv = lambda port: [sys.executable, str(APP), str(port)]  # noqa: E731
+    with serving(argv, "/config", "the replica", within=120, env=env) as url:
         yield Replica(url=url, log=log, gradio_version=version("gradio"))
 
 
@@ -161,11 +206,9 @@ class _Replicas:
         folder = tempfile.mkdtemp(prefix="replicas-")
         self._stack.callback(shutil.rmtree, folder, ignore_errors=True)
         self.log = Path(folder) / "events.log"
-        port = free_port()
         env = {**os.environ, "REPLICA_LOG": str(self.log), "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-        url = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, str(REPLICA_APPS / "serve.py"), "--mount", str(port)]
-        self._stack.enter_context(serving(argv, f"{url}/replicas", "the replica apps", within=240, env=env))
+        argv = lambda port: [sys.executable, str(REPLICA_APPS / "serve.py"), "--mount", str(port)]  # noqa: E731
+        url = self._stack.enter_context(serving(argv, "/replicas", "the replica apps", within=240, env=env))
         with urllib.request.urlopen(f"{url}/replicas", timeout=10) as answer:
             self.unbuildable = json.loads(answer.read())["unbuildable"]
         self.url = url
@@ -221,13 +264,12 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 def locked() -> Iterator[App]:
     """The template replica launched with ``auth=(USER, PASSWORD)`` (test_live_auth.py and
     test_live_auth_doors.py share it: each start of Gradio costs seconds)."""
-    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
     env.update(APP_USER=USER, APP_PASSWORD=PASSWORD)
-    url = f"http://127.0.0.1:{port}"
     # /config answers 401 before a login; the current user (none) answers 200.
-    probe = f"{url}/user" if MAJOR < 5 else f"{url}/gradio_api/user"
-    with serving([sys.executable, "-c", LAUNCH, str(ROOT), str(port)], probe, "the locked app", within=120, env=env):
+    probe = "/user" if MAJOR < 5 else "/gradio_api/user"
+    argv = lambda port: [sys.executable, "-c", LAUNCH, str(ROOT), str(port)]  # noqa: E731
+    with serving(argv, probe, "the locked app", within=120, env=env) as url:
         yield App("hub_template", Replica(url=url, log=None, gradio_version=version("gradio")))
 
 

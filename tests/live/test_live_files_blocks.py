@@ -30,7 +30,7 @@ from qwen_space.protocol import ChatbotFormat
 from qwen_space.protocol._files import chatbot_reply_files, file_data, files_in, multimodal_value, user_file_entries
 from yarl import URL
 
-from .conftest import free_port, serving
+from .conftest import serving
 
 APP = Path(__file__).resolve().parent / "files_app.py"
 MAJOR = int(version("gradio").split(".")[0])
@@ -48,10 +48,9 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "127.0.0.1"}
-    base = f"http://127.0.0.1:{port}"
-    with serving([sys.executable, str(APP), str(port)], f"{base}/config", "the files app", within=120, env=env):
+    argv = lambda port: [sys.executable, str(APP), str(port)]  # noqa: E731
+    with serving(argv, "/config", "the files app", within=120, env=env) as base:
         prefix = "/gradio_api" if MAJOR >= 5 else ""  # checked against /config below
         yield Server(base, prefix)
 
