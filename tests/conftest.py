@@ -8,7 +8,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, settings
 
-from .fake_space import FakeSpace
+from .fake_space import FakeSpace, chat_body, script
+from .login_space import LoginSpace
+from .support import PIECES
 
 # "ci" is deterministic so a red build reproduces; "thorough" explores far more.
 settings.register_profile("ci", derandomize=True, max_examples=150, deadline=None, print_blob=True)
@@ -87,3 +89,16 @@ def threaded_space() -> Iterator[FakeSpace]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+@pytest.fixture
+async def login_space() -> AsyncIterator[LoginSpace]:
+    """The fake Space behind Gradio's login (login_space.py), answering "hi" once logged in."""
+    space = LoginSpace(stream=script(*chat_body("hi", PIECES)))
+    server = TestServer(space.app(), host="127.0.0.1")
+    await server.start_server()
+    space.server = server
+    try:
+        yield space
+    finally:
+        await server.close()

@@ -9,36 +9,22 @@ ends with, since a real ZeroGPU cannot run on loopback.
 
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import openai
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from qwen_space.client import AuthenticationError
 from qwen_space.client.ways_in.serve.lifecycle import checked_app
 
 from .cli import run_cli
 from .fake_space import EVENT_ID, FakeSpace, StreamScript, chat_body, script, sse
+from .login_space import PASSWORD, TOKEN, USER, LoginSpace
 from .serving import HELLO, serving
 from .support import PIECES
-from .test_login import PASSWORD, TOKEN, USER, LoginSpace
 from .test_quota import SIGN_UP, TRY_AGAIN, WITH_LINK, quota_failure
 
 SECRET_BITS = (PASSWORD, "horse battery")
-
-
-@pytest.fixture
-async def login_space() -> AsyncIterator[LoginSpace]:
-    space = LoginSpace(stream=script(*chat_body("hi", PIECES)))
-    server = TestServer(space.app(), host="127.0.0.1")
-    await server.start_server()
-    space.server = server
-    try:
-        yield space
-    finally:
-        await server.close()
 
 
 def no_password(*texts: str) -> None:

@@ -10,7 +10,6 @@ same host, which must not receive the cookie (aiohttp's cookie jar ignores ports
 """
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -19,63 +18,8 @@ from qwen_space.client import AuthenticationError, SpaceClient, UsageError
 from qwen_space.client.core.transport import Transport
 from yarl import URL
 
-from .fake_space import FakeSpace, chat_body, script
+from .login_space import PASSWORD, TOKEN, USER, LoginSpace
 from .support import BOUNDED, NO_WAIT, PIECES, deltas
-
-USER, PASSWORD = "ada", "correct horse battery staple"
-TOKEN = "tok_6b1f0d2c9a8e7f35"
-COOKIE_ID = "cookie-id-1234"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class LoginSpace(FakeSpace):
-    """The fake Space behind Gradio's login: every route but /login wants the cookie."""
-
-    logins: list[dict[str, str]]
-    cookies_seen: list[str]
-    auth: bool = True
-
-    def app(self) -> web.Application:
-        self.logins, self.cookies_seen = [], []
-        app = super().app()
-        app.router.add_post("/login", self._login)
-        app.middlewares.append(self._check)
-        return app
-
-    async def _login(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        self.logins.append({key: str(value) for key, value in form.items()})
-        if not self.auth:
-            raise web.HTTPFound("/")
-        if form.get("username") != USER or form.get("password") != PASSWORD:
-            return web.json_response({"detail": "Incorrect credentials."}, status=400)
-        response = web.json_response({"success": True})
-        response.set_cookie(f"access-token-{COOKIE_ID}", TOKEN, httponly=True, samesite="none", secure=True)
-        response.set_cookie(f"access-token-unsecure-{COOKIE_ID}", TOKEN, httponly=True)
-        return response
-
-    @web.middleware
-    async def _check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self.cookies_seen.append(request.headers.get("Cookie", ""))
-        if (
-            request.path != "/login"
-            and self.auth
-            and request.cookies.get(f"access-token-unsecure-{COOKIE_ID}") != TOKEN
-        ):
-            return web.json_response({"detail": "Not authenticated"}, status=401)
-        return await handler(request)
-
-
-@pytest.fixture
-async def login_space() -> AsyncIterator[LoginSpace]:
-    space = LoginSpace(stream=script(*chat_body("hi", PIECES)))
-    server = TestServer(space.app(), host="127.0.0.1")
-    await server.start_server()
-    space.server = server
-    try:
-        yield space
-    finally:
-        await server.close()
 
 
 async def test_a_login_with_the_right_password_chats(login_space: LoginSpace) -> None:

@@ -2,29 +2,14 @@
 the user name, the password or the session cookie, and the cassette replays with or
 without ``auth=`` (any credentials), nothing reaching the app."""
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from qwen_space.client import SpaceClient
 from qwen_space.client.recording import use_cassette
 
-from .fake_space import chat_body, script
+from .login_space import PASSWORD, TOKEN, USER, LoginSpace
 from .support import PIECES, deltas
-from .test_login import PASSWORD, TOKEN, USER, LoginSpace
-
-
-@pytest.fixture
-async def login_space() -> AsyncIterator[LoginSpace]:
-    space = LoginSpace(stream=script(*chat_body("hi", PIECES)))
-    server = TestServer(space.app(), host="127.0.0.1")
-    await server.start_server()
-    space.server = server
-    try:
-        yield space
-    finally:
-        await server.close()
 
 
 async def test_a_recorded_login_holds_no_credential_and_replays(login_space: LoginSpace, tmp_path: Path) -> None:
