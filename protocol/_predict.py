@@ -67,7 +67,7 @@ def parse_predict_answer(status: int, content_type: str | None, body: bytes, *, 
         shown = f"{clip(body.decode('utf-8', 'replace'), 120)!r}"
     raise SeedRefusedError(
         f'the Space answered {what} (run/predict) with {shown} instead of Gradio\'s answer {{"data": [...]}}: '
-        "the step did not run, so the chat was not sent (a proxy or an older or changed Space answers like "
+        "the step did not run, so the chat stops there (a proxy or an older or changed Space answers like "
         "this); try again, and if it persists, check the Space's /config with qwen-space info"
     )
 
