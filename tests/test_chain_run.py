@@ -16,7 +16,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from qwen_space.client import (
     AppError,
-    ChatEvent,
     Completed,
     Failed,
     QwenSpaceError,
@@ -124,6 +123,18 @@ async def test_the_chain_threads_each_steps_outputs_into_the_next(space: Predict
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello!"
 
 
+async def test_a_quoted_error_of_a_direct_step_is_unquoted(space: PredictSpace) -> None:
+    """Gradio 4.44 answers a gr.Error in run/predict with ``repr()`` of its message; the
+    browser shows it unquoted, and so does the error."""
+    space.config = canonical_config()
+    space.predicts = [(500, "application/json", b'{"error": "\'The input is too long (9 > 4).\'"}')]
+    async with SpaceClient(space.url) as client:
+        with pytest.raises(AppError) as raised:
+            await client.complete([user("hi")])
+    assert raised.value.space_message == "The input is too long (9 > 4)."
+    assert "'" not in str(raised.value)
+
+
 async def test_a_failing_direct_step_is_the_apps_error(space: PredictSpace) -> None:
     space.config = canonical_config()
     space.predicts = [(500, "application/json", b'{"error": "The input is too long."}')]
@@ -174,7 +185,7 @@ async def test_a_then_step_failing_after_the_text_ends_the_chat_with_its_error(
     space.predicts = [user_step_answer(), answer] * 2
     space.stream = script(*bot_stream(shown_history(), ["Hel", "lo", "!"]))
     async with SpaceClient(space.url) as client:
-        events: list[ChatEvent] = [e async for e in client.events([user("hi")])]
+        events = [e async for e in client.events([user("hi")])]
         with pytest.raises(error_type, match=said) as raised:
             await client.complete([user("hi")])
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello!"
@@ -212,7 +223,7 @@ async def test_a_queued_step_failing_after_its_text_skips_the_success_step(space
     streamed = bot_stream(shown_history(), ["Hello"])[:-2]
     space.stream = script(*streamed, bot_failure("The model is overloaded."), CLOSE_STREAM)
     async with SpaceClient(space.url) as client:
-        events: list[ChatEvent] = [e async for e in client.events([user("hi")])]
+        events = [e async for e in client.events([user("hi")])]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello"
     assert not any(isinstance(e, Completed) for e in events)
     failed = events[-1]
