@@ -14,7 +14,17 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
-from qwen_space.client import AppError, QwenSpaceError, ReasoningDelta, SpaceClient, TextDelta, TransportError
+from qwen_space.client import (
+    AppError,
+    Completed,
+    Correction,
+    Failed,
+    QwenSpaceError,
+    ReasoningDelta,
+    SpaceClient,
+    TextDelta,
+    TransportError,
+)
 
 from ..replicas import CHAIN_APPS
 from ..replicas.expected import (
@@ -75,6 +85,31 @@ async def test_one_message_gets_the_exact_answer(chain: App) -> None:
     async with SpaceClient(chain.replica.url) as space:
         completion = await space.complete([user(FIRST)])
     assert completion.text == want.first
+
+
+async def test_a_failing_step_ends_the_chat_with_its_error_never_completed(chain: App) -> None:
+    """The model raises after two words: the chat's events end with that one ``Failed``
+    (the app's error, what was shown before it kept), and no ``Completed`` follows."""
+    expected(chain.name)
+    async with SpaceClient(chain.replica.url) as space:
+        events = [event async for event in space.events([user(f"{FIRST} !fail")])]
+    ends = [e for e in events if isinstance(e, (Completed, Failed))]
+    assert ends == [events[-1]]
+    failed = events[-1]
+    assert isinstance(failed, Failed)
+    assert isinstance(failed.error, AppError)
+    assert failed.error.partial_text == on_screen(events) != ""
+
+
+def on_screen(events: list[Any]) -> str:
+    """The reply a reader of ``events()`` shows: deltas appended, corrections applied."""
+    text = ""
+    for event in events:
+        if isinstance(event, TextDelta):
+            text += event.text
+        elif isinstance(event, Correction):
+            text = text[: len(text) - event.retract] + event.text
+    return text
 
 
 async def test_the_stream_is_the_answer_and_nothing_else(chain: App, request: pytest.FixtureRequest) -> None:
