@@ -2,7 +2,8 @@
 
 Gradio's front-end fires every dependency whose target is the trigger (a textbox's
 ``submit``, a button's ``click``), then, as each one ends, the dependencies that name it
-in ``trigger_after`` (``.then``; ``.success`` ones only after a success). This module
+in ``trigger_after`` (``.then``; ``.success`` ones only after a success, ``.failure`` ones
+only after a failure, which ends a chat: they are no part of one). This module
 finds those chains in ``/config``:
 
 * a *message box* is a Textbox or MultimodalTextbox (not one labelled as a system
@@ -99,7 +100,9 @@ class _Index:
         self.followers: dict[int, list[Dependency]] = {}
         for dependency in config.dependencies:
             if dependency.trigger_after is not None:
-                self.followers.setdefault(dependency.trigger_after, []).append(dependency)
+                # A ``.failure`` step runs only after a failure, which ends the chat.
+                if not dependency.trigger_only_on_failure:
+                    self.followers.setdefault(dependency.trigger_after, []).append(dependency)
                 continue
             for component_id, event in dependency.targets:
                 if component_id is not None:

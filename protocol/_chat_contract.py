@@ -336,6 +336,10 @@ def _ambiguous(config: SpaceConfig, chats: list[ChatChain]) -> AmbiguousChatErro
     for chat in chats:
         contract = _for_chat(config, chat)
         name = contract.api_name or f"fn_index {contract.fn_index}"
+        api = _interface_api(config, chat)
+        if api is not None and api.dependency.fn_index != contract.fn_index and _name(api.dependency):
+            # 4.44's ChatInterface runs its private chain; its API page shows the API event.
+            name += f" (API event {_name(api.dependency)})"
         box = (
             f"the {chat.message_box.type} {chat.label!r}"
             if chat.label
@@ -354,17 +358,25 @@ def _ambiguous(config: SpaceConfig, chats: list[ChatChain]) -> AmbiguousChatErro
 def _for_chat(config: SpaceConfig, chat: ChatChain) -> ChatContract:
     """The contract of one chat: a ChatInterface's API where it has one (equivalent, and
     one request), one event where the chain is one step, else the chain itself."""
-    box = chat.message_box.id
-    for dependency in config.dependencies:
-        if dependency.inputs[:1] == (box,) and dependency.backend_fn:
-            event = _event(config, dependency)
-            if event is not None and _is_chat_interface_api(event):
-                return _chat_interface(config, event, prefer_chain=True, chat=chat)
+    event = _interface_api(config, chat)
+    if event is not None:
+        return _chat_interface(config, event, prefer_chain=True, chat=chat)
     if len(chat.steps) == 1 and not carried_states(chat.steps, config.components):
         event = _event(config, config.dependency(chat.steps[0].fn_index))
         if event is not None and _is_blocks_chat(event):
             return _blocks(config, event)
     return _chain_contract(config, chat)
+
+
+def _interface_api(config: SpaceConfig, chat: ChatChain) -> _Event | None:
+    """The ChatInterface API event that reads the chat's message box, if the app has one."""
+    box = chat.message_box.id
+    for dependency in config.dependencies:
+        if dependency.inputs[:1] == (box,) and dependency.backend_fn:
+            event = _event(config, dependency)
+            if event is not None and _is_chat_interface_api(event):
+                return event
+    return None
 
 
 def _chain_contract(config: SpaceConfig, chat: ChatChain) -> ChatContract:

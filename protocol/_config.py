@@ -120,6 +120,8 @@ class Dependency:
     trigger_after: int | None = None
     #: A ``.success`` step: it runs only when the step it follows succeeded.
     trigger_only_on_success: bool = False
+    #: A ``.failure`` step (Gradio 5+): it runs only when the step it follows failed.
+    trigger_only_on_failure: bool = False
 
     @property
     def trigger_id(self) -> int | None:
@@ -293,6 +295,7 @@ def _dependency(item: JSONValue, position: int) -> Dependency:
         backend_fn=item.get("backend_fn") is not False,
         trigger_after=after if isinstance(after, int) and not isinstance(after, bool) else None,
         trigger_only_on_success=item.get("trigger_only_on_success") is True,
+        trigger_only_on_failure=item.get("trigger_only_on_failure") is True,
     )
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "UnexpectedError",
     "UnknownMessage",
     "parse_message",
+    "unquote_error",
 ]
 
 JSONObject: TypeAlias = dict[str, JSONValue]
@@ -460,7 +461,7 @@ def _parse_completed(payload: JSONObject, tag: str) -> ProcessCompleted:
         return ProcessCompleted(
             event_id=event_id,
             status=CompletionStatus.FAILED,
-            error=_unquote_error(_error_text(output, where)),
+            error=unquote_error(_error_text(output, where)),
             title=title,
         )
     parsed = _output(f, require_data=False)
@@ -483,7 +484,7 @@ def _error_text(output: JSONObject, where: str) -> str | None:
     raise RemoteProtocolError(f"{where}.error: expected a string or null, got {_kind(value)}")
 
 
-def _unquote_error(error: str | None) -> str | None:
+def unquote_error(error: str | None) -> str | None:
     """Undo Gradio < 5.2 sending ``repr(message)`` for ``gr.Error`` (PR #9681)."""
     if error is None or len(error) < 2 or error[0] not in "'\"" or error[-1] != error[0]:
         return error

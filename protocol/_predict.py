@@ -15,6 +15,7 @@ from ._errors import AppError, QwenSpaceError, SeedRefusedError
 from ._job import HIDDEN_ERROR_TEXT
 from ._join import clip, error_for_response, is_web_page
 from ._json import JSONValue, loads, request_body
+from ._messages import unquote_error
 
 __all__ = ["PredictCall", "parse_predict_answer"]
 
@@ -43,8 +44,9 @@ def parse_predict_answer(status: int, content_type: str | None, body: bytes, *, 
     if status == 500:
         said = _json_object(body)
         if said is not None and "error" in said and "data" not in said:
-            message = said.get("error")
-            if isinstance(message, str) and message:
+            # Gradio < 5.2 sends ``repr()`` of a gr.Error's message; the browser unquotes it.
+            message = unquote_error(said["error"]) if isinstance(said["error"], str) else None
+            if message:
                 return _raise(
                     AppError(f"the Space reported an error in {what}: {clip(message)}", space_message=message)
                 )
@@ -67,7 +69,7 @@ def parse_predict_answer(status: int, content_type: str | None, body: bytes, *, 
         shown = f"{clip(body.decode('utf-8', 'replace'), 120)!r}"
     raise SeedRefusedError(
         f'the Space answered {what} (run/predict) with {shown} instead of Gradio\'s answer {{"data": [...]}}: '
-        "the step did not run, so the chat was not sent (a proxy or an older or changed Space answers like "
+        "the step did not run, so the chat stops there (a proxy or an older or changed Space answers like "
         "this); try again, and if it persists, check the Space's /config with qwen-space info"
     )
 

@@ -138,6 +138,38 @@ def test_two_chat_interfaces_in_tabs_are_refused_naming_both(version: str) -> No
     assert derive_contract(space, first).kind is AppKind.CHAT_INTERFACE
 
 
+@pytest.mark.parametrize(("kind", "in_chain"), [("then", True), ("success", True), ("failure", False)])
+def test_a_failure_step_is_no_part_of_the_chat(kind: str, in_chain: bool) -> None:
+    """``.failure(show_error)`` runs only after a failed step, which ends the chat: the
+    client never runs it (it would run it after a success otherwise)."""
+    app = raw("5.50.0", "blocks_canonical")
+    (bot,) = [d for d in app["dependencies"] if d["id"] == 1]
+    app["dependencies"].append(
+        {
+            **bot,
+            "id": 3,
+            "targets": [[None, kind]],
+            "trigger_after": 1,
+            "trigger_only_on_success": kind == "success",
+            "trigger_only_on_failure": kind == "failure",
+        }
+    )
+    (chat,) = find_chats(parse_config(json.dumps(app).encode()))
+    assert (3 in [step.fn_index for step in chat.steps]) is in_chain
+
+
+def test_on_4_the_refusal_names_each_tab_by_its_api_event_too() -> None:
+    """4.44's ChatInterface chats through a private chain; its API page shows ``/chat`` and
+    ``/chat_1``, so the refusal names those beside the chain's step, and both choose the tab."""
+    space = config("4.44.1", "tabbed_two")
+    with pytest.raises(AmbiguousChatError) as caught:
+        derive_contract(space)
+    message = str(caught.value)
+    assert "/_stream_fn (API event /chat);" in message
+    assert "/_stream_fn_2 (API event /chat_1)." in message
+    assert derive_contract(space, "/chat").fn_index != derive_contract(space, "/chat_1").fn_index
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_qwen_layout_with_extra_buttons_is_the_qwen_chat(version: str) -> None:
     contract = derive_contract(config(version, "qwen_extra_buttons"))

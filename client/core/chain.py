@@ -5,7 +5,9 @@ outputs back: non-queued steps by ``run/predict``, queued ones through ``queue/j
 and the session's stream, all on the chat's one ``session_hash``. The reply is what
 the steps did to the Chatbot beyond the history the client put there; the events of
 each step's stream are passed on (its own ``Completed`` is not: the chat ends with one
-``Completed`` after the last step, carrying what the Chatbot ends with).
+``Completed`` after the last step, carrying what the Chatbot ends with). A failed step
+ends the chat with its error (raised before any text, ``Failed`` after), never
+``Completed``, and no later step runs.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ class ChainRunner:
         self._file_outputs = {i: store.get(i) for i in sorted(written)}
 
     async def run(self) -> AsyncGenerator[list[ChatEvent], None]:
+        # The chat ends at its first failed step, with that step's error and no Completed.
+        # The browser skips the failed step's ``.success`` followers (and Gradio 6 its
+        # ``.then`` ones too); what any later step does cannot change the reply: it failed.
         for step in self._contract.steps:
             if step.queue:
                 failed = False
@@ -122,6 +127,9 @@ class ChainRunner:
                 events = await self._direct(step)
                 if events:
                     yield events
+                if any(isinstance(event, Failed) for event in events):
+                    self._run.step_done()  # nothing of the chat runs on the Space: nothing to cancel
+                    return
         value = self._store.get(self._chatbot)
         tail = value[self._skip :] if isinstance(value, list) else value
         text = read_reply(tail, self._format).text
