@@ -36,7 +36,6 @@ from ...protocol import (
     Completed,
     Correction,
     Drift,
-    Failed,
     FileReply,
     LogMessage,
     QueuePosition,
@@ -68,9 +67,10 @@ from ..hub.space import (
 )
 from .chain import ChatSession
 from .conversation import Conversation
-from .errors import ReplyRewrittenError, UsageError, empty_reply, total_timeout
+from .errors import UsageError, total_timeout
 from .files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, download, save_bytes
 from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT
+from .reply import ReplyCheck
 from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, FileLike, prepare_request
 from .run import ChatRun, ChatTarget, RunSettings
 from .timeouts import RetryPolicy, Timeouts
@@ -347,36 +347,25 @@ class SpaceClient:
         the chat fails.
 
         The messages are checked before anything is sent. Errors raised after text
-        was yielded carry it as ``partial_text``. An empty reply raises
-        :class:`EmptyReplyError` unless ``allow_empty``. Reply files are left out (see
-        ``events()`` and ``complete()``).
+        was yielded carry it as ``partial_text``. An empty reply (no text, thoughts or
+        files) raises :class:`EmptyReplyError` unless ``allow_empty``; a reply of files or
+        thoughts alone yields no text. Reply files are left out (see ``events()`` and
+        ``complete()``).
         """
         return self._chat(self._run(self._request(messages, system, files), options), allow_empty)
 
     async def _chat(self, run: ChatRun, allow_empty: bool) -> AsyncGenerator[str, None]:
-        shown: str | None = None  # set at the first rewrite: what the consumer had by then
+        check = ReplyCheck(allow_empty=allow_empty, streamed=True)
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
         async with contextlib.aclosing(run.batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     if type(event) is TextDelta:
-                        if shown is None:
+                        if check.shown is None:
                             yield event.text
-                    elif isinstance(event, Correction):
-                        if shown is None:
-                            shown = event.previous
-                    elif isinstance(event, Failed):
-                        raise event.error
-                    elif isinstance(event, Completed) and not event.text and not allow_empty:
-                        raise empty_reply()
-                    elif isinstance(event, Completed) and shown is not None:
-                        raise ReplyRewrittenError(
-                            "the Space rewrote part of the reply after it was streamed; the complete reply "
-                            "is in final_text (use events() to follow rewrites as they happen)",
-                            final_text=event.text,
-                            partial_text=shown,
-                        )
+                    else:
+                        check.see(event)
 
     async def complete(
         self,
@@ -388,7 +377,8 @@ class SpaceClient:
         files: Sequence[FileLike] = (),
     ) -> ChatCompletion:
         """The whole reply with its metadata and files; raises the package error on failure,
-        and :class:`EmptyReplyError` for a reply with neither text nor files unless ``allow_empty``."""
+        and :class:`EmptyReplyError` for an empty reply (no text, thoughts or files) unless
+        ``allow_empty``."""
         request = self._request(messages, system, files)
         reply_files: list[ReplyFile] = []
         started = time.monotonic()
@@ -398,8 +388,10 @@ class SpaceClient:
         dropped_logs = 0
         corrections = 0
         run = self._run(request, options)
+        check = ReplyCheck(allow_empty=allow_empty)
         async with contextlib.aclosing(run.events()) as events:
             async for event in events:
+                check.see(event)
                 if isinstance(event, (TextDelta, Correction)) and first_text is None:
                     first_text = time.monotonic() - started
                 if isinstance(event, Correction):
@@ -413,12 +405,8 @@ class SpaceClient:
                         dropped_logs += 1
                 elif isinstance(event, FileReply):
                     reply_files.append(event.file)
-                elif isinstance(event, Failed):
-                    raise event.error
                 elif isinstance(event, Completed):
                     assert run.event_id is not None
-                    if not event.text and not reply_files and not allow_empty:
-                        raise empty_reply()
                     return ChatCompletion(
                         text=event.text,
                         event_id=run.event_id,
