@@ -1,8 +1,7 @@
 """``serve`` and files (issue 25): content parts checked and passed on, the client's file
-refusals as OpenAI's 400s, files of the reply as Markdown links. The client's upload and
-its ``FileReply`` event are another branch's: here a fake client object stands in for
-:class:`SpaceClient`, with the API that branch gives it (tests/live/test_live_serve_files.py
-runs the same through real Gradio apps)."""
+refusals as OpenAI's 400s, files of the reply as Markdown links. A fake client object
+stands in for :class:`SpaceClient`, scripting its events (``FileReply`` among them);
+tests/live/test_live_serve_files.py runs the same through real Gradio apps."""
 
 import base64
 import json
@@ -17,7 +16,8 @@ from qwen_space.client import InvalidMessagesError, UsageError
 from qwen_space.client.ways_in.routing import file_markdown
 from qwen_space.client.ways_in.serve import app as serve_app
 from qwen_space.client.ways_in.serve.wire import Refusal, parse_request
-from qwen_space.protocol import ChatEvent, Completed, HistoryMode, InputRole, TextDelta
+from qwen_space.protocol import ChatEvent, Completed, FileReply, HistoryMode, InputRole, TextDelta
+from qwen_space.protocol import ReplyFile as SpaceFile
 
 from .serving import async_openai, serving
 
@@ -34,16 +34,11 @@ class ReplyFile:
     size: int | None = None
 
 
-@dataclass(frozen=True)
-class FileReply:
-    file: ReplyFile
-
-
 @dataclass
 class Reply:
     text: str
     reasoning: str = ""
-    files: list[ReplyFile] = field(default_factory=list)
+    files: list[SpaceFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -144,8 +139,8 @@ async def test_an_http_image_url_is_refused_saying_to_send_a_data_url(fake_clien
 async def test_parts_reach_the_client_and_reply_files_come_back_as_markdown(
     fake_client: type[FakeClient], monkeypatch: pytest.MonkeyPatch, stream: bool
 ) -> None:
-    cat = ReplyFile("https://o-s.hf.space/gradio_api/file=/tmp/cat.png", "cat.png", "image/png", 9)
-    pdf = ReplyFile("https://o-s.hf.space/gradio_api/file=/tmp/r.pdf", "r.pdf", "application/pdf", 4)
+    cat = SpaceFile("https://o-s.hf.space/gradio_api/file=/tmp/cat.png", "cat.png", "image/png", 9)
+    pdf = SpaceFile("https://o-s.hf.space/gradio_api/file=/tmp/r.pdf", "r.pdf", "application/pdf", 4)
     monkeypatch.setattr(
         FakeClient, "script", [TextDelta("Here:"), FileReply(cat), FileReply(pdf), Completed("Here:", 0.1)]
     )

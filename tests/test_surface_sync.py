@@ -1,10 +1,9 @@
-"""SyncSpaceClient's surface: SpaceClient's arguments, checked before its thread starts;
+"""SyncSpaceClient's surface: SpaceClient's options (tests/test_sync_parity.py), checked before its thread starts;
 allow_empty; ClientClosedError once closed. The chats run against a loopback fake
 Space served on a thread of its own (the client under test blocks the caller's thread)."""
 
 import inspect
 import threading
-import typing
 
 import pytest
 from qwen_space.client import ClientClosedError, EmptyReplyError, SpaceClient, SyncSpaceClient, UsageError
@@ -15,17 +14,6 @@ from .support import HELLO
 
 def loop_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "qwen-space-loop"]
-
-
-def test_the_signature_mirrors_space_client_but_its_session() -> None:
-    sync = inspect.signature(SyncSpaceClient.__init__).parameters
-    not_sync = {name: p for name, p in inspect.signature(SpaceClient.__init__).parameters.items() if name != "session"}
-    assert list(sync) == list(not_sync)
-    for name, parameter in not_sync.items():
-        assert (sync[name].kind, sync[name].default) == (parameter.kind, parameter.default), name
-    hints = typing.get_type_hints(SpaceClient.__init__)
-    del hints["session"]
-    assert typing.get_type_hints(SyncSpaceClient.__init__) == hints
 
 
 @pytest.mark.parametrize("method", ["chat", "events", "complete"])
@@ -49,10 +37,10 @@ def test_an_unknown_argument_raises_before_a_thread_starts() -> None:
     before = loop_threads()
     with pytest.raises(TypeError):
         SyncSpaceClient("http://127.0.0.1:9", nope=None)  # type: ignore[call-arg]
-    # Typed as SpaceClient's arguments (one signature, not a copy), session= included:
-    # refused here, saying why.
+    # Not an option of the sync client (a type error, as the unused ignore would show):
+    # refused here too, saying why.
     with pytest.raises(TypeError, match=r"takes no session=: an aiohttp\.ClientSession belongs to the loop"):
-        SyncSpaceClient("http://127.0.0.1:9", session=None)
+        SyncSpaceClient("http://127.0.0.1:9", session=None)  # type: ignore[call-arg]
     assert loop_threads() == before
 
 

@@ -20,13 +20,12 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
-import aiohttp
 from yarl import URL
 
 from ...protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
@@ -36,7 +35,6 @@ from ...protocol import (
     Completed,
     Correction,
     Drift,
-    Failed,
     FileReply,
     LogMessage,
     QueuePosition,
@@ -45,7 +43,6 @@ from ...protocol import (
     RequestRejectedError,
     ServerError,
     SpaceConfig,
-    SpaceContract,
     SpaceHTTPError,
     SpaceUnavailableError,
     TextDelta,
@@ -68,9 +65,11 @@ from ..hub.space import (
 )
 from .chain import ChatSession
 from .conversation import Conversation
-from .errors import ReplyRewrittenError, UsageError, empty_reply, total_timeout
+from .errors import UsageError, total_timeout
 from .files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, download, save_bytes
+from .options import ClientOptions, check_options
 from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT
+from .reply import ReplyCheck
 from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, FileLike, prepare_request
 from .run import ChatRun, ChatTarget, RunSettings
 from .timeouts import RetryPolicy, Timeouts
@@ -136,57 +135,36 @@ class SpaceClient:
     client then never closes it. ``auth=(user, password)`` logs in to an app launched
     with ``auth=`` before the first request; its cookie goes only to the app's origin.
     Each file sent is at most ``max_upload_size`` bytes, each reply file fetched at most
-    ``max_download_size`` (100 MiB each by default).
+    ``max_download_size`` (100 MiB each by default). Every keyword option, typed, with its
+    default: :class:`ClientOptions` (``client/core/options.py``).
     """
 
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        session: aiohttp.ClientSession | None = None,
-        proxy: str | None = None,
-        hf_token: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        endpoint: str | int | None = None,
-        options: Mapping[str, object] | None = None,
-        api_name: str | None = None,
-        contract: SpaceContract | None = None,
-        verify_ssl: bool = True,
-        max_connections: int = 100,
-        max_event_size: int = _DEFAULT_MAX_EVENT_SIZE,
-        max_config_size: int = DEFAULT_MAX_CONFIG_SIZE,
-        max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS,
-        session_hash_factory: Callable[[], str] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
-        auth: tuple[str, str] | None = None,
-        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
-        max_download_size: int = DEFAULT_MAX_DOWNLOAD_SIZE,
-    ) -> None:
+    def __init__(self, url: str | None = None, **options: Unpack[ClientOptions]) -> None:
+        check_options(options, ClientOptions.__optional_keys__, "SpaceClient")
         target = url or default_url()
-        self._max_upload_size = max_upload_size
-        self._max_download_size = max_download_size
+        hf_token, proxy, verify_ssl = options.get("hf_token"), options.get("proxy"), options.get("verify_ssl", True)
+        sleep = options.get("sleep", asyncio.sleep)
+        self._timeouts = options.get("timeouts") or Timeouts()
+        self._max_upload_size = options.get("max_upload_size", DEFAULT_MAX_UPLOAD_SIZE)
+        self._max_download_size = options.get("max_download_size", DEFAULT_MAX_DOWNLOAD_SIZE)
         #: The Space's id when one was given (its ``url`` is then the Hub's ``host``, once known).
         self.space_id = check_space_id(target) if "://" not in target else None
         self._token_given = bool(hf_token)
         # Read only where a found token could go: a Space id, or a Hugging Face URL.
         self._token = hf_token or (saved_token() if self.space_id or is_hugging_face_url(target) else None)
-        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._headers = {"User-Agent": USER_AGENT, **(options.get("headers") or {})}
         self._transport = Transport(
-            session=session,
+            session=options.get("session"),
             proxy=proxy,
             headers=self._headers,
             token=self._token,
             send_token=False,
             verify_ssl=verify_ssl,
-            max_connections=max_connections,
-            connect_timeout=(timeouts or Timeouts()).connect,
-            auth=auth,
+            max_connections=options.get("max_connections", 100),
+            connect_timeout=self._timeouts.connect,
+            auth=options.get("auth"),
         )
         self._point_at(space_url(target))
-        self._timeouts = timeouts or Timeouts()
         self._gate = (
             SpaceGate(
                 self.space_id,
@@ -201,22 +179,23 @@ class SpaceClient:
             else None
         )
         # The chat event: as named, else the declared contract's, else derived from /config.
+        endpoint, contract = options.get("endpoint"), options.get("contract")
         self._endpoint_choice: str | int | None = (
-            endpoint if endpoint is not None else api_name or (contract.api_name if contract else None)
+            endpoint if endpoint is not None else options.get("api_name") or (contract.api_name if contract else None)
         )
         self._declared = contract
-        self._options = dict(options or {})
+        self._options = dict(options.get("options") or {})  # the Space's inputs by label
         self._chat_contract: ChatContract | None = None
-        self._max_config_size = max_config_size
-        self._max_prompt_chars = max_prompt_chars
-        self._new_session_hash = session_hash_factory or new_session_hash
+        self._max_config_size = options.get("max_config_size", DEFAULT_MAX_CONFIG_SIZE)
+        self._max_prompt_chars = options.get("max_prompt_chars", DEFAULT_MAX_PROMPT_CHARS)
+        self._new_session_hash = options.get("session_hash_factory") or new_session_hash
         self._settings = RunSettings(
             timeouts=self._timeouts,
-            retry=retry or RetryPolicy(),
-            max_event_size=max_event_size,
+            retry=options.get("retry") or RetryPolicy(),
+            max_event_size=options.get("max_event_size", _DEFAULT_MAX_EVENT_SIZE),
             sleep=sleep,
-            rng=rng or random.Random(),
-            max_upload_size=max_upload_size,
+            rng=options.get("rng") or random.Random(),
+            max_upload_size=self._max_upload_size,
         )
         self._config: SpaceConfig | None = None
         self._target: ChatTarget | None = None
@@ -347,36 +326,25 @@ class SpaceClient:
         the chat fails.
 
         The messages are checked before anything is sent. Errors raised after text
-        was yielded carry it as ``partial_text``. An empty reply raises
-        :class:`EmptyReplyError` unless ``allow_empty``. Reply files are left out (see
-        ``events()`` and ``complete()``).
+        was yielded carry it as ``partial_text``. An empty reply (no text, thoughts or
+        files) raises :class:`EmptyReplyError` unless ``allow_empty``; a reply of files or
+        thoughts alone yields no text. Reply files are left out (see ``events()`` and
+        ``complete()``).
         """
         return self._chat(self._run(self._request(messages, system, files), options), allow_empty)
 
     async def _chat(self, run: ChatRun, allow_empty: bool) -> AsyncGenerator[str, None]:
-        shown: str | None = None  # set at the first rewrite: what the consumer had by then
+        check = ReplyCheck(allow_empty=allow_empty, streamed=True)
         # Batches (the events of one network read) keep this the only generator the
         # per-token path crosses: each extra layer costs a resumption per token.
         async with contextlib.aclosing(run.batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     if type(event) is TextDelta:
-                        if shown is None:
+                        if check.shown is None:
                             yield event.text
-                    elif isinstance(event, Correction):
-                        if shown is None:
-                            shown = event.previous
-                    elif isinstance(event, Failed):
-                        raise event.error
-                    elif isinstance(event, Completed) and not event.text and not allow_empty:
-                        raise empty_reply()
-                    elif isinstance(event, Completed) and shown is not None:
-                        raise ReplyRewrittenError(
-                            "the Space rewrote part of the reply after it was streamed; the complete reply "
-                            "is in final_text (use events() to follow rewrites as they happen)",
-                            final_text=event.text,
-                            partial_text=shown,
-                        )
+                    else:
+                        check.see(event)
 
     async def complete(
         self,
@@ -388,7 +356,8 @@ class SpaceClient:
         files: Sequence[FileLike] = (),
     ) -> ChatCompletion:
         """The whole reply with its metadata and files; raises the package error on failure,
-        and :class:`EmptyReplyError` for a reply with neither text nor files unless ``allow_empty``."""
+        and :class:`EmptyReplyError` for an empty reply (no text, thoughts or files) unless
+        ``allow_empty``."""
         request = self._request(messages, system, files)
         reply_files: list[ReplyFile] = []
         started = time.monotonic()
@@ -398,8 +367,10 @@ class SpaceClient:
         dropped_logs = 0
         corrections = 0
         run = self._run(request, options)
+        check = ReplyCheck(allow_empty=allow_empty)
         async with contextlib.aclosing(run.events()) as events:
             async for event in events:
+                check.see(event)
                 if isinstance(event, (TextDelta, Correction)) and first_text is None:
                     first_text = time.monotonic() - started
                 if isinstance(event, Correction):
@@ -413,12 +384,8 @@ class SpaceClient:
                         dropped_logs += 1
                 elif isinstance(event, FileReply):
                     reply_files.append(event.file)
-                elif isinstance(event, Failed):
-                    raise event.error
                 elif isinstance(event, Completed):
                     assert run.event_id is not None
-                    if not event.text and not reply_files and not allow_empty:
-                        raise empty_reply()
                     return ChatCompletion(
                         text=event.text,
                         event_id=run.event_id,

@@ -19,15 +19,15 @@ from ...protocol import (
     ChatContract,
     ChatInput,
     Completed,
-    Correction,
-    Failed,
+    FileReply,
     JSONValue,
     OptionKind,
     ReasoningDelta,
     TextDelta,
 )
 from ..core.client import SpaceClient
-from ..core.errors import InvalidMessagesError, ReplyRewrittenError, empty_reply
+from ..core.errors import InvalidMessagesError
+from ..core.reply import ReplyCheck
 
 __all__ = [
     "Piece",
@@ -126,40 +126,25 @@ async def reply_pieces(
 ) -> AsyncGenerator[Piece, None]:
     """The answer as :meth:`SpaceClient.chat` streams it, with the thoughts beside it:
     ``(True, text)`` for reasoning, ``(False, text)`` for the answer, and each file of
-    the reply (the client's ``FileReply`` event's ``file``) as it arrives. Raises the package
-    error as ``chat()`` does (a rewritten answer, an empty one); a reply of thoughts
-    alone is not empty: its answer is empty text."""
-    shown: str | None = None  # set at the first rewrite: the answer sent by then
-    sent: list[str] = []
-    thought = files = False
+    the reply (the client's ``FileReply`` event's ``file``) as it arrives. Ends as
+    ``chat()`` does (:class:`ReplyCheck`: a failure, a rewritten answer or an empty reply
+    raises); a reply of thoughts or files alone is not empty: its answer is empty text."""
+    check = ReplyCheck(streamed=True)
+    thought = False
     async with contextlib.aclosing(space.events(messages, options=options)) as events:
         async for event in events:
             if type(event) is TextDelta:
-                if shown is None:
-                    sent.append(event.text)
+                if check.shown is None:
                     yield False, event.text
-            elif isinstance(event, ReasoningDelta):
+                continue
+            if isinstance(event, ReasoningDelta):
                 thought = True
                 yield True, event.text
-            elif (file := getattr(event, "file", None)) is not None:
-                files = True
-                yield file
-            elif isinstance(event, Correction):
-                if shown is None:
-                    shown = "".join(sent)
-            elif isinstance(event, Failed):
-                raise event.error
-            elif isinstance(event, Completed):
-                if not event.text and not event.reasoning and not files:
-                    raise empty_reply()
-                if event.reasoning and not thought:
-                    yield True, event.reasoning  # thoughts only in the completed reply
-                if shown is not None:
-                    raise ReplyRewrittenError(
-                        "the Space rewrote part of the reply after it was streamed",
-                        final_text=event.text,
-                        partial_text=shown,
-                    )
+            elif isinstance(event, FileReply):
+                yield event.file
+            elif isinstance(event, Completed) and event.reasoning and not thought:
+                yield True, event.reasoning  # thoughts only in the completed reply
+            check.see(event)
 
 
 def with_media(provider: str, messages: object, kwargs: Mapping[str, object]) -> object:

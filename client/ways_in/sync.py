@@ -10,51 +10,33 @@ or closing the client cancels the job on the Space, as the async client does.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import threading
-import typing
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Coroutine, Generator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 from ...protocol import ChatContract, ChatEvent, Drift, ReplyFile, SpaceConfig, Turn
 from ..core.client import ChatCompletion, SpaceClient
 from ..core.conversation import Conversation
 from ..core.errors import ClientClosedError
+from ..core.options import SyncClientOptions, check_options
 from ..core.request import FileLike
 from ..hub.space import SpaceInfo, SpaceStarting
 
 __all__ = ["SyncConversation", "SyncSpaceClient"]
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 # After Ctrl-C, how long to let the interrupted call post its /cancel before giving up.
 _CLEANUP_SECONDS = 10.0
 
 
-def _arguments_of(client: Callable[P, object]) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
-    """``__init__`` typed as taking ``client``'s arguments (and shown so by ``inspect``
-    and ``help()``, but for ``session=``, which it refuses): one signature to keep, not
-    a copy of SpaceClient's options to keep equal."""
-
-    def typed(init: Callable[..., None]) -> Callable[Concatenate[Any, P], None]:
-        shown = inspect.signature(client)
-        parameters = [p for p in shown.parameters.values() if p.name != "session"]
-        self = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        init.__signature__ = shown.replace(parameters=[self, *parameters])  # type: ignore[attr-defined]
-        hints = typing.get_type_hints(client.__init__)
-        init.__annotations__ = {name: hint for name, hint in hints.items() if name != "session"}
-        return init
-
-    return typed
-
-
 class SyncSpaceClient:
-    """Blocking twin of :class:`SpaceClient` (its arguments but ``session=``, its typed errors)::
+    """Blocking twin of :class:`SpaceClient` (its options but ``session=``: :class:`SyncClientOptions`;
+    its typed errors)::
 
     with SyncSpaceClient() as space:
         for delta in space.chat([{"role": "user", "content": "Hi"}]):
@@ -64,15 +46,15 @@ class SyncSpaceClient:
     was made on, and this client's loop is its own. ``sleep`` runs on that loop.
     """
 
-    @_arguments_of(SpaceClient)
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if "session" in kwargs:
+    def __init__(self, url: str | None = None, **options: Unpack[SyncClientOptions]) -> None:
+        if "session" in options:
             raise TypeError(
                 "SyncSpaceClient takes no session=: an aiohttp.ClientSession belongs to the loop it was "
                 "made on, and this client runs its own; leave it out"
             )
+        check_options(options, SyncClientOptions.__optional_keys__, "SyncSpaceClient")
         # First, so that a bad argument raises before there is a thread to leak.
-        self._client = SpaceClient(*args, **kwargs)
+        self._client = SpaceClient(url, **options)
         self._closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="qwen-space-loop", daemon=True)

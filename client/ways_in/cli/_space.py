@@ -22,8 +22,8 @@ from ....protocol import (
     find_option,
 )
 from ...core.client import SpaceClient
-from ...core.errors import empty_reply
 from ...core.files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
+from ...core.reply import ReplyCheck
 from ...core.timeouts import Timeouts
 from ...hub.space import SpaceStarting
 from ._arguments import login
@@ -105,10 +105,11 @@ async def stream(
     files: Sequence[LocalFile] = (),
     save_files: str | None = None,
 ) -> str:
-    """Print one chat; return its text, or raise its error. Cancelled (Ctrl-C), it
+    """Print one chat; return its text (empty for a reply of files or thoughts alone), or
+    raise its error (:class:`ReplyCheck`'s rules). Cancelled (Ctrl-C), it
     cancels the job on the Space before it ends. Reply files are saved into
     ``save_files`` (each path on stderr), else their URLs go to stderr."""
-    got_files = False
+    check = ReplyCheck()
     try:
         async with contextlib.aclosing(space.events(messages, system=system, options=options, files=files)) as events:
             async for event in events:
@@ -116,16 +117,12 @@ async def stream(
                 # cancelled task) leaves this set for main() to report the cancel.
                 JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
                 if isinstance(event, FileReply):
-                    got_files = True
                     saved = await space.save_file(event.file, save_files) if save_files is not None else None
                     printer.file(event.file, saved)
-                    continue
-                printer.event(event)
-                if isinstance(event, Failed):
-                    raise event.error
+                else:
+                    printer.event(event)
+                check.see(event)
                 if isinstance(event, Completed):
-                    if not event.text and not got_files:
-                        raise empty_reply()
                     return event.text
     finally:
         # However it ended, no queue status is left to appear later (at the next prompt).

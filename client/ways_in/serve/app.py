@@ -19,7 +19,7 @@ from aiohttp import web
 from ....protocol import QwenSpaceError
 from ...core.client import SpaceClient
 from ...core.conversation import Conversation
-from ...core.errors import UsageError, empty_reply
+from ...core.errors import UsageError
 from ...core.secrets import Redactor, proxy_password
 from ...hub.space import saved_token
 from ..routing import Piece, file_markdown, reply_pieces
@@ -344,10 +344,9 @@ async def _answer(
         return await _answer_held(request, client, found, asked, held, chunks, exchange)
     if asked.stream:
         return await _stream(request, reply_pieces(client, sent, found.options), found, chunks, exchange)
-    completion = await client.complete(sent, options=found.options, allow_empty=True)
-    files = getattr(completion, "files", ())
-    if not completion.text and not completion.reasoning and not files:
-        raise empty_reply()
+    # The client's one terminal policy (core/reply.py): a reply of thoughts or files alone is an answer.
+    completion = await client.complete(sent, options=found.options)
+    files = completion.files
     reasoning = exchange.scrub.fresh().text(completion.reasoning)
     text = completion.text + "".join(
         file_markdown(file, bool(completion.text) or n > 0) for n, file in enumerate(files)
@@ -408,11 +407,10 @@ async def _stream(
     async with contextlib.aclosing(pieces):
         # The status line waits for the first piece, so that a failure before any text
         # (a full queue, a sleeping Space, a refused option) still gets its own status
-        # code, and a stale /config can be read again. A reply yields a piece before it
-        # ends or raises (an empty one is EmptyReplyError).
-        first = await anext(pieces, None)
-        if first is None:
-            raise empty_reply()
+        # code, and a stale /config can be read again. The pieces' source ends the chat
+        # by the client's one terminal policy (core/reply.py), which raises for an empty
+        # reply: pieces that end without one are an answer with empty content.
+        first = await anext(pieces, (False, ""))
         response = web.StreamResponse(headers=_EVENT_STREAM)
         await response.prepare(request)
         try:
