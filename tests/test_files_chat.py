@@ -177,3 +177,14 @@ async def test_the_cli_refuses_a_file_over_the_cap_naming_the_flag(tmp_path: Pat
     bigger_cap = await run_cli("chat", "--url", url, "--max-upload-size", "300M", "--file", str(big), "look")
     assert "--max-upload-size" not in bigger_cap.err  # past the cap: the connection is what fails now
     assert bigger_cap.code != 0
+
+
+async def test_the_cli_takes_a_download_cap_as_a_size() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    bad = await run_cli("chat", "--url", url, "--max-download-size", "lots", "x")
+    assert bad.code == 2
+    assert "--max-download-size" in bad.err
+    assert "not a size like" in bad.err
+    # A good size passes the parser: what fails then is the connection (nothing listens).
+    good = await run_cli("chat", "--url", url, "--max-download-size", "500M", "x")
+    assert good.code not in (0, 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ....protocol import (
@@ -16,14 +17,15 @@ from ....protocol import (
     FileReply,
     InputRole,
     RemoteProtocolError,
+    ReplyFile,
     coerce_option,
     derive_contract,
     file_inputs,
     find_option,
 )
 from ...core.client import SpaceClient
-from ...core.errors import empty_reply
-from ...core.files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
+from ...core.errors import ResponseTooLargeError, empty_reply
+from ...core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from ...core.timeouts import Timeouts
 from ...hub.space import SpaceStarting
 from ._arguments import login
@@ -55,6 +57,7 @@ def client(args: argparse.Namespace) -> SpaceClient:
         timeouts=timeouts,
         endpoint=getattr(args, "endpoint", None),
         max_upload_size=getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE),
+        max_download_size=getattr(args, "max_download_size", DEFAULT_MAX_DOWNLOAD_SIZE),
     )
 
 
@@ -117,7 +120,7 @@ async def stream(
                 JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
                 if isinstance(event, FileReply):
                     got_files = True
-                    saved = await space.save_file(event.file, save_files) if save_files is not None else None
+                    saved = await _save(space, event.file, save_files) if save_files is not None else None
                     printer.file(event.file, saved)
                     continue
                 printer.event(event)
@@ -131,3 +134,15 @@ async def stream(
         # However it ended, no queue status is left to appear later (at the next prompt).
         printer.clear_status()
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
+
+
+async def _save(space: SpaceClient, file: ReplyFile, folder: str) -> Path:
+    try:
+        return await space.save_file(file, folder)
+    except ResponseTooLargeError as exc:
+        # The library's message names its argument; on the command line it is the flag.
+        raise ResponseTooLargeError(
+            f"the reply file {file.name!r} is larger than the download cap of {exc.limit:,} bytes; raise it with "
+            f"--max-download-size to save the file, or fetch its URL yourself: {file.url}",
+            limit=exc.limit,
+        ) from None
