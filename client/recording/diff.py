@@ -4,15 +4,16 @@ A textual diff of two recordings is all noise (event ids, timings, durations). T
 compares what matters, the request first: the chat endpoint (fn index, trigger, input
 and output types, chatbot format), the system prompt, each option by its label, the
 earlier turns and the message; then the Space's version, protocol and prefix; then the
-reply: its outcome, the kinds of messages the stream carried, and its text. The chat endpoint is the one the recording joined,
-read with the contract derived from the recorded ``/config`` (any chat app).
+reply: its outcome, the kinds of messages the stream carried, and its text; and the files
+sent and received, by name and sha256 (``file_diff``). The chat endpoint is the one the
+recording joined, read with the contract derived from the recorded ``/config`` (any chat app).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...protocol import (
@@ -22,14 +23,17 @@ from ...protocol import (
     Completed,
     ContractMismatchError,
     Failed,
+    InputRole,
     QwenSpaceError,
     SSEDecoder,
     derive_contract,
     parse_config,
     parse_message,
+    reply_files,
 )
 from ..core.errors import CassetteError
-from .cassette import load_interactions
+from .cassette import Interaction, load_interactions
+from .file_diff import RecordedFile, file_lines, received_files, sent_files
 from .scenarios import RecordedChat, recorded_chat
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
@@ -44,6 +48,8 @@ class CassetteSummary:
     message_kinds: dict[str, int]
     reply: str
     outcome: str
+    sent: tuple[RecordedFile, ...] = field(default=())
+    received: tuple[RecordedFile, ...] = field(default=())
 
 
 def summarise(path: Path) -> CassetteSummary:
@@ -91,6 +97,7 @@ def summarise(path: Path) -> CassetteSummary:
         except QwenSpaceError:
             kinds["(unparseable)"] += 1
     reply, outcome = "", "no chat event"
+    received: tuple[RecordedFile, ...] = ()
     if contract is not None:
         job = ChatJob(
             event_id=event_id,
@@ -108,6 +115,7 @@ def summarise(path: Path) -> CassetteSummary:
             if isinstance(chat_event, Failed):
                 reply, outcome = chat_event.error.partial_text, type(chat_event.error).__name__
                 break
+        received = _received(interactions, contract, job, join_request, config.api_prefix)
     return CassetteSummary(
         version=config.version,
         protocol=config.protocol,
@@ -116,7 +124,39 @@ def summarise(path: Path) -> CassetteSummary:
         message_kinds=dict(sorted(kinds.items())),
         reply=reply,
         outcome=outcome,
+        sent=tuple(sent_files(interactions)),
+        received=received,
     )
+
+
+def _received(
+    interactions: list[Interaction], contract: ChatContract, job: ChatJob, join_request: str | None, prefix: str | None
+) -> tuple[RecordedFile, ...]:
+    """The reply's files as the client finds them: in the Chatbot beyond the history the
+    request sent, and in the chat's file outputs."""
+    if job.final_outputs is None:
+        return ()
+    try:
+        data = json.loads(join_request or "").get("data")
+    except (ValueError, AttributeError):
+        data = None
+    since = 0
+    for spec, value in zip(contract.inputs, data if isinstance(data, list) else [], strict=False):
+        if spec.role is InputRole.HISTORY and isinstance(value, list):
+            since = len(value)
+    config_uri = next(i.route for i in interactions if i.route.endswith("/config"))
+    try:
+        found = reply_files(
+            job.final_outputs,
+            contract.output_types,
+            chatbot_slot=contract.reply_slot,
+            since=since,
+            root=config_uri.removesuffix("/config"),
+            api_prefix=prefix or "",
+        )
+    except QwenSpaceError:
+        return ()
+    return tuple(received_files(interactions, found))
 
 
 def _printable(value: object) -> str:
@@ -130,6 +170,7 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
     a, b = summarise(old), summarise(new)
     lines = [f"chat endpoint: {_printable(a.endpoint)} -> {_printable(b.endpoint)}"] if a.endpoint != b.endpoint else []
     lines += _request_diff(_request(old), _request(new))
+    lines += file_lines("sent file", a.sent, b.sent)
     lines += [
         f"{label}: {_printable(x)} -> {_printable(y)}"
         for label, x, y in (
@@ -146,7 +187,7 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
             lines.append(f"{kind} messages: {x} -> {y}")
     if a.reply != b.reply:
         lines.append(f"reply: {len(a.reply)} -> {len(b.reply)} characters, {_first_difference(a.reply, b.reply)}")
-    return lines
+    return lines + file_lines("reply file", a.received, b.received)
 
 
 def _request(path: Path) -> tuple[RecordedChat, dict[str, object]] | str:
@@ -155,7 +196,9 @@ def _request(path: Path) -> tuple[RecordedChat, dict[str, object]] | str:
     try:
         chat = recorded_chat(path)
     except CassetteError as error:
-        return f"(not readable: {' '.join(str(error).split())[:200]})"
+        # Without the file's name: two recordings that cannot be read alike are not a difference.
+        reason = str(error).removeprefix(f"{path}: ").removeprefix(str(path))
+        return f"(not readable: {' '.join(reason.split())[:200]})"
     # recorded_chat read the same /config: it parses and has this chat event.
     config = next(i.response_body for i in load_interactions(path) if i.route.endswith("/config"))
     contract = derive_contract(parse_config(config.encode()), chat.endpoint)
