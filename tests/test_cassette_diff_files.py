@@ -72,9 +72,7 @@ def test_the_same_reply_file_with_other_bytes_shows_both_hashes(tmp_path: Path) 
     changed.write_text(yaml.safe_dump(cassette), encoding="utf-8")
     [line] = semantic_diff(DATA / "image-a.yaml", changed)
     assert line.startswith("reply file 'answer-")
-    assert line.endswith(
-        f": sha256 {sha(before)}, {len(before):,} bytes -> sha256 {sha(b'another picture')}, 15 bytes"
-    )
+    assert line.endswith(f": sha256 {sha(before)}, {len(before):,} bytes -> sha256 {sha(b'another picture')}, 15 bytes")
 
 
 def test_a_reply_file_not_downloaded_says_so(tmp_path: Path) -> None:
