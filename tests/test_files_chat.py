@@ -72,7 +72,8 @@ def test_a_string_is_one_user_message_and_files_alone_are_a_question(tmp_path: P
     path = tmp_path / "cat.png"
     path.write_bytes(PNG)
     request = prepare_request("", files=[path])
-    assert [(f.name, f.content) for f in request.files] == [("cat.png", PNG)]
+    # A path is checked, not read: the upload streams it from disk.
+    assert [(f.name, f.path, f.size, f.content) for f in request.files] == [("cat.png", path, len(PNG), b"")]
 
 
 def test_earlier_turns_keep_their_files() -> None:

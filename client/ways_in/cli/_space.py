@@ -95,7 +95,7 @@ def _file_option(spec: ChatInput, text: str, args: argparse.Namespace) -> LocalF
             f"--option {spec.label!r} is a {spec.component} input: give a file as {spec.label}=@PATH", label=spec.label
         )
     limit = getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE)
-    return LocalFile.read(text[1:], max_size=limit, argument="--max-upload-size")
+    return LocalFile.at(text[1:], max_size=limit, argument="--max-upload-size")
 
 
 async def stream(
