@@ -9,7 +9,6 @@ with ``!image-only`` answers with an image and no text, as image generators do.
 
 import json
 from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,6 @@ from ..replicas.expected import IMAGE_FACTS, IMAGE_PROMPT
 from ..replicas.scripted import png_for
 from .conftest import App, replica_app
 
-RELEASE = version("gradio")
-
 
 def served(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     with replica_app(name, tmp_path_factory.mktemp(name) / "events.log") as replica:
@@ -29,8 +26,6 @@ def served(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]
 
 @pytest.fixture(scope="module")
 def multimodal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    if RELEASE.startswith("4."):
-        pytest.skip("verified on 5.50.0 and 6.31.0 only: 4.44.1's multimodal ChatInterface history is not checked yet")
     yield from served("chat_multimodal", tmp_path_factory)
 
 
