@@ -7,6 +7,7 @@ the test proves the earlier turn's exact bytes came back in the history. ``image
 with ``!image-only`` answers with an image and no text, as image generators do.
 """
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,12 @@ from pathlib import Path
 import pytest
 from qwen_space.client import SpaceClient
 
+from ..cli import Terminal
 from ..replicas.expected import IMAGE_FACTS, IMAGE_PROMPT
 from ..replicas.scripted import png_for
 from .conftest import App, replica_app
+
+PROMPT = b"you> "
 
 
 def served(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
@@ -76,3 +80,32 @@ async def test_a_reply_that_is_only_a_file_is_a_turn(image_answer: App) -> None:
 
 def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
+
+
+async def test_the_interactive_chat_saves_or_shows_reply_files(image_answer: App, tmp_path: Path) -> None:
+    """A reply of an image alone is a turn of the interactive chat too: its file is saved
+    with --save-files (the path on stderr), else its URL is shown, and the chat goes on."""
+    prompt = "draw !image-only"
+    out = tmp_path / "out"
+    with Terminal("chat", "--url", image_answer.replica.url, "--save-files", str(out), timeout=60) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(f"{prompt}\n".encode())
+        saved = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"thanks\n")
+        after = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    # Both replies have an image (the second's after its text): each saved, none overwritten.
+    [path] = [p for p in out.iterdir() if p.read_bytes() == png_for(prompt).read_bytes()]
+    assert len(list(out.iterdir())) == 2
+    assert f"saved {path.name}: {path}".encode() in saved
+    assert b'Message: "thanks". Earlier turns: 1' in after
+    with Terminal("chat", "--url", image_answer.replica.url, timeout=60) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(f"{prompt}\n".encode())
+        shown = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    assert f"(image/png): {image_answer.replica.url}".encode() in shown

@@ -31,7 +31,7 @@ from ...hub.space import SpaceStarting
 from ._arguments import login
 from ._printer import Printer
 
-__all__ = ["JOB", "client", "options", "stream"]
+__all__ = ["JOB", "client", "options", "save_file", "stream"]
 
 
 class _Job:
@@ -120,7 +120,7 @@ async def stream(
                 JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
                 if isinstance(event, FileReply):
                     got_files = True
-                    saved = await _save(space, event.file, save_files) if save_files is not None else None
+                    saved = await save_file(space, event.file, save_files) if save_files is not None else None
                     printer.file(event.file, saved)
                     continue
                 printer.event(event)
@@ -136,7 +136,9 @@ async def stream(
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
 
 
-async def _save(space: SpaceClient, file: ReplyFile, folder: str) -> Path:
+async def save_file(space: SpaceClient, file: ReplyFile, folder: str) -> Path:
+    """Save a reply file into ``folder`` (``--save-files``); over the download cap, the
+    error names ``--max-download-size`` and the file's URL."""
     try:
         return await space.save_file(file, folder)
     except ResponseTooLargeError as exc:

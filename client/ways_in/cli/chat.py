@@ -51,4 +51,4 @@ async def run(args: argparse.Namespace) -> int:
                 save_files=args.save_files,
             )
             return 0
-        return await interactive(space, printer, args.system, chosen)
+        return await interactive(space, printer, args.system, chosen, save_files=args.save_files)
