@@ -102,3 +102,13 @@ async def test_a_chat_with_files_replays_offline_with_a_new_boundary(tmp_path: P
         async with SpaceClient(recorded_root(DATA / "upload-b.yaml")) as space:
             completion = await space.complete("look", files=[note, picture])
     assert completion.text.startswith('Message: "look". Earlier turns: 0. Files received: ["note.txt (15 bytes')
+
+
+def test_the_message_of_a_chat_with_uploads_is_compared(tmp_path: Path) -> None:
+    # upload-a asked with another text: its recorded join's box value edited.
+    cassette = yaml.safe_load((DATA / "upload-a.yaml").read_text(encoding="utf-8"))
+    [join] = [i for i in cassette["interactions"] if i["request"]["uri"].endswith("/queue/join")]
+    join["request"]["body"] = join["request"]["body"].replace('"text":"look"', '"text":"look closer"')
+    asked = tmp_path / "asked.yaml"
+    asked.write_text(yaml.safe_dump(cassette), encoding="utf-8")
+    assert semantic_diff(DATA / "upload-a.yaml", asked) == ["message: first difference at 4: '' -> ' closer'"]

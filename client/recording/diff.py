@@ -50,6 +50,8 @@ class CassetteSummary:
     outcome: str
     sent: tuple[RecordedFile, ...] = field(default=())
     received: tuple[RecordedFile, ...] = field(default=())
+    #: The text of the multimodal box the chat sent (``{"text", "files"}``), if any.
+    box_text: str | None = None
 
 
 def summarise(path: Path) -> CassetteSummary:
@@ -126,7 +128,23 @@ def summarise(path: Path) -> CassetteSummary:
         outcome=outcome,
         sent=tuple(sent_files(interactions)),
         received=received,
+        box_text=_box_text(interactions),
     )
+
+
+def _box_text(interactions: list[Interaction]) -> str | None:
+    """The text of the first MultimodalTextbox value a queued or predicted call sent."""
+    for interaction in interactions:
+        if not interaction.route.endswith(("/queue/join", "/run/predict")):
+            continue
+        try:
+            data = json.loads(interaction.request_body or "").get("data")
+        except (ValueError, AttributeError):
+            continue
+        for value in data if isinstance(data, list) else []:
+            if isinstance(value, dict) and set(value) == {"text", "files"} and isinstance(value["text"], str):
+                return value["text"]
+    return None
 
 
 def _received(
@@ -169,7 +187,11 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
     recordings agree."""
     a, b = summarise(old), summarise(new)
     lines = [f"chat endpoint: {_printable(a.endpoint)} -> {_printable(b.endpoint)}"] if a.endpoint != b.endpoint else []
-    lines += _request_diff(_request(old), _request(new))
+    request_a, request_b = _request(old), _request(new)
+    lines += _request_diff(request_a, request_b)
+    if isinstance(request_a, str) and isinstance(request_b, str) and a.box_text != b.box_text:
+        # A chat with uploads cannot be asked for again, but its message box still says what it asked.
+        lines.append(f"message: {_first_difference(a.box_text or '', b.box_text or '')}")
     lines += file_lines("sent file", a.sent, b.sent)
     lines += [
         f"{label}: {_printable(x)} -> {_printable(y)}"
