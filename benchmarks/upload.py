@@ -94,7 +94,7 @@ async def ours(url: str, picture: Path) -> str:
                 config = await answer.json()
             prefix = config.get("api_prefix") or ""
             fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "look")
-            [image] = await upload(transport, URL(f"{url}{prefix}/upload"), [LocalFile.read(picture)], within=120)
+            [image] = await upload(transport, URL(f"{url}{prefix}/upload"), [LocalFile.at(picture)], within=120)
             session = secrets.token_hex(6)
             join = {"data": [image, QUESTION], "fn_index": fn, "session_hash": session, "trigger_id": None}
             async with http.post(f"{url}{prefix}/queue/join", json={**join, "event_data": None}) as joined:

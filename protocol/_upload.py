@@ -24,6 +24,7 @@ from ._join import error_for_response, media_type
 from ._json import loads
 
 __all__ = [
+    "PART_END",
     "DataURL",
     "FileTooLargeError",
     "InvalidDataURLError",
@@ -38,6 +39,8 @@ __all__ = [
 _BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=?]{1,70}")
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _NAME_ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
+#: What follows each file's content in the body.
+PART_END = b"\r\n"
 
 
 class FileTooLargeError(UsageError):
@@ -68,8 +71,9 @@ def new_boundary() -> str:
 class UploadForm:
     """The ``multipart/form-data`` body of one upload of ``names`` (in order).
 
-    ``body(contents)`` joins the parts around the files' bytes; the headers are made
-    once, so a caller that reads files from disk holds each file only once more.
+    ``body(contents)`` joins the parts around the files' bytes. A caller that streams
+    the files from disk sends ``head(i)``, file ``i``'s bytes and ``PART_END`` for each
+    file, then ``closing``: ``length(sizes)`` bytes in all, known before anything is read.
     """
 
     names: tuple[str, ...]
@@ -89,24 +93,40 @@ class UploadForm:
     def content_type(self) -> str:
         return f"multipart/form-data; boundary={self.boundary}"
 
+    def head(self, index: int) -> bytes:
+        """The bytes before file ``index``'s content: the delimiter and the part's headers."""
+        filename = _encode_name(self.names[index].translate(_NAME_ESCAPES))
+        return b"".join(
+            [
+                f"--{self.boundary}".encode(),
+                b'\r\nContent-Disposition: form-data; name="files"; filename="',
+                filename,
+                b'"\r\nContent-Type: application/octet-stream\r\n\r\n',
+            ]
+        )
+
+    @property
+    def closing(self) -> bytes:
+        """The bytes after the last part."""
+        return f"--{self.boundary}--\r\n".encode()
+
+    def length(self, sizes: Sequence[int]) -> int:
+        """The body's length in bytes for files of ``sizes`` (in order)."""
+        if len(sizes) != len(self.names):
+            raise UsageError(f"{len(self.names)} file names but {len(sizes)} sizes")
+        parts = sum(len(self.head(i)) + size + len(PART_END) for i, size in enumerate(sizes))
+        return parts + len(self.closing)
+
     def body(self, contents: Sequence[bytes]) -> bytes:
         if len(contents) != len(self.names):
             raise UsageError(f"{len(self.names)} file names but {len(contents)} contents")
         delimiter = f"--{self.boundary}".encode()
         pieces: list[bytes] = []
-        for name, content in zip(self.names, contents, strict=True):
+        for index, (name, content) in enumerate(zip(self.names, contents, strict=True)):
             if delimiter in content:  # only a caller-chosen boundary can meet this
                 raise UsageError(f"the file {name!r} contains the multipart boundary; use new_boundary()")
-            filename = _encode_name(name.translate(_NAME_ESCAPES))
-            pieces += [
-                delimiter,
-                b'\r\nContent-Disposition: form-data; name="files"; filename="',
-                filename,
-                b'"\r\nContent-Type: application/octet-stream\r\n\r\n',
-                content,
-                b"\r\n",
-            ]
-        pieces += [delimiter, b"--\r\n"]
+            pieces += [self.head(index), content, PART_END]
+        pieces.append(self.closing)
         return b"".join(pieces)
 
 

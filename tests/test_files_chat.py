@@ -72,7 +72,8 @@ def test_a_string_is_one_user_message_and_files_alone_are_a_question(tmp_path: P
     path = tmp_path / "cat.png"
     path.write_bytes(PNG)
     request = prepare_request("", files=[path])
-    assert [(f.name, f.content) for f in request.files] == [("cat.png", PNG)]
+    # A path is checked, not read: the upload streams it from disk.
+    assert [(f.name, f.path, f.size, f.content) for f in request.files] == [("cat.png", path, len(PNG), b"")]
 
 
 def test_earlier_turns_keep_their_files() -> None:
@@ -177,3 +178,14 @@ async def test_the_cli_refuses_a_file_over_the_cap_naming_the_flag(tmp_path: Pat
     bigger_cap = await run_cli("chat", "--url", url, "--max-upload-size", "300M", "--file", str(big), "look")
     assert "--max-upload-size" not in bigger_cap.err  # past the cap: the connection is what fails now
     assert bigger_cap.code != 0
+
+
+async def test_the_cli_takes_a_download_cap_as_a_size() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    bad = await run_cli("chat", "--url", url, "--max-download-size", "lots", "x")
+    assert bad.code == 2
+    assert "--max-download-size" in bad.err
+    assert "not a size like" in bad.err
+    # A good size passes the parser: what fails then is the connection (nothing listens).
+    good = await run_cli("chat", "--url", url, "--max-download-size", "500M", "x")
+    assert good.code not in (0, 2)

@@ -118,6 +118,60 @@ async def test_a_file_over_the_cap_is_refused_before_anything_is_sent(
     assert seen.requests == []
 
 
+async def test_a_file_on_disk_is_streamed_with_its_length_and_exact_bytes(
+    space: tuple[TestServer, Recorder], transport: Transport, tmp_path: Path
+) -> None:
+    """``LocalFile.at`` reads nothing; the upload reads it in chunks (several here) and
+    sends a Content-Length, not a chunked body; the parts carry the exact bytes."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    server, seen = space
+    data = os.urandom(700 * 1024)
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    on_disk = LocalFile.at(path)
+    assert (on_disk.content, on_disk.size, on_disk.path) == (b"", len(data), path)
+    files = [on_disk, LocalFile("note.txt", b"in memory")]
+    values = await upload(transport, _base(server) / "gradio_api" / "upload", files, within=10)
+    assert [v["size"] for v in values] == [len(data), 9]
+    request, body = seen.requests[0], seen.bodies[0]
+    assert request.headers["Content-Length"] == str(len(body))
+    assert "Transfer-Encoding" not in request.headers
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    parts = list(BytesParser(policy=HTTP).parsebytes(head + body).iter_parts())
+    assert [p.get_payload(decode=True) for p in parts] == [data, b"in memory"]
+
+
+@pytest.mark.parametrize("change", ["shrink", "grow", "remove"])
+async def test_a_file_changed_after_it_was_attached_is_refused_naming_it(
+    space: tuple[TestServer, Recorder], transport: Transport, tmp_path: Path, change: str
+) -> None:
+    server, seen = space
+    path = tmp_path / "draft.txt"
+    path.write_bytes(b"x" * 1000)
+    attached = LocalFile.at(path)
+    if change == "remove":
+        path.unlink()
+    else:
+        path.write_bytes(b"x" * (10 if change == "shrink" else 5000))
+    with pytest.raises(UsageError, match=r"draft\.txt") as caught:
+        await upload(transport, _base(server) / "gradio_api" / "upload", [attached], within=10)
+    assert ("cannot read" if change == "remove" else "changed size") in str(caught.value)
+    assert not any(body.endswith(b"--\r\n") for body in seen.bodies)  # no whole body reached the Space
+
+
+async def test_at_refuses_a_file_over_the_cap_without_reading_it(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    with pytest.raises(FileTooLargeError, match="--max-upload-size"):
+        LocalFile.at(big, argument="--max-upload-size")
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(UsageError, match="not a regular file"):  # and no wait for a writer
+        LocalFile.at(tmp_path / "pipe")
+
+
 async def test_an_unreadable_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read"):
         LocalFile.read(tmp_path / "missing.png")

@@ -5,11 +5,17 @@ each turn. Some keep their model's history in a ``gr.State`` that only their cha
 writes (:attr:`HistoryMode.CONVERSATION`): there the turns exist only in the session
 that held them, so every turn runs on one ``session_hash`` with the page's component
 values kept, as one browser tab does.
+
+Files are part of the turns: a turn's files are replayed with it as the browser's Chatbot
+holds them (the file entries before the turn's text), uploaded again with each request
+since every request but a held session's starts a fresh one. A turn may be files alone,
+and a reply may be files alone (an image answer): both are turns.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -19,15 +25,17 @@ from ...protocol import (
     Completed,
     Correction,
     Failed,
+    FileReply,
     HistoryMode,
     RemoteProtocolError,
+    ReplyFile,
     TextDelta,
     Turn,
 )
 from ..hub.space import SpaceStarting
 from .chain import ChatSession
 from .errors import ReplyRewrittenError, empty_reply
-from .files import DEFAULT_MAX_UPLOAD_SIZE
+from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from .request import ChatRequest, FileLike, prepare_request
 
 if TYPE_CHECKING:
@@ -60,6 +68,10 @@ class Conversation:
         self._options = dict(options or {})
         self._session = ChatSession()
         self.turns: list[Turn] = []
+        #: The files the user sent in each turn, parallel to ``turns``.
+        self.sent_files: list[tuple[LocalFile, ...]] = []
+        #: The files of each turn's reply, parallel to ``turns``.
+        self.reply_files: list[tuple[ReplyFile, ...]] = []
 
     @property
     def session_hash(self) -> str:
@@ -67,8 +79,9 @@ class Conversation:
         return self._session.session_hash
 
     async def send(self, message: str, *, files: Sequence[FileLike] = ()) -> str:
-        """Send ``message`` (with ``files``) as the next turn and return the whole reply (as
-        the Space ended it). Earlier turns are replayed as text."""
+        """Send ``message`` (with ``files``) as the next turn and return the whole reply's
+        text (as the Space ended it; empty if the reply is files alone, then in
+        ``reply_files[-1]``). Earlier turns are replayed with their files."""
         async with contextlib.aclosing(self.events(message, files=files)) as events:
             async for event in events:
                 if isinstance(event, Completed):
@@ -104,16 +117,23 @@ class Conversation:
             messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
         messages.append({"role": "user", "content": message})
         request = prepare_request(messages, system=self._system, files=files, max_upload_size=self._max_upload_size)
+        if not held and any(self.sent_files):
+            request = dataclasses.replace(request, history_files=tuple(self.sent_files))
         run = self._start(request, self._options, self._session if held else None)
+        received: list[ReplyFile] = []
         async with contextlib.aclosing(run.batches()) as batches:
             async for batch in batches:
                 for event in batch:
                     if isinstance(event, Failed):
                         raise event.error
+                    if isinstance(event, FileReply):
+                        received.append(event.file)
                     if isinstance(event, Completed):
-                        if not event.text:
+                        if not event.text and not received:
                             raise empty_reply()
                         self.turns.append(Turn(message, event.text))
+                        self.sent_files.append(request.files)
+                        self.reply_files.append(tuple(received))
                         self._session.turns += 1
                     if not isinstance(event, SpaceStarting):
                         yield event

@@ -13,25 +13,34 @@ in the folder, which is then linked under the first free name (``name (1).png``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import os
 import secrets
 import stat
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from yarl import URL
 
-from ...protocol import error_for_response
+from ...protocol import QwenSpaceError, error_for_response
 from ...protocol._file_names import guess_mime_type, safe_filename
 from ...protocol._files import ReplyFile, file_data
 from ...protocol._json import JSONValue
-from ...protocol._upload import FileTooLargeError, UploadForm, new_boundary, parse_upload_response, storable_name
+from ...protocol._upload import (
+    PART_END,
+    FileTooLargeError,
+    UploadForm,
+    new_boundary,
+    parse_upload_response,
+    storable_name,
+)
 from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
 from .login import same_origin
-from .transport import Deadline, Transport
+from .transport import Deadline, StreamedBody, Transport
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_SIZE",
@@ -49,6 +58,9 @@ DEFAULT_MAX_UPLOAD_SIZE = 100 * 1024 * 1024
 #: The default cap on one downloaded reply file.
 DEFAULT_MAX_DOWNLOAD_SIZE = 100 * 1024 * 1024
 _UPLOAD_ANSWER_LIMIT = 1024 * 1024
+# What an upload reads from disk at a time: small beside any file worth streaming, and
+# large enough that the thread hand-off per chunk costs nothing measurable.
+_CHUNK = 256 * 1024
 _ARGUMENT = "max_upload_size="
 # What link() answers on file systems without hard links (FAT, some network and FUSE mounts).
 _NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
@@ -66,11 +78,22 @@ class FileElsewhereError(RedirectRefusedError):
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
-    """A file to upload: its name as the Space will see it, its bytes, its media type."""
+    """A file to upload: its name as the Space will see it, its bytes, its media type.
+
+    A file made by :meth:`at` is on disk: ``path`` says where, ``content`` is empty, and
+    its ``disk_size`` bytes are read as they are uploaded, never held whole.
+    """
 
     name: str
     content: bytes
     mime_type: str | None = None
+    path: Path | None = None
+    disk_size: int = 0
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes (on disk when it was checked)."""
+        return self.disk_size if self.path is not None else len(self.content)
 
     @classmethod
     def read(
@@ -80,20 +103,41 @@ class LocalFile:
         ``max_size``; ``argument`` is what the message names to raise the cap."""
         where = Path(path)
         try:
-            # Non-blocking open: a FIFO would otherwise wait for a writer forever.
-            with open(os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
-                status = os.fstat(handle.fileno())
-                if not stat.S_ISREG(status.st_mode):
-                    raise UsageError(
-                        f"{str(where)!r} is not a regular file (a directory, pipe or device); "
-                        "upload a file, or copy the data into one first"
-                    )
-                _check_size(str(where), status.st_size, max_size, argument)
+            with _open_regular(where) as handle:
+                _check_size(str(where), os.fstat(handle.fileno()).st_size, max_size, argument)
                 content = handle.read(max_size + 1)
         except OSError as exc:
             raise UsageError(f"cannot read the file {str(where)!r} to upload ({exc.strerror or exc})") from exc
         _check_size(str(where), len(content), max_size, argument)  # it grew while read
         return cls(where.name, content, guess_mime_type(where.name))
+
+    @classmethod
+    def at(
+        cls, path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_UPLOAD_SIZE, argument: str = _ARGUMENT
+    ) -> LocalFile:
+        """The file at ``path``, checked (a regular file, at most ``max_size`` bytes) but not
+        read: its bytes are streamed from disk when uploaded. A file that changes size
+        before then is refused at the upload."""
+        where = Path(path)
+        try:
+            with _open_regular(where) as handle:
+                size = os.fstat(handle.fileno()).st_size
+        except OSError as exc:
+            raise UsageError(f"cannot read the file {str(where)!r} to upload ({exc.strerror or exc})") from exc
+        _check_size(str(where), size, max_size, argument)
+        return cls(where.name, b"", guess_mime_type(where.name), path=where, disk_size=size)
+
+
+def _open_regular(where: Path) -> BinaryIO:
+    # Non-blocking open: a FIFO would otherwise wait for a writer forever.
+    handle = open(os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")  # noqa: SIM115 (the caller closes it)
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise UsageError(
+            f"{str(where)!r} is not a regular file (a directory, pipe or device); "
+            "upload a file, or copy the data into one first"
+        )
+    return handle
 
 
 async def upload(
@@ -113,27 +157,83 @@ async def upload(
     :class:`FileTooLargeError`, naming ``argument`` as what raises the cap, and nothing is sent.
     """
     for item in files:
-        _check_size(repr(item.name), len(item.content), max_size, argument)
+        _check_size(repr(item.name), item.size, max_size, argument)
     if not files:
         return []
     form = UploadForm(tuple(storable_name(f.name) for f in files), new_boundary())
-    answer = await transport.send(
-        "POST",
-        upload_url,
-        what="the upload",
-        phase="upload",
-        within=within,
-        limit=_UPLOAD_ANSWER_LIMIT,
-        body=form.body([f.content for f in files]),
-        content_type=form.content_type,
-        deadline=deadline,
-        doing="uploading files",
-    )
+    body = _Body(form, files)
+    try:
+        answer = await transport.send(
+            "POST",
+            upload_url,
+            what="the upload",
+            phase="upload",
+            within=within,
+            limit=_UPLOAD_ANSWER_LIMIT,
+            body=StreamedBody(body.chunks, form.length([f.size for f in files])),
+            content_type=form.content_type,
+            deadline=deadline,
+            doing="uploading files",
+        )
+    except QwenSpaceError:
+        # A file that could not be read as checked stopped the body: that is the cause.
+        if body.problem is not None:
+            raise body.problem from None
+        raise
+    if body.problem is not None:
+        raise body.problem
     paths = parse_upload_response(answer.status, answer.content_type, answer.body, expected=len(files))
     return [
-        file_data(path, name=f.name, size=len(f.content), mime_type=f.mime_type or guess_mime_type(f.name))
+        file_data(path, name=f.name, size=f.size, mime_type=f.mime_type or guess_mime_type(f.name))
         for path, f in zip(paths, files, strict=True)
     ]
+
+
+class _Body:
+    """The multipart body of an upload, produced as it is sent: files on disk are read
+    in chunks (memory stays about one chunk, whatever their size), files in memory are
+    sent from their bytes without a joined copy. A file on disk that no longer has the
+    size it was checked at stops the body: ``problem`` then says which."""
+
+    def __init__(self, form: UploadForm, files: Sequence[LocalFile]) -> None:
+        self._form = form
+        self._files = files
+        self.problem: UsageError | None = None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        for index, file in enumerate(self._files):
+            yield self._form.head(index)
+            if file.path is None:
+                for start in range(0, len(file.content), _CHUNK):
+                    yield file.content[start : start + _CHUNK]
+            else:
+                async for chunk in self._from_disk(file, file.path):
+                    yield chunk
+            yield PART_END
+        yield self._form.closing
+
+    async def _from_disk(self, file: LocalFile, path: Path) -> AsyncIterator[bytes]:
+        try:
+            handle = _open_regular(path)
+        except (OSError, UsageError) as exc:
+            self.problem = UsageError(f"cannot read the file {str(path)!r} to upload ({_reason(exc)})")
+            raise self.problem from exc
+        with handle:
+            if os.fstat(handle.fileno()).st_size != file.disk_size:
+                self.problem = UsageError(
+                    f"the file {str(path)!r} changed size after it was attached ({file.disk_size:,} bytes then); "
+                    "nothing was stored from it: send it again"
+                )
+                raise self.problem
+            left = file.disk_size
+            while left:
+                # Off the event loop: a slow disk must not stall the other chats.
+                chunk = await asyncio.to_thread(handle.read, min(left, _CHUNK))
+                if not chunk:
+                    self.problem = UsageError(f"the file {str(path)!r} was cut short while it was uploaded")
+                    raise self.problem
+                left -= len(chunk)
+                yield chunk
 
 
 async def download(
@@ -262,6 +362,10 @@ def _on_space(file: ReplyFile, space: URL) -> URL:
             url=file.url,
         )
     return url
+
+
+def _reason(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
 
 
 def _check_size(what: str, size: int, limit: int, argument: str) -> None:

@@ -198,7 +198,7 @@ def _read_files(files: object, max_upload_size: int) -> tuple[LocalFile, ...]:
         if isinstance(item, LocalFile):
             read.append(item)
         elif isinstance(item, (str, os.PathLike)):
-            read.append(LocalFile.read(item, max_size=max_upload_size))
+            read.append(LocalFile.at(item, max_size=max_upload_size))
         else:
             raise InvalidMessagesError(f"files holds a {type(item).__name__}; give paths or LocalFile values")
     return tuple(read)

@@ -27,7 +27,7 @@ import socket
 import ssl
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -59,6 +59,7 @@ __all__ = [
     "MAX_ANSWER_SIZE",
     "Answer",
     "Deadline",
+    "StreamedBody",
     "Transport",
     "Where",
     "read_capped",
@@ -98,6 +99,20 @@ class Deadline:
     @property
     def expired(self) -> bool:
         return self.at is not None and time.monotonic() >= self.at
+
+
+@dataclass(frozen=True, slots=True)
+class StreamedBody:
+    """A request body sent as it is produced (an upload read from disk), never held
+    whole: ``chunks()`` yields its bytes, ``length`` in all, sent as the Content-Length
+    (a proxy may refuse a chunked upload). ``chunks`` is called once per attempt.
+
+    Each chunk must be a new ``bytes`` object: vcrpy, recording, keeps the chunks to
+    join them into the cassette's body (and so needs no whole body from us).
+    """
+
+    chunks: Callable[[], AsyncIterator[bytes]]
+    length: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +237,7 @@ class Transport:
         within: float | None,
         read: float | None = None,
         limit: int = MAX_ANSWER_SIZE,
-        body: bytes | None = None,
+        body: bytes | StreamedBody | None = None,
         deadline: Deadline | None = None,
         doing: str = "",
         cancel: bool = False,
@@ -265,20 +280,22 @@ class Transport:
         where: Where,
         read: float | None,
         limit: int,
-        body: bytes | None,
+        body: bytes | StreamedBody | None,
         cancel: bool,
         content_type: str,
     ) -> Answer:
         headers = self._request_headers(url)
         if body is not None:
             headers = {**headers, "Content-Type": content_type}
+        if isinstance(body, StreamedBody):
+            headers["Content-Length"] = str(body.length)
         http = self._cancel_http() if cancel else self._http()
         for _ in range(_MAX_REDIRECTS + 1):
             try:
                 response = await http.request(
                     method,
                     url,
-                    data=body,
+                    data=body.chunks() if isinstance(body, StreamedBody) else body,
                     headers=headers,
                     proxy=self._proxy,
                     timeout=self._timeout(read),

@@ -88,6 +88,10 @@ DEFAULT_CASSETTE = "gradio-5.50.0/hello.yaml"
 MAX_CASSETTE_BYTES = 64 * 1024 * 1024
 
 _SESSION_IN_BODY = re.compile(rb'("session_hash"\s*:\s*")[^"]*(")')
+# A multipart body's first line: ``--`` and its boundary (RFC 2046's characters, no space).
+_MULTIPART_START = re.compile(rb"--([0-9A-Za-z'()+_,\-./:=?]{1,70})\r\n")
+#: The boundary a cassette holds for every multipart body (an upload's is random each time).
+BOUNDARY_PLACEHOLDER = "qwen-space-BOUNDARY"
 # Besides the credential headers (client/core/secrets.py), which are never written.
 _DROP_RESPONSE_HEADERS = {"date", "server", "x-request-id", "x-proxied-host", "link"}
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._+-]{1,64}")
@@ -114,6 +118,9 @@ class Interaction:
     request_body: str | None
     status: int
     response_body: str
+    #: The bodies' bytes as recorded (the texts above replace what is not UTF-8).
+    request_bytes: bytes | None = None
+    response_bytes: bytes = b""
 
     @property
     def route(self) -> str:
@@ -164,6 +171,12 @@ class _Scrubber:
             body = body.encode("utf-8")
         if isinstance(body, bytes):
             request.body = self._redactor.published(_normal_body(request, body))
+            boundary = multipart_boundary(body)
+            if boundary is not None:  # the header names the boundary the body no longer holds
+                request.headers = {
+                    name: _with_placeholder(values, boundary) if name.lower() == "content-type" else values
+                    for name, values in request.headers.items()
+                }
         return request
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +205,32 @@ def _without_session_hash(body: bytes) -> bytes:
     return _SESSION_IN_BODY.sub(rb"\g<1>" + SESSION_PLACEHOLDER.encode() + rb"\g<2>", body)
 
 
+def multipart_boundary(body: bytes) -> bytes | None:
+    """The boundary of a whole multipart body (its first line names it, its last line
+    closes it), else ``None``."""
+    match = _MULTIPART_START.match(body)
+    if match is None or not body.endswith(b"--" + match.group(1) + b"--\r\n"):
+        return None
+    return match.group(1)
+
+
+def _without_boundary(body: bytes) -> bytes:
+    """A multipart body with its boundary replaced by the placeholder: an upload draws a
+    new random one each time, so a replay would never match the recording otherwise.
+    The boundary occurs nowhere in the parts (that is what makes it a boundary)."""
+    boundary = multipart_boundary(body)
+    if boundary is None:
+        return body
+    return body.replace(b"--" + boundary, b"--" + BOUNDARY_PLACEHOLDER.encode())
+
+
+def _with_placeholder(values: Any, boundary: bytes) -> Any:
+    placeholder, text = BOUNDARY_PLACEHOLDER, boundary.decode("ascii")
+    if isinstance(values, list):
+        return [str(v).replace(text, placeholder) for v in values]
+    return str(values).replace(text, placeholder)
+
+
 def _is_login(request: Request) -> bool:
     # Gradio's form login (client/core/login.py), at the app's root under any root path;
     # the form, since an app's own endpoint may be named "login" (and posts JSON).
@@ -207,7 +246,7 @@ def _normal_body(request: Request, body: bytes) -> bytes:
     user name and password. A published cassette names no account, and a replay
     with any credentials (or none: then there is no login) finds the recorded login."""
     if not _is_login(request):
-        return _without_session_hash(body)
+        return _without_session_hash(_without_boundary(body))
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return urlencode([(k, REDACTED if k in ("username", "password") else v) for k, v in pairs]).encode()
 
@@ -405,6 +444,9 @@ def load_interactions(path: str | Path) -> list[Interaction]:
     def text(body: str | bytes) -> str:
         return body if isinstance(body, str) else body.decode("utf-8", "replace")
 
+    def raw(body: str | bytes) -> bytes:
+        return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+
     return [
         Interaction(
             method=i["request"]["method"],
@@ -412,6 +454,8 @@ def load_interactions(path: str | Path) -> list[Interaction]:
             request_body=None if i["request"]["body"] is None else text(i["request"]["body"]),
             status=i["response"]["status"]["code"],
             response_body=text(i["response"]["body"]["string"]),
+            request_bytes=None if i["request"]["body"] is None else raw(i["request"]["body"]),
+            response_bytes=raw(i["response"]["body"]["string"]),
         )
         for i in _load(path)["interactions"]
     ]

@@ -4,15 +4,16 @@ A textual diff of two recordings is all noise (event ids, timings, durations). T
 compares what matters, the request first: the chat endpoint (fn index, trigger, input
 and output types, chatbot format), the system prompt, each option by its label, the
 earlier turns and the message; then the Space's version, protocol and prefix; then the
-reply: its outcome, the kinds of messages the stream carried, and its text. The chat endpoint is the one the recording joined,
-read with the contract derived from the recorded ``/config`` (any chat app).
+reply: its outcome, the kinds of messages the stream carried, and its text; and the files
+sent and received, by name and sha256 (``file_diff``). The chat endpoint is the one the
+recording joined, read with the contract derived from the recorded ``/config`` (any chat app).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...protocol import (
@@ -22,14 +23,17 @@ from ...protocol import (
     Completed,
     ContractMismatchError,
     Failed,
+    InputRole,
     QwenSpaceError,
     SSEDecoder,
     derive_contract,
     parse_config,
     parse_message,
+    reply_files,
 )
 from ..core.errors import CassetteError
-from .cassette import load_interactions
+from .cassette import Interaction, load_interactions
+from .file_diff import RecordedFile, file_lines, received_files, sent_files
 from .scenarios import RecordedChat, recorded_chat
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
@@ -44,6 +48,10 @@ class CassetteSummary:
     message_kinds: dict[str, int]
     reply: str
     outcome: str
+    sent: tuple[RecordedFile, ...] = field(default=())
+    received: tuple[RecordedFile, ...] = field(default=())
+    #: The text of the multimodal box the chat sent (``{"text", "files"}``), if any.
+    box_text: str | None = None
 
 
 def summarise(path: Path) -> CassetteSummary:
@@ -91,6 +99,7 @@ def summarise(path: Path) -> CassetteSummary:
         except QwenSpaceError:
             kinds["(unparseable)"] += 1
     reply, outcome = "", "no chat event"
+    received: tuple[RecordedFile, ...] = ()
     if contract is not None:
         job = ChatJob(
             event_id=event_id,
@@ -108,6 +117,7 @@ def summarise(path: Path) -> CassetteSummary:
             if isinstance(chat_event, Failed):
                 reply, outcome = chat_event.error.partial_text, type(chat_event.error).__name__
                 break
+        received = _received(interactions, contract, job, join_request, config.api_prefix)
     return CassetteSummary(
         version=config.version,
         protocol=config.protocol,
@@ -116,7 +126,55 @@ def summarise(path: Path) -> CassetteSummary:
         message_kinds=dict(sorted(kinds.items())),
         reply=reply,
         outcome=outcome,
+        sent=tuple(sent_files(interactions)),
+        received=received,
+        box_text=_box_text(interactions),
     )
+
+
+def _box_text(interactions: list[Interaction]) -> str | None:
+    """The text of the first MultimodalTextbox value a queued or predicted call sent."""
+    for interaction in interactions:
+        if not interaction.route.endswith(("/queue/join", "/run/predict")):
+            continue
+        try:
+            data = json.loads(interaction.request_body or "").get("data")
+        except (ValueError, AttributeError):
+            continue
+        for value in data if isinstance(data, list) else []:
+            if isinstance(value, dict) and set(value) == {"text", "files"} and isinstance(value["text"], str):
+                return value["text"]
+    return None
+
+
+def _received(
+    interactions: list[Interaction], contract: ChatContract, job: ChatJob, join_request: str | None, prefix: str | None
+) -> tuple[RecordedFile, ...]:
+    """The reply's files as the client finds them: in the Chatbot beyond the history the
+    request sent, and in the chat's file outputs."""
+    if job.final_outputs is None:
+        return ()
+    try:
+        data = json.loads(join_request or "").get("data")
+    except (ValueError, AttributeError):
+        data = None
+    since = 0
+    for spec, value in zip(contract.inputs, data if isinstance(data, list) else [], strict=False):
+        if spec.role is InputRole.HISTORY and isinstance(value, list):
+            since = len(value)
+    config_uri = next(i.route for i in interactions if i.route.endswith("/config"))
+    try:
+        found = reply_files(
+            job.final_outputs,
+            contract.output_types,
+            chatbot_slot=contract.reply_slot,
+            since=since,
+            root=config_uri.removesuffix("/config"),
+            api_prefix=prefix or "",
+        )
+    except QwenSpaceError:
+        return ()
+    return tuple(received_files(interactions, found))
 
 
 def _printable(value: object) -> str:
@@ -129,7 +187,12 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
     recordings agree."""
     a, b = summarise(old), summarise(new)
     lines = [f"chat endpoint: {_printable(a.endpoint)} -> {_printable(b.endpoint)}"] if a.endpoint != b.endpoint else []
-    lines += _request_diff(_request(old), _request(new))
+    request_a, request_b = _request(old), _request(new)
+    lines += _request_diff(request_a, request_b)
+    if isinstance(request_a, str) and isinstance(request_b, str) and a.box_text != b.box_text:
+        # A chat with uploads cannot be asked for again, but its message box still says what it asked.
+        lines.append(f"message: {_first_difference(a.box_text or '', b.box_text or '')}")
+    lines += file_lines("sent file", a.sent, b.sent)
     lines += [
         f"{label}: {_printable(x)} -> {_printable(y)}"
         for label, x, y in (
@@ -146,7 +209,7 @@ def semantic_diff(old: Path, new: Path) -> list[str]:
             lines.append(f"{kind} messages: {x} -> {y}")
     if a.reply != b.reply:
         lines.append(f"reply: {len(a.reply)} -> {len(b.reply)} characters, {_first_difference(a.reply, b.reply)}")
-    return lines
+    return lines + file_lines("reply file", a.received, b.received)
 
 
 def _request(path: Path) -> tuple[RecordedChat, dict[str, object]] | str:
@@ -155,7 +218,9 @@ def _request(path: Path) -> tuple[RecordedChat, dict[str, object]] | str:
     try:
         chat = recorded_chat(path)
     except CassetteError as error:
-        return f"(not readable: {' '.join(str(error).split())[:200]})"
+        # Without the file's name: two recordings that cannot be read alike are not a difference.
+        reason = str(error).removeprefix(f"{path}: ").removeprefix(str(path))
+        return f"(not readable: {' '.join(reason.split())[:200]})"
     # recorded_chat read the same /config: it parses and has this chat event.
     config = next(i.response_body for i in load_interactions(path) if i.route.endswith("/config"))
     contract = derive_contract(parse_config(config.encode()), chat.endpoint)

@@ -22,6 +22,7 @@ from ...protocol import ChatContract, ChatEvent, Drift, ReplyFile, SpaceConfig, 
 from ..core.client import ChatCompletion, SpaceClient
 from ..core.conversation import Conversation
 from ..core.errors import ClientClosedError
+from ..core.files import LocalFile
 from ..core.options import SyncClientOptions, check_options
 from ..core.request import FileLike
 from ..hub.space import SpaceInfo, SpaceStarting
@@ -224,6 +225,14 @@ class SyncConversation:
     @property
     def turns(self) -> list[Turn]:
         return self._conversation.turns
+
+    @property
+    def sent_files(self) -> list[tuple[LocalFile, ...]]:
+        return self._conversation.sent_files
+
+    @property
+    def reply_files(self) -> list[tuple[ReplyFile, ...]]:
+        return self._conversation.reply_files
 
     @property
     def session_hash(self) -> str:

@@ -244,6 +244,40 @@ async def test_the_cli_saves_reply_files_or_prints_their_urls(image_out: App, tm
     assert file_event["name"].endswith(".png")
 
 
+async def test_the_cli_refuses_a_reply_file_over_the_download_cap(image_out: App, tmp_path: Path) -> None:
+    verified(image_out.name)
+    size = len(png_for(IMAGE_ANSWER_PROMPT).read_bytes())
+    out = tmp_path / "out"
+    small = await run_cli(
+        "chat",
+        "--url",
+        image_out.replica.url,
+        "--save-files",
+        str(out),
+        "--max-download-size",
+        str(size - 1),
+        IMAGE_ANSWER_PROMPT,
+    )
+    assert small.code == 10
+    assert f"download cap of {size - 1:,} bytes" in small.err
+    assert "--max-download-size" in small.err
+    assert image_out.replica.url in small.err  # the file's URL, to fetch it anyway
+    assert not out.exists() or not any(out.iterdir())
+    exact = await run_cli(
+        "chat",
+        "--url",
+        image_out.replica.url,
+        "--save-files",
+        str(out),
+        "--max-download-size",
+        str(size),
+        IMAGE_ANSWER_PROMPT,
+    )
+    assert exact.code == 0
+    [saved] = out.iterdir()
+    assert saved.read_bytes() == png_for(IMAGE_ANSWER_PROMPT).read_bytes()
+
+
 @pytest.fixture(scope="module")
 def text_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     yield from served("plain_messages", tmp_path_factory)

@@ -1,6 +1,7 @@
 """An image-generation chat: the answer is a text line, then an image message in the Chatbot
 (``{"path": ...}`` content, as Gradio's chatbot demos add files). The image is an 8x8 PNG
 whose bytes derive from the prompt (``scripted.png_for``), so a test compares them exactly.
+With ``!image-only`` in the prompt the answer is the image alone, as image generators answer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ MAJOR = int(gr.__version__.split(".")[0])
 def respond(prompt: str, chat_history: list[Any]) -> Iterator[tuple[str, list[Any]]]:
     earlier = list(chat_history or [])
     history = [*earlier, {"role": "user", "content": prompt}]
+    if "!image-only" in prompt:
+        yield "", [*history, {"role": "assistant", "content": {"path": str(png_for(prompt))}}]
+        return
     for text in stream(describe(prompt, earlier), prompt):
         yield "", [*history, {"role": "assistant", "content": text}]
     image = {"role": "assistant", "content": {"path": str(png_for(prompt))}}

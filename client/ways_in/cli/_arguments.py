@@ -12,7 +12,7 @@ from yarl import URL
 
 from ...core.client import default_url
 from ...core.errors import UsageError
-from ...core.files import DEFAULT_MAX_UPLOAD_SIZE
+from ...core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE
 
 __all__ = [
     "PASSWORD_VARIABLE",
@@ -191,6 +191,15 @@ def file_options(parser: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help="refuse a file larger than this before uploading anything, e.g. 200M "
         f"(default {DEFAULT_MAX_UPLOAD_SIZE // (1024 * 1024)}M)",
+    )
+    parser.add_argument(
+        "--max-download-size",
+        type=byte_size,
+        default=DEFAULT_MAX_DOWNLOAD_SIZE,
+        metavar="BYTES",
+        help="with --save-files, a reply file larger than this is not downloaded: an error names it and its URL, "
+        "e.g. 500M "
+        f"(default {DEFAULT_MAX_DOWNLOAD_SIZE // (1024 * 1024)}M)",
     )
 
 

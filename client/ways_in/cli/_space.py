@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ....protocol import (
@@ -16,20 +17,22 @@ from ....protocol import (
     FileReply,
     InputRole,
     RemoteProtocolError,
+    ReplyFile,
     coerce_option,
     derive_contract,
     file_inputs,
     find_option,
 )
 from ...core.client import SpaceClient
-from ...core.files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
+from ...core.errors import ResponseTooLargeError
+from ...core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from ...core.reply import ReplyCheck
 from ...core.timeouts import Timeouts
 from ...hub.space import SpaceStarting
 from ._arguments import login
 from ._printer import Printer
 
-__all__ = ["JOB", "client", "options", "stream"]
+__all__ = ["JOB", "client", "options", "save_file", "stream"]
 
 
 class _Job:
@@ -55,6 +58,7 @@ def client(args: argparse.Namespace) -> SpaceClient:
         timeouts=timeouts,
         endpoint=getattr(args, "endpoint", None),
         max_upload_size=getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE),
+        max_download_size=getattr(args, "max_download_size", DEFAULT_MAX_DOWNLOAD_SIZE),
     )
 
 
@@ -92,7 +96,7 @@ def _file_option(spec: ChatInput, text: str, args: argparse.Namespace) -> LocalF
             f"--option {spec.label!r} is a {spec.component} input: give a file as {spec.label}=@PATH", label=spec.label
         )
     limit = getattr(args, "max_upload_size", DEFAULT_MAX_UPLOAD_SIZE)
-    return LocalFile.read(text[1:], max_size=limit, argument="--max-upload-size")
+    return LocalFile.at(text[1:], max_size=limit, argument="--max-upload-size")
 
 
 async def stream(
@@ -117,7 +121,7 @@ async def stream(
                 # cancelled task) leaves this set for main() to report the cancel.
                 JOB.running = not isinstance(event, (Failed, Completed, SpaceStarting))
                 if isinstance(event, FileReply):
-                    saved = await space.save_file(event.file, save_files) if save_files is not None else None
+                    saved = await save_file(space, event.file, save_files) if save_files is not None else None
                     printer.file(event.file, saved)
                 else:
                     printer.event(event)
@@ -128,3 +132,17 @@ async def stream(
         # However it ended, no queue status is left to appear later (at the next prompt).
         printer.clear_status()
     raise RemoteProtocolError("the chat ended without a completion")  # pragma: no cover
+
+
+async def save_file(space: SpaceClient, file: ReplyFile, folder: str) -> Path:
+    """Save a reply file into ``folder`` (``--save-files``); over the download cap, the
+    error names ``--max-download-size`` and the file's URL."""
+    try:
+        return await space.save_file(file, folder)
+    except ResponseTooLargeError as exc:
+        # The library's message names its argument; on the command line it is the flag.
+        raise ResponseTooLargeError(
+            f"the reply file {file.name!r} is larger than the download cap of {exc.limit:,} bytes; raise it with "
+            f"--max-download-size to save the file, or fetch its URL yourself: {file.url}",
+            limit=exc.limit,
+        ) from None

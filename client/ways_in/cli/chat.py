@@ -37,7 +37,7 @@ async def run(args: argparse.Namespace) -> int:
         # `echo question | qwen-space chat`: the line's end is the shell's, not the question's.
         prompt = sys.stdin.read().rstrip("\r\n")
     # Read (and checked against the cap) before anything is sent to the Space.
-    files = [LocalFile.read(path, max_size=args.max_upload_size, argument="--max-upload-size") for path in args.file]
+    files = [LocalFile.at(path, max_size=args.max_upload_size, argument="--max-upload-size") for path in args.file]
     async with client(args) as space:
         chosen = await options(space, args)
         if prompt is not None or files:
@@ -51,4 +51,4 @@ async def run(args: argparse.Namespace) -> int:
                 save_files=args.save_files,
             )
             return 0
-        return await interactive(space, printer, args.system, chosen)
+        return await interactive(space, printer, args.system, chosen, save_files=args.save_files)

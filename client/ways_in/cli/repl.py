@@ -30,12 +30,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ....protocol import Completed, HistoryMode, QwenSpaceError
+from ....protocol import Completed, FileReply, HistoryMode, QwenSpaceError
 from ...core.client import SpaceClient
 from ...core.conversation import Conversation
 from ._lines import LineReader, kept_terminal
 from ._printer import Printer
-from ._space import JOB
+from ._space import JOB, save_file
 from ._terminal import one_line, report
 
 __all__ = ["Session", "interactive"]
@@ -54,10 +54,18 @@ class Session:
     system: str | None
     options: Mapping[str, object] | None
     chat: Conversation
+    #: Where reply files are saved (``--save-files``); else their URLs are printed.
+    save_files: str | None = None
 
     @classmethod
-    def start(cls, space: SpaceClient, system: str | None, options: Mapping[str, object] | None) -> Session:
-        return cls(space, system, options, space.conversation(system=system, options=options))
+    def start(
+        cls,
+        space: SpaceClient,
+        system: str | None,
+        options: Mapping[str, object] | None,
+        save_files: str | None = None,
+    ) -> Session:
+        return cls(space, system, options, space.conversation(system=system, options=options), save_files)
 
     def restart(self) -> None:
         self.chat = self.space.conversation(system=self.system, options=self.options)
@@ -70,14 +78,19 @@ class Session:
 
 
 async def interactive(
-    space: SpaceClient, printer: Printer, system: str | None, options: Mapping[str, object] | None
+    space: SpaceClient,
+    printer: Printer,
+    system: str | None,
+    options: Mapping[str, object] | None,
+    *,
+    save_files: str | None = None,
 ) -> int:
     name = f"{space.space_id} ({space.url})" if space.space_id else space.url
     print(f"Chatting with {name}. Ctrl-C stops an answer; an empty line or Ctrl-D ends the chat.", file=sys.stderr)
     reader = LineReader()
     if reader.editing:
         print("Arrows edit the line and recall earlier ones; /help lists the commands.", file=sys.stderr)
-    session = Session.start(space, system, options)
+    session = Session.start(space, system, options, save_files)
     with kept_terminal():
         while True:
             line = await reader.read_line("you> ")
@@ -94,7 +107,7 @@ async def interactive(
 
 async def _turn(session: Session, printer: Printer, line: str) -> None:
     try:
-        answer = await _until_ctrl_c(_printed(session.chat, printer, line))
+        answer = await _until_ctrl_c(_printed(session, printer, line))
     except QwenSpaceError as error:
         report(error, str(error), as_json=printer.as_json)
         return
@@ -105,13 +118,19 @@ async def _turn(session: Session, printer: Printer, line: str) -> None:
         JOB.running = False
 
 
-async def _printed(chat: Conversation, printer: Printer, line: str) -> str:
-    """Print one turn's events; its text. The conversation keeps the turn once it completes."""
+async def _printed(session: Session, printer: Printer, line: str) -> str:
+    """Print one turn's events (a reply file saved, or its URL on stderr, as a one-shot
+    chat does); its text. The conversation keeps the turn once it completes."""
     try:
-        async with contextlib.aclosing(chat.events(line)) as events:
+        async with contextlib.aclosing(session.chat.events(line)) as events:
             async for event in events:
                 # Chat events come only once the Space has accepted the job (see _space.JOB).
                 JOB.running = not isinstance(event, Completed)
+                if isinstance(event, FileReply):
+                    folder = session.save_files
+                    saved = None if folder is None else await save_file(session.space, event.file, folder)
+                    printer.file(event.file, saved)
+                    continue
                 printer.event(event)
                 if isinstance(event, Completed):
                     return event.text

@@ -1,0 +1,111 @@
+"""Issue 25 item 1: a conversation's files are part of its turns.
+
+``chat_multimodal`` (a ``gr.ChatInterface(multimodal=True)``) is served as a launched Space
+(it refuses paths it did not hand out); with ``!history-files`` its scripted model also
+describes the files of the earlier turns it received, by name, size and sha256 prefix, so
+the test proves the earlier turn's exact bytes came back in the history. ``image_answer``
+with ``!image-only`` answers with an image and no text, as image generators do.
+"""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qwen_space.client import SpaceClient
+
+from ..cli import Terminal
+from ..replicas.expected import IMAGE_FACTS, IMAGE_PROMPT
+from ..replicas.scripted import png_for
+from .conftest import App, replica_app
+
+PROMPT = b"you> "
+
+
+def served(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    with replica_app(name, tmp_path_factory.mktemp(name) / "events.log") as replica:
+        yield App(name, replica)
+
+
+@pytest.fixture(scope="module")
+def multimodal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    yield from served("chat_multimodal", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def image_answer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    yield from served("image_answer", tmp_path_factory)
+
+
+async def test_a_file_only_turn_and_its_file_replayed_in_the_next(multimodal: App, tmp_path: Path) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(png_for(IMAGE_PROMPT).read_bytes())
+    async with SpaceClient(multimodal.replica.url) as space:
+        chat = space.conversation()
+        first = await chat.send("", files=[picture])
+        second = await chat.send("and now? !history-files")
+    assert first == f'Message: "". Earlier turns: 0. Files received: ["{IMAGE_FACTS}"].'
+    assert [t.user for t in chat.turns] == ["", "and now? !history-files"]
+    assert [[f.name for f in sent] for sent in chat.sent_files] == [[picture.name], []]
+    assert second == (
+        f'Message: "and now? !history-files". Earlier turns: 1, the last: "" -> {_quoted(first)}. '
+        f'Files received: none. Earlier Files received: ["{IMAGE_FACTS}"].'
+    )
+
+
+async def test_without_files_the_history_holds_none(multimodal: App) -> None:
+    async with SpaceClient(multimodal.replica.url) as space:
+        chat = space.conversation()
+        await chat.send("hello")
+        second = await chat.send("again !history-files")
+    assert second.endswith("Earlier Files received: none.")
+
+
+async def test_a_reply_that_is_only_a_file_is_a_turn(image_answer: App) -> None:
+    prompt = "draw !image-only"
+    async with SpaceClient(image_answer.replica.url) as space:
+        once = await space.complete(prompt)  # as a one-shot completion is
+        assert (once.text, len(once.files)) == ("", 1)
+        chat = space.conversation()
+        text = await chat.send(prompt)
+        [[file]] = chat.reply_files
+        assert await space.download(file) == png_for(prompt).read_bytes()
+        after = await chat.send("thanks")
+    assert text == ""
+    assert len(chat.turns) == 2
+    assert chat.turns[0].assistant == ""
+    assert after.startswith('Message: "thanks". Earlier turns: 1')
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+async def test_the_interactive_chat_saves_or_shows_reply_files(image_answer: App, tmp_path: Path) -> None:
+    """A reply of an image alone is a turn of the interactive chat too: its file is saved
+    with --save-files (the path on stderr), else its URL is shown, and the chat goes on."""
+    prompt = "draw !image-only"
+    out = tmp_path / "out"
+    with Terminal("chat", "--url", image_answer.replica.url, "--save-files", str(out), timeout=60) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(f"{prompt}\n".encode())
+        saved = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"thanks\n")
+        after = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    # Both replies have an image (the second's after its text): each saved, none overwritten.
+    [path] = [p for p in out.iterdir() if p.read_bytes() == png_for(prompt).read_bytes()]
+    assert len(list(out.iterdir())) == 2
+    assert f"saved {path.name}: {path}".encode() in saved
+    assert b'Message: "thanks". Earlier turns: 1' in after
+    with Terminal("chat", "--url", image_answer.replica.url, timeout=60) as term:
+        await asyncio.to_thread(term.expect, PROMPT)
+        term.type(f"{prompt}\n".encode())
+        shown = await asyncio.to_thread(term.expect, PROMPT)
+        term.type(b"\n")
+        code, screen = await asyncio.to_thread(term.finish)
+    assert code == 0, screen
+    assert f"(image/png): {image_answer.replica.url}".encode() in shown
