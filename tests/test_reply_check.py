@@ -1,6 +1,6 @@
 """One terminal policy (client/core/reply.py): how each event sequence ends a chat, as a
 table; then one reply of files alone and one of thoughts alone through every door that
-reads replies (``chat()``, ``complete()``, the CLI, ``serve``), each an answer with empty
+reads replies (``chat()``, ``complete()``, a conversation, the CLI, ``serve``), each an answer with empty
 text, and an empty reply an error through each of them."""
 
 from dataclasses import dataclass
@@ -161,8 +161,12 @@ async def through_every_door(reply: Any) -> dict[str, object]:
             async def whole() -> str:
                 return (await client.complete(HELLO)).text
 
+            async def held() -> str:
+                return "".join([delta async for delta in client.conversation().stream("hi")])
+
             await outcome("chat", chat)
             await outcome("complete", whole)
+            await outcome("conversation", held)
 
         async def cli() -> object:
             result = await run_cli("chat", "hi", "--url", space.url)
@@ -185,17 +189,30 @@ async def through_every_door(reply: Any) -> dict[str, object]:
 async def test_a_reply_of_files_alone_is_an_answer_through_every_door() -> None:
     # serve links the file in the content, as it links every reply file.
     served = "![cat.png](ORIGIN/gradio_api/file=/tmp/gradio/ab/cat.png)"
-    assert await through_every_door(files_alone) == {"chat": "", "complete": "", "cli": "", "serve": served}
+    assert await through_every_door(files_alone) == {
+        "chat": "",
+        "complete": "",
+        "conversation": "",
+        "cli": "",
+        "serve": served,
+    }
 
 
 async def test_a_reply_of_thoughts_alone_is_an_answer_through_every_door() -> None:
-    assert await through_every_door(thoughts_alone) == {"chat": "", "complete": "", "cli": "", "serve": ""}
+    assert await through_every_door(thoughts_alone) == {
+        "chat": "",
+        "complete": "",
+        "conversation": "",
+        "cli": "",
+        "serve": "",
+    }
 
 
 async def test_an_empty_reply_is_an_error_through_every_door() -> None:
     assert await through_every_door(empty) == {
         "chat": EmptyReplyError,
         "complete": EmptyReplyError,
+        "conversation": EmptyReplyError,
         "cli": exit_code(EmptyReplyError("x")),
         "serve": "space_empty_reply",
     }

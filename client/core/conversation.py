@@ -23,8 +23,6 @@ from ...protocol import (
     ChatContract,
     ChatEvent,
     Completed,
-    Correction,
-    Failed,
     FileReply,
     HistoryMode,
     RemoteProtocolError,
@@ -34,8 +32,8 @@ from ...protocol import (
 )
 from ..hub.space import SpaceStarting
 from .chain import ChatSession
-from .errors import ReplyRewrittenError, empty_reply
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
+from .reply import ReplyCheck
 from .request import ChatRequest, FileLike, prepare_request
 
 if TYPE_CHECKING:
@@ -92,24 +90,20 @@ class Conversation:
         """Stream the reply to ``message`` (the next turn) as text deltas. Raises the
         package error if the chat fails, :class:`ReplyRewrittenError` if the Space
         rewrote text already yielded (the turn is kept with the final text)."""
-        rewritten: str | None = None
+        # events() has judged the reply already: this check only follows rewrites.
+        check = ReplyCheck(allow_empty=True, streamed=True)
         async with contextlib.aclosing(self.events(message, files=files)) as events:
             async for event in events:
-                if type(event) is TextDelta and rewritten is None:
-                    yield event.text
-                elif isinstance(event, Correction) and rewritten is None:
-                    rewritten = event.previous
-                elif isinstance(event, Completed) and rewritten is not None:
-                    raise ReplyRewrittenError(
-                        "the Space rewrote part of the reply after it was streamed; the complete reply is in "
-                        "final_text (and in the conversation's turns)",
-                        final_text=event.text,
-                        partial_text=rewritten,
-                    )
+                if type(event) is TextDelta:
+                    if check.shown is None:
+                        yield event.text
+                else:
+                    check.see(event)
 
     async def events(self, message: str, *, files: Sequence[FileLike] = ()) -> AsyncGenerator[ChatEvent, None]:
         """The typed events of the next turn, as ``SpaceClient.events`` yields them, but
-        a failure is raised (the turn is then not kept) and ``Completed`` keeps the turn."""
+        the turn ends by :class:`ReplyCheck` (a failure or an empty reply raises, and the
+        turn is then not kept) and ``Completed`` keeps the turn."""
         contract = await self._contract()
         held = contract.history is HistoryMode.CONVERSATION
         messages: list[dict[str, str]] = []
@@ -121,16 +115,14 @@ class Conversation:
             request = dataclasses.replace(request, history_files=tuple(self.sent_files))
         run = self._start(request, self._options, self._session if held else None)
         received: list[ReplyFile] = []
+        check = ReplyCheck()
         async with contextlib.aclosing(run.batches()) as batches:
             async for batch in batches:
                 for event in batch:
-                    if isinstance(event, Failed):
-                        raise event.error
+                    check.see(event)
                     if isinstance(event, FileReply):
                         received.append(event.file)
                     if isinstance(event, Completed):
-                        if not event.text and not received:
-                            raise empty_reply()
                         self.turns.append(Turn(message, event.text))
                         self.sent_files.append(request.files)
                         self.reply_files.append(tuple(received))
