@@ -64,11 +64,14 @@ from .core.errors import (
     CassetteError,
     ClientClosedError,
     EmptyReplyError,
+    HubError,
     InvalidMessagesError,
     RedirectRefusedError,
     ReplyRewrittenError,
     ResponseTooLargeError,
     SpaceConnectionError,
+    SpaceNotFoundError,
+    SpaceNotRunningError,
     SpaceTimeoutError,
     TransportError,
     UsageError,
@@ -77,7 +80,7 @@ from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, File
 from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
-from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
+from .hub.space import SpaceInfo, SpaceStarting
 from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
 from .ways_in.sync import SyncConversation, SyncSpaceClient
 

@@ -5,6 +5,8 @@ catch the root and never see a ``KeyError``, a JSON error or an aiohttp exceptio
 The shape follows h11: an abstract :class:`ProtocolError` split into
 :class:`LocalProtocolError` (we were asked to build something the protocol forbids)
 and :class:`RemoteProtocolError` (the server sent something the protocol forbids).
+Every "your input is wrong" error, :class:`LocalProtocolError` included, is a
+:class:`UsageError`.
 
 Outcomes that the Space reports on purpose (a full queue, an app exception, a
 cancellation) are *not* protocol errors: they are valid messages and get their own
@@ -112,6 +114,12 @@ def _rebuilt(cls: type[_E], args: tuple[object, ...], state: dict[str, object]) 
     return error
 
 
+class UsageError(QwenSpaceError, ValueError):
+    """The caller asked for something that cannot be done as asked: a bad argument,
+    flag, URL, file name or request. Raised before anything is sent; the message names
+    the argument and what to pass instead."""
+
+
 class ProtocolError(QwenSpaceError):
     """A violation of the Gradio queue protocol. Abstract: raise a subclass."""
 
@@ -121,8 +129,11 @@ class ProtocolError(QwenSpaceError):
         super().__init__(message, partial_text=partial_text, retryable=retryable)
 
 
-class LocalProtocolError(ProtocolError):
-    """We were asked to send something the protocol cannot carry (a bug in the caller)."""
+class LocalProtocolError(ProtocolError, UsageError):
+    """We were asked to send something the protocol cannot carry (a bug in the caller).
+
+    The caller's input is wrong, so it is a :class:`UsageError` too: one class, and on
+    the command line one exit code (2), for every "your input is wrong"."""
 
 
 class RemoteProtocolError(ProtocolError):
@@ -253,12 +264,6 @@ class SeedRefusedError(RemoteProtocolError):
     """A non-queued step (``run/predict``: a ChatInterface's history seed, a chain's
     step) was answered by something other than Gradio's answer (``{"data": [...]}``): an
     HTML page, an error, an empty or text body. Nothing was joined."""
-
-
-class UsageError(QwenSpaceError, ValueError):
-    """The caller asked for something that cannot be done as asked: a bad argument,
-    flag, URL, file name or request. Raised before anything is sent; the message names
-    the argument and what to pass instead."""
 
 
 class ChatRequestError(UsageError):
