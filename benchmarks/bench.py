@@ -1,4 +1,4 @@
-"""qwen-space side by side with gradio_client 2.7.2 and the seed provider (gpt4free 7.4.7).
+"""qwen-space side by side with gradio_client 2.7.2 and the original provider (gpt4free 7.4.7).
 
 Run with ``tox -e bench`` (its env installs gradio 6.31.0, which pins gradio_client
 2.7.2, and g4f 7.4.7). Parts, all measured in this one run on this machine:
@@ -48,7 +48,7 @@ from streams import QUERY, SYSTEM, answer, history
 
 HERE = Path(__file__).resolve().parent
 REPLICA = HERE.parent / "tests" / "replica" / "app.py"
-CLIENTS = ("floor", "qwen-space", "gradio_client", "seed")
+CLIENTS = ("floor", "qwen-space", "gradio_client", "original")
 
 
 def free_port() -> int:
@@ -148,14 +148,14 @@ def reply_text(last: Any) -> str:
     return str(content)
 
 
-async def run_seed(url: str, provider: Any, history_turns: int, **_: Any) -> str:
+async def run_original(url: str, provider: Any, history_turns: int, **_: Any) -> str:
     return "".join([str(c) async for c in provider.create_async_generator("qwen-2.5-max", messages_for(history_turns))])
 
 
-def seed_provider(url: str) -> Any:
-    from g4f.Provider.hf_space.Qwen_Qwen_2_5_Max import Qwen_Qwen_2_5_Max as Seed
+def original_provider(url: str) -> Any:
+    from g4f.Provider.hf_space.Qwen_Qwen_2_5_Max import Qwen_Qwen_2_5_Max as Original
 
-    class Retargeted(Seed):  # type: ignore[misc]
+    class Retargeted(Original):  # type: ignore[misc]
         pass
 
     Retargeted.url = url
@@ -180,7 +180,7 @@ def cpu(quick: bool) -> list[dict[str, Any]]:
                 for name in CLIENTS:
                     try:
                         fixed[name] = measure_cpu(name, url, 1, history_turns, chatbot_format)
-                    except Exception:  # the seed crashes on Gradio 6 chatbots
+                    except Exception:  # the original crashes on Gradio 6 chatbots
                         fixed[name] = None
                 print(f"{chatbot_format:<10} {history_turns:>3}  one-token chat (ms): {_ms(fixed)}", flush=True)
                 for tokens in sizes:
@@ -189,10 +189,10 @@ def cpu(quick: bool) -> list[dict[str, Any]]:
                     best: dict[str, float | None] = {}
                     # The ratio of these two is a target: each is measured twice, in turn,
                     # so that one slow moment of the machine cannot decide it.
-                    for name in ("floor", "qwen-space", "floor", "qwen-space", "gradio_client", "seed"):
+                    for name in ("floor", "qwen-space", "floor", "qwen-space", "gradio_client", "original"):
                         try:
                             seconds = measure_cpu(name, url, tokens, history_turns, chatbot_format)
-                        except Exception as exc:  # the seed crashes on Gradio 6 chatbots
+                        except Exception as exc:  # the original crashes on Gradio 6 chatbots
                             row[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
                             seconds = None
                         earlier = best.get(name)
@@ -243,7 +243,7 @@ def cpu_child(name: str, url: str, tokens: int, history_turns: int, chatbot_form
                 from gradio_client import Client
 
                 gradio = Client(url, verbose=False)
-            provider = seed_provider(url) if name == "seed" else None
+            provider = original_provider(url) if name == "original" else None
             best = float("inf")
             for attempt in range(runs + 1):
                 start = time.process_time()
@@ -256,7 +256,7 @@ def cpu_child(name: str, url: str, tokens: int, history_turns: int, chatbot_form
                     text = await asyncio.to_thread(run_gradio_client, url, gradio, history_turns, chatbot_format)
                     assert text == expected, "gradio_client lost or duplicated text"
                 else:
-                    await run_seed(url, provider, history_turns)
+                    await run_original(url, provider, history_turns)
                 elapsed = time.process_time() - start
                 if attempt:  # the first run warms caches and connections
                     best = min(best, elapsed)
@@ -278,7 +278,7 @@ def print_cpu_row(row: dict[str, Any]) -> None:
     print(
         f"{row['format']:<10} {row['history']:>3} {row['tokens']:>6} | floor {show(row['floor'])} | "
         f"ours {show(row['qwen-space'])} ({ratio:4.2f}x floor) | gradio_client {show(row['gradio_client'])} "
-        f"{versus} | seed {show(row['seed'], 'seed')}  (us/token) | marginal: floor "
+        f"{versus} | original {show(row['original'], 'original')}  (us/token) | marginal: floor "
         f"{show(row['floor_marginal'])} ours {show(row['qwen-space_marginal'])}",
         flush=True,
     )
@@ -291,7 +291,7 @@ def latency(quick: bool) -> dict[str, Any]:
     tokens = 50 if quick else 500  # p99 of 500 delays or more: not decided by one hiccup
     # The floor and qwen-space take turns, three runs each, their delays pooled: the
     # machine's slow moments then fall on both.
-    turns = ["floor", "qwen-space"] * (1 if quick else 3) + ["gradio_client", "seed"]
+    turns = ["floor", "qwen-space"] * (1 if quick else 3) + ["gradio_client", "original"]
     delays: dict[str, list[float]] = {}
     results: dict[str, Any] = {}
     log = HERE / ".replica-stamps.log"
@@ -303,7 +303,7 @@ def latency(quick: bool) -> dict[str, Any]:
             started = time.time()
             try:
                 arrivals = asyncio.run(_arrivals(name, url, f"!tokens={tokens} !delay=0.02 !id={marker}"))
-            except Exception as exc:  # the seed crashes on Gradio 6 chatbots
+            except Exception as exc:  # the original crashes on Gradio 6 chatbots
                 results[name] = {"error": f"{type(exc).__name__}: {exc}"}
                 continue
             stamps = [
@@ -376,7 +376,7 @@ async def _arrivals(name: str, url: str, prompt: str) -> list[tuple[float, int]]
         await asyncio.to_thread(consume)
     else:
         text = ""
-        async for chunk in seed_provider(url).create_async_generator("qwen-2.5-max", messages):
+        async for chunk in original_provider(url).create_async_generator("qwen-2.5-max", messages):
             text += str(chunk)
             arrivals.append((time.time(), text.count("tok")))
     return arrivals

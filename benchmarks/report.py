@@ -41,12 +41,12 @@ def cpu_section(rows: list[dict[str, Any]]) -> list[str]:
     ]
     for row in rows:
         ours, floor, gradio = row["qwen-space"], row["floor"], row["gradio_client"]
-        seed = row["seed"]
+        original = row["original"]
         out.append(
             f"| {row['format']} | {row['history']} | {row['tokens'] // 1000}k | {number(floor)} | {number(ours)} "
             f"| {number(ours / floor if ours and floor else None)} | {number(row['floor_marginal'])} "
             f"| {number(row['qwen-space_marginal'])} | {number(gradio) if gradio else 'not run'} "
-            f"| {number(gradio / ours, 1) if gradio and ours else ''} | {number(seed) if seed else 'crashes'} |"
+            f"| {number(gradio / ours, 1) if gradio and ours else ''} | {number(original) if original else 'crashes'} |"
         )
     out += [
         "",
@@ -61,11 +61,11 @@ def cpu_section(rows: list[dict[str, Any]]) -> list[str]:
         if key in seen:
             continue
         seen.add(key)
-        seed = row.get("seed_chat_ms")
+        original = row.get("original_chat_ms")
         out.append(
             f"| {row['format']} | {row['history']} | {number(row['floor_chat_ms'])} "
             f"| {number(row['qwen-space_chat_ms'])} | {number(row['gradio_client_chat_ms'], 1)} "
-            f"| {number(seed) if seed else 'crashes'} |"
+            f"| {number(original) if original else 'crashes'} |"
         )
     out += [
         "",

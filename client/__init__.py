@@ -8,11 +8,11 @@ app, to mount in an aiohttp app), and every error a caller can meet, all rooted 
 :class:`QwenSpaceError`. The rest lives where it belongs: cassettes in
 :mod:`qwen_space.client.recording`, the gpt4free provider in :mod:`qwen_space.client.g4f`,
 copying a Space in :mod:`qwen_space.client.duplicate`. ``Qwen_Qwen_2_5_Max`` and
-``Messages`` keep the seed provider's idiom working.
+``Messages`` keep the original provider's idiom working.
 
 The code is grouped by concern: ``core/`` (the client, one chat's run, the transport,
 errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
-(cassettes) and ``ways_in/`` (CLI, OpenAI server, sync facade, seed and gpt4free shims).
+(cassettes) and ``ways_in/`` (CLI, OpenAI server, sync facade, original provider and gpt4free shims).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -64,11 +64,14 @@ from .core.errors import (
     CassetteError,
     ClientClosedError,
     EmptyReplyError,
+    HubError,
     InvalidMessagesError,
     RedirectRefusedError,
     ReplyRewrittenError,
     ResponseTooLargeError,
     SpaceConnectionError,
+    SpaceNotFoundError,
+    SpaceNotRunningError,
     SpaceTimeoutError,
     TransportError,
     UsageError,
@@ -77,8 +80,8 @@ from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, File
 from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
-from .hub.space import HubError, SpaceInfo, SpaceNotFoundError, SpaceNotRunningError, SpaceStarting
-from .ways_in.seed import Messages, Qwen_Qwen_2_5_Max
+from .hub.space import SpaceInfo, SpaceStarting
+from .ways_in.original import Messages, Qwen_Qwen_2_5_Max
 from .ways_in.sync import SyncConversation, SyncSpaceClient
 
 if TYPE_CHECKING:

@@ -5,6 +5,8 @@ catch the root and never see a ``KeyError``, a JSON error or an aiohttp exceptio
 The shape follows h11: an abstract :class:`ProtocolError` split into
 :class:`LocalProtocolError` (we were asked to build something the protocol forbids)
 and :class:`RemoteProtocolError` (the server sent something the protocol forbids).
+Every "your input is wrong" error, :class:`LocalProtocolError` included, is a
+:class:`UsageError`.
 
 Outcomes that the Space reports on purpose (a full queue, an app exception, a
 cancellation) are *not* protocol errors: they are valid messages and get their own
@@ -12,9 +14,16 @@ classes, each with a message saying what happened and what to do about it.
 
 Every error carries ``partial_text``: the reply text streamed before the failure,
 so an error never turns into a silently empty (or silently truncated) answer.
+
+An error's fields are given when it is made. Code that learns more later (the text
+streamed before it, a hint, that a retry could run the job twice) makes a changed
+copy (:meth:`QwenSpaceError.with_partial` and its siblings) instead of editing an
+error another holder may already have seen or raised.
 """
 
 from __future__ import annotations
+
+from typing import Self, TypeVar
 
 __all__ = [
     "AmbiguousChatError",
@@ -45,21 +54,49 @@ __all__ = [
 class QwenSpaceError(Exception):
     """Root of every error raised by qwen-space.
 
-    ``partial_text`` is the part of the reply received before the error ("" if none).
+    ``partial_text`` is the part of the reply received before the error ("" if none);
+    ``retryable`` overrides the class's answer to "may the same request succeed later?".
     """
 
     #: Whether repeating the same request later may succeed.
     retryable: bool = False
 
-    def __init__(self, message: str, *, partial_text: str = "") -> None:
+    def __init__(self, message: str, *, partial_text: str = "", retryable: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.partial_text = partial_text
+        if retryable is not None:
+            self.retryable = retryable
 
     def __reduce__(self) -> tuple[object, ...]:
         # Exception pickles as cls(*args), which keyword-only arguments refuse: rebuild
         # without __init__ instead, from the args and every attribute.
         return (_rebuilt, (type(self), self.args, self.__dict__))
+
+    def with_partial(self, text: str) -> Self:
+        """A copy that says ``text`` of the reply arrived before it."""
+        return self._copy(partial_text=text)
+
+    def with_hint(self, hint: str) -> Self:
+        """A copy whose message ends with ``hint`` (what to do), as a sentence of its own."""
+        message = f"{self.message}. {hint[:1].upper()}{hint[1:]}"
+        return self._copy(message=message, args=(message,))
+
+    def not_retryable(self) -> Self:
+        """A copy that says sending the request again may not be safe or useful (the
+        Space may already run it)."""
+        return self._copy(retryable=False)
+
+    def _copy(self, *, args: tuple[object, ...] | None = None, **fields: object) -> Self:
+        # The same error with fields changed: its cause, context and traceback too, so that
+        # raising the copy (``raise copy from error.__cause__`` inside the original's
+        # handler) shows where the original came from and what caused it.
+        copy = _rebuilt(type(self), self.args if args is None else args, {**self.__dict__, **fields})
+        copy.__cause__ = self.__cause__
+        copy.__context__ = self.__context__
+        copy.__suppress_context__ = self.__suppress_context__
+        copy.__traceback__ = self.__traceback__
+        return copy
 
     def __str__(self) -> str:
         if self.partial_text:
@@ -67,24 +104,36 @@ class QwenSpaceError(Exception):
         return self.message
 
 
-def _rebuilt(cls: type[QwenSpaceError], args: tuple[object, ...], state: dict[str, object]) -> QwenSpaceError:
+_E = TypeVar("_E", bound="QwenSpaceError")
+
+
+def _rebuilt(cls: type[_E], args: tuple[object, ...], state: dict[str, object]) -> _E:
     error = cls.__new__(cls, *args)
     error.args = args
     error.__dict__.update(state)
     return error
 
 
+class UsageError(QwenSpaceError, ValueError):
+    """The caller asked for something that cannot be done as asked: a bad argument,
+    flag, URL, file name or request. Raised before anything is sent; the message names
+    the argument and what to pass instead."""
+
+
 class ProtocolError(QwenSpaceError):
     """A violation of the Gradio queue protocol. Abstract: raise a subclass."""
 
-    def __init__(self, message: str, *, partial_text: str = "") -> None:
+    def __init__(self, message: str, *, partial_text: str = "", retryable: bool | None = None) -> None:
         if type(self) is ProtocolError:
             raise TypeError("ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError")
-        super().__init__(message, partial_text=partial_text)
+        super().__init__(message, partial_text=partial_text, retryable=retryable)
 
 
-class LocalProtocolError(ProtocolError):
-    """We were asked to send something the protocol cannot carry (a bug in the caller)."""
+class LocalProtocolError(ProtocolError, UsageError):
+    """We were asked to send something the protocol cannot carry (a bug in the caller).
+
+    The caller's input is wrong, so it is a :class:`UsageError` too: one class, and on
+    the command line one exit code (2), for every "your input is wrong"."""
 
 
 class RemoteProtocolError(ProtocolError):
@@ -99,16 +148,27 @@ class SpaceHTTPError(QwenSpaceError):
     """The Space refused a request with an HTTP error status (``/config``, ``queue/join``
     or opening ``queue/data``): no job was started, so retrying is safe.
 
-    ``status`` is the HTTP status; ``detail`` the reason the Space gave, if any.
+    ``status`` is the HTTP status; ``detail`` the reason the Space gave, if any;
+    ``retry_after`` the seconds the Space asked the client to wait (``Retry-After``), if it said.
     """
 
-    #: Seconds the Space asked the client to wait (``Retry-After``), if it said.
-    retry_after: float | None = None
-
-    def __init__(self, message: str, *, status: int, detail: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        detail: str | None = None,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message, retryable=retryable)
         self.status = status
         self.detail = detail
+        self.retry_after = retry_after
+
+    def with_retry_after(self, seconds: float | None) -> Self:
+        """A copy that says how long the Space asked the client to wait."""
+        return self._copy(retry_after=seconds)
 
 
 class QueueFullError(SpaceHTTPError):
@@ -204,12 +264,6 @@ class SeedRefusedError(RemoteProtocolError):
     """A non-queued step (``run/predict``: a ChatInterface's history seed, a chain's
     step) was answered by something other than Gradio's answer (``{"data": [...]}``): an
     HTML page, an error, an empty or text body. Nothing was joined."""
-
-
-class UsageError(QwenSpaceError, ValueError):
-    """The caller asked for something that cannot be done as asked: a bad argument,
-    flag, URL, file name or request. Raised before anything is sent; the message names
-    the argument and what to pass instead."""
 
 
 class ChatRequestError(UsageError):

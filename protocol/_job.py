@@ -218,10 +218,9 @@ class ChatJob:
         )
 
     def fail(self, error: QwenSpaceError) -> list[ChatEvent]:
-        """End the job with ``error`` (which gets the partial text)."""
+        """End the job with ``error`` (a copy of it that carries the partial text)."""
         self._end(ChatJobState.CANCELLED if isinstance(error, JobCancelledError) else ChatJobState.FAILED)
-        error.partial_text = self.text
-        return [Failed(error)]
+        return [Failed(error.with_partial(self.text))]
 
     def _end(self, state: ChatJobState) -> None:
         self._frozen = self.text
@@ -352,9 +351,9 @@ def _stream_error(message: UnexpectedError) -> QwenSpaceError:
             f"the Space no longer knows this session ({detail}): the job is lost; send the request again"
         )
     if "server stopped" in detail.lower():
-        error = StreamError(f"the Space stopped while answering ({detail}); try again once it is back up")
-        error.retryable = True
-        return error
+        return StreamError(
+            f"the Space stopped while answering ({detail}); try again once it is back up", retryable=True
+        )
     return StreamError(f"the Space's stream failed ({detail}); send the request again")
 
 

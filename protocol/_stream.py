@@ -74,9 +74,9 @@ class ChatStream:
             if self._decoder.failed and not job.state.is_terminal:
                 self._decoder.close()  # raises the decoder's error, after the valid events
         except QwenSpaceError as error:
-            self.error = error
             _flush(text, events)
             events += job.fail(error)
+            self.error = error.with_partial(job.text)  # as the Failed event's copy says
         _flush(text, events)
         return events
 

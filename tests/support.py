@@ -43,7 +43,7 @@ async def until(condition: Callable[[], object], what: str, within: float = PATI
 
 
 def provider_for(space: FakeSpace) -> type[Qwen_Qwen_2_5_Max]:
-    """The seed's provider pointed at ``space``, as gpt4free code retargets one."""
+    """The original provider pointed at ``space``, as gpt4free code retargets one."""
 
     class Mirror(Qwen_Qwen_2_5_Max):
         url = space.url

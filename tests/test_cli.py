@@ -11,6 +11,7 @@ from qwen_space.client.ways_in.cli import EXIT_CODES, exit_code
 from qwen_space.protocol import (
     AppError,
     ContractMismatchError,
+    LocalProtocolError,
     QueueFullError,
     RemoteProtocolError,
     ServerError,
@@ -82,7 +83,7 @@ async def test_unknown_cassette() -> None:
 
 async def test_empty_prompt_is_refused_before_the_network() -> None:
     result = await run_cli("chat", "   ", "--url", "http://127.0.0.1:9")
-    assert result.code == 3
+    assert result.code == 2
     assert "empty" in result.err
 
 
@@ -136,7 +137,8 @@ async def test_contract_check_passes_then_reports_drift(fake_space: FakeSpace) -
 
 def test_every_error_class_has_its_exit_code() -> None:
     cases = {
-        InvalidMessagesError("x"): 3,
+        InvalidMessagesError("x"): 2,
+        LocalProtocolError("x"): 2,
         AppError("x", space_message=None): 4,
         QueueFullError("x", status=503): 5,
         ServerError("x", status=500): 20,

@@ -1,4 +1,4 @@
-"""The seed's provider surface, against a loopback server."""
+"""The original provider's surface, against a loopback server."""
 
 import io
 from base64 import b64encode
@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 from qwen_space.client import InvalidMessagesError, Messages, Qwen_Qwen_2_5_Max, UsageError
+from qwen_space.client.ways_in.original import AsyncResult, format_prompt, generate_session_hash
 from qwen_space.client.ways_in.routing import with_media
-from qwen_space.client.ways_in.seed import AsyncResult, format_prompt, generate_session_hash
 from qwen_space.protocol import AppError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, chat_body, lockstep, script, sse
 from .support import HELLO, provider_for
 
 
-def test_seed_attributes() -> None:
+def test_original_attributes() -> None:
     p = Qwen_Qwen_2_5_Max
     assert p.label == "Qwen Qwen-2.5-Max"
     assert p.url == "https://qwen-qwen2-5-max-demo.hf.space"
@@ -110,7 +110,7 @@ def test_api_endpoint_override_retargets() -> None:
 async def test_setting_the_class_attribute_retargets(
     fake_space: FakeSpace, monkeypatch: pytest.MonkeyPatch, attribute: str
 ) -> None:
-    # The seed's idiom: gpt4free code points a provider at a mirror by assignment.
+    # The original's idiom: gpt4free code points a provider at a mirror by assignment.
     value = fake_space.url if attribute == "url" else f"{fake_space.url}/gradio_api/queue/join?"
     monkeypatch.setattr(Qwen_Qwen_2_5_Max, attribute, value)
     fake_space.stream = script(*chat_body("hi", ["Hel", "lo"]))
@@ -158,7 +158,7 @@ async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
     assert chunks == ["Hel", "lo", "!"]
 
 
-async def test_seed_usage_example_idiom(fake_space: FakeSpace) -> None:
+async def test_original_usage_example_idiom(fake_space: FakeSpace) -> None:
     gate = Gate()
     fake_space.stream = script(*lockstep("hi", ["Hel", "lo"], gate))
     provider = provider_for(fake_space)()

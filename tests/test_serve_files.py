@@ -12,7 +12,7 @@ from typing import Any, ClassVar, cast
 import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
-from qwen_space.client import InvalidMessagesError, UsageError
+from qwen_space.client import FileTooLargeError, InvalidMessagesError, LocalProtocolError, UsageError
 from qwen_space.client.ways_in.routing import file_markdown
 from qwen_space.client.ways_in.serve import app as serve_app
 from qwen_space.client.ways_in.serve.wire import Refusal, parse_request
@@ -169,6 +169,9 @@ async def test_parts_reach_the_client_and_reply_files_come_back_as_markdown(
             "invalid_messages",
         ),
         (UsageError("the file a.pdf is 300 MB, more than the upload cap of 100 MB"), "invalid_request"),
+        (FileTooLargeError("the file a.pdf", size=300, limit=100, argument="max_upload_size="), "file_too_large"),
+        # Input the protocol cannot carry is the caller's too (a UsageError), not a server error.
+        (LocalProtocolError("the message cannot be sent as JSON: a lone surrogate"), "invalid_request"),
     ],
 )
 async def test_the_clients_refusals_of_files_are_400s(

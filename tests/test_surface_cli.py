@@ -19,6 +19,7 @@ from qwen_space.client import (
     ServerError,
     SpaceHTTPError,
     SpaceUnavailableError,
+    UsageError,
 )
 from qwen_space.client.ways_in.cli import exit_code, main
 
@@ -54,6 +55,17 @@ def test_every_error_a_caller_can_meet_has_a_code_of_its_own_kind() -> None:
     for cls in concrete:
         error = cls.__new__(cls)  # the code depends on the class alone
         assert exit_code(error) != 1, cls.__name__
+
+
+def test_every_input_error_is_a_usage_error_and_exits_2() -> None:
+    exported = [getattr(qwen_space.client, name) for name in qwen_space.client.__all__]
+    errors = [cls for cls in exported if inspect.isclass(cls) and issubclass(cls, QwenSpaceError)]
+    usage = {cls.__name__ for cls in errors if issubclass(cls, UsageError)}
+    assert {"InvalidMessagesError", "ChatRequestError", "LocalProtocolError", "FileTooLargeError"} <= usage
+    for cls in errors:
+        if cls not in (QwenSpaceError, ProtocolError):
+            error = cls.__new__(cls)
+            assert (exit_code(error) == 2) == issubclass(cls, UsageError), cls.__name__
 
 
 async def test_an_empty_reply_exits_with_its_code(fake_space: FakeSpace, capsys: pytest.CaptureFixture[str]) -> None:

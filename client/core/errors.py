@@ -14,11 +14,14 @@ __all__ = [
     "CassetteError",
     "ClientClosedError",
     "EmptyReplyError",
+    "HubError",
     "InvalidMessagesError",
     "RedirectRefusedError",
     "ReplyRewrittenError",
     "ResponseTooLargeError",
     "SpaceConnectionError",
+    "SpaceNotFoundError",
+    "SpaceNotRunningError",
     "SpaceTimeoutError",
     "TransportError",
     "UsageError",
@@ -101,6 +104,49 @@ class ReplyRewrittenError(QwenSpaceError):
     def __init__(self, message: str, *, final_text: str, partial_text: str) -> None:
         super().__init__(message, partial_text=partial_text)
         self.final_text = final_text
+
+
+class HubError(QwenSpaceError):
+    """The Hub refused a request or could not be reached (``status`` is ``None`` then)."""
+
+    def __init__(self, message: str, *, status: int | None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def unreachable(self) -> bool:
+        """No usable answer (no connection, a server error, rate limiting): fall back."""
+        return self.status is None or self.status >= 500 or self.status == 429
+
+
+class SpaceNotFoundError(HubError):
+    """The Hub knows no Space by this id, or not for this token (private Spaces)."""
+
+    def __init__(self, space_id: str, *, status: int, with_token: bool) -> None:
+        fix = (
+            "check the id, and that the token's account can read this Space"
+            if with_token
+            else "check the id; a private Space needs a token: pass hf_token= (or --token), "
+            "set $HF_TOKEN, or run `huggingface-cli login`"
+        )
+        super().__init__(f"the Hub has no Space {space_id!r} (HTTP {status}): {fix}", status=status)
+        self.space_id = space_id
+
+
+class SpaceNotRunningError(QwenSpaceError):
+    """The Space is in a stage only its owner can end (paused, broken, being deleted).
+
+    Nothing was sent to the Space. ``stage`` is the Hub's name for it (``PAUSED``,
+    ``RUNTIME_ERROR``...), ``hub_message`` the reason the Hub gives, if any; ``cure``
+    what the user can do meanwhile.
+    """
+
+    def __init__(self, space_id: str, stage: str, *, cure: str, hub_message: str | None = None) -> None:
+        reason = f" (the Hub says: {hub_message})" if hub_message else ""
+        super().__init__(f"the Space {space_id} is {stage}{reason}: {cure}")
+        self.space_id = space_id
+        self.stage = stage
+        self.hub_message = hub_message
 
 
 def missing_from_cassette(exc: Exception, cassette: str = "the cassette") -> CassetteError:

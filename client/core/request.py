@@ -23,7 +23,7 @@ FileLike = str | os.PathLike[str] | LocalFile
 
 __all__ = ["DEFAULT_MAX_PROMPT_CHARS", "DEFAULT_SYSTEM", "ChatRequest", "FileLike", "prepare_request"]
 
-#: The seed provider's system prompt when the conversation has none.
+#: The original provider's system prompt when the conversation has none.
 DEFAULT_SYSTEM = "You are a helpful assistant."
 
 #: Qwen2.5-Max takes about 32k tokens of context; far beyond that DashScope refuses

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from ...protocol import QwenSpaceError
 from ..core.client import DEFAULT_SPACE_ID
+from ..core.errors import HubError, SpaceNotFoundError
 from ..core.timeouts import Timeouts
 from ..extras import missing_extra
-from .space import HubError, SpaceGate, SpaceNotFoundError, SpaceStarting, hub_endpoint, saved_token
+from .space import SpaceGate, SpaceStarting, hub_endpoint, saved_token
 
 try:
     from huggingface_hub import HfApi

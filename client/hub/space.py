@@ -32,18 +32,22 @@ import aiohttp
 from yarl import URL
 
 from ...protocol import QwenSpaceError
-from ..core.errors import ResponseTooLargeError, SpaceTimeoutError, UsageError
+from ..core.errors import (
+    HubError,
+    ResponseTooLargeError,
+    SpaceNotFoundError,
+    SpaceNotRunningError,
+    SpaceTimeoutError,
+    UsageError,
+)
 from ..core.timeouts import Timeouts
 from ..core.transport import Where, read_capped
 
 __all__ = [
     "DEFAULT_HUB",
     "USER_AGENT",
-    "HubError",
     "SpaceGate",
     "SpaceInfo",
-    "SpaceNotFoundError",
-    "SpaceNotRunningError",
     "SpaceStarting",
     "check_space_id",
     "fetch_space_info",
@@ -172,48 +176,6 @@ def saved_token() -> str | None:
 def _clean(token: str | None) -> str | None:
     """As huggingface_hub reads a token: line breaks and outer blanks dropped; blank is none."""
     return None if token is None else token.replace("\r", "").replace("\n", "").strip() or None
-
-
-class HubError(QwenSpaceError):
-    """The Hub refused a request or could not be reached (``status`` is ``None`` then)."""
-
-    def __init__(self, message: str, *, status: int | None) -> None:
-        super().__init__(message)
-        self.status = status
-
-    @property
-    def unreachable(self) -> bool:
-        """No usable answer (no connection, a server error, rate limiting): fall back."""
-        return self.status is None or self.status >= 500 or self.status == 429
-
-
-class SpaceNotFoundError(HubError):
-    """The Hub knows no Space by this id, or not for this token (private Spaces)."""
-
-    def __init__(self, space_id: str, *, status: int, with_token: bool) -> None:
-        fix = (
-            "check the id, and that the token's account can read this Space"
-            if with_token
-            else "check the id; a private Space needs a token: pass hf_token= (or --token), "
-            "set $HF_TOKEN, or run `huggingface-cli login`"
-        )
-        super().__init__(f"the Hub has no Space {space_id!r} (HTTP {status}): {fix}", status=status)
-        self.space_id = space_id
-
-
-class SpaceNotRunningError(QwenSpaceError):
-    """The Space is in a stage only its owner can end (paused, broken, being deleted).
-
-    Nothing was sent to the Space. ``stage`` is the Hub's name for it (``PAUSED``,
-    ``RUNTIME_ERROR``...), ``hub_message`` the reason the Hub gives, if any.
-    """
-
-    def __init__(self, space_id: str, stage: str, *, hub_message: str | None = None) -> None:
-        reason = f" (the Hub says: {hub_message})" if hub_message else ""
-        super().__init__(f"the Space {space_id} is {stage}{reason}: {BROKEN_STAGES[stage]}")
-        self.space_id = space_id
-        self.stage = stage
-        self.hub_message = hub_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +391,9 @@ class SpaceGate:
                     return
                 stage = info.stage or "UNKNOWN"
                 if stage in BROKEN_STAGES:
-                    raise SpaceNotRunningError(self.space_id, stage, hub_message=info.hub_message)
+                    raise SpaceNotRunningError(
+                        self.space_id, stage, cure=BROKEN_STAGES[stage], hub_message=info.hub_message
+                    )
                 if stage == "RUNNING" or (not self._confirm and stage not in WAITING_STAGES | ASLEEP_STAGES):
                     # Or a stage this client does not know: the Space answers for itself.
                     if unavailable is not None and not waited:

@@ -1,3 +1,3 @@
 """The ways in besides :class:`SpaceClient`: the command line (``cli``), the
-OpenAI-compatible server (``serve``), the sync facade (``sync``), the seed provider's
-surface (``seed``) and the gpt4free provider (``g4f``, public as ``qwen_space.client.g4f``)."""
+OpenAI-compatible server (``serve``), the sync facade (``sync``), the original provider's
+surface (``original``) and the gpt4free provider (``g4f``, public as ``qwen_space.client.g4f``)."""

@@ -2,7 +2,7 @@
 (``pip install "qwen-space[g4f]"``).
 
 The class subclasses gpt4free's ``AsyncGeneratorProvider`` and ``ProviderModelMixin``
-with the seed's attributes and runs on :class:`~qwen_space.client.SpaceClient`, so
+with the original's attributes and runs on :class:`~qwen_space.client.SpaceClient`, so
 gpt4free's own entry points take it like one of theirs::
 
     from g4f.client import AsyncClient
@@ -30,7 +30,7 @@ from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
 from ..extras import missing_extra
 from ..hub.space import check_space_id, space_url
-from . import seed as _provider
+from . import original as _provider
 from .routing import (
     dropdown_choice,
     file_markdown,

@@ -11,7 +11,7 @@ from ..live.conftest import serving
 from .conftest import Replica
 
 # gpt4free's API app in a process of its own, with this provider registered under the
-# seed's name. Connections off this machine are refused, as in the offline tests.
+# original's name. Connections off this machine are refused, as in the offline tests.
 SERVER = """
 import socket, sys
 real_connect = socket.socket.connect

@@ -37,7 +37,7 @@ def mirror(replica: Replica) -> type[Qwen_Qwen_2_5_Max]:
     return Mirror
 
 
-def test_it_is_a_gpt4free_provider_with_the_seeds_attributes() -> None:
+def test_it_is_a_gpt4free_provider_with_the_originals_attributes() -> None:
     from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
 
     print(f"\ngpt4free {version('g4f')}")
@@ -139,7 +139,7 @@ async def test_an_unknown_model_is_gpt4frees_error_and_ours(replica: Replica) ->
 IMAGE = "data:image/png;base64,iVBORw0KGgo="
 
 
-@pytest.mark.parametrize("kind", ["seed", "provider_for"])
+@pytest.mark.parametrize("kind", ["original", "provider_for"])
 @pytest.mark.parametrize("files", [{"image": IMAGE}, {"images": [(IMAGE, "a.png")]}, {"media": [(IMAGE, "a.png")]}])
 async def test_files_for_a_space_without_file_inputs_are_refused(
     replica: Replica, kind: str, files: dict[str, Any]
@@ -147,7 +147,7 @@ async def test_files_for_a_space_without_file_inputs_are_refused(
     # The files go to the client as content parts, whichever argument holds them (a
     # direct call once passed image= through unread); the replica takes text only, so
     # the client refuses them before the queue: the question is never answered without them.
-    provider = mirror(replica) if kind == "seed" else provider_for(replica.url)
+    provider = mirror(replica) if kind == "original" else provider_for(replica.url)
     with pytest.raises(UsageError):
         async for _ in provider.create_async_generator("", ask("what is in it?"), **files):
             pass

@@ -171,7 +171,7 @@ async def test_fifty_concurrent_chats_end_with_exact_text(replica: Replica) -> N
 
 
 async def test_long_answer_over_aiohttp_line_limit(replica: Replica) -> None:
-    # One SSE line of ~300 KB: past aiohttp's 128 KiB readline limit that broke the seed.
+    # One SSE line of ~300 KB: past aiohttp's 128 KiB readline limit that broke the original provider.
     async with SpaceClient(replica.url) as space:
         completion = await space.complete([{"role": "user", "content": "!big=300000"}])
     assert completion.text == "x" * 300_000

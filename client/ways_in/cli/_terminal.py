@@ -14,7 +14,6 @@ from ....protocol import (
     ContractMismatchError,
     GPUQuotaError,
     JobCancelledError,
-    LocalProtocolError,
     QueueFullError,
     QwenSpaceError,
     RateLimitedError,
@@ -28,14 +27,15 @@ from ...core.errors import (
     CassetteError,
     ClientClosedError,
     EmptyReplyError,
-    InvalidMessagesError,
+    HubError,
     RedirectRefusedError,
     ReplyRewrittenError,
+    SpaceNotFoundError,
+    SpaceNotRunningError,
     SpaceTimeoutError,
     TransportError,
     UsageError,
 )
-from ...hub.space import HubError, SpaceNotFoundError, SpaceNotRunningError
 
 __all__ = [
     "EXIT_CODES",
@@ -55,9 +55,8 @@ EXIT_CODES: list[tuple[type[QwenSpaceError], int]] = [
     (CassetteError, 12),
     (ContractMismatchError, 11),
     (RemoteProtocolError, 10),
-    (InvalidMessagesError, 3),
+    # Every "your input is wrong" error is a UsageError (LocalProtocolError too).
     (UsageError, 2),
-    (LocalProtocolError, 3),
     # The app's own refusal, but one with a known cure (wait, or another quota): a script tells them apart.
     (GPUQuotaError, 21),
     (AppError, 4),

@@ -8,8 +8,9 @@ import argparse
 
 from ....protocol import LABEL_RULES, SYSTEM_COPY_RULE, ChatContract, ContractMismatchError, derive_contract
 from ...core.client import SpaceClient
+from ...core.errors import HubError
 from ...core.qwen import QWEN_CONTRACT
-from ...hub.space import HubError, SpaceInfo
+from ...hub.space import SpaceInfo
 from ._arguments import auth_option, connection_options, endpoint_option
 from ._space import client
 from ._terminal import one_line

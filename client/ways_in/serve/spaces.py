@@ -23,8 +23,8 @@ from ....protocol import (
     ServerError,
 )
 from ...core.client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
+from ..original import Qwen_Qwen_2_5_Max
 from ..routing import dropdown_choice, model_dropdown, sampling_value
-from ..seed import Qwen_Qwen_2_5_Max
 from .wire import Asked, Refusal
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "served_name",
 ]
 
-#: The model ids the Qwen Space is served under (the seed provider's).
+#: The model ids the Qwen Space is served under (the original provider's).
 MODEL_IDS: tuple[str, ...] = (Qwen_Qwen_2_5_Max.default_model, *Qwen_Qwen_2_5_Max.models)
 
 logger = logging.getLogger("qwen_space.serve")

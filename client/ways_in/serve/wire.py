@@ -16,6 +16,7 @@ from ....protocol import (
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
+    FileTooLargeError,
     GPUQuotaError,
     OptionKind,
     QueueFullError,
@@ -326,7 +327,7 @@ def refusal_for(error: QwenSpaceError, params: Mapping[str, str] | None = None) 
         # The request's content the client refused before sending anything (a file over
         # its size cap, a part it cannot send).
         code = "invalid_messages" if isinstance(error, InvalidMessagesError) else "invalid_request"
-        if type(error).__name__ == "FileTooLargeError":
+        if isinstance(error, FileTooLargeError):
             code = "file_too_large"
         return _invalid(message, code, "messages")
     found = _unavailable(error, message)

@@ -1,15 +1,15 @@
-"""The seed shim's helpers: one session-hash generator, and the package's errors for
+"""The original provider's helpers: one session-hash generator, and the package's errors for
 what a caller got wrong."""
 
 from typing import Any
 
 import pytest
 from qwen_space.client import InvalidMessagesError, Qwen_Qwen_2_5_Max
-from qwen_space.client.ways_in.seed import format_prompt, generate_session_hash
+from qwen_space.client.ways_in.original import format_prompt, generate_session_hash
 from qwen_space.protocol import new_session_hash
 
 
-def test_the_seed_makes_session_hashes_with_the_protocols_generator() -> None:
+def test_the_original_makes_session_hashes_with_the_protocols_generator() -> None:
     assert generate_session_hash is new_session_hash
 
 

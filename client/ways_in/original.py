@@ -1,15 +1,15 @@
-"""gpt4free's original provider, ``Qwen_Qwen_2_5_Max`` (the *seed*: the class this
+"""gpt4free's original provider, ``Qwen_Qwen_2_5_Max`` (the *original*: the class this
 package replaces, shipped until gpt4free 7.4.7), rebuilt on :class:`SpaceClient`.
 
-Its public surface is kept: the seed's class attributes,
+Its public surface is kept: the original's class attributes,
 ``create_async_generator(model, messages, proxy=None, **kwargs)``, ``format_prompt``
 and ``generate_session_hash()`` (the protocol's ``new_session_hash``: 12 hex
-characters, the shape of the seed's). What changed is underneath: it streams real deltas,
+characters, the shape of the original's). What changed is underneath: it streams real deltas,
 sends earlier turns as the Space's own chatbot history, honours the proxy, and
 raises a typed error instead of ending with an empty answer.
 
 ``create_async_generator`` returns an object that works both ways gpt4free code
-uses it: ``async for chunk in Provider.create_async_generator(...)`` and the seed's
+uses it: ``async for chunk in Provider.create_async_generator(...)`` and the original's
 usage example, ``result = await provider.create_async_generator(...)`` followed by
 ``async for chunk in result.response``.
 """
@@ -114,11 +114,11 @@ class Qwen_Qwen_2_5_Max:
     working: ClassVar[bool] = True
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = True
-    # True, unlike the seed: earlier turns reach the Space as its chatbot history.
+    # True, unlike the original: earlier turns reach the Space as its chatbot history.
     supports_message_history: ClassVar[bool] = True
 
     default_model: ClassVar[str] = "qwen-qwen2-5-max"
-    # The seed's alias and gpt4free's later spelling both name the one model.
+    # The original's alias and gpt4free's later spelling both name the one model.
     model_aliases: ClassVar[dict[str, str]] = {"qwen-2.5-max": default_model, "qwen-2-5-max": default_model}
     models: ClassVar[list[str]] = list(model_aliases.keys())
 
@@ -169,7 +169,7 @@ class Qwen_Qwen_2_5_Max:
     ) -> AsyncResult:
         """Stream the reply to ``messages``.
 
-        ``flatten_history=True`` sends the seed's single prompt built by
+        ``flatten_history=True`` sends the original's single prompt built by
         :func:`format_prompt` instead of native history. ``hf_token`` (or gpt4free's
         ``api_key``) reaches private Spaces; ``timeout`` bounds the whole answer.
         Files (gpt4free's ``media``, ``images``, ``image``) go to the client, which
@@ -196,7 +196,7 @@ _SHIPPED: set[type] = {Qwen_Qwen_2_5_Max}
 
 
 def _endpoint_base(endpoint: str) -> str:
-    """The Space URL of a seed-style ``api_endpoint`` (``.../gradio_api/queue/join?``)."""
+    """The Space URL of an original-style ``api_endpoint`` (``.../gradio_api/queue/join?``)."""
     path = endpoint.split("?", 1)[0].rstrip("/")
     for suffix in _JOIN_PATHS:
         if path.endswith(suffix):

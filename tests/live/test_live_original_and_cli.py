@@ -11,7 +11,7 @@ from .conftest import Replica
 
 # The original provider's first usage example, exactly as written, with its two import lines
 # pointed at qwen_space.client. $QWEN_SPACE_URL aims it at the replica.
-SEED_EXAMPLE = textwrap.dedent(
+ORIGINAL_EXAMPLE = textwrap.dedent(
     """
     from qwen_space.client import Qwen_Qwen_2_5_Max
     from qwen_space.client import Messages
@@ -37,7 +37,7 @@ async def run_example(replica: Replica, prompt: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        SEED_EXAMPLE.replace("{prompt}", prompt),
+        ORIGINAL_EXAMPLE.replace("{prompt}", prompt),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "QWEN_SPACE_URL": replica.url},
@@ -47,7 +47,7 @@ async def run_example(replica: Replica, prompt: str) -> str:
     return out.decode()
 
 
-async def test_seed_example_one(replica: Replica) -> None:
+async def test_original_example_one(replica: Replica) -> None:
     out = await run_example(replica, "Привет! Как дела?")
     # One line per chunk: the reply streamed in several (yields 10 ms apart), each
     # of whole tokens (two yields read together make one chunk).
@@ -60,7 +60,7 @@ async def test_seed_example_one(replica: Replica) -> None:
     assert all(line.endswith(" ") for line in lines)
 
 
-async def test_seed_example_two(replica: Replica) -> None:
+async def test_original_example_two(replica: Replica) -> None:
     out = await run_example(replica, "Напиши рассказ про кота")
     story = "".join(out.splitlines())
     assert story.startswith("Кот Барсик жил в старом доме возле реки. ")
