@@ -52,9 +52,7 @@ def parse_predict_answer(status: int, content_type: str | None, body: bytes, *, 
                 )
             return _raise(AppError(f"{what}: {HIDDEN_ERROR_TEXT}", space_message=None))
     if status != 200:
-        error = error_for_response(status, content_type, body)
-        error.retryable = False
-        raise error
+        raise error_for_response(status, content_type, body).not_retryable()
     said = None if is_web_page(content_type, body) else _json_object(body)
     data = None if said is None else said.get("data")
     if isinstance(data, list):

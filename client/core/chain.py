@@ -161,8 +161,7 @@ class ChainRunner:
             # Before any text a failure is raised, as a refused join is; after, it ends the reply.
             if not self._shown:
                 raise
-            error.partial_text = self._shown
-            return [Failed(error)]
+            return [Failed(error.with_partial(self._shown))]
         self._store.apply(step, outputs)
         if self._chatbot not in step.outputs:
             return []

@@ -545,9 +545,12 @@ def stream_refused(status: int, content_type: str, body: bytes, retry_after_head
             "it restarted or dropped the job: send the request again"
         )
     if 400 <= status < 500:
-        refused = type(error)(f"queue/data: {error.message}", status=status, detail=error.detail)
-        refused.retry_after = retry_after(retry_after_header)
-        return refused
+        return type(error)(
+            f"queue/data: {error.message}",
+            status=status,
+            detail=error.detail,
+            retry_after=retry_after(retry_after_header),
+        )
     return StreamInterruptedError(f"the Space refused the message stream: {error}")
 
 
