@@ -17,7 +17,7 @@ from qwen_space.protocol import (
     StreamInterruptedError,
 )
 
-from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, Heartbeats, JoinAnswer, chat_body, lockstep, script
+from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, Heartbeats, JoinAnswer, Lockstep, chat_body, script
 from .support import BOUNDED, HELLO, NO_WAIT, PATIENCE, PIECES, deltas
 
 
@@ -27,15 +27,13 @@ def client(space: FakeSpace, **kwargs: object) -> SpaceClient:
 
 
 async def test_normal_stream(fake_space: FakeSpace) -> None:
-    # Each piece is written once the previous one arrived: one delta per network read.
-    gate = Gate()
-    fake_space.stream = script(*lockstep("hi", PIECES, gate))
-    received: list[str] = []
+    # Each piece is written once the one before the last arrived: the answer streams.
+    lock = Lockstep("hi", PIECES)
+    fake_space.stream = lock.script()
     async with client(fake_space) as space:
         async for delta in space.chat(HELLO):
-            received.append(delta)
-            gate.open()
-    assert received == PIECES
+            lock.received(delta)
+    lock.check()
     [body] = fake_space.join_bodies
     assert body["data"] == ["hi", [], "You are a helpful assistant."]
     assert (body["fn_index"], body["trigger_id"]) == (0, 11)
