@@ -167,7 +167,15 @@ class Heartbeats:
     times: int | None = None
 
 
-Step = bytes | Gate | Heartbeats
+@dataclass(frozen=True)
+class Pause:
+    """The server waits this long before its next write, as a model does between tokens: the
+    write after it reaches the client in a read of its own."""
+
+    seconds: float
+
+
+Step = bytes | Gate | Heartbeats | Pause
 
 
 def script(*steps: Step, end: bool = True) -> StreamScript:
@@ -178,6 +186,8 @@ def script(*steps: Step, end: bool = True) -> StreamScript:
         for step in steps:
             if isinstance(step, Gate):
                 await step.passed()
+            elif isinstance(step, Pause):
+                await asyncio.sleep(step.seconds)
             elif isinstance(step, Heartbeats):
                 sent = 0
                 while step.times is None or sent < step.times:
@@ -192,6 +202,17 @@ def script(*steps: Step, end: bool = True) -> StreamScript:
             await asyncio.Event().wait()
 
     return run
+
+
+def under_way(query: str, pieces: list[str]) -> list[Step]:
+    """An answer's first messages, each piece in a read of its own. The client holds each
+    read's text back until the next read extends it, so a consumer gets every piece's text
+    but the last while the server is still writing: a chat under way."""
+    body = chat_body(query, pieces)
+    steps: list[Step] = [*body[:3]]
+    for message in body[3 : 2 + len(pieces)]:
+        steps += [Pause(0.02), message]
+    return steps
 
 
 class Lockstep:

@@ -24,6 +24,7 @@ from .fake_space import (
     chat_body,
     script,
     sse,
+    under_way,
     wait_for_cancel,
 )
 from .serving import HELLO, async_openai, create, serving
@@ -207,7 +208,7 @@ async def test_a_silent_space_is_a_timeout(fake_space: FakeSpace, stream: bool) 
 
 
 async def test_a_timeout_after_text_is_an_error_event(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     options: dict[str, Any] = {"timeouts": Timeouts(idle=0.3, cancel=1)}
     async with serving(fake_space.url, **options) as base, async_openai(base) as client:
         stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
@@ -219,7 +220,7 @@ async def test_a_timeout_after_text_is_an_error_event(fake_space: FakeSpace) -> 
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_client_that_disconnects_gets_its_job_cancelled(fake_space: FakeSpace, stream: bool) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     async with serving(fake_space.url) as base, async_openai(base) as client:
         if stream:
             chunks = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
