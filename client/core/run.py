@@ -207,12 +207,11 @@ class ChatRun:
             # Apps show placeholders and status lines they later replace (in one event or
             # a later step of a chain): the reply is held back one read (HeldReply) so
             # that they never reach the reader.
-            held = HeldReply()
             if contract.steps:
                 runner = ChainRunner(
                     self, target.config, contract, call, self._chat_session, deadline, root=target.root
                 )
-                source: AsyncGenerator[Sequence[ChatEvent], None] = runner.run()
+                source: AsyncGenerator[Sequence[ChatEvent], None] = held_back(runner.run())
             else:
                 self._cancel_fn = contract.fn_index
                 job = ChatJob(
@@ -221,14 +220,13 @@ class ChatRun:
                     reply_format=contract.reply_format,
                     full_values=not target.config.sends_diffs,
                 )
-                source = self._with_reply_files(target, job, self._stream(target, job, deadline), call)
+                # The files after the held text: a reply's files come just before its end.
+                source = self._with_reply_files(target, job, held_back(self._stream(target, job, deadline)), call)
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
             async with contextlib.aclosing(source) as batches:
                 async for batch in batches:
-                    out = held.batch(batch)
-                    if out:
-                        yield out
+                    yield batch
         finally:
             if not self._finished:
                 await self.abort()
@@ -358,7 +356,7 @@ class ChatRun:
         self,
         target: ChatTarget,
         job: ChatJob,
-        batches: AsyncGenerator[list[ChatEvent], None],
+        batches: AsyncGenerator[Sequence[ChatEvent], None],
         call: ChatCall,
     ) -> AsyncGenerator[Sequence[ChatEvent], None]:
         """``batches`` with the reply's files (the Chatbot's beyond the history, and file
@@ -493,6 +491,16 @@ class _Uploaded:
     files: tuple[dict[str, JSONValue], ...]
     history_files: tuple[tuple[dict[str, JSONValue], ...], ...]
     options: Mapping[str, object]
+
+
+async def held_back(batches: AsyncGenerator[Sequence[ChatEvent], None]) -> AsyncGenerator[Sequence[ChatEvent], None]:
+    """``batches`` through one :class:`HeldReply`; reads that release nothing are left out."""
+    held = HeldReply()
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            out = held.batch(batch)
+            if out:
+                yield out
 
 
 def with_files(batch: Sequence[ChatEvent], files: Sequence[ReplyFile]) -> list[ChatEvent]:
