@@ -366,8 +366,27 @@ def main() -> None:
         lines += paced_section(json.loads(PACED.read_text()))
     if AB.exists():
         lines += ab_section(json.loads(AB.read_text()))
+    if OUT.exists():
+        lines += measured_by_hand(OUT.read_text(encoding="utf-8"), lines)
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {OUT}")
+
+
+def measured_by_hand(page: str, generated: list[str]) -> list[str]:
+    """The page's sections this script does not write (one-off measurements such as
+    ``chain_cost.py``'s and ``upload.py``'s, written into the page by hand): kept, so
+    that regenerating the page does not lose them."""
+    ours = {line for line in generated if line.startswith("## ")}
+    kept: list[str] = []
+    keeping = False
+    for line in page.split("\n"):
+        if line.startswith("## "):
+            keeping = line not in ours
+        if keeping:
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return ["", *kept, ""] if kept else []
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ under test resolves /model_chat exactly as it does against the real server.
 """
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Awaitable, Callable
@@ -166,7 +167,15 @@ class Heartbeats:
     times: int | None = None
 
 
-Step = bytes | Gate | Heartbeats
+@dataclass(frozen=True)
+class Pause:
+    """The server waits this long before its next write, as a model does between tokens: the
+    write after it reaches the client in a read of its own."""
+
+    seconds: float
+
+
+Step = bytes | Gate | Heartbeats | Pause
 
 
 def script(*steps: Step, end: bool = True) -> StreamScript:
@@ -177,6 +186,8 @@ def script(*steps: Step, end: bool = True) -> StreamScript:
         for step in steps:
             if isinstance(step, Gate):
                 await step.passed()
+            elif isinstance(step, Pause):
+                await asyncio.sleep(step.seconds)
             elif isinstance(step, Heartbeats):
                 sent = 0
                 while step.times is None or sent < step.times:
@@ -193,12 +204,98 @@ def script(*steps: Step, end: bool = True) -> StreamScript:
     return run
 
 
-def lockstep(query: str, pieces: list[str], gate: Gate) -> list[Step]:
-    """A normal answer whose every piece after the first waits at ``gate``. A consumer
-    that opens the gate after each delta it receives reads each piece alone: it sees
-    exactly ``pieces``, however the network groups writes."""
+def under_way(query: str, pieces: list[str]) -> list[Step]:
+    """An answer's first messages, each piece in a read of its own. The client holds each
+    read's text back until the next read extends it, so a consumer gets every piece's text
+    but the last while the server is still writing: a chat under way."""
     body = chat_body(query, pieces)
     steps: list[Step] = [*body[:3]]
-    for message in body[3:-2]:
-        steps += [gate, message]
-    return [*steps, gate, *body[-2:]]
+    for message in body[3 : 2 + len(pieces)]:
+        steps += [Pause(0.02), message]
+    return steps
+
+
+class Lockstep:
+    """A normal answer written as fast as a streaming client reads it, and no faster.
+
+    The client holds each snapshot of the reply back one read (a later one may replace
+    it), so the text of piece N reaches the consumer once piece N+1 was read. The
+    server writes the first two pieces, then each next message (piece N+1, then the
+    completion) only once the consumer has received pieces up to N-1: a delta cannot
+    arrive later than that without the client buffering. The consumer reports each
+    delta to :meth:`received`; :meth:`check` then says whether the answer streamed.
+
+    Each wait gives up after ``patience`` seconds (then the server writes on), so that
+    a client that buffers the answer fails :meth:`check` instead of hanging the test.
+    The first two pieces usually arrive in separate reads (the server pauses between
+    them); when they do not, the first wait gives up and the check still holds.
+    """
+
+    def __init__(self, query: str, pieces: list[str], *, patience: float = 5) -> None:
+        self.pieces = pieces
+        self.patience = patience
+        self._body = chat_body(query, pieces)
+        self._ends = [len("".join(pieces[: i + 1])) for i in range(len(pieces))]
+        self.written = 0  # reply messages written: the pieces, then the completion
+        self.seen: list[tuple[int, str]] = []  # (messages written then, delta) per delta
+        self._text = ""
+        self._free = False
+        self._arrived = asyncio.Event()
+
+    def covered(self) -> int:
+        """How many pieces the consumer has received whole."""
+        return sum(1 for end in self._ends if end <= len(self._text))
+
+    def received(self, delta: str) -> None:
+        if not delta:
+            return
+        self.seen.append((self.written, delta))
+        self._text += delta
+        self._arrived.set()
+
+    def release(self) -> None:
+        """Write the rest without waiting (for a consumer that reads the whole answer)."""
+        self._free = True
+        self._arrived.set()
+
+    async def _until_covered(self, pieces: int) -> None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.patience
+        while not self._free and self.covered() < pieces:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(give_up):
+                    await self._arrived.wait()
+            if loop.time() >= give_up:
+                return
+
+    def script(self) -> StreamScript:
+        body = self._body
+        messages = body[2:-1]  # the pieces, then the completion
+
+        async def run(response: web.StreamResponse, space: FakeSpace) -> None:
+            for message in body[:2]:
+                await response.write(message)
+            for index, message in enumerate(messages):
+                if index == 1:
+                    await asyncio.sleep(0.02)  # let the first piece be read alone
+                elif index > 1:
+                    await self._until_covered(index - 1)
+                await response.write(message)
+                self.written += 1
+            await response.write(body[-1])
+            await response.write_eof()
+
+        return run
+
+    def check(self) -> None:
+        """The consumer got the answer, each delta at most one message behind the server,
+        and the first one before the server had written the end."""
+        assert self._text == "".join(self.pieces)
+        assert self.seen, "no delta"
+        assert self.seen[0][0] < len(self.pieces) + 1, f"the first delta came after the end: {self.seen}"
+        text = ""
+        for written, delta in self.seen:
+            text += delta
+            covered = sum(1 for end in self._ends if end <= len(text))
+            assert written <= covered + 1, f"{delta!r} came {written - covered} messages late: {self.seen}"

@@ -40,9 +40,8 @@ def test_every_bundled_cassette_resolves() -> None:
     # The Qwen demo's 7 scenarios on 3 releases; hello and history of each replica app (tests/replicas)
     # on each release that builds it (14 builds: no tuples on 6.x); the chain replicas of issue 23 (tests/replicas
     # CHAIN_APPS but placeholder_chain) on each release: hello, and history where a fresh session can take it
-    # (not state_history; not tabbed_two's 4.44 /chat), 50 recorded with qwen-space record, less the six of the
-    # one-event placeholder app (its placeholder still reaches the answer: issue 23 item 3).
-    assert len(names) == 21 + 28 + 50 - 6
+    # (not state_history; not tabbed_two's 4.44 /chat), 50 recorded with qwen-space record.
+    assert len(names) == 21 + 28 + 50
     for name in names:
         assert bundled_cassette(name).is_file()
 

@@ -20,7 +20,7 @@ from qwen_space.client import (
 )
 from qwen_space.protocol import AppError, QueueFullError, QwenSpaceError, RateLimitedError, SpaceUnavailableError
 
-from .fake_space import CONFIG, EVENT_ID, FakeSpace, Gate, JoinAnswer, chat_body, script
+from .fake_space import CONFIG, EVENT_ID, FakeSpace, Gate, JoinAnswer, chat_body, script, under_way
 from .raw_space import RawSpace, response
 from .support import HELLO, NO_WAIT, PATIENCE, PIECES, deltas, until
 
@@ -235,7 +235,7 @@ async def test_waiting_for_a_pooled_connection_is_not_a_join_timeout(fake_space:
 
 
 async def test_breaking_out_with_a_full_pool_cancels_at_once(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     async with SpaceClient(fake_space.url, max_connections=1, timeouts=NEVER) as client:
         stream = client.chat(HELLO)
         async for _ in stream:
@@ -248,7 +248,7 @@ async def test_breaking_out_with_a_full_pool_cancels_at_once(fake_space: FakeSpa
 
 
 async def test_closing_the_client_cancels_every_stream_fast_and_says_so(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     client = SpaceClient(fake_space.url, timeouts=NEVER)
     started_streams = 0
     all_started = asyncio.Event()

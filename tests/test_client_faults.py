@@ -17,7 +17,21 @@ from qwen_space.protocol import (
     StreamInterruptedError,
 )
 
-from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, Heartbeats, JoinAnswer, chat_body, lockstep, script
+from .fake_space import (
+    CLOSE_STREAM,
+    EVENT_ID,
+    FakeSpace,
+    Gate,
+    Heartbeats,
+    JoinAnswer,
+    Lockstep,
+    Pause,
+    chat_body,
+    completed,
+    generating,
+    script,
+    tuples_chat,
+)
 from .support import BOUNDED, HELLO, NO_WAIT, PATIENCE, PIECES, deltas
 
 
@@ -27,19 +41,37 @@ def client(space: FakeSpace, **kwargs: object) -> SpaceClient:
 
 
 async def test_normal_stream(fake_space: FakeSpace) -> None:
-    # Each piece is written once the previous one arrived: one delta per network read.
-    gate = Gate()
-    fake_space.stream = script(*lockstep("hi", PIECES, gate))
-    received: list[str] = []
+    # Each piece is written once the one before the last arrived: the answer streams.
+    lock = Lockstep("hi", PIECES)
+    fake_space.stream = lock.script()
     async with client(fake_space) as space:
         async for delta in space.chat(HELLO):
-            received.append(delta)
-            gate.open()
-    assert received == PIECES
+            lock.received(delta)
+    lock.check()
     [body] = fake_space.join_bodies
     assert body["data"] == ["hi", [], "You are a helpful assistant."]
     assert (body["fn_index"], body["trigger_id"]) == (0, 11)
     assert len(body["session_hash"]) == 12
+
+
+async def test_a_placeholder_one_event_replaces_never_reaches_the_reader(fake_space: FakeSpace) -> None:
+    # One event shows "Generating..." and then replaces it wholesale, each snapshot in a read
+    # of its own (as tests/replicas/placeholder.py does on a real Gradio): chat() streams the
+    # answer alone, and nothing it yielded is rewritten (no ReplyRewrittenError).
+    body = chat_body("hi", ["Generating..."])
+    fake_space.stream = script(
+        *body[:3],
+        Pause(0.02),
+        generating([[], [["replace", [0, 1], "Hel"]], []]),
+        Pause(0.02),
+        generating([[], [["append", [0, 1], "lo!"]], []]),
+        completed(tuples_chat("hi", "Hello!")),
+        CLOSE_STREAM,
+    )
+    async with client(fake_space) as space:
+        received = [delta async for delta in space.chat(HELLO)]
+    assert "".join(received) == "Hello!"
+    assert received[0] == "Hel"  # streamed: the first snapshot after the placeholder, before the end
 
 
 async def test_truncated_stream_keeps_partial_text(fake_space: FakeSpace) -> None:

@@ -11,7 +11,7 @@ from qwen_space.client.ways_in.original import AsyncResult, format_prompt, gener
 from qwen_space.client.ways_in.routing import with_media
 from qwen_space.protocol import AppError
 
-from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Gate, chat_body, lockstep, script, sse
+from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Lockstep, chat_body, script, sse
 from .support import HELLO, provider_for
 
 
@@ -149,26 +149,24 @@ def test_an_api_endpoint_without_a_join_path_is_refused() -> None:
 
 
 async def test_gpt4free_idiom_streams_deltas(fake_space: FakeSpace) -> None:
-    gate = Gate()
-    fake_space.stream = script(*lockstep("hi", ["Hel", "lo", "!"], gate))
-    chunks = []
+    lock = Lockstep("hi", ["Hel", "lo", "!"])
+    fake_space.stream = lock.script()
     async for chunk in provider_for(fake_space).create_async_generator("qwen-2.5-max", HELLO):
-        chunks.append(chunk)
-        gate.open()  # the next piece once this one has arrived: one chunk per piece
-    assert chunks == ["Hel", "lo", "!"]
+        assert isinstance(chunk, str)
+        lock.received(chunk)  # each piece reaches us as the next one is written
+    lock.check()
 
 
 async def test_original_usage_example_idiom(fake_space: FakeSpace) -> None:
-    gate = Gate()
-    fake_space.stream = script(*lockstep("hi", ["Hel", "lo"], gate))
+    lock = Lockstep("hi", ["Hel", "lo"])
+    fake_space.stream = lock.script()
     provider = provider_for(fake_space)()
     async_result = await provider.create_async_generator(model="qwen-2-5-max", messages=HELLO)
     assert isinstance(async_result, AsyncResult)
-    chunks = []
     async for chunk in async_result.response:
-        chunks.append(chunk)
-        gate.open()
-    assert chunks == ["Hel", "lo"]
+        assert isinstance(chunk, str)
+        lock.received(chunk)
+    lock.check()
 
 
 async def test_history_and_system_are_sent_natively(fake_space: FakeSpace) -> None:

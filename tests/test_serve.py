@@ -19,12 +19,12 @@ from .fake_space import (
     EVENT_ID,
     HIDDEN_FAILURE,
     FakeSpace,
-    Gate,
     JoinAnswer,
+    Lockstep,
     chat_body,
-    lockstep,
     script,
     sse,
+    under_way,
     wait_for_cancel,
 )
 from .serving import HELLO, async_openai, create, serving
@@ -51,21 +51,22 @@ async def test_a_space_by_url_is_served_as_its_host(fake_space: FakeSpace) -> No
 
 
 async def test_whole_and_streamed_answers(fake_space: FakeSpace) -> None:
-    gate = Gate()
-    fake_space.stream = script(*lockstep("hi", PIECES, gate))
+    lock = Lockstep("hi", PIECES)
+    fake_space.stream = lock.script()
     async with serving(fake_space.url) as base, async_openai(base) as client:
-        gate.open(len(PIECES))  # the whole answer: every piece at once
+        lock.release()  # the whole answer: every piece at once
         whole = await client.chat.completions.create(model="127.0.0.1", messages=HELLO)
+        lock = Lockstep("hi", PIECES)
+        fake_space.stream = lock.script()
         stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
         chunks = []
-        async for chunk in stream:  # streamed: the next piece once this one has arrived
+        async for chunk in stream:  # streamed: each piece reaches us as the next is written
             chunks.append(chunk)
-            if chunk.choices[0].delta.content:
-                gate.open()
+            lock.received(chunk.choices[0].delta.content or "")
+    lock.check()
     assert whole.choices[0].message.content == "Hello there!"
     assert whole.choices[0].finish_reason == "stop"
     assert whole.model == "127.0.0.1"
-    assert [c.choices[0].delta.content for c in chunks] == [*PIECES, None]
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].delta.content is None
     assert [c.choices[0].finish_reason for c in chunks] == [None] * (len(chunks) - 1) + ["stop"]
@@ -207,7 +208,7 @@ async def test_a_silent_space_is_a_timeout(fake_space: FakeSpace, stream: bool) 
 
 
 async def test_a_timeout_after_text_is_an_error_event(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     options: dict[str, Any] = {"timeouts": Timeouts(idle=0.3, cancel=1)}
     async with serving(fake_space.url, **options) as base, async_openai(base) as client:
         stream = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
@@ -219,7 +220,7 @@ async def test_a_timeout_after_text_is_an_error_event(fake_space: FakeSpace) -> 
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_client_that_disconnects_gets_its_job_cancelled(fake_space: FakeSpace, stream: bool) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     async with serving(fake_space.url) as base, async_openai(base) as client:
         if stream:
             chunks = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)

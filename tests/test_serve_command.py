@@ -15,7 +15,7 @@ from aiohttp import web
 from openai.types.chat import ChatCompletionChunk
 
 from .cli import run_cli, start_command
-from .fake_space import EVENT_ID, FakeSpace, chat_body, script
+from .fake_space import EVENT_ID, FakeSpace, chat_body, script, under_way
 from .serving import HELLO, async_openai
 from .support import PATIENCE, PIECES
 
@@ -129,7 +129,7 @@ async def rest_of(stream: openai.AsyncStream[ChatCompletionChunk]) -> list[str]:
 
 
 async def test_ctrl_c_twice_stops_at_once_and_cancels_the_job(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)  # a Space that never finishes
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)  # a Space that never finishes
     async with serve_command("--url", fake_space.url) as command, async_openai(command.base) as client:
         first, stream = await open_stream(client)
         command.send(signal.SIGINT)
@@ -151,7 +151,7 @@ async def test_ctrl_c_twice_stops_at_once_and_cancels_the_job(fake_space: FakeSp
 
 
 async def test_sigterm_drains_for_the_timeout_then_cancels_the_job(fake_space: FakeSpace) -> None:
-    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    fake_space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     async with (
         serve_command("--url", fake_space.url, "--shutdown-timeout", "0.2") as command,
         async_openai(command.base) as client,
@@ -173,10 +173,13 @@ async def test_the_drain_lets_an_answer_in_progress_finish(fake_space: FakeSpace
     body = chat_body("hi", PIECES)
 
     async def held_until_released(response: web.StreamResponse, space: FakeSpace) -> None:
+        # Two pieces in reads of their own: the first reaches the reader (the client holds one back).
         for message in body[:3]:
             await response.write(message)
+        await asyncio.sleep(0.02)
+        await response.write(body[3])
         await release.wait()
-        await script(*body[3:])(response, space)
+        await script(*body[4:])(response, space)
 
     fake_space.stream = held_until_released
     # A bound no machine comes near: the answer is released as soon as the drain begins.

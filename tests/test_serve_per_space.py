@@ -22,12 +22,11 @@ from .fake_space import (
     CLOSE_STREAM,
     CONFIG,
     FakeSpace,
-    Gate,
     JoinAnswer,
+    Lockstep,
     chat_body,
     completed,
     generating,
-    lockstep,
     script,
 )
 from .serving import HELLO, async_openai, serving
@@ -187,8 +186,8 @@ async def test_a_changed_config_is_read_again_once(fake_space: FakeSpace, stream
 
 
 async def test_a_chat_under_way_finishes_on_the_old_reading(fake_space: FakeSpace) -> None:
-    gate = Gate()
-    fake_space.stream = script(*lockstep("hi", PIECES, gate))
+    lock = Lockstep("hi", PIECES)
+    fake_space.stream = lock.script()
     async with serving(fake_space.url) as base, async_openai(base) as client:
         under_way = await client.chat.completions.create(model="127.0.0.1", messages=HELLO, stream=True)
         first = await anext(aiter(under_way))
@@ -196,7 +195,7 @@ async def test_a_chat_under_way_finishes_on_the_old_reading(fake_space: FakeSpac
         fake_space.joins = [STALE]
         fake_space.stream = script(*chat_body("hi", PIECES))
         fresh = await answer_text(client, stream=False)  # read /config again meanwhile
-        gate.open(len(PIECES))
+        lock.release()
         rest = [chunk.choices[0].delta.content or "" async for chunk in under_way]
     assert fresh == "".join(PIECES)
     assert (first.choices[0].delta.content or "") + "".join(rest) == "".join(PIECES)

@@ -12,7 +12,7 @@ import pytest
 from qwen_space.client import ChatCompletion, ClientClosedError, InvalidMessagesError, SyncSpaceClient, Timeouts
 from qwen_space.protocol import AppError, Completed, TextDelta
 
-from .fake_space import CLOSE_STREAM, EVENT_ID, HIDDEN_FAILURE, FakeSpace, chat_body, script
+from .fake_space import CLOSE_STREAM, EVENT_ID, HIDDEN_FAILURE, FakeSpace, chat_body, script, under_way
 from .support import HELLO, PATIENCE, PIECES
 
 
@@ -54,7 +54,7 @@ def test_the_same_typed_errors_with_partial_text(space: FakeSpace) -> None:
 
 
 def test_break_cancels_the_job(space: FakeSpace) -> None:
-    space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
+    space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     with SyncSpaceClient(space.url) as client:
         for delta in client.chat(HELLO):
             assert delta
@@ -64,7 +64,7 @@ def test_break_cancels_the_job(space: FakeSpace) -> None:
 
 
 def test_closing_the_client_cancels_running_chats(space: FakeSpace) -> None:
-    space.stream = script(*chat_body("hi", PIECES)[:4], end=False)
+    space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     client = SyncSpaceClient(space.url)
     stream = client.chat(HELLO)
     next(stream)
@@ -90,7 +90,7 @@ def interrupt_the_wait(thread: int) -> None:
 
 
 def test_ctrl_c_while_waiting_cancels_the_job(space: FakeSpace) -> None:
-    space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    space.stream = script(*under_way("hi", PIECES[:2]), end=False)
     # Set explicitly: the test must not depend on how it was launched (CI may ignore SIGINT).
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     main = threading.main_thread().ident

@@ -23,6 +23,7 @@ from ...protocol import (
     AppError,
     CancelRequest,
     ChatbotFormat,
+    ChatCall,
     ChatContract,
     ChatEvent,
     ChatJob,
@@ -203,41 +204,28 @@ class ChatRun:
                     if self._is_closed() and not isinstance(error, ClientClosedError):
                         raise client_closed() from error
                     raise
+            # Apps show placeholders and status lines they later replace (in one event or
+            # a later step of a chain): the reply is held back one read (HeldReply) so
+            # that they never reach the reader.
             if contract.steps:
-                # A chain's earlier steps show placeholders its later ones replace: the
-                # reply is held back one read (HeldReply) so that they never reach the reader.
-                held = HeldReply()
                 runner = ChainRunner(
                     self, target.config, contract, call, self._chat_session, deadline, root=target.root
                 )
-                async with contextlib.aclosing(runner.run()) as steps:
-                    async for batch in steps:
-                        out = held.batch(batch)
-                        if out:
-                            yield out
-                return
-            self._cancel_fn = contract.fn_index
-            job = ChatJob(
-                event_id=self.event_id,
-                reply_slot=contract.reply_slot,
-                reply_format=contract.reply_format,
-                full_values=not target.config.sends_diffs,
-            )
+                source: AsyncGenerator[Sequence[ChatEvent], None] = held_back(runner.run())
+            else:
+                self._cancel_fn = contract.fn_index
+                job = ChatJob(
+                    event_id=self.event_id,
+                    reply_slot=contract.reply_slot,
+                    reply_format=contract.reply_format,
+                    full_values=not target.config.sends_diffs,
+                )
+                # The files after the held text: a reply's files come just before its end.
+                source = self._with_reply_files(target, job, held_back(self._stream(target, job, deadline)), call)
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
-            since = _history_length(contract, call.data)
-            async with contextlib.aclosing(self._stream(target, job, deadline)) as batches:
+            async with contextlib.aclosing(source) as batches:
                 async for batch in batches:
-                    if job.final_outputs is not None and any(type(e) is Completed for e in batch):
-                        found = reply_files(
-                            job.final_outputs,
-                            contract.output_types,
-                            chatbot_slot=contract.reply_slot,
-                            since=since,
-                            root=target.root,
-                            api_prefix=target.config.api_prefix,
-                        )
-                        batch = with_files(batch, found)
                     yield batch
         finally:
             if not self._finished:
@@ -364,6 +352,32 @@ class ChatRun:
             error.retry_after = retry_after(answer.headers.get("Retry-After"))
             raise
 
+    async def _with_reply_files(
+        self,
+        target: ChatTarget,
+        job: ChatJob,
+        batches: AsyncGenerator[Sequence[ChatEvent], None],
+        call: ChatCall,
+    ) -> AsyncGenerator[Sequence[ChatEvent], None]:
+        """``batches`` with the reply's files (the Chatbot's beyond the history, and file
+        outputs) added as ``FileReply`` events before ``Completed``."""
+        contract = target.contract
+        since = _history_length(contract, call.data)
+        async with contextlib.aclosing(batches):
+            async for batch in batches:
+                if job.final_outputs is not None and any(type(e) is Completed for e in batch):
+                    found = reply_files(
+                        job.final_outputs,
+                        contract.output_types,
+                        chatbot_slot=contract.reply_slot,
+                        since=since,
+                        root=target.root,
+                        api_prefix=target.config.api_prefix,
+                    )
+                    yield with_files(batch, found)
+                else:
+                    yield batch
+
     async def _stream(
         self, target: ChatTarget, job: ChatJob, deadline: Deadline
     ) -> AsyncGenerator[list[ChatEvent], None]:
@@ -477,6 +491,16 @@ class _Uploaded:
     files: tuple[dict[str, JSONValue], ...]
     history_files: tuple[tuple[dict[str, JSONValue], ...], ...]
     options: Mapping[str, object]
+
+
+async def held_back(batches: AsyncGenerator[Sequence[ChatEvent], None]) -> AsyncGenerator[Sequence[ChatEvent], None]:
+    """``batches`` through one :class:`HeldReply`; reads that release nothing are left out."""
+    held = HeldReply()
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            out = held.batch(batch)
+            if out:
+                yield out
 
 
 def with_files(batch: Sequence[ChatEvent], files: Sequence[ReplyFile]) -> list[ChatEvent]:

@@ -271,14 +271,3 @@ def locked() -> Iterator[App]:
     argv = lambda port: [sys.executable, "-c", LAUNCH, str(ROOT), str(port)]  # noqa: E731
     with serving(argv, probe, "the locked app", within=120, env=env) as url:
         yield App("hub_template", Replica(url=url, log=None, gradio_version=version("gradio")))
-
-
-def one_event_placeholder_gap(request: pytest.FixtureRequest, app: str) -> None:
-    """Issue 23 item 3 is not done for apps that show a placeholder and replace it within
-    ONE event (tests/replicas/placeholder.py): the reply is held back one read only in
-    multi-step chains, so that placeholder still reaches ``chat()``. Strict: the test runs,
-    and passing it once the gap is closed fails the run until this mark goes."""
-    if app == "placeholder":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="a one-event placeholder still reaches chat() (issue 23 item 3)")
-        )

@@ -38,7 +38,7 @@ from ..replicas.expected import (
     TABBED_BETA,
     Expected,
 )
-from .conftest import App, one_event_placeholder_gap, replica_app
+from .conftest import App, replica_app
 
 RELEASE = version("gradio")
 #: The api names of the two tabs' chats, per release (ChatInterface names them so).
@@ -112,9 +112,8 @@ def on_screen(events: list[Any]) -> str:
     return text
 
 
-async def test_the_stream_is_the_answer_and_nothing_else(chain: App, request: pytest.FixtureRequest) -> None:
+async def test_the_stream_is_the_answer_and_nothing_else(chain: App) -> None:
     """What ``chat()`` streams adds up to the final answer: no placeholder, no earlier turn."""
-    one_event_placeholder_gap(request, chain.name)
     want = expected(chain.name)
     async with SpaceClient(chain.replica.url) as space:
         deltas = [delta async for delta in space.chat([user(FIRST)])]
@@ -148,10 +147,9 @@ async def test_a_fresh_session_per_request(chain: App) -> None:
     assert first.text == again.text == want.first
 
 
-async def test_thoughts_come_before_the_answer(chain: App, request: pytest.FixtureRequest) -> None:
+async def test_thoughts_come_before_the_answer(chain: App) -> None:
     """Thoughts are reasoning, the answer is text, in the Chatbot's order: when one update
     carries the finished thought and the answer's first word, the thought's end comes first."""
-    one_event_placeholder_gap(request, chain.name)
     want = expected(chain.name)
     async with SpaceClient(chain.replica.url) as space:
         events = [event async for event in space.events([user(FIRST)])]

@@ -29,7 +29,7 @@ from qwen_space.client import (
 from qwen_space.protocol import derive_contract
 
 from ..replicas.expected import ANSWERS, FIRST, LLAMA_MAX_INPUT
-from .conftest import one_event_placeholder_gap, replica_app
+from .conftest import replica_app
 
 RELEASE = version("gradio")
 _OPENING = f"Message: {json.dumps(FIRST)}. Earlier turns: 0."
@@ -67,20 +67,16 @@ def two_step(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         yield request.param, replica.url
 
 
-async def test_the_chain_gets_every_earlier_turn(two_step: tuple[str, str], request: pytest.FixtureRequest) -> None:
+async def test_the_chain_gets_every_earlier_turn(two_step: tuple[str, str]) -> None:
     app, url = two_step
-    one_event_placeholder_gap(request, app)
     turns = (("u1", "a1"), ("u2", "a2"))
     async with SpaceClient(url) as space:
         text = "".join([d async for d in space.chat([*conversation(*turns), user("three")])])
     assert text == answer(app, "three", *turns)
 
 
-async def test_no_placeholder_and_no_rewrite_reaches_the_events(
-    two_step: tuple[str, str], request: pytest.FixtureRequest
-) -> None:
+async def test_no_placeholder_and_no_rewrite_reaches_the_events(two_step: tuple[str, str]) -> None:
     app, url = two_step
-    one_event_placeholder_gap(request, app)
     async with SpaceClient(url) as space:
         events = [e async for e in space.events([*conversation(("u1", "a1")), user("again")])]
     deltas = "".join(e.text for e in events if isinstance(e, TextDelta))
