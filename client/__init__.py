@@ -30,8 +30,10 @@ from ..protocol import (
     DriftKind,
     Failed,
     FileReply,
+    FileTooLargeError,
     GPUQuotaError,
     HistoryUnreachableError,
+    InvalidDataURLError,
     JobCancelledError,
     LocalProtocolError,
     LogMessage,
@@ -57,13 +59,13 @@ from ..protocol import (
     StreamInterruptedError,
     TextDelta,
 )
-from ..protocol._upload import FileTooLargeError, InvalidDataURLError
 from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
 from .core.conversation import Conversation
 from .core.errors import (
     CassetteError,
     ClientClosedError,
     EmptyReplyError,
+    FileElsewhereError,
     HubError,
     InvalidMessagesError,
     RedirectRefusedError,
@@ -76,7 +78,7 @@ from .core.errors import (
     TransportError,
     UsageError,
 )
-from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, FileElsewhereError, LocalFile
+from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts

@@ -40,8 +40,10 @@ from ._errors import (
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
+    FileTooLargeError,
     GPUQuotaError,
     HistoryUnreachableError,
+    InvalidDataURLError,
     JobCancelledError,
     LocalProtocolError,
     ProtocolError,
@@ -123,8 +125,6 @@ from ._store import ComponentStore
 from ._stream import ChatStream, ChatStreamResult, read_chat_stream
 from ._upload import (
     DataURL,
-    FileTooLargeError,
-    InvalidDataURLError,
     UploadForm,
     new_boundary,
     parse_data_url,

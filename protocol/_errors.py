@@ -23,7 +23,7 @@ error another holder may already have seen or raised.
 
 from __future__ import annotations
 
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 __all__ = [
     "AmbiguousChatError",
@@ -31,7 +31,9 @@ __all__ = [
     "AuthenticationError",
     "ChatRequestError",
     "ContractMismatchError",
+    "FileTooLargeError",
     "HistoryUnreachableError",
+    "InvalidDataURLError",
     "JobCancelledError",
     "LocalProtocolError",
     "ProtocolError",
@@ -51,7 +53,17 @@ __all__ = [
 ]
 
 
-class QwenSpaceError(Exception):
+class _Sealed(type):
+    """Seals each error once the outermost ``__init__`` has run (subclasses set their
+    own fields after calling ``super().__init__``)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        error = super().__call__(*args, **kwargs)
+        object.__setattr__(error, "_sealed", True)
+        return error
+
+
+class QwenSpaceError(Exception, metaclass=_Sealed):
     """Root of every error raised by qwen-space.
 
     ``partial_text`` is the part of the reply received before the error ("" if none);
@@ -67,6 +79,20 @@ class QwenSpaceError(Exception):
         self.partial_text = partial_text
         if retryable is not None:
             self.retryable = retryable
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Dunders stay Python's: raise sets __traceback__/__context__, add_note() __notes__.
+        if self.__dict__.get("_sealed") and not name.startswith("__"):
+            raise AttributeError(
+                f"{type(self).__name__} cannot change after it is made: use with_partial(), with_hint(), "
+                "not_retryable() or with_retry_after(), which return a copy"
+            )
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self.__dict__.get("_sealed") and not name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__} cannot change after it is made")
+        super().__delattr__(name)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Exception pickles as cls(*args), which keyword-only arguments refuse: rebuild
@@ -312,3 +338,23 @@ class HistoryUnreachableError(ChatRequestError):
     """Earlier turns were given for an app whose model reads its history from server-side
     state (a ``gr.State`` only its chat chain writes) that a stateless request cannot set.
     Hold the chat in one session instead: ``space.conversation()``."""
+
+
+class FileTooLargeError(UsageError):
+    """A file is larger than the cap the caller set for it, found before anything was
+    sent or decoded. ``size`` is its size in bytes (at least), ``limit`` the cap, and
+    ``argument`` the argument or flag that raises the cap."""
+
+    def __init__(self, what: str, *, size: int, limit: int, argument: str) -> None:
+        mib = f" ({limit / (1024 * 1024):g} MiB)" if limit >= 1024 * 1024 else ""
+        super().__init__(
+            f"{what} is {size:,} bytes, over the {limit:,}-byte cap{mib}; nothing was sent. "
+            f"Raise the cap with {argument} if the Space really takes files that large"
+        )
+        self.size = size
+        self.limit = limit
+        self.argument = argument
+
+
+class InvalidDataURLError(UsageError):
+    """A ``data:`` URL that is not one: no comma, bad base64, a bad media type."""

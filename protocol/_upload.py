@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._errors import RemoteProtocolError, UsageError
+from ._errors import FileTooLargeError, InvalidDataURLError, RemoteProtocolError, UsageError
 from ._file_names import percent_decoded
 from ._join import error_for_response, media_type
 from ._json import loads
@@ -26,8 +26,6 @@ from ._json import loads
 __all__ = [
     "PART_END",
     "DataURL",
-    "FileTooLargeError",
-    "InvalidDataURLError",
     "UploadForm",
     "new_boundary",
     "parse_data_url",
@@ -41,25 +39,6 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _NAME_ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 #: What follows each file's content in the body.
 PART_END = b"\r\n"
-
-
-class FileTooLargeError(UsageError):
-    """A file is larger than the cap the caller set for it, found before anything was
-    sent or decoded. ``size`` is its size in bytes (at least), ``limit`` the cap, and
-    ``argument`` the argument or flag that raises the cap."""
-
-    def __init__(self, what: str, *, size: int, limit: int, argument: str) -> None:
-        super().__init__(
-            f"{what} is {size:,} bytes, over the {limit:,}-byte cap{_mib(limit)}; nothing was sent. "
-            f"Raise the cap with {argument} if the Space really takes files that large"
-        )
-        self.size = size
-        self.limit = limit
-        self.argument = argument
-
-
-class InvalidDataURLError(UsageError):
-    """A ``data:`` URL that is not one: no comma, bad base64, a bad media type."""
 
 
 def new_boundary() -> str:
@@ -210,7 +189,3 @@ def _encode_name(name: str) -> bytes:
         return name.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         return name.encode("utf-8", "replace")
-
-
-def _mib(limit: int) -> str:
-    return f" ({limit / (1024 * 1024):g} MiB)" if limit >= 1024 * 1024 else ""

@@ -100,3 +100,20 @@ def test_a_broken_stream_reports_the_error_with_its_partial_text() -> None:
     assert isinstance(events[-1], Failed)
     assert stream.error is not None
     assert stream.error.partial_text == events[-1].error.partial_text == "ab"
+
+
+@pytest.mark.parametrize("cls", ERRORS, ids=lambda cls: cls.__name__)
+def test_an_error_refuses_changes_once_made(cls: type[QwenSpaceError]) -> None:
+    error = sample(cls)
+    before = state(error)
+    for name, value in (("partial_text", "x"), ("retryable", True), ("message", "m"), ("args", ("m",)), ("new", 1)):
+        with pytest.raises(AttributeError, match="cannot change"):
+            setattr(error, name, value)
+    with pytest.raises(AttributeError, match="cannot change"):
+        del error.message
+    assert state(error) == before
+    error.add_note("a note")  # Python's own dunders still work
+    copy = pickle.loads(pickle.dumps(error.with_partial("so far")))
+    assert copy.partial_text == "so far"
+    with pytest.raises(AttributeError, match="cannot change"):
+        copy.partial_text = "changed"

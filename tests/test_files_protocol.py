@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import ChatbotFormat, QwenSpaceError, RemoteProtocolError, RequestRejectedError, UsageError
+from qwen_space.protocol import (
+    ChatbotFormat,
+    FileTooLargeError,
+    InvalidDataURLError,
+    QwenSpaceError,
+    RemoteProtocolError,
+    RequestRejectedError,
+    UsageError,
+)
 from qwen_space.protocol._file_names import MAX_NAME_BYTES, guess_mime_type, safe_filename
 from qwen_space.protocol._files import (
     ReplyFile,
@@ -25,8 +33,6 @@ from qwen_space.protocol._files import (
     user_file_entries,
 )
 from qwen_space.protocol._upload import (
-    FileTooLargeError,
-    InvalidDataURLError,
     UploadForm,
     new_boundary,
     parse_data_url,

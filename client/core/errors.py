@@ -14,6 +14,7 @@ __all__ = [
     "CassetteError",
     "ClientClosedError",
     "EmptyReplyError",
+    "FileElsewhereError",
     "HubError",
     "InvalidMessagesError",
     "RedirectRefusedError",
@@ -63,6 +64,16 @@ class RedirectRefusedError(QwenSpaceError):
     def __init__(self, message: str, *, location: str) -> None:
         super().__init__(message)
         self.location = location
+
+
+class FileElsewhereError(RedirectRefusedError):
+    """A reply file is on another origin than the Space: qwen-space does not fetch it,
+    so that the token and headers stay with the Space (the rule that refuses a redirect
+    there). ``url`` (and ``location``) is the file's URL."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message, location=url)
+        self.url = url
 
 
 class ResponseTooLargeError(RemoteProtocolError):

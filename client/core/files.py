@@ -26,26 +26,24 @@ from typing import BinaryIO
 
 from yarl import URL
 
-from ...protocol import QwenSpaceError, error_for_response
+from ...protocol import FileTooLargeError, QwenSpaceError, error_for_response
 from ...protocol._file_names import guess_mime_type, safe_filename
 from ...protocol._files import ReplyFile, file_data
 from ...protocol._json import JSONValue
 from ...protocol._upload import (
     PART_END,
-    FileTooLargeError,
     UploadForm,
     new_boundary,
     parse_upload_response,
     storable_name,
 )
-from .errors import RedirectRefusedError, ResponseTooLargeError, UsageError
+from .errors import FileElsewhereError, ResponseTooLargeError, UsageError
 from .login import same_origin
 from .transport import Deadline, StreamedBody, Transport
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_SIZE",
     "DEFAULT_MAX_UPLOAD_SIZE",
-    "FileElsewhereError",
     "LocalFile",
     "download",
     "save",
@@ -64,16 +62,6 @@ _CHUNK = 256 * 1024
 _ARGUMENT = "max_upload_size="
 # What link() answers on file systems without hard links (FAT, some network and FUSE mounts).
 _NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK})
-
-
-class FileElsewhereError(RedirectRefusedError):
-    """A reply file is on another origin than the Space: qwen-space does not fetch it,
-    so that the token and headers stay with the Space (the rule that refuses a redirect
-    there). ``url`` (and ``location``) is the file's URL."""
-
-    def __init__(self, message: str, *, url: str) -> None:
-        super().__init__(message, location=url)
-        self.url = url
 
 
 @dataclass(frozen=True, slots=True)

@@ -344,13 +344,11 @@ class ChatRun:
             raise  # refused before anything was sent: safe to retry
         except QwenSpaceError as error:
             # The request may have reached the Space: joining again could run the job twice.
-            error.retryable = False
-            raise
+            raise error.not_retryable() from error.__cause__
         try:
             return parse_join_response(answer.status, answer.content_type, answer.body)
         except SpaceHTTPError as error:
-            error.retry_after = retry_after(answer.headers.get("Retry-After"))
-            raise
+            raise error.with_retry_after(retry_after(answer.headers.get("Retry-After"))) from error.__cause__
 
     async def _with_reply_files(
         self,
@@ -408,7 +406,7 @@ class ChatRun:
                         if not self._finished:
                             await self._close_response()
                         elif target.hidden_error_hint is not None:
-                            _explain_hidden_errors(batch, target.hidden_error_hint)
+                            batch = _explain_hidden_errors(batch, target.hidden_error_hint)
                         yield advise_quota(batch, token_sent=self._transport.sends_token)
                         await self._finish_response()
                         return
@@ -523,8 +521,10 @@ def _history_length(contract: ChatContract, data: Sequence[JSONValue]) -> int:
     return 0
 
 
-def _explain_hidden_errors(events: Sequence[ChatEvent], hint: str) -> None:
-    for event in events:
-        if isinstance(event, Failed) and isinstance(event.error, AppError) and event.error.space_message is None:
-            event.error.message = f"{event.error.message}. {hint[:1].upper()}{hint[1:]}"
-            event.error.args = (event.error.message,)
+def _explain_hidden_errors(events: Sequence[ChatEvent], hint: str) -> list[ChatEvent]:
+    return [
+        Failed(event.error.with_hint(hint))
+        if isinstance(event, Failed) and isinstance(event.error, AppError) and event.error.space_message is None
+        else event
+        for event in events
+    ]
