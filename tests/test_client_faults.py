@@ -6,7 +6,7 @@ import socket
 import aiohttp
 import pytest
 from qwen_space.client import RetryPolicy, SpaceClient, SpaceConnectionError, SpaceTimeoutError, Timeouts
-from qwen_space.client.core import run
+from qwen_space.client.core import transport
 from qwen_space.protocol import (
     Completed,
     QueueFullError,
@@ -253,7 +253,7 @@ async def test_the_connection_is_reused_after_the_stream_ends(
     # The end is written only once the completion has arrived: a read of its own.
     # The client's private drain window is widened on purpose: the subject is that the
     # end is read, not how fast a loaded machine delivers it.
-    monkeypatch.setattr(run, "_DRAIN_SECONDS", PATIENCE)
+    monkeypatch.setattr(transport, "_DRAIN_SECONDS", PATIENCE)
     gate = Gate()
     body = chat_body("hi", PIECES)
     fake_space.stream = script(*body[:-1], gate, body[-1])

@@ -8,15 +8,13 @@ bytes arrive. Early exit (the consumer stops, or its task is cancelled) posts
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import random
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, MutableSet, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-import aiohttp
 from yarl import URL
 
 from ...protocol import (
@@ -54,17 +52,12 @@ from .errors import ClientClosedError, SpaceConnectionError, client_closed, tota
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile, upload
 from .request import ChatRequest
 from .timeouts import RetryPolicy, Timeouts
-from .transport import Deadline, Transport, retry_after, translate
+from .transport import Deadline, SpaceTransport, StreamBody, Transport, retry_after
 
 __all__ = ["ChatRun", "ChatTarget", "RunSettings"]
 
 logger = logging.getLogger("qwen_space")
 
-# After the job's end the stream is read this much further, for this long at most,
-# hoping to reuse its connection (see ChatRun._finish_response).
-_DRAIN_BYTES = 64 * 1024
-_DRAIN_SECONDS = 0.1
-_READ_SIZE = 64 * 1024
 # A close_stream that comes while our event is pending means the server closed the
 # session's stream before it saw the join (a race in Gradio's queue); the event's
 # messages wait in the session queue for the next stream. Reopening more often than
@@ -120,7 +113,7 @@ class ChatRun:
         *,
         options: Mapping[str, object],
         session_hash: str,
-        transport: Transport,
+        transport: SpaceTransport,
         settings: RunSettings,
         starting: Starting,
         resolve: Resolve,
@@ -143,7 +136,7 @@ class ChatRun:
         # The event a cancel names: the chat's, or the chain step running now.
         self._cancel_fn: int | None = None
         self._target: ChatTarget | None = None
-        self._response: aiohttp.ClientResponse | None = None
+        self._body: StreamBody | None = None
         self._finished = False
         self._aborted = False
         # The request's files once uploaded (a retry after a starting Space does not upload again).
@@ -167,33 +160,7 @@ class ChatRun:
                 # The total timeout runs from here: config, join, queue wait and stream.
                 deadline = Deadline(self._settings.timeouts.total)
                 try:
-                    target = await self._resolve(deadline)
-                    contract = target.contract
-                    request = self._request
-                    # Checked against /config before anything is sent for this chat.
-                    uploaded = await self._upload(target, deadline)
-                    call = build_call(
-                        contract,
-                        request.query,
-                        request.history,
-                        request.system,
-                        uploaded.options,
-                        files=uploaded.files,
-                        history_files=uploaded.history_files,
-                    )
-                    if contract.steps:
-                        self._target = target
-                        break
-                    for seed in call.seeds:
-                        await self._seed(target.seed_url, seed, deadline)
-                    join = JoinRequest(
-                        data=call.data,
-                        fn_index=contract.fn_index,
-                        trigger_id=contract.trigger_id,
-                        session_hash=self.session_hash,
-                    )
-                    self._target = target
-                    self.event_id = await self._join(target.join_url, join.to_bytes(), deadline)
+                    target, call = await self._start(deadline)
                     break
                 except SpaceUnavailableError as error:
                     # A page instead of the API: the Hub may say the Space is starting (once).
@@ -204,6 +171,7 @@ class ChatRun:
                     if self._is_closed() and not isinstance(error, ClientClosedError):
                         raise client_closed() from error
                     raise
+            contract = target.contract
             # Apps show placeholders and status lines they later replace (in one event or
             # a later step of a chain): the reply is held back one read (HeldReply) so
             # that they never reach the reader.
@@ -230,8 +198,35 @@ class ChatRun:
         finally:
             if not self._finished:
                 await self.abort()
-            await self._close_response()  # the consumer left before the stream's end was read
+            await self._close_body()  # the consumer left before the stream's end was read
             self._running.discard(self)
+
+    async def _start(self, deadline: Deadline) -> tuple[ChatTarget, ChatCall]:
+        """Resolve, upload, seed and join (a chain joins its steps itself)."""
+        target = await self._resolve(deadline)
+        contract = target.contract
+        request = self._request
+        # Checked against /config before anything is sent for this chat.
+        uploaded = await self._upload(target, deadline)
+        call = build_call(
+            contract,
+            request.query,
+            request.history,
+            request.system,
+            uploaded.options,
+            files=uploaded.files,
+            history_files=uploaded.history_files,
+        )
+        self._target = target
+        if contract.steps:
+            return target, call
+        for seed in call.seeds:
+            await self._seed(target.seed_url, seed, deadline)
+        join = JoinRequest(
+            data=call.data, fn_index=contract.fn_index, trigger_id=contract.trigger_id, session_hash=self.session_hash
+        )
+        self.event_id = await self._join(target.join_url, join.to_bytes(), deadline)
+        return target, call
 
     async def _upload(self, target: ChatTarget, deadline: Deadline) -> _Uploaded:
         """Upload the request's files (and files given as options) in one request, once,
@@ -248,7 +243,9 @@ class ChatRun:
         if target.upload_url is None:  # pragma: no cover - every target built by the client has one
             raise RuntimeError("the chat target has no upload URL")
         values: list[dict[str, JSONValue]] = await upload(
-            self._transport,
+            # files.py is typed with the aiohttp Transport but only calls send(), which
+            # every SpaceTransport has (TODO lead: type files.py with SpaceTransport).
+            cast("Transport", self._transport),
             target.upload_url,
             every,
             within=deadline.bound(self._settings.timeouts.join),
@@ -387,28 +384,18 @@ class ChatRun:
             stream = ChatStream(job, max_event_size=self._settings.max_event_size)
             batch: list[ChatEvent] = []
             try:
-                response = self._response = await self._transport.open_stream(
-                    url, deadline=deadline, idle=timeouts.idle
-                )
-                content = response.content
-                while True:
-                    # Whatever has arrived, up to a bound: a slow consumer does not make
-                    # the next read (and the copies made of it) any bigger. The bound on
-                    # each read holds whatever the parser below it does.
-                    async with asyncio.timeout(deadline.bound(timeouts.idle)):
-                        chunk = await content.read(_READ_SIZE)
-                    if not chunk:
-                        break
+                body = self._body = await self._transport.open_stream(url, deadline=deadline, idle=timeouts.idle)
+                while chunk := await body.read():
                     batch = stream.feed(chunk)
                     if job.state.is_terminal:
                         # A job the stream broke may still run: batches() cancels it.
                         self._finished = stream.error is None
                         if not self._finished:
-                            await self._close_response()
+                            await self._close_body()
                         elif target.hidden_error_hint is not None:
                             batch = _explain_hidden_errors(batch, target.hidden_error_hint)
                         yield advise_quota(batch, token_sent=self._transport.sends_token)
-                        await self._finish_response()
+                        await self._close_body(drain=True)
                         return
                     if batch:
                         yield batch
@@ -417,20 +404,11 @@ class ChatRun:
                         raise total_timeout(timeouts.total, "the reply was streaming")
             except QwenSpaceError as error:
                 failure = error
-            except Exception as exc:
-                failure = translate(
-                    exc,
-                    phase="stream",
-                    url=str(url),
-                    timeout=timeouts.idle,
-                    deadline=deadline,
-                    doing="waiting for the reply",
-                )
             if self._is_closed():
                 failure = client_closed()
             if stream.foreign_messages:
                 logger.debug("qwen-space: ignored %d messages of other events", stream.foreign_messages)
-            await self._close_response()
+            await self._close_body()
             if failure is None and stream.closed_by_server and reopens < _MAX_REOPENS:
                 # close_stream while our event is pending: see _MAX_REOPENS.
                 reopens += 1
@@ -439,39 +417,19 @@ class ChatRun:
             yield batch + (job.fail(failure) if failure is not None else stream.end())
             return
 
-    async def _finish_response(self) -> None:
-        """After the job's end: read the little that is left of the stream (Gradio's
-        ``close_stream``), so that the connection goes back to the pool for the next
-        chat instead of being closed (a new TLS connection costs round trips and CPU)."""
-        response, self._response = self._response, None
-        if response is None:
-            return
-        ended = False
-        try:
-            left = _DRAIN_BYTES
-            async with asyncio.timeout(_DRAIN_SECONDS):
-                while left > 0 and (chunk := await response.content.readany()):
-                    left -= len(chunk)
-            ended = left > 0
-        except Exception:  # only the connection's reuse is at stake: it is closed below
-            pass
-        finally:
-            if ended:
-                response.release()
-            else:
-                response.close()
-
-    async def _close_response(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            response.close()
+    async def _close_body(self, *, drain: bool = False) -> None:
+        """Close the stream (``drain``: after the job's end, read what is left of it, so
+        that its connection is reused)."""
+        body, self._body = self._body, None
+        if body is not None:
+            await body.aclose(drain=drain)
 
     async def abort(self) -> None:
         """Close the stream and cancel the job on the Space (if one was started), once."""
         self._finished = True
         # The stream first: its connection goes at once, and a consumer still reading
         # it wakes up (with ClientClosedError when the client is closing).
-        await self._close_response()
+        await self._close_body()
         if self._aborted:
             return
         self._aborted = True

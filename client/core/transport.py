@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -59,6 +60,8 @@ __all__ = [
     "MAX_ANSWER_SIZE",
     "Answer",
     "Deadline",
+    "SpaceTransport",
+    "StreamBody",
     "StreamedBody",
     "Transport",
     "Where",
@@ -75,6 +78,13 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_ANSWER_SIZE = 8 * 1024 * 1024
 _MAX_REDIRECTS = 5
 _CANCEL_CONNECTIONS = 4
+#: The most one read of the event stream returns: whatever has arrived, up to this, so
+#: that a slow consumer does not make the next read (and the copies made of it) bigger.
+_READ_SIZE = 64 * 1024
+# After the job's end the stream is read this much further, for this long at most,
+# hoping to reuse its connection (see StreamBody.aclose).
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 0.1
 
 
 class Deadline:
@@ -123,6 +133,56 @@ class Answer:
     content_type: str | None
     headers: CIMultiDictProxy[str]
     body: bytes
+
+
+class StreamBody(Protocol):
+    """An open event stream (``queue/data``): its bytes as they arrive, then its end.
+
+    ``read`` returns the next bytes (``b""`` at the end) and raises only the package's
+    errors: a failed read is already translated. ``aclose(drain=True)`` after the job's
+    end reads the little that is left (Gradio's ``close_stream``) so that the connection
+    is reused; ``aclose()`` closes it at once and wakes a reader. Closing twice is nothing.
+    """
+
+    async def read(self) -> bytes: ...
+
+    async def aclose(self, *, drain: bool = False) -> None: ...
+
+
+class SpaceTransport(Protocol):
+    """What a client needs of a transport: every exchange with the Space goes through
+    these. :class:`Transport` is aiohttp's; ``qwen_space.client.testing.MemoryTransport``
+    answers from memory, for tests. Each raises only the package's errors."""
+
+    @property
+    def sends_token(self) -> bool: ...
+
+    def use_token(self, send: bool) -> None: ...
+
+    async def log_in(self, base: URL, *, within: float | None, deadline: Deadline | None = None) -> None: ...
+
+    async def send(
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        phase: str,
+        within: float | None,
+        read: float | None = None,
+        limit: int = MAX_ANSWER_SIZE,
+        body: bytes | StreamedBody | None = None,
+        deadline: Deadline | None = None,
+        doing: str = "",
+        cancel: bool = False,
+        content_type: str = "application/json",
+    ) -> Answer: ...
+
+    async def open_stream(self, url: URL, *, deadline: Deadline, idle: float | None) -> StreamBody: ...
+
+    async def post_cancel(self, url: URL, body: bytes, *, within: float | None) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class Transport:
@@ -315,8 +375,12 @@ class Transport:
                 response.release()
         raise RedirectRefusedError(f"the Space redirected {what} more than {_MAX_REDIRECTS} times", location=str(url))
 
-    async def open_stream(self, url: URL, *, deadline: Deadline, idle: float | None) -> aiohttp.ClientResponse:
-        """``GET`` an event stream; a refusal or anything but ``text/event-stream`` is an error."""
+    async def open_stream(self, url: URL, *, deadline: Deadline, idle: float | None) -> StreamBody:
+        """``GET`` an event stream; a refusal or anything but ``text/event-stream`` is an error.
+
+        ``idle`` is aiohttp's ``sock_read``: it restarts at every byte and pauses while
+        the reader is slow, so only the Space's silence counts. The chat's ``deadline``
+        is one timer for the whole stream, not one per read."""
         where = Where(phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="opening the message stream")
         headers = {**self._request_headers(url), "Accept": "text/event-stream"}
         http = self._http()
@@ -344,7 +408,10 @@ class Transport:
             response.close()
             redirect_target(url, response.headers.get("Location"), follow=False, what="queue/data")
         if response.status == 200 and media_type(content_type) == "text/event-stream":
-            return response
+            reading = Where(
+                phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="waiting for the reply"
+            )
+            return _ResponseStream(response, reading, deadline)
         try:
             body = await self._refusal_body(response, where, deadline.bound(idle))
         finally:
@@ -414,6 +481,57 @@ class Transport:
         # No total: a wait for a pooled connection is not the Space being slow. The
         # caller bounds the whole request with its Deadline.
         return aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=read)
+
+
+class _ResponseStream:
+    """aiohttp's event stream as a :class:`StreamBody`."""
+
+    __slots__ = ("_content", "_response", "_timer", "_where")
+
+    def __init__(self, response: aiohttp.ClientResponse, where: Where, deadline: Deadline) -> None:
+        self._response: aiohttp.ClientResponse | None = response
+        self._content = response.content
+        self._where = where
+        left = deadline.remaining()
+        # Silence past the total: the read wakes with a timeout that translate() knows
+        # for the total (the deadline has passed). A trickle is caught by the caller's
+        # check of the deadline after each read.
+        self._timer = (
+            None
+            if left is None
+            else asyncio.get_running_loop().call_later(left, self._content.set_exception, TimeoutError())
+        )
+
+    async def read(self) -> bytes:
+        try:
+            return await self._content.read(_READ_SIZE)
+        except Exception as exc:
+            raise self._where.translate(exc, "the reply") from exc
+
+    async def aclose(self, *, drain: bool = False) -> None:
+        response, self._response = self._response, None
+        if self._timer is not None:
+            self._timer.cancel()
+        if response is None:
+            return
+        if not (drain and await _drained(response)):
+            response.close()
+            return
+        response.release()
+
+
+async def _drained(response: aiohttp.ClientResponse) -> bool:
+    """Whether the stream ended within a little more bytes and time (the connection
+    then goes back to the pool for the next chat: a new TLS connection costs round
+    trips and CPU)."""
+    left = _DRAIN_BYTES
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            while left > 0 and (chunk := await response.content.readany()):
+                left -= len(chunk)
+    except Exception:  # only the connection's reuse is at stake: the caller closes it
+        return False
+    return left > 0
 
 
 @dataclass(frozen=True, slots=True)
