@@ -111,6 +111,17 @@ async def test_silence_past_the_idle_timeout(fake_space: FakeSpace) -> None:
     ]
 
 
+async def test_silence_past_the_total_timeout_ends_the_stream_before_the_idle_one(fake_space: FakeSpace) -> None:
+    # The idle bound (aiohttp's sock_read) is far away: only the stream's one timer for
+    # the chat's total can end this wait before the test's bound.
+    fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
+    async with client(fake_space, timeouts=Timeouts(idle=10 * PATIENCE, total=1, cancel=PATIENCE)) as space:
+        with pytest.raises(SpaceTimeoutError) as caught:
+            await asyncio.wait_for(deltas(space), PATIENCE)
+    assert caught.value.phase == "total"
+    assert caught.value.partial_text == "Hel"
+
+
 async def test_heartbeats_keep_a_waiting_stream_alive(fake_space: FakeSpace) -> None:
     # Time is the subject: 2 s of heartbeats 0.25 s apart outlast a 1.5 s idle timeout,
     # which only a stall of over a second between two of them could reach.
