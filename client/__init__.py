@@ -7,7 +7,8 @@ the types its methods return, :func:`create_openai_app` (the OpenAI-compatible s
 app, to mount in an aiohttp app), and every error a caller can meet, all rooted in
 :class:`QwenSpaceError`. The rest lives where it belongs: cassettes in
 :mod:`qwen_space.client.recording`, the gpt4free provider in :mod:`qwen_space.client.g4f`,
-copying a Space in :mod:`qwen_space.client.duplicate`. ``Qwen_Qwen_2_5_Max`` and
+copying a Space in :mod:`qwen_space.client.duplicate`, a Space scripted in memory for
+your tests in :mod:`qwen_space.client.testing`. ``Qwen_Qwen_2_5_Max`` and
 ``Messages`` keep the original provider's idiom working.
 
 The code is grouped by concern: ``core/`` (the client, one chat's run, the transport,
@@ -82,6 +83,7 @@ from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, Loca
 from .core.qwen import QWEN_CONTRACT
 from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
+from .core.transport import SpaceTransport
 from .hub.space import SpaceInfo, SpaceStarting
 from .ways_in.original import Messages, Qwen_Qwen_2_5_Max
 from .ways_in.sync import SyncConversation, SyncSpaceClient
@@ -163,6 +165,7 @@ __all__ = [
     "SpaceNotRunningError",
     "SpaceStarting",
     "SpaceTimeoutError",
+    "SpaceTransport",
     "SpaceUnavailableError",
     "Started",
     "StreamError",

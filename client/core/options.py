@@ -3,7 +3,9 @@
 Both clients take ``**options: Unpack[...]`` of these, so a type checker checks a
 user's call (a misspelt option is an error) and the blocking twin cannot drift from
 the async client: it takes the same options but ``session``, which cannot cross to its
-own thread's loop. Each option's default is in its comment.
+own thread's loop. ``transport`` does cross: the aiohttp :class:`Transport` makes its
+sessions on first use (so on the twin's loop) and ``MemoryTransport`` holds no loop
+state; a transport is used by one client only, which closes it. Each option's default is in its comment.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import aiohttp
 
 from ...protocol import SpaceContract
 from .timeouts import RetryPolicy, Timeouts
+from .transport import SpaceTransport
 
 __all__ = ["ClientOptions", "SyncClientOptions", "check_options"]
 
@@ -64,6 +67,11 @@ class SyncClientOptions(TypedDict, total=False):
     max_upload_size: int
     #: The largest reply file fetched, in bytes (default 100 MiB).
     max_download_size: int
+    #: Every exchange with the Space goes through it (default: aiohttp's ``Transport``,
+    #: made from ``proxy``, ``headers``, ``verify_ssl``, ``max_connections``, ``auth`` and
+    #: ``session``, which are then refused). ``qwen_space.client.testing.MemoryTransport``
+    #: scripts a Space for tests. The client closes it.
+    transport: SpaceTransport | None
 
 
 class ClientOptions(SyncClientOptions, total=False):
