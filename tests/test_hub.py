@@ -26,7 +26,14 @@ from qwen_space.client import (
 )
 from qwen_space.client.core import transport
 from qwen_space.client.hub import space as hub_space
-from qwen_space.client.hub.space import BROKEN_STAGES, WAITING_STAGES, is_hugging_face_url, saved_token
+from qwen_space.client.hub.space import (
+    BROKEN_STAGES,
+    WAITING_STAGES,
+    fetch_space_info,
+    is_hugging_face_url,
+    saved_token,
+    token_goes_to,
+)
 from qwen_space.protocol import ChatEvent, Completed, SpaceUnavailableError, TextDelta
 
 from .cli import run_cli
@@ -466,6 +473,26 @@ async def test_a_saved_token_does_not_wake_a_space_off_hugging_face(
 )
 def test_where_a_saved_token_may_go(url: str, allowed: bool) -> None:
     assert is_hugging_face_url(url) is allowed
+
+
+@pytest.mark.parametrize("url", ["https://evil.example", "http://127.0.0.1:10", "https://demo.hf.space"])
+def test_one_token_rule_a_given_token_goes_where_it_is_sent_a_found_one_to_hugging_face(url: str) -> None:
+    # The rule the client (Space requests) and the gate (the Hub, the wake visit) share.
+    assert token_goes_to(url, given=True)
+    assert token_goes_to(url, given=False) is is_hugging_face_url(url)
+
+
+async def test_a_found_token_does_not_go_to_a_hub_other_than_hf_endpoint(
+    hub: FakeHub, host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.add(SPACE, host.url)
+    monkeypatch.setenv("HF_ENDPOINT", "https://huggingface.co")  # the fake Hub is then not the user's Hub
+    async with aiohttp.ClientSession() as session:
+        await fetch_space_info(session, SPACE, token="hf_alice_token", endpoint=hub.url)
+        await fetch_space_info(session, SPACE, token="hf_bob_token", token_given=True, endpoint=hub.url)
+    found, given = (request[2] for request in hub.requests)
+    assert "Authorization" not in found
+    assert given["Authorization"] == "Bearer hf_bob_token"
 
 
 async def test_cli_sends_hf_token_only_to_hugging_face_hosts(host: Host) -> None:

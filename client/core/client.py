@@ -62,6 +62,7 @@ from ..hub.space import (
     is_hugging_face_url,
     saved_token,
     space_url,
+    token_goes_to,
 )
 from .chain import ChatSession
 from .conversation import Conversation
@@ -444,7 +445,7 @@ class SpaceClient:
         # Current Gradio clients send the token this way: the Spaces proxy reads and
         # strips it, so it never reaches the app's code (gradio#11700). A token found
         # rather than given goes only to Hugging Face hosts.
-        self._transport.use_token(self._token_given or is_hugging_face_url(base))
+        self._transport.use_token(token_goes_to(base, given=self._token_given))
 
     def conversation(self, *, system: str | None = None, options: Mapping[str, object] | None = None) -> Conversation:
         """A chat held across turns: each ``send``/``stream`` adds a turn. Where the app keeps

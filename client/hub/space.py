@@ -57,6 +57,7 @@ __all__ = [
     "is_space_id",
     "saved_token",
     "space_url",
+    "token_goes_to",
 ]
 
 DEFAULT_HUB = "https://huggingface.co"
@@ -139,6 +140,13 @@ def is_hugging_face_url(url: str | URL) -> bool:
     if origin == endpoint:
         return True
     return target.scheme == "https" and (host == "huggingface.co" or host.endswith(".hf.space"))
+
+
+def token_goes_to(url: str | URL, *, given: bool) -> bool:
+    """The one rule for where the token goes, for the Space and the Hub alike: a token
+    the caller gave goes wherever the caller sends the client; one found (``$HF_TOKEN``,
+    the saved login) only to Hugging Face hosts (:func:`is_hugging_face_url`)."""
+    return given or is_hugging_face_url(url)
 
 
 def space_url(url_or_space_id: str) -> str:
@@ -260,15 +268,17 @@ async def fetch_space_info(
     space_id: str,
     *,
     token: str | None,
+    token_given: bool = False,
     endpoint: str | None = None,
     proxy: str | None = None,
     timeouts: Timeouts | None = None,
 ) -> SpaceInfo:
     """``GET {endpoint}/api/spaces/{space_id}``. Raises ``HubError`` (``SpaceNotFoundError``
-    for an unknown or unreadable id); aiohttp's errors never escape."""
+    for an unknown or unreadable id); aiohttp's errors never escape. The token goes by
+    :func:`token_goes_to` (the ``$HF_ENDPOINT`` Hub is a Hugging Face host)."""
     url = f"{endpoint or hub_endpoint()}/api/spaces/{space_id}"
     limits = timeouts or Timeouts()
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Authorization": f"Bearer {token}"} if token and token_goes_to(url, given=token_given) else {}
     where = Where(phase="the Hub request", url=url, timeout=limits.hub)
     try:
         response = await session.get(
@@ -417,6 +427,7 @@ class SpaceGate:
             session,
             self.space_id,
             token=self._token,
+            token_given=self._token_given,
             endpoint=self._endpoint,
             proxy=self._proxy,
             timeouts=self._timeouts,
@@ -432,7 +443,7 @@ class SpaceGate:
 
     async def _wake(self, session: aiohttp.ClientSession) -> None:
         """Request the Space's page, as a visitor's browser would: that restarts it."""
-        send_token = self._token and (self._token_given or is_hugging_face_url(self.host))
+        send_token = self._token and token_goes_to(self.host, given=self._token_given)
         headers = {"x-hf-authorization": f"Bearer {self._token}"} if send_token else {}
         where = Where(phase="wake", url=self.host, timeout=self._timeouts.hub)
         try:
