@@ -83,3 +83,10 @@ def test_options_of_the_aiohttp_transport_are_refused_beside_a_transport() -> No
     transport = MemoryTransport(config=CONFIG, join={"event_id": EVENT}, stream=HELLO)
     with pytest.raises(UsageError, match="proxy"):
         SpaceClient("https://example.test", transport=transport, proxy="http://proxy.test")
+
+
+def test_a_space_id_is_refused_beside_a_transport() -> None:
+    # An id is looked up on the Hub, which the transport does not serve: a test would reach the network.
+    transport = MemoryTransport(config=CONFIG, join={"event_id": EVENT}, stream=HELLO)
+    with pytest.raises(UsageError, match="URL"):
+        SpaceClient("Qwen/Qwen2.5-Max-Demo", transport=transport)

@@ -154,7 +154,7 @@ class SpaceClient:
         # Read only where a found token could go: a Space id, or a Hugging Face URL.
         self._token = hf_token or (saved_token() if self.space_id or is_hugging_face_url(target) else None)
         headers = {"User-Agent": USER_AGENT, **(options.get("headers") or {})}
-        self._transport = _transport_for(options, self._token, headers, self._timeouts)
+        self._transport = _transport_for(options, self._token, headers, self._timeouts, self.space_id)
         self._point_at(space_url(target))
         self._gate = (
             SpaceGate(
@@ -517,10 +517,16 @@ _TRANSPORT_OPTIONS = ("session", "proxy", "headers", "verify_ssl", "max_connecti
 
 
 def _transport_for(
-    options: ClientOptions, token: str | None, headers: Mapping[str, str], timeouts: Timeouts
+    options: ClientOptions, token: str | None, headers: Mapping[str, str], timeouts: Timeouts, space_id: str | None
 ) -> SpaceTransport:
     """The client's transport: the one given, else aiohttp's made from the options."""
     given = options.get("transport")
+    if given is not None and space_id is not None:
+        # The Hub lookup has its own sessions: a test's transport would not keep it off the network.
+        raise UsageError(
+            f"transport= takes the Space's URL, not the id {space_id!r}: the Hub lookup of an id does not "
+            "go through the transport"
+        )
     if given is None:
         return Transport(
             session=options.get("session"),

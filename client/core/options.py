@@ -70,7 +70,8 @@ class SyncClientOptions(TypedDict, total=False):
     #: Every exchange with the Space goes through it (default: aiohttp's ``Transport``,
     #: made from ``proxy``, ``headers``, ``verify_ssl``, ``max_connections``, ``auth`` and
     #: ``session``, which are then refused). ``qwen_space.client.testing.MemoryTransport``
-    #: scripts a Space for tests. The client closes it.
+    #: scripts a Space for tests. The client closes it. It takes a URL, not a Space id (the
+    #: Hub lookup of an id does not go through it yet).
     transport: SpaceTransport | None
 
 
