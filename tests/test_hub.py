@@ -25,11 +25,11 @@ from qwen_space.client import (
     UsageError,
 )
 from qwen_space.client.core import transport
-from qwen_space.client.hub import space as hub_space
 from qwen_space.client.hub.space import (
     BROKEN_STAGES,
     WAITING_STAGES,
     fetch_space_info,
+    hub_transport,
     is_hugging_face_url,
     saved_token,
     token_goes_to,
@@ -487,9 +487,9 @@ async def test_a_found_token_does_not_go_to_a_hub_other_than_hf_endpoint(
 ) -> None:
     hub.add(SPACE, host.url)
     monkeypatch.setenv("HF_ENDPOINT", "https://huggingface.co")  # the fake Hub is then not the user's Hub
-    async with aiohttp.ClientSession() as session:
-        await fetch_space_info(session, SPACE, token="hf_alice_token", endpoint=hub.url)
-        await fetch_space_info(session, SPACE, token="hf_bob_token", token_given=True, endpoint=hub.url)
+    async with hub_transport() as hub_api:
+        await fetch_space_info(hub_api, SPACE, token="hf_alice_token", endpoint=hub.url)
+        await fetch_space_info(hub_api, SPACE, token="hf_bob_token", token_given=True, endpoint=hub.url)
     found, given = (request[2] for request in hub.requests)
     assert "Authorization" not in found
     assert given["Authorization"] == "Bearer hf_bob_token"
@@ -753,11 +753,13 @@ async def test_a_bug_of_ours_in_the_hub_lookup_propagates_instead_of_a_fallback(
     hub.add(SPACE, host.url)
     real_read = transport.read_capped
 
-    async def broken_read(*args: Any, **kwargs: Any) -> bytes:
-        await real_read(*args, **kwargs)
-        raise bug  # our code, after the Hub answered
+    async def broken_read(response: Any, limit: int, what: str, **kwargs: Any) -> bytes:
+        body = await real_read(response, limit, what, **kwargs)
+        if "Hub" in what:
+            raise bug  # our code, after the Hub answered
+        return body
 
-    monkeypatch.setattr(hub_space, "read_capped", broken_read)
+    monkeypatch.setattr(transport, "read_capped", broken_read)
     async with client() as space:
         with pytest.raises(type(bug)) as caught:
             await chat_events(space)
@@ -785,4 +787,4 @@ async def test_a_hub_that_fails_mid_answer_is_a_hub_error(cut: str, monkeypatch:
             with pytest.raises(HubError, match="could not reach the Hub") as caught:
                 await space.space_info()
     assert caught.value.status is None
-    assert "the Hub's answer" in str(caught.value)
+    assert "the Hub lookup" in str(caught.value)

@@ -522,10 +522,9 @@ def _transport_for(
     """The client's transport: the one given, else aiohttp's made from the options."""
     given = options.get("transport")
     if given is not None and space_id is not None:
-        # The Hub lookup has its own sessions: a test's transport would not keep it off the network.
+        # The Hub has a transport of its own: a test's transport would not keep it off the network.
         raise UsageError(
-            f"transport= takes the Space's URL, not the id {space_id!r}: the Hub lookup of an id does not "
-            "go through the transport"
+            f"transport= takes the Space's URL, not the id {space_id!r}: the Hub lookup of an id does not go through it"
         )
     if given is None:
         return Transport(

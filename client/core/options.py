@@ -71,7 +71,7 @@ class SyncClientOptions(TypedDict, total=False):
     #: made from ``proxy``, ``headers``, ``verify_ssl``, ``max_connections``, ``auth`` and
     #: ``session``, which are then refused). ``qwen_space.client.testing.MemoryTransport``
     #: scripts a Space for tests. The client closes it. It takes a URL, not a Space id (the
-    #: Hub lookup of an id does not go through it yet).
+    #: Hub lookup of an id has a transport of its own).
     transport: SpaceTransport | None
 
 

@@ -302,10 +302,12 @@ class Transport:
         doing: str = "",
         cancel: bool = False,
         content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """One small request, read whole up to ``limit`` bytes, within ``within`` seconds
         (``read``: the longest silence once sent). Raises only the package's errors
-        (and whatever :func:`translate` does not know).
+        (and whatever :func:`translate` does not know). ``headers`` are this request's
+        own, on top of the transport's (the Hub's ``Authorization``).
 
         Redirects are followed here, not by aiohttp, which would send our headers to
         any origin: only a GET may move, and only on the Space's origin.
@@ -325,6 +327,7 @@ class Transport:
                     body=body,
                     cancel=cancel,
                     content_type=content_type,
+                    extra=headers,
                 )
         except TimeoutError as exc:
             if not bound.expired():
@@ -343,8 +346,11 @@ class Transport:
         body: bytes | StreamedBody | None,
         cancel: bool,
         content_type: str,
+        extra: Mapping[str, str] | None,
     ) -> Answer:
         headers = self._request_headers(url)
+        if extra:
+            headers.update(extra)
         if body is not None:
             headers = {**headers, "Content-Type": content_type}
         if isinstance(body, StreamedBody):

@@ -17,31 +17,33 @@ bring the Space back.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
 import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from yarl import URL
 
 from ...protocol import QwenSpaceError
 from ..core.errors import (
     HubError,
+    RedirectRefusedError,
     ResponseTooLargeError,
     SpaceNotFoundError,
     SpaceNotRunningError,
     SpaceTimeoutError,
     UsageError,
 )
+from ..core.login import same_origin
 from ..core.timeouts import Timeouts
-from ..core.transport import Where, read_capped
+from ..core.transport import Answer, Transport
 
 __all__ = [
     "DEFAULT_HUB",
@@ -52,7 +54,7 @@ __all__ = [
     "check_space_id",
     "fetch_space_info",
     "hub_endpoint",
-    "hub_session",
+    "hub_transport",
     "is_hugging_face_url",
     "is_space_id",
     "saved_token",
@@ -75,6 +77,10 @@ _ID_RULES = (
 )
 #: Space info is a few KiB (a big Space's file list some hundreds): beyond this it is junk.
 MAX_SPACE_INFO_SIZE = 8 * 1024 * 1024
+#: The most of a Space's page read when a visit wakes it (only the visit matters).
+_MAX_PAGE_SIZE = 1024 * 1024
+#: The Hub's transport makes one request at a time.
+_HUB_CONNECTIONS = 2
 USER_AGENT = "qwen-space/0.1 (+aiohttp)"
 # As gradio_client; huggingface_hub's wait_for_space and Gradio's JS client poll every 1 s.
 _POLL_SECONDS = 2.0
@@ -253,47 +259,45 @@ def _http_url(value: object) -> str | None:
 
 
 @asynccontextmanager
-async def hub_session(*, verify_ssl: bool = True) -> AsyncGenerator[aiohttp.ClientSession, None]:
-    """A session of its own for the Hub: the Space's headers (and its token header) stay
-    off it, and the Hub's ``Authorization`` is set per request, which aiohttp drops
-    on a redirect to another origin."""
-    async with aiohttp.ClientSession(
-        headers={"User-Agent": USER_AGENT}, connector=aiohttp.TCPConnector(ssl=verify_ssl)
-    ) as session:
-        yield session
+async def hub_transport(
+    *, proxy: str | None = None, verify_ssl: bool = True, timeouts: Timeouts | None = None
+) -> AsyncGenerator[Transport, None]:
+    """A transport of its own for the Hub, another service than the Space: the Space's
+    headers, token header and login stay off it; the Hub's ``Authorization`` goes per
+    request. The same sending, redirect rule, caps and ``translate`` as the Space's."""
+    hub = Transport(
+        headers={"User-Agent": USER_AGENT},
+        token=None,
+        send_token=False,
+        proxy=proxy,
+        verify_ssl=verify_ssl,
+        max_connections=_HUB_CONNECTIONS,
+        connect_timeout=(timeouts or Timeouts()).connect,
+    )
+    try:
+        yield hub
+    finally:
+        await hub.close()
 
 
 async def fetch_space_info(
-    session: aiohttp.ClientSession,
+    hub: Transport,
     space_id: str,
     *,
     token: str | None,
     token_given: bool = False,
     endpoint: str | None = None,
-    proxy: str | None = None,
     timeouts: Timeouts | None = None,
 ) -> SpaceInfo:
-    """``GET {endpoint}/api/spaces/{space_id}``. Raises ``HubError`` (``SpaceNotFoundError``
-    for an unknown or unreadable id); aiohttp's errors never escape. The token goes by
+    """``GET {endpoint}/api/spaces/{space_id}`` through ``hub`` (see :func:`hub_transport`).
+    Raises ``HubError`` (``SpaceNotFoundError`` for an unknown or unreadable id); only a
+    network failure is one that says the Hub cannot be reached. The token goes by
     :func:`token_goes_to` (the ``$HF_ENDPOINT`` Hub is a Hugging Face host)."""
     url = f"{endpoint or hub_endpoint()}/api/spaces/{space_id}"
     limits = timeouts or Timeouts()
     headers = {"Authorization": f"Bearer {token}"} if token and token_goes_to(url, given=token_given) else {}
-    where = Where(phase="the Hub request", url=url, timeout=limits.hub)
     try:
-        response = await session.get(
-            url,
-            headers=headers,
-            proxy=proxy,
-            timeout=aiohttp.ClientTimeout(total=limits.hub, sock_connect=limits.connect),
-        )
-    except Exception as exc:
-        # Only the I/O call is in here: what translate does not know (a bug) it re-raises.
-        raise _unreachable(url, where.translate(exc, "the Hub's answer", sending=True)) from exc
-    try:
-        status = response.status
-        error_message = response.headers.get("X-Error-Message")
-        body = await read_capped(response, MAX_SPACE_INFO_SIZE, "the Hub's answer", where=where)
+        answer = await _ask_hub(hub, URL(url), headers, limits.hub)
     except ResponseTooLargeError as exc:
         # No usable answer, like one that is not JSON: the subdomain rule stands in.
         raise HubError(
@@ -301,10 +305,10 @@ async def fetch_space_info(
             "check that $HF_ENDPOINT names a Hugging Face Hub",
             status=None,
         ) from exc
-    except QwenSpaceError as failure:  # the read's network failure, translated
+    except QwenSpaceError as failure:  # the request's network failure, translated
         raise _unreachable(url, failure) from failure
-    finally:
-        response.release()
+    status, body = answer.status, answer.body
+    error_message = answer.headers.get("X-Error-Message")
     # As huggingface_hub's hf_raise_for_status: the Hub answers 401 for a private Space
     # without a token (and for a missing one), 404 when the token cannot read it.
     if status == 401 and error_message == "Invalid credentials in Authorization header":
@@ -325,6 +329,19 @@ async def fetch_space_info(
     if not isinstance(data, dict):
         raise HubError(f"the Hub answered {url} with something that is not a JSON object", status=None)
     return SpaceInfo.from_json(space_id, data)
+
+
+async def _ask_hub(hub: Transport, url: URL, headers: Mapping[str, str], within: float | None) -> Answer:
+    """The Hub's answer; one redirect to another origin is followed without the token,
+    as huggingface_hub's requests do (the transport follows none by itself)."""
+    ask = functools.partial(hub.send, "GET", what="the Hub lookup", phase="the Hub request", within=within)
+    try:
+        return await ask(url, limit=MAX_SPACE_INFO_SIZE, headers=headers)
+    except RedirectRefusedError as moved:
+        target = URL(moved.location) if moved.location.startswith(("http://", "https://")) else None
+        if target is None or same_origin(target, url):
+            raise
+        return await ask(target, limit=MAX_SPACE_INFO_SIZE)
 
 
 def _unreachable(url: str, failure: QwenSpaceError) -> HubError:
@@ -369,8 +386,8 @@ class SpaceGate:
 
     async def read(self) -> SpaceInfo:
         """What the Hub says now: no waiting, no waking. Raises ``HubError``."""
-        async with hub_session(verify_ssl=self._ssl) as session:
-            return self._learn(await self._fetch(session))
+        async with self._hub() as hub:
+            return self._learn(await self._fetch(hub))
 
     async def ready(self, unavailable: QwenSpaceError | None = None) -> AsyncGenerator[SpaceStarting, None]:
         """Check the stage once; with ``unavailable`` (the Space served a page instead of
@@ -388,10 +405,10 @@ class SpaceGate:
         limit = self._timeouts.start
         started = time.monotonic()
         waited = False
-        async with hub_session(verify_ssl=self._ssl) as session:
+        async with self._hub() as hub:
             while True:
                 try:
-                    info = self._learn(await self._fetch(session))
+                    info = self._learn(await self._fetch(hub))
                 except HubError as error:
                     if not error.unreachable or self._confirm:
                         raise
@@ -417,19 +434,21 @@ class SpaceGate:
                         phase="start",
                     )
                 if stage in ASLEEP_STAGES:
-                    await self._wake(session)
+                    await self._wake(hub)
                 waited = True
                 yield SpaceStarting(self.space_id, stage, elapsed)
                 await self._sleep(_POLL_SECONDS if limit is None else min(_POLL_SECONDS, limit - elapsed))
 
-    async def _fetch(self, session: aiohttp.ClientSession) -> SpaceInfo:
+    def _hub(self) -> AbstractAsyncContextManager[Transport]:
+        return hub_transport(proxy=self._proxy, verify_ssl=self._ssl, timeouts=self._timeouts)
+
+    async def _fetch(self, hub: Transport) -> SpaceInfo:
         return await fetch_space_info(
-            session,
+            hub,
             self.space_id,
             token=self._token,
             token_given=self._token_given,
             endpoint=self._endpoint,
-            proxy=self._proxy,
             timeouts=self._timeouts,
         )
 
@@ -441,23 +460,23 @@ class SpaceGate:
             self._checked = True
         return info
 
-    async def _wake(self, session: aiohttp.ClientSession) -> None:
-        """Request the Space's page, as a visitor's browser would: that restarts it."""
+    async def _wake(self, hub: Transport) -> None:
+        """Request the Space's page, as a visitor's browser would: that restarts it.
+        Whatever it answers (a page, an error, a redirect) the Hub's stage, read next,
+        says whether the visit worked."""
         send_token = self._token and token_goes_to(self.host, given=self._token_given)
         headers = {"x-hf-authorization": f"Bearer {self._token}"} if send_token else {}
-        where = Where(phase="wake", url=self.host, timeout=self._timeouts.hub)
         try:
-            response = await session.get(
-                self.host,
+            answer = await hub.send(
+                "GET",
+                URL(self.host),
+                what="the Space's page",
+                phase="wake",
+                within=self._timeouts.hub,
+                limit=_MAX_PAGE_SIZE,
                 headers=headers,
-                proxy=self._proxy,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self._timeouts.hub, sock_connect=self._timeouts.connect),
             )
-        except Exception as exc:
-            # The Hub's stage, read next, says whether the visit worked.
-            failure = where.translate(exc, "the Space's page", sending=True)
+        except QwenSpaceError as failure:
             logger.debug("qwen-space: waking %s failed: %s", self.host, failure)
             return
-        response.release()
-        logger.debug("qwen-space: waking %s: HTTP %d", self.host, response.status)
+        logger.debug("qwen-space: waking %s: HTTP %d", self.host, answer.status)
