@@ -32,9 +32,9 @@ from ...protocol import (
     reply_files,
 )
 from ..core.errors import CassetteError
-from .cassette import Interaction, load_interactions
 from .file_diff import RecordedFile, file_lines, received_files, sent_files
 from .scenarios import RecordedChat, recorded_chat
+from .storage import Interaction, load_interactions
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
 
