@@ -19,7 +19,6 @@ from ._chat_contract import (
     OptionKind,
     SessionSeed,
     derive_contract,
-    space_contract_of,
 )
 from ._chat_request import (
     ChatCall,
@@ -33,7 +32,7 @@ from ._chat_request import (
 )
 from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
-from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
+from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
 from ._errors import (
     AmbiguousChatError,
     AppError,
@@ -120,7 +119,7 @@ from ._quota import advise_quota
 from ._reasoning import ReplyParts, Thought, split_reply
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._store import ComponentStore
-from ._stream import ChatStream, ChatStreamResult, read_chat_stream
+from ._stream import ChatStream, ChatStreamResult, chat_stream, read_chat_stream
 from ._upload import (
     DataURL,
     FileTooLargeError,
@@ -236,6 +235,7 @@ __all__ = [
     "build_call",
     "build_history",
     "build_inputs",
+    "chat_stream",
     "chatbot_reply_files",
     "check_contract",
     "check_files",

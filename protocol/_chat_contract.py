@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from ._chain import ChainStep, ChatChain, carried_states, chat_for, find_chats
 from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
-from ._contract import SpaceContract
 from ._errors import AmbiguousChatError, ContractMismatchError
 from ._json import JSONValue
 from ._shown import bounded
@@ -52,7 +51,6 @@ __all__ = [
     "OptionKind",
     "SessionSeed",
     "derive_contract",
-    "space_contract_of",
 ]
 
 TEXT_INPUTS = frozenset({"textbox", "multimodaltextbox"})
@@ -414,23 +412,6 @@ def _show_step(step: ChainStep) -> str:
     how = "queued" if step.queue else "not queued"
     when = ", on success" if step.only_on_success else ""
     return f"{step.api_name or 'private'} (fn_index {step.fn_index}, {how}{when})"
-
-
-def space_contract_of(contract: ChatContract, config: SpaceConfig) -> SpaceContract | None:
-    """The contract as :class:`SpaceContract`, for :func:`check_contract` drift reports
-    (``None`` for an unnamed event: drift is checked by name)."""
-    if contract.api_name is None:
-        return None
-    return SpaceContract(
-        api_name=contract.api_name,
-        api_prefix=config.api_prefix,
-        protocol=config.protocol,
-        fn_index=contract.fn_index,
-        trigger_id=contract.trigger_id,
-        input_types=contract.input_types,
-        output_types=contract.output_types,
-        chatbot_format=contract.reply_format,
-    )
 
 
 # -- finding the chat event ---------------------------------------------------------

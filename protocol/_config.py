@@ -129,16 +129,12 @@ class Dependency:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Endpoint:
-    """A dependency with its input and output components resolved."""
+    """A dependency with its input and output components resolved. Where its reply
+    is, and how it is laid out, is the chat contract's to say (:mod:`._chat_contract`)."""
 
     dependency: Dependency
     inputs: tuple[Component, ...]
     outputs: tuple[Component, ...]
-    #: The output slot that holds the reply, and how the reply is laid out in it:
-    #: the first chatbot output, else the first textbox, else the first JSON output
-    #: (``gr.ChatInterface`` APIs return the reply text as a JSON component).
-    reply_slot: int | None
-    reply_format: ChatbotFormat | None
 
     @property
     def fn_index(self) -> int:
@@ -206,18 +202,7 @@ class SpaceConfig:
 
         inputs = tuple(component(i) for i in dependency.inputs)
         outputs = tuple(component(i) for i in dependency.outputs)
-        reply_slot: int | None = None
-        for wanted_type in ("chatbot", "textbox", "json"):
-            reply_slot = next((slot for slot, c in enumerate(outputs) if c.type == wanted_type), None)
-            if reply_slot is not None:
-                break
-        return Endpoint(
-            dependency=dependency,
-            inputs=inputs,
-            outputs=outputs,
-            reply_slot=reply_slot,
-            reply_format=None if reply_slot is None else outputs[reply_slot].chatbot_format(self.gradio_major),
-        )
+        return Endpoint(dependency=dependency, inputs=inputs, outputs=outputs)
 
 
 def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ._chat_contract import ChatContract, derive_contract
 from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig
 from ._errors import ContractMismatchError
 
-__all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract"]
+__all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract", "space_contract_of"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,10 +85,20 @@ def check_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
         drift(DriftKind.INPUT_TYPES, contract.input_types, input_types, breaking=True)
     if output_types != contract.output_types:
         drift(DriftKind.OUTPUT_TYPES, contract.output_types, output_types, breaking=True)
-    elif endpoint.reply_format is not contract.chatbot_format:
-        actual = endpoint.reply_format.value if endpoint.reply_format else None
-        drift(DriftKind.CHATBOT_FORMAT, contract.chatbot_format.value, actual, breaking=False)
+    else:
+        actual = _reply_format(config, contract.api_name)
+        if actual is not contract.chatbot_format:
+            drift(DriftKind.CHATBOT_FORMAT, contract.chatbot_format.value, actual and actual.value, breaking=False)
     return drifts
+
+
+def _reply_format(config: SpaceConfig, api_name: str) -> ChatbotFormat | None:
+    """How the chat at ``api_name`` lays out its reply, as the client reads it
+    (``None``: the event is no chat the client can hold)."""
+    try:
+        return derive_contract(config, api_name).reply_format
+    except ContractMismatchError:
+        return None
 
 
 def require_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
@@ -103,6 +114,23 @@ def require_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift
             drifts=tuple(breaking),
         )
     return drifts
+
+
+def space_contract_of(contract: ChatContract, config: SpaceConfig) -> SpaceContract | None:
+    """The contract as :class:`SpaceContract`, for :func:`check_contract` drift reports
+    (``None`` for an unnamed event: drift is checked by name)."""
+    if contract.api_name is None:
+        return None
+    return SpaceContract(
+        api_name=contract.api_name,
+        api_prefix=config.api_prefix,
+        protocol=config.protocol,
+        fn_index=contract.fn_index,
+        trigger_id=contract.trigger_id,
+        input_types=contract.input_types,
+        output_types=contract.output_types,
+        chatbot_format=contract.reply_format,
+    )
 
 
 def _show(value: object) -> str:

@@ -13,6 +13,7 @@ from qwen_space.protocol import (
     SpaceConfig,
     Visibility,
     check_contract,
+    derive_contract,
     parse_config,
     require_contract,
 )
@@ -37,7 +38,7 @@ def test_replica_configs_resolve_model_chat(version: str) -> None:
     assert (endpoint.fn_index, endpoint.trigger_id) == (0, 11)
     assert [c.type for c in endpoint.inputs] == ["textbox", "chatbot", "textbox"]
     assert [c.type for c in endpoint.outputs] == ["textbox", "chatbot", "textbox"]
-    assert endpoint.reply_slot == 1
+    assert derive_contract(config, "/model_chat").reply_slot == 1
     assert config.endpoint("model_chat_1").fn_index == 1
 
 
@@ -54,7 +55,7 @@ def test_version_differences_are_handled_drifts(
 ) -> None:
     config = parse_config(raw_config(version))
     assert config.api_prefix == prefix
-    assert config.endpoint("/model_chat").reply_format is chatbot_format
+    assert derive_contract(config, "/model_chat").reply_format is chatbot_format
     found = require_contract(config, QWEN_CONTRACT)
     assert {d.kind for d in found} == drifts
     assert not any(d.breaking for d in found)

@@ -33,6 +33,8 @@ from qwen_space.protocol import (
     TextDelta,
     Turn,
     build_history,
+    chat_stream,
+    derive_contract,
     parse_config,
 )
 
@@ -423,13 +425,12 @@ def test_captured_gradio_streams(case: Case) -> None:
     """Real bytes of Gradio 4.44, 5.50 and 6.31 servers, in one chunk and one byte at a
     time: the same events, and the reply the server sent."""
     capture = block(case.name)
-    endpoint = parse_config(capture_config(case.version, case.outputs)).endpoint("/fn")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
+    config = parse_config(capture_config(case.version, case.outputs))
+    contract = derive_contract(config, "/fn")
     results = []
     for chunks in ([capture.sse_body], [capture.sse_body[i : i + 1] for i in range(len(capture.sse_body))]):
-        job = ChatJob(event_id=event_id_of(capture), reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-        stream = ChatStream(job)
+        stream = chat_stream(config, contract, event_id_of(capture))
+        job = stream.job
         events = [event for chunk in chunks for event in stream.feed(chunk)] + stream.end()
         assert job.text == case.text
         assert shown_text(events) == case.text
@@ -440,9 +441,6 @@ def test_captured_gradio_streams(case: Case) -> None:
 def test_each_read_of_a_real_stream_is_one_delta() -> None:
     """tok1..tok3 of Gradio 5's capture come in one read: one delta."""
     capture = block("v5_stream")
-    endpoint = parse_config(capture_config("5.50.0", TEXT)).endpoint("/fn")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
-    job = ChatJob(event_id=event_id_of(capture), reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    events = ChatStream(job).feed(capture.sse_body)
+    config = parse_config(capture_config("5.50.0", TEXT))
+    events = chat_stream(config, derive_contract(config, "/fn"), event_id_of(capture)).feed(capture.sse_body)
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["tok0 tok1 tok2 tok3 "]
