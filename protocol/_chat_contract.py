@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from ._chain import ChainStep, ChatChain, carried_states, chat_for, find_chats
 from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
-from ._errors import AmbiguousChatError, ContractMismatchError
+from ._errors import AmbiguousChatError, ChatRequestError, ContractMismatchError
 from ._json import JSONValue
 from ._shown import bounded
 
@@ -302,7 +302,8 @@ def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> C
     ``"bot"``) or ``fn_index`` of any step of its chain (a private step's too), or an
     event to call on its own. Without it the app must have one chat. Raises
     :class:`AmbiguousChatError` when it has several (listing them),
-    :class:`ContractMismatchError` when it has none or the named event is no chat.
+    :class:`ContractMismatchError` when it has none or the named event is no chat, and
+    :class:`ChatRequestError` (a usage error) when the Space has no event by that name or index.
     """
     chats = find_chats(config)
     if endpoint is None:
@@ -315,7 +316,7 @@ def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> C
             raise _not_one(config, found)
         return _contract(config, found[0].dependency, prefer_chain=True)
     if isinstance(endpoint, bool) or not isinstance(endpoint, (int, str)):
-        raise ContractMismatchError(f"endpoint must be an api_name such as '/chat' or a fn_index, got {endpoint!r}")
+        raise ChatRequestError(f"endpoint must be an api_name such as '/chat' or a fn_index, got {endpoint!r}")
     if isinstance(endpoint, str):
         by_label = [chat for chat in chats if chat.label is not None and chat.label == endpoint]
         if len(by_label) == 1:
@@ -444,7 +445,7 @@ def _named(config: SpaceConfig, api_name: str) -> Dependency:
         if dependency.api_name is not None and f"/{dependency.api_name}" == wanted:
             return dependency
     known = ", ".join(config.endpoint_names()) or "none"
-    raise ContractMismatchError(
+    raise ChatRequestError(
         f"the Space has no endpoint {wanted} (it has: {known}); name one of those, or an event by its fn_index"
     )
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ._chatbot import ChatbotFormat
-from ._errors import ContractMismatchError, RemoteProtocolError
+from ._errors import ChatRequestError, ContractMismatchError, RemoteProtocolError
 from ._json import JSONValue, loads
 
 __all__ = [
@@ -167,18 +167,23 @@ class SpaceConfig:
         return self.protocol != "sse_v1"
 
     def dependency(self, fn_index: int) -> Dependency:
-        """The dependency with ``fn_index`` or :class:`ContractMismatchError`."""
+        """The dependency with ``fn_index``; a caller's mistyped index is a usage error
+        (:class:`ChatRequestError`), not the Space's drift."""
         found = next((d for d in self.dependencies if d.fn_index == fn_index), None)
         if found is None:
             known = ", ".join(str(d.fn_index) for d in self.dependencies) or "none"
-            raise ContractMismatchError(f"the Space has no event with fn_index {fn_index} (it has: {known})")
+            raise ChatRequestError(
+                f"the Space has no event with fn_index {fn_index} (it has: {known}; its endpoints: "
+                f"{', '.join(self.endpoint_names()) or 'none'}); name one of those"
+            )
         return found
 
     def endpoint_names(self) -> list[str]:
         return [f"/{d.api_name}" for d in self.dependencies if d.api_name and d.visibility is not Visibility.PRIVATE]
 
     def endpoint(self, api_name: str) -> Endpoint:
-        """Resolve ``api_name`` (e.g. ``"/model_chat"``) or raise :class:`ContractMismatchError`."""
+        """Resolve ``api_name`` (e.g. ``"/model_chat"``); a name the Space lacks raises
+        :class:`ChatRequestError` (a usage error: :func:`check_contract` reports it as drift)."""
         wanted = api_name if api_name.startswith("/") else f"/{api_name}"
         for dependency in self.dependencies:
             if dependency.api_name is None or dependency.visibility is Visibility.PRIVATE:
@@ -186,7 +191,7 @@ class SpaceConfig:
             if f"/{dependency.api_name}" == wanted:
                 return self._resolve(dependency)
         known = ", ".join(self.endpoint_names()) or "none"
-        raise ContractMismatchError(
+        raise ChatRequestError(
             f"the Space has no endpoint {wanted} (it has: {known}): the name is wrong or the Space "
             "changed its API; use one of the endpoints it lists"
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ._chat_contract import ChatContract, derive_contract
 from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig
-from ._errors import ContractMismatchError
+from ._errors import ChatRequestError, ContractMismatchError
 
 __all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract", "space_contract_of"]
 
@@ -72,7 +72,7 @@ def check_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
         drift(DriftKind.PREFIX, contract.api_prefix, config.api_prefix, breaking=False)
     try:
         endpoint = config.endpoint(contract.api_name)
-    except ContractMismatchError:
+    except ChatRequestError:
         drift(DriftKind.ENDPOINT_MISSING, contract.api_name, config.endpoint_names(), breaking=True)
         return drifts
     if endpoint.fn_index != contract.fn_index:

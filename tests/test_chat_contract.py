@@ -262,13 +262,19 @@ def test_no_chat_event_lists_what_there_is() -> None:
     assert "--endpoint" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "match"),
-    [("/clear", "is not a chat event"), ("/nope", "no endpoint /nope"), (99, "no event with fn_index 99")],
-)
-def test_a_named_event_must_exist_and_chat(endpoint: str | int, match: str) -> None:
-    with pytest.raises(ContractMismatchError, match=match):
-        derive_contract(config("5.50.0", "thinking_blocks"), endpoint)
+def test_a_named_event_must_chat() -> None:
+    with pytest.raises(ContractMismatchError, match="is not a chat event"):
+        derive_contract(config("5.50.0", "thinking_blocks"), "/clear")
+
+
+@pytest.mark.parametrize(("endpoint", "match"), [("/nope", "no endpoint /nope"), (99, "no event with fn_index 99")])
+def test_a_mistyped_endpoint_is_a_usage_error_naming_the_endpoints(endpoint: str | int, match: str) -> None:
+    """The caller's typo, not the Space's drift: a ChatRequestError (exit 2) listing what to use."""
+    space = config("5.50.0", "thinking_blocks")
+    with pytest.raises(ChatRequestError, match=match) as caught:
+        derive_contract(space, endpoint)
+    assert not isinstance(caught.value, ContractMismatchError)
+    assert all(name in str(caught.value) for name in space.endpoint_names())
 
 
 def test_gradio_4_chat_endpoint_named_is_single_turn() -> None:
@@ -694,16 +700,24 @@ def mutated_configs(draw: st.DrawFn) -> dict[str, Any]:
     endpoint=st.one_of(st.none(), st.integers(-1, 40), st.text(max_size=12)),
     data=st.data(),
 )
-def test_derive_raises_only_contract_mismatch(
+def test_derive_raises_only_contract_mismatch_or_a_missing_endpoint(
     document: dict[str, Any], endpoint: str | int | None, data: st.DataObject
 ) -> None:
     try:
         space = parse_config(document)
     except RemoteProtocolError:  # the parser's refusals are tested in test_config.py
         return
+    refused: ChatRequestError | None = None
     try:
         contract = derive_contract(space, endpoint)
     except ContractMismatchError:
+        return
+    except ChatRequestError as error:
+        refused = error
+    if refused is not None:
+        # Only the caller's name or index the Space lacks is the caller's error.
+        assert endpoint is not None
+        assert "no endpoint" in str(refused) or "no event with fn_index" in str(refused)
         return
     # Whatever was derived builds requests, or refuses them with our error.
     options, system = settings_for(data.draw, contract)

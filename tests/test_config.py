@@ -7,6 +7,7 @@ import pytest
 from qwen_space.client import QWEN_CONTRACT
 from qwen_space.protocol import (
     ChatbotFormat,
+    ChatRequestError,
     ContractMismatchError,
     DriftKind,
     RemoteProtocolError,
@@ -138,7 +139,7 @@ def test_missing_protocol_means_gradio_3() -> None:
 def test_private_endpoints_are_not_resolved() -> None:
     config = mutated(lambda raw: dependency(raw, 0).update(api_name=False))
     assert config.dependencies[0].visibility is Visibility.PRIVATE
-    with pytest.raises(ContractMismatchError, match="no endpoint /model_chat"):
+    with pytest.raises(ChatRequestError, match="no endpoint /model_chat"):
         config.endpoint("/model_chat")
 
 
@@ -152,7 +153,7 @@ def test_endpoints_left_out_of_the_api_docs_are_public(hidden: dict[str, Any]) -
 def test_contract_messages_say_what_changed_without_app_advice() -> None:
     """The protocol layer names no command of an application built on it."""
     config = mutated(lambda raw: dependency(raw, 0).update(api_name="chat"))
-    with pytest.raises(ContractMismatchError) as missing:
+    with pytest.raises(ChatRequestError) as missing:
         config.endpoint("/model_chat")
     with pytest.raises(ContractMismatchError) as drifted:
         require_contract(config, QWEN_CONTRACT)

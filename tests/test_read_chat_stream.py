@@ -15,6 +15,7 @@ import pytest
 from qwen_space.protocol import (
     AppError,
     ChatJobState,
+    ChatRequestError,
     ContractMismatchError,
     LogMessage,
     ProgressUpdate,
@@ -215,7 +216,7 @@ def test_server_stopped_loop_of_gradio_4() -> None:
 
 def test_private_endpoint_is_not_read() -> None:
     capture = block("x7870_priv")
-    with pytest.raises(ContractMismatchError, match="no endpoint /fn"):
+    with pytest.raises(ChatRequestError, match="no endpoint /fn"):
         read_chat_stream(
             capture_config("6.31.0", TEXT, private=True),
             capture.sse_body,

@@ -41,7 +41,7 @@ async def run(args: argparse.Namespace) -> int:
     print(f"protocol:  {one_line(str(config.protocol))}")
     print(f"prefix:    {one_line(config.api_prefix or '(none)')}")
     print(f"endpoints: {one_line(', '.join(config.endpoint_names()) or '(none)')}")
-    if args.endpoint is None:
+    if args.endpoint is None and QWEN_CONTRACT.api_name in config.endpoint_names():
         try:
             qwen = derive_contract(config, QWEN_CONTRACT.api_name)
         except ContractMismatchError:
