@@ -24,13 +24,12 @@ from ._chat_request import (
     ChatCall,
     SeedCall,
     build_call,
-    build_inputs,
     check_files,
     coerce_option,
     file_inputs,
     find_option,
 )
-from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
+from ._chatbot import ChatbotFormat, Reply, Turn, content_text, read_history, read_reply
 from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
 from ._errors import (
@@ -233,8 +232,6 @@ __all__ = [
     "Visibility",
     "advise_quota",
     "build_call",
-    "build_history",
-    "build_inputs",
     "chat_stream",
     "chatbot_reply_files",
     "check_contract",

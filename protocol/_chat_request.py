@@ -26,7 +26,6 @@ __all__ = [
     "ChatCall",
     "SeedCall",
     "build_call",
-    "build_inputs",
     "check_files",
     "coerce_option",
     "file_inputs",
@@ -63,19 +62,6 @@ class ChatCall:
     seeds: tuple[SeedCall, ...]
     data: list[JSONValue]
     values: dict[int, JSONValue] = field(default_factory=dict)
-
-
-def build_inputs(
-    contract: ChatContract,
-    message: str,
-    history: Sequence[Turn] = (),
-    system: str | None = None,
-    options: Mapping[str, object] | None = None,
-    *,
-    files: FileValues = (),
-) -> list[JSONValue]:
-    """The join's ``data`` array (see :func:`build_call` for the seeds a request may need)."""
-    return build_call(contract, message, history, system, options, files=files).data
 
 
 def file_inputs(contract: ChatContract) -> tuple[ChatInput, ...]:

@@ -32,13 +32,13 @@ from qwen_space.protocol import (
     QwenSpaceError,
     TextDelta,
     Turn,
-    build_history,
     chat_stream,
     derive_contract,
     parse_config,
 )
 
 from .captures import block
+from .chat_streams import chatbot_history
 from .strategies import chunked
 from .test_read_chat_stream import CASES, TEXT, Case, capture_config, event_id_of
 
@@ -125,7 +125,7 @@ def reply_path(chatbot_format: ChatbotFormat, turns: int) -> list[object]:
 
 def chatbot(chatbot_format: ChatbotFormat, turns: int, text: str) -> object:
     history = [Turn(f"q{i}", f"a{i}") for i in range(turns)]
-    return build_history([*history, Turn("question", text)], chatbot_format)
+    return chatbot_history([*history, Turn("question", text)], chatbot_format)
 
 
 def line(payload: object) -> bytes:
