@@ -30,7 +30,7 @@ from ._chat_request import (
     find_option,
 )
 from ._chatbot import ChatbotFormat, Reply, Turn, content_text, read_history, read_reply
-from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
+from ._config import Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
 from ._errors import (
     AmbiguousChatError,
@@ -116,6 +116,7 @@ from ._messages import (
 from ._predict import PredictCall, parse_predict_answer
 from ._quota import advise_quota
 from ._reasoning import ReplyParts, Thought, split_reply
+from ._release import SUPPORTED_PROTOCOLS, Release
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._store import ComponentStore
 from ._stream import ChatStream, ChatStreamResult, chat_stream, read_chat_stream
@@ -203,6 +204,7 @@ __all__ = [
     "QwenSpaceError",
     "RateLimitedError",
     "ReasoningDelta",
+    "Release",
     "RemoteProtocolError",
     "Reply",
     "ReplyFile",

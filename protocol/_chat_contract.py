@@ -36,6 +36,7 @@ from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
 from ._errors import AmbiguousChatError, ChatRequestError, ContractMismatchError
 from ._json import JSONValue
+from ._release import Release
 from ._shown import bounded
 
 __all__ = [
@@ -232,6 +233,8 @@ class ChatContract:
     history: HistoryMode
     #: The Chatbot's format, for history values; ``None`` when no history can be sent.
     history_format: ChatbotFormat | None
+    #: The server's release: how the messages a request sends are written.
+    release: Release
     #: ``HistoryMode.SESSION``: the event that copies a Chatbot value into the State.
     history_seed: SessionSeed | None = None
     #: 4.44 ChatInterface chain: the event that stores the message in a State first.
@@ -241,8 +244,6 @@ class ChatContract:
     history_holds_message: bool = False
     #: The message is a multimodal value ``{"text", "files"}``.
     multimodal: bool = False
-    #: The server's major Gradio version (4.x messages refuse ``"metadata": null``).
-    gradio_major: int = 0
     #: ``AppKind.CHAIN``: the steps run in order on one session; the message box and the
     #: Chatbot (the reply is what the steps did to it beyond the history sent).
     steps: tuple[ChainStep, ...] = ()
@@ -383,7 +384,7 @@ def _chain_contract(config: SpaceConfig, chat: ChatChain) -> ChatContract:
         for c in seen.values()
     ]
     carried = carried_states(chat.steps, components)
-    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    chatbot_format = config.chatbot_format(chatbot)
     return ChatContract(
         kind=AppKind.CHAIN,
         api_name=reply.api_name,
@@ -396,7 +397,7 @@ def _chain_contract(config: SpaceConfig, chat: ChatChain) -> ChatContract:
         history=HistoryMode.CONVERSATION if carried else HistoryMode.REQUEST,
         history_format=chatbot_format,
         multimodal=chat.message_box.type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
         steps=chat.steps,
         message_id=chat.message_box.id,
         chatbot_id=chatbot.id,
@@ -606,12 +607,12 @@ def _chat_interface(
         reply_slot=0,
         reply_format=ChatbotFormat.TEXT,
         history=HistoryMode.SESSION,
-        history_format=None if seed is None else seed.inputs[0].chatbot_format(config.gradio_major),
+        history_format=None if seed is None else config.chatbot_format(seed.inputs[0]),
         history_seed=None
         if seed is None
         else SessionSeed(fn_index=seed.dependency.fn_index, api_name=_name(seed.dependency)),
         multimodal=api.inputs[0].type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
     )
 
 
@@ -651,7 +652,7 @@ def _chain_start(event: _Event, starts: list[_Event]) -> _Event | None:
 
 def _chain(config: SpaceConfig, event: _Event, start: _Event) -> ChatContract:
     chatbot = event.inputs[1]
-    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    chatbot_format = config.chatbot_format(chatbot)
     inputs = [_state(event.inputs[0]), _history(chatbot), *_extras(config, event.inputs[2:])]
     return ChatContract(
         kind=AppKind.CHAT_INTERFACE,
@@ -667,7 +668,7 @@ def _chain(config: SpaceConfig, event: _Event, start: _Event) -> ChatContract:
         message_seed=SessionSeed(fn_index=start.dependency.fn_index, api_name=_name(start.dependency)),
         history_holds_message=True,
         multimodal=start.inputs[0].type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
     )
 
 
@@ -677,7 +678,7 @@ def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
         raise ContractMismatchError(f"{_summary(config, event.dependency)} has no Chatbot in and out")
     message = _message_slot(event.dependency, event.inputs)
     chatbot = event.inputs[history]
-    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    chatbot_format = config.chatbot_format(chatbot)
     others = [c for slot, c in enumerate(event.inputs) if slot not in (message, history)]
     classified = iter(_extras(config, others))
     inputs = [
@@ -699,7 +700,7 @@ def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
         history=HistoryMode.REQUEST,
         history_format=chatbot_format,
         multimodal=event.inputs[message].type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
     )
 
 

@@ -368,7 +368,9 @@ def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[li
         attached = files[number] if number < len(files) else []
         if attached and chatbot_format is not None:
             history += user_file_entries(
-                [f for f in attached if isinstance(f, dict)], chatbot=chatbot_format, gradio_major=contract.gradio_major
+                [f for f in attached if isinstance(f, dict)],
+                chatbot=chatbot_format,
+                gradio_major=contract.release.gradio_major,
             )
         if chatbot_format is ChatbotFormat.TUPLES:
             history.append([turn.user, turn.assistant])
@@ -379,16 +381,7 @@ def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[li
 
 
 def _message(contract: ChatContract, role: str, content: JSONValue) -> JSONValue:
-    if contract.history_format is ChatbotFormat.NORMALISED:
-        # 6.x validates history against its model: string content is refused there.
-        parts: list[JSONValue] = (
-            [{"type": "text", "text": content}] if isinstance(content, str) else [{"type": "file", "file": content}]
-        )
-        return {"role": role, "metadata": None, "content": parts, "options": None}
-    if contract.gradio_major < 5:
-        # 4.44's Metadata is not optional: "metadata": null fails validation; absent is fine.
-        return {"role": role, "content": content}
-    return {"role": role, "metadata": None, "content": content, "options": None}
+    return contract.release.message(role, content, contract.history_format or ChatbotFormat.MESSAGES)
 
 
 def _pending(contract: ChatContract, message: str, files: list[JSONValue]) -> list[JSONValue]:

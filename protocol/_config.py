@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ._chatbot import ChatbotFormat
-from ._errors import ChatRequestError, ContractMismatchError, RemoteProtocolError
+from ._errors import ChatRequestError, RemoteProtocolError
 from ._json import JSONValue, loads
+from ._release import Release, release_of
 
 __all__ = [
-    "SUPPORTED_PROTOCOLS",
     "Component",
     "Dependency",
     "Endpoint",
@@ -35,11 +35,6 @@ __all__ = [
 ]
 
 JSONObject: TypeAlias = dict[str, JSONValue]
-
-#: Every protocol with ``queue/join`` + one ``queue/data`` stream per session.
-#: sse_v1 to sse_v2.1 end the stream without ``close_stream``; the client treats the
-#: end of a stream with nothing pending as the same thing.
-SUPPORTED_PROTOCOLS = ("sse_v1", "sse_v2", "sse_v2.1", "sse_v3")
 
 
 class Visibility(enum.Enum):
@@ -55,15 +50,6 @@ class Component:
     id: int
     type: str
     props: JSONObject
-
-    def chatbot_format(self, gradio_major: int) -> ChatbotFormat:
-        """The value format of a chatbot (see :mod:`._chatbot`), or TEXT for anything else."""
-        if self.type != "chatbot":
-            return ChatbotFormat.TEXT
-        if gradio_major >= 6:
-            return ChatbotFormat.NORMALISED
-        # Before 4.38 a chatbot has no ``type`` prop: it only does tuples.
-        return ChatbotFormat.MESSAGES if self.props.get("type") == "messages" else ChatbotFormat.TUPLES
 
     @property
     def label(self) -> str | None:
@@ -148,23 +134,31 @@ class Endpoint:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpaceConfig:
     version: str | None
-    protocol: str
-    api_prefix: str
+    #: What the server's release does (protocol, diffs, formats, routes): read once here.
+    release: Release
     connect_heartbeat: bool
     dependencies: tuple[Dependency, ...]
     components: Mapping[int, Component]
 
     @property
+    def protocol(self) -> str:
+        return self.release.protocol
+
+    @property
+    def api_prefix(self) -> str:
+        return self.release.api_prefix
+
+    @property
     def gradio_major(self) -> int:
-        """The major Gradio version, 0 if the server did not say."""
-        head = (self.version or "").split(".", 1)[0]
-        return int(head) if head.isascii() and head.isdigit() else 0
+        return self.release.gradio_major
 
     @property
     def sends_diffs(self) -> bool:
-        """Whether generator outputs after the first arrive as diffs (sse_v2 on);
-        sse_v1 sends every value whole."""
-        return self.protocol != "sse_v1"
+        return self.release.sends_diffs
+
+    def chatbot_format(self, component: Component) -> ChatbotFormat:
+        """How ``component``'s value is laid out on this release (TEXT unless a chatbot)."""
+        return self.release.chatbot_format(component.type, component.props)
 
     def dependency(self, fn_index: int) -> Dependency:
         """The dependency with ``fn_index``; a caller's mistyped index is a usage error
@@ -219,15 +213,12 @@ def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
     protocol = payload.get("protocol", "ws")
     if not isinstance(protocol, str):
         raise RemoteProtocolError(f"config.protocol: expected a string, got {protocol!r}")
-    if protocol not in SUPPORTED_PROTOCOLS:
-        raise ContractMismatchError(
-            f"the Space speaks the Gradio queue protocol {protocol!r}; qwen-space supports "
-            f"{', '.join(SUPPORTED_PROTOCOLS)} (Gradio 4.9 to 6.x). Use a client for older Gradio versions."
-        )
     version = payload.get("version")
+    version = version if isinstance(version, str) else None
     prefix = payload.get("api_prefix") or ""
     if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
         raise RemoteProtocolError(f"config.api_prefix: expected a path such as '/gradio_api', got {prefix!r}")
+    release = release_of(version, protocol, prefix.rstrip("/"))
     raw_components = payload.get("components", [])
     raw_dependencies = payload.get("dependencies", [])
     if not isinstance(raw_components, list):
@@ -237,9 +228,8 @@ def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
     components = {c.id: c for c in (_component(item, i) for i, item in enumerate(raw_components))}
     dependencies = tuple(_dependency(item, i) for i, item in enumerate(raw_dependencies))
     return SpaceConfig(
-        version=version if isinstance(version, str) else None,
-        protocol=protocol,
-        api_prefix=prefix.rstrip("/"),
+        version=version,
+        release=release,
         connect_heartbeat=payload.get("connect_heartbeat") is True,
         dependencies=dependencies,
         components=components,

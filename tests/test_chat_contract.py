@@ -126,7 +126,7 @@ def test_replica_contracts(version: str, app: str) -> None:
         contract.history, contract.history_format, history_seed, message_seed, contract.multimodal,
     ) == EXPECTED[version, app]  # fmt: skip
     assert contract.multi_turn
-    assert contract.gradio_major == int(version[0])
+    assert contract.release.gradio_major == int(version[0])
 
 
 @pytest.mark.parametrize("version", VERSIONS)

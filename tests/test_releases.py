@@ -12,6 +12,7 @@ from qwen_space.protocol import (
     ChatbotFormat,
     Completed,
     DriftKind,
+    Release,
     TextDelta,
     chat_stream,
     check_contract,
@@ -78,3 +79,40 @@ def test_a_recorded_body_reads_as_the_client_reads_it(version: str) -> None:
     result = read_chat_stream((directory / "config.json").read_bytes(), body, event_id=event_id, api_name="/model_chat")
     assert (result.text, result.error) == (ANSWER, None)
     assert result.deltas == [f"tok{i} " for i in range(5)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_release_profile_says_what_the_capture_shows(version: str) -> None:
+    """One Release per /config answers every version question, checked against what each
+    real server sent: whole values only on sse_v1, close_stream only where it was sent."""
+    directory = RELEASES / f"gradio-{version}"
+    raw = json.loads((directory / "config.json").read_bytes())
+    release = parse_config(raw).release
+    body = (directory / "stream.sse").read_bytes()
+    assert (release.protocol, release.gradio_major) == (raw["protocol"], int(version.split(".")[0]))
+    assert release.sends_diffs == (b'["append"' in body)
+    assert release.closes_stream == (b'"close_stream"' in body)
+    prefix = (raw.get("api_prefix") or "").rstrip("/")
+    assert release.route("join") == f"{prefix}/queue/join"
+    assert release.route("file") == f"{prefix}/file="
+    assert (release.route("config"), release.route("login")) == ("/config", "/login")
+
+
+def test_the_history_message_rule_of_each_release() -> None:
+    def release(version: str) -> Release:
+        raw = json.loads((RELEASES / f"gradio-{version}" / "config.json").read_bytes())
+        return parse_config(raw).release
+
+    assert release("4.29.0").message("user", "hi", ChatbotFormat.MESSAGES) == {"role": "user", "content": "hi"}
+    assert release("5.23.3").message("user", "hi", ChatbotFormat.MESSAGES) == {
+        "role": "user",
+        "metadata": None,
+        "content": "hi",
+        "options": None,
+    }
+    assert release("6.0.2").message("user", "hi", ChatbotFormat.NORMALISED) == {
+        "role": "user",
+        "metadata": None,
+        "content": [{"type": "text", "text": "hi"}],
+        "options": None,
+    }
