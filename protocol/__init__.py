@@ -30,7 +30,7 @@ from ._chat_request import (
     find_option,
 )
 from ._chatbot import ChatbotFormat, Reply, Turn, content_text, read_history, read_reply
-from ._config import Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
+from ._config import Component, Dependency, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
 from ._errors import (
     AmbiguousChatError,
@@ -167,7 +167,6 @@ __all__ = [
     "Dependency",
     "Drift",
     "DriftKind",
-    "Endpoint",
     "Estimation",
     "Failed",
     "FileReply",

@@ -28,7 +28,6 @@ from ._release import Release, release_of
 __all__ = [
     "Component",
     "Dependency",
-    "Endpoint",
     "SpaceConfig",
     "Visibility",
     "parse_config",
@@ -114,24 +113,6 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Endpoint:
-    """A dependency with its input and output components resolved. Where its reply
-    is, and how it is laid out, is the chat contract's to say (:mod:`._chat_contract`)."""
-
-    dependency: Dependency
-    inputs: tuple[Component, ...]
-    outputs: tuple[Component, ...]
-
-    @property
-    def fn_index(self) -> int:
-        return self.dependency.fn_index
-
-    @property
-    def trigger_id(self) -> int | None:
-        return self.dependency.trigger_id
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SpaceConfig:
     version: str | None
     #: What the server's release does (protocol, diffs, formats, routes): read once here.
@@ -174,34 +155,6 @@ class SpaceConfig:
 
     def endpoint_names(self) -> list[str]:
         return [f"/{d.api_name}" for d in self.dependencies if d.api_name and d.visibility is not Visibility.PRIVATE]
-
-    def endpoint(self, api_name: str) -> Endpoint:
-        """Resolve ``api_name`` (e.g. ``"/model_chat"``); a name the Space lacks raises
-        :class:`ChatRequestError` (a usage error: :func:`check_contract` reports it as drift)."""
-        wanted = api_name if api_name.startswith("/") else f"/{api_name}"
-        for dependency in self.dependencies:
-            if dependency.api_name is None or dependency.visibility is Visibility.PRIVATE:
-                continue
-            if f"/{dependency.api_name}" == wanted:
-                return self._resolve(dependency)
-        known = ", ".join(self.endpoint_names()) or "none"
-        raise ChatRequestError(
-            f"the Space has no endpoint {wanted} (it has: {known}): the name is wrong or the Space "
-            "changed its API; use one of the endpoints it lists"
-        )
-
-    def _resolve(self, dependency: Dependency) -> Endpoint:
-        def component(component_id: int) -> Component:
-            found = self.components.get(component_id)
-            if found is None:
-                raise RemoteProtocolError(
-                    f"config: dependency {dependency.fn_index} refers to component {component_id}, which does not exist"
-                )
-            return found
-
-        inputs = tuple(component(i) for i in dependency.inputs)
-        outputs = tuple(component(i) for i in dependency.outputs)
-        return Endpoint(dependency=dependency, inputs=inputs, outputs=outputs)
 
 
 def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
