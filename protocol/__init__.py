@@ -116,10 +116,10 @@ from ._messages import (
 from ._predict import PredictCall, parse_predict_answer
 from ._quota import advise_quota
 from ._reasoning import ReplyParts, Thought, split_reply
-from ._release import SUPPORTED_PROTOCOLS, Release
+from ._release import SUPPORTED_PROTOCOLS, Release, Route
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._store import ComponentStore
-from ._stream import ChatStream, ChatStreamResult, chat_stream, read_chat_stream
+from ._stream import ChatStream, ChatStreamResult, chat_job, chat_stream, read_chat_stream
 from ._upload import (
     DataURL,
     FileTooLargeError,
@@ -209,6 +209,7 @@ __all__ = [
     "ReplyFile",
     "ReplyParts",
     "RequestRejectedError",
+    "Route",
     "SSEDecoder",
     "SSEEvent",
     "SeedCall",
@@ -233,6 +234,7 @@ __all__ = [
     "Visibility",
     "advise_quota",
     "build_call",
+    "chat_job",
     "chat_stream",
     "chatbot_reply_files",
     "check_contract",

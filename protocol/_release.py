@@ -77,13 +77,19 @@ class Release:
         return ChatbotFormat.MESSAGES if props.get("type") == "messages" else ChatbotFormat.TUPLES
 
     def message(self, role: str, content: JSONValue, chatbot_format: ChatbotFormat) -> JSONValue:
-        """One message of a messages-format Chatbot value a request sends."""
+        """One message of a messages-format Chatbot value a request sends: ``content`` is
+        the text, or a file entry ``{"file": FileData, "alt_text": ...}``."""
         if chatbot_format is ChatbotFormat.NORMALISED:
-            # 6.x validates history against its model: string content is refused there.
-            parts: list[JSONValue] = (
-                [{"type": "text", "text": content}] if isinstance(content, str) else [{"type": "file", "file": content}]
+            # 6.x validates history against its model: string content is refused there,
+            # and a file is a part of its own.
+            part: JSONValue = (
+                {"type": "text", "text": content}
+                if isinstance(content, str)
+                else {"type": "file", **content}
+                if isinstance(content, dict)
+                else {"type": "file", "file": content}
             )
-            return {"role": role, "metadata": None, "content": parts, "options": None}
+            return {"role": role, "metadata": None, "content": [part], "options": None}
         if self.gradio_major < 5:
             # 4.44's Metadata is not optional: "metadata": null fails validation; absent is fine.
             return {"role": role, "content": content}

@@ -24,7 +24,7 @@ from ._json import JSONValue, loads
 from ._messages import CloseStream, message_from_json
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 
-__all__ = ["ChatStream", "ChatStreamResult", "chat_stream", "read_chat_stream"]
+__all__ = ["ChatStream", "ChatStreamResult", "chat_job", "chat_stream", "read_chat_stream"]
 
 
 class ChatStream:
@@ -106,7 +106,7 @@ class ChatStreamResult:
         return [event for event in self.events if isinstance(event, Correction)]
 
 
-def chat_stream(
+def chat_job(
     config: SpaceConfig,
     contract: ChatContract,
     event_id: str | None,
@@ -114,9 +114,9 @@ def chat_stream(
     step: ChainStep | None = None,
     skip: int = 0,
     shown: str = "",
-    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-) -> ChatStream:
-    """The stream of event ``event_id`` of the chat ``contract`` describes.
+) -> ChatJob:
+    """The job of event ``event_id`` of the chat ``contract`` describes: the one rule for
+    where its reply is, how it is laid out, and whether values come whole (sse_v1).
 
     ``step``: one queued step of a chain contract; a step that does not write the
     Chatbot has no reply (its text is not the chat's), so ``skip`` and ``shown`` (the
@@ -128,14 +128,29 @@ def chat_stream(
             reply_slot = step.outputs.index(contract.chatbot_id)
         else:
             reply_slot, reply_format, skip, shown = len(step.outputs), ChatbotFormat.TEXT, 0, ""
-    job = ChatJob(
+    return ChatJob(
         event_id=event_id,
         reply_slot=reply_slot,
         reply_format=reply_format,
-        full_values=not config.sends_diffs,
+        full_values=not config.release.sends_diffs,
         skip=skip,
         shown=shown,
     )
+
+
+def chat_stream(
+    config: SpaceConfig,
+    contract: ChatContract,
+    event_id: str | None,
+    *,
+    step: ChainStep | None = None,
+    skip: int = 0,
+    shown: str = "",
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+) -> ChatStream:
+    """The stream of :func:`chat_job`'s job (a stream opened again for the same job wraps
+    ``stream.job`` in a new :class:`ChatStream`)."""
+    job = chat_job(config, contract, event_id, step=step, skip=skip, shown=shown)
     return ChatStream(job, max_event_size=max_event_size)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from qwen_space.protocol import (
     QwenSpaceError,
     TextDelta,
     Turn,
+    chat_job,
     chat_stream,
     derive_contract,
     parse_config,
@@ -40,6 +42,7 @@ from qwen_space.protocol import (
 from .captures import block
 from .chat_streams import chatbot_history
 from .strategies import chunked
+from .test_chain import CHAINS
 from .test_read_chat_stream import CASES, TEXT, Case, capture_config, event_id_of
 
 EVENT_ID = "e1"
@@ -444,3 +447,19 @@ def test_each_read_of_a_real_stream_is_one_delta() -> None:
     config = parse_config(capture_config("5.50.0", TEXT))
     events = chat_stream(config, derive_contract(config, "/fn"), event_id_of(capture)).feed(capture.sse_body)
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["tok0 tok1 tok2 tok3 "]
+
+
+@pytest.mark.parametrize("version", ["4.44.1", "5.50.0", "6.31.0"])
+def test_a_chain_step_reads_the_chatbot_only_where_it_writes_it(version: str) -> None:
+    """chat_job's step rule: a step that writes the Chatbot reads the reply there, after
+    the history sent and what earlier steps showed; any other step has no reply."""
+    config = parse_config((CHAINS / version / "blocks_canonical.json").read_bytes())
+    contract = derive_contract(config)
+    bot = contract.steps[-1]
+    assert contract.chatbot_id is not None
+    writer = chat_job(config, contract, "e", step=bot, skip=2, shown="so far")
+    assert (writer.reply_slot, writer.reply_format) == (bot.outputs.index(contract.chatbot_id), contract.reply_format)
+    assert writer.text == "so far"
+    other = replace(bot, outputs=(contract.chatbot_id + 1000,))
+    silent = chat_job(config, contract, "e", step=other, skip=2, shown="so far")
+    assert (silent.reply_slot, silent.reply_format, silent.text) == (1, ChatbotFormat.TEXT, "")
