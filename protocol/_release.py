@@ -10,7 +10,6 @@ turns a version and a protocol into behaviour.
   content parts);
 * where each route is (``/gradio_api`` on 5.x and 6.x, nothing on 4.x).
 
-Everything else reads these answers; nothing else compares versions or protocol names.
 """
 
 from __future__ import annotations
