@@ -230,6 +230,8 @@ async def test_info_shows_the_derived_contract(hub_space: FakeSpace) -> None:
 async def test_info_with_an_endpoint_it_lacks(hub_space: FakeSpace) -> None:
     result = await run_cli("info", "--url", hub_space.url, "--endpoint", "/nope")
     assert result.code == 2
+    checked = await run_cli("contract", "check", "--url", hub_space.url, "--endpoint", "/nope")
+    assert (checked.code, "no endpoint /nope (it has: " in checked.err) == (2, True)
     assert "/respond" in result.err
 
 
