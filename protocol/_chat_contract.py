@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from ._chain import ChainStep, ChatChain, carried_states, chat_for, find_chats
 from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
-from ._contract import SpaceContract
-from ._errors import AmbiguousChatError, ContractMismatchError
+from ._errors import AmbiguousChatError, ChatRequestError, ContractMismatchError
 from ._json import JSONValue
+from ._release import Release
 from ._shown import bounded
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "OptionKind",
     "SessionSeed",
     "derive_contract",
-    "space_contract_of",
 ]
 
 TEXT_INPUTS = frozenset({"textbox", "multimodaltextbox"})
@@ -234,6 +233,8 @@ class ChatContract:
     history: HistoryMode
     #: The Chatbot's format, for history values; ``None`` when no history can be sent.
     history_format: ChatbotFormat | None
+    #: The server's release: how the messages a request sends are written.
+    release: Release
     #: ``HistoryMode.SESSION``: the event that copies a Chatbot value into the State.
     history_seed: SessionSeed | None = None
     #: 4.44 ChatInterface chain: the event that stores the message in a State first.
@@ -243,8 +244,6 @@ class ChatContract:
     history_holds_message: bool = False
     #: The message is a multimodal value ``{"text", "files"}``.
     multimodal: bool = False
-    #: The server's major Gradio version (4.x messages refuse ``"metadata": null``).
-    gradio_major: int = 0
     #: ``AppKind.CHAIN``: the steps run in order on one session; the message box and the
     #: Chatbot (the reply is what the steps did to it beyond the history sent).
     steps: tuple[ChainStep, ...] = ()
@@ -304,7 +303,8 @@ def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> C
     ``"bot"``) or ``fn_index`` of any step of its chain (a private step's too), or an
     event to call on its own. Without it the app must have one chat. Raises
     :class:`AmbiguousChatError` when it has several (listing them),
-    :class:`ContractMismatchError` when it has none or the named event is no chat.
+    :class:`ContractMismatchError` when it has none or the named event is no chat, and
+    :class:`ChatRequestError` (a usage error) when the Space has no event by that name or index.
     """
     chats = find_chats(config)
     if endpoint is None:
@@ -317,7 +317,7 @@ def derive_contract(config: SpaceConfig, endpoint: str | int | None = None) -> C
             raise _not_one(config, found)
         return _contract(config, found[0].dependency, prefer_chain=True)
     if isinstance(endpoint, bool) or not isinstance(endpoint, (int, str)):
-        raise ContractMismatchError(f"endpoint must be an api_name such as '/chat' or a fn_index, got {endpoint!r}")
+        raise ChatRequestError(f"endpoint must be an api_name such as '/chat' or a fn_index, got {endpoint!r}")
     if isinstance(endpoint, str):
         by_label = [chat for chat in chats if chat.label is not None and chat.label == endpoint]
         if len(by_label) == 1:
@@ -396,7 +396,7 @@ def _chain_contract(config: SpaceConfig, chat: ChatChain) -> ChatContract:
         for c in seen.values()
     ]
     carried = carried_states(chat.steps, components)
-    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    chatbot_format = config.chatbot_format(chatbot)
     return ChatContract(
         kind=AppKind.CHAIN,
         api_name=reply.api_name,
@@ -409,7 +409,7 @@ def _chain_contract(config: SpaceConfig, chat: ChatChain) -> ChatContract:
         history=HistoryMode.CONVERSATION if carried else HistoryMode.REQUEST,
         history_format=chatbot_format,
         multimodal=chat.message_box.type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
         steps=chat.steps,
         message_id=chat.message_box.id,
         chatbot_id=chatbot.id,
@@ -426,23 +426,6 @@ def _show_step(step: ChainStep) -> str:
     how = "queued" if step.queue else "not queued"
     when = ", on success" if step.only_on_success else ""
     return f"{step.api_name or 'private'} (fn_index {step.fn_index}, {how}{when})"
-
-
-def space_contract_of(contract: ChatContract, config: SpaceConfig) -> SpaceContract | None:
-    """The contract as :class:`SpaceContract`, for :func:`check_contract` drift reports
-    (``None`` for an unnamed event: drift is checked by name)."""
-    if contract.api_name is None:
-        return None
-    return SpaceContract(
-        api_name=contract.api_name,
-        api_prefix=config.api_prefix,
-        protocol=config.protocol,
-        fn_index=contract.fn_index,
-        trigger_id=contract.trigger_id,
-        input_types=contract.input_types,
-        output_types=contract.output_types,
-        chatbot_format=contract.reply_format,
-    )
 
 
 # -- finding the chat event ---------------------------------------------------------
@@ -475,7 +458,7 @@ def _named(config: SpaceConfig, api_name: str) -> Dependency:
         if dependency.api_name is not None and f"/{dependency.api_name}" == wanted:
             return dependency
     known = ", ".join(config.endpoint_names()) or "none"
-    raise ContractMismatchError(
+    raise ChatRequestError(
         f"the Space has no endpoint {wanted} (it has: {known}); name one of those, or an event by its fn_index"
     )
 
@@ -636,12 +619,12 @@ def _chat_interface(
         reply_slot=0,
         reply_format=ChatbotFormat.TEXT,
         history=HistoryMode.SESSION,
-        history_format=None if seed is None else seed.inputs[0].chatbot_format(config.gradio_major),
+        history_format=None if seed is None else config.chatbot_format(seed.inputs[0]),
         history_seed=None
         if seed is None
         else SessionSeed(fn_index=seed.dependency.fn_index, api_name=_name(seed.dependency)),
         multimodal=api.inputs[0].type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
     )
 
 
@@ -681,7 +664,7 @@ def _chain_start(event: _Event, starts: list[_Event]) -> _Event | None:
 
 def _chain(config: SpaceConfig, event: _Event, start: _Event) -> ChatContract:
     chatbot = event.inputs[1]
-    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    chatbot_format = config.chatbot_format(chatbot)
     inputs = [_state(event.inputs[0]), _history(chatbot), *_extras(config, event.inputs[2:])]
     return ChatContract(
         kind=AppKind.CHAT_INTERFACE,
@@ -697,7 +680,7 @@ def _chain(config: SpaceConfig, event: _Event, start: _Event) -> ChatContract:
         message_seed=SessionSeed(fn_index=start.dependency.fn_index, api_name=_name(start.dependency)),
         history_holds_message=True,
         multimodal=start.inputs[0].type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
     )
 
 
@@ -707,7 +690,7 @@ def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
         raise ContractMismatchError(f"{_summary(config, event.dependency)} has no Chatbot in and out")
     message = _message_slot(event.dependency, event.inputs)
     chatbot = event.inputs[history]
-    chatbot_format = chatbot.chatbot_format(config.gradio_major)
+    chatbot_format = config.chatbot_format(chatbot)
     others = [c for slot, c in enumerate(event.inputs) if slot not in (message, history)]
     classified = iter(_extras(config, others))
     inputs = [
@@ -729,7 +712,7 @@ def _blocks(config: SpaceConfig, event: _Event) -> ChatContract:
         history=HistoryMode.REQUEST,
         history_format=chatbot_format,
         multimodal=event.inputs[message].type == "multimodaltextbox",
-        gradio_major=config.gradio_major,
+        release=config.release,
     )
 
 

@@ -26,7 +26,6 @@ __all__ = [
     "ChatCall",
     "SeedCall",
     "build_call",
-    "build_inputs",
     "check_files",
     "coerce_option",
     "file_inputs",
@@ -63,19 +62,6 @@ class ChatCall:
     seeds: tuple[SeedCall, ...]
     data: list[JSONValue]
     values: dict[int, JSONValue] = field(default_factory=dict)
-
-
-def build_inputs(
-    contract: ChatContract,
-    message: str,
-    history: Sequence[Turn] = (),
-    system: str | None = None,
-    options: Mapping[str, object] | None = None,
-    *,
-    files: FileValues = (),
-) -> list[JSONValue]:
-    """The join's ``data`` array (see :func:`build_call` for the seeds a request may need)."""
-    return build_call(contract, message, history, system, options, files=files).data
 
 
 def file_inputs(contract: ChatContract) -> tuple[ChatInput, ...]:
@@ -382,7 +368,9 @@ def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[li
         attached = files[number] if number < len(files) else []
         if attached and chatbot_format is not None:
             history += user_file_entries(
-                [f for f in attached if isinstance(f, dict)], chatbot=chatbot_format, gradio_major=contract.gradio_major
+                [f for f in attached if isinstance(f, dict)],
+                chatbot=chatbot_format,
+                gradio_major=contract.release.gradio_major,
             )
         if chatbot_format is ChatbotFormat.TUPLES:
             history.append([turn.user, turn.assistant])
@@ -393,16 +381,7 @@ def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[li
 
 
 def _message(contract: ChatContract, role: str, content: JSONValue) -> JSONValue:
-    if contract.history_format is ChatbotFormat.NORMALISED:
-        # 6.x validates history against its model: string content is refused there.
-        parts: list[JSONValue] = (
-            [{"type": "text", "text": content}] if isinstance(content, str) else [{"type": "file", "file": content}]
-        )
-        return {"role": role, "metadata": None, "content": parts, "options": None}
-    if contract.gradio_major < 5:
-        # 4.44's Metadata is not optional: "metadata": null fails validation; absent is fine.
-        return {"role": role, "content": content}
-    return {"role": role, "metadata": None, "content": content, "options": None}
+    return contract.release.message(role, content, contract.history_format or ChatbotFormat.MESSAGES)
 
 
 def _pending(contract: ChatContract, message: str, files: list[JSONValue]) -> list[JSONValue]:
