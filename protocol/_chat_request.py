@@ -370,7 +370,7 @@ def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[li
             history += user_file_entries(
                 [f for f in attached if isinstance(f, dict)],
                 chatbot=chatbot_format,
-                gradio_major=contract.release.gradio_major,
+                release=contract.release,
             )
         if chatbot_format is ChatbotFormat.TUPLES:
             history.append([turn.user, turn.assistant])

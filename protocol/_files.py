@@ -22,6 +22,7 @@ from ._chatbot import ChatbotFormat
 from ._errors import RemoteProtocolError, UsageError
 from ._file_names import guess_mime_type, percent_decoded, percent_encoded
 from ._json import JSONValue
+from ._release import Release
 
 __all__ = [
     "FILE_COMPONENTS",
@@ -56,30 +57,21 @@ def multimodal_value(text: str, files: Sequence[Mapping[str, JSONValue]]) -> dic
 
 
 def user_file_entries(
-    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, gradio_major: int
+    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, release: Release
 ) -> list[JSONValue]:
     """The Chatbot entries a browser's chat holds for files the user sent, one per file.
 
     Tuples (4.x, 5.x): ``[{"file": FileData, "alt_text": null}, null]``. Messages:
-    ``{"role": "user", "content": {"file": ..., "alt_text": null}}``, with
-    ``metadata`` and ``options`` null from 5.0 on (4.44's ``Metadata`` refuses null).
-    6.x's normalised messages hold a list of parts, the file one ``"type": "file"``.
+    ``{"role": "user", "content": {"file": ..., "alt_text": null}}`` as ``release``
+    writes a message (:meth:`Release.message`: 4.44 refuses ``"metadata": null``; 6.x
+    holds a list of parts, the file one ``"type": "file"``).
     """
-    entries: list[JSONValue] = []
-    for item in files:
-        upload: dict[str, JSONValue] = {"file": dict(item), "alt_text": None}
-        if chatbot is ChatbotFormat.TUPLES:
-            entries.append([upload, None])
-        elif chatbot is ChatbotFormat.NORMALISED:
-            part: dict[str, JSONValue] = {"type": "file", **upload}
-            entries.append({"role": "user", "metadata": None, "content": [part], "options": None})
-        elif chatbot is ChatbotFormat.MESSAGES and gradio_major < 5:
-            entries.append({"role": "user", "content": upload})
-        elif chatbot is ChatbotFormat.MESSAGES:
-            entries.append({"role": "user", "metadata": None, "content": upload, "options": None})
-        else:
-            raise UsageError(f"a {chatbot.value} output has no chat entries to put files in")
-    return entries
+    if files and chatbot is ChatbotFormat.TEXT:
+        raise UsageError(f"a {chatbot.value} output has no chat entries to put files in")
+    uploads: list[JSONValue] = [{"file": dict(item), "alt_text": None} for item in files]
+    if chatbot is ChatbotFormat.TUPLES:
+        return [[upload, None] for upload in uploads]
+    return [release.message("user", upload, chatbot) for upload in uploads]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from qwen_space.protocol import (
     FileTooLargeError,
     InvalidDataURLError,
     QwenSpaceError,
+    Release,
     RemoteProtocolError,
     RequestRejectedError,
     UsageError,
@@ -92,9 +93,13 @@ def test_multimodal_value() -> None:
 )
 def test_user_file_entries(chatbot: ChatbotFormat, major: int, expected: Any) -> None:
     value = file_data("/p", name="a", size=1)
-    entries = user_file_entries([value, value], chatbot=chatbot, gradio_major=major)
+    entries = user_file_entries([value, value], chatbot=chatbot, release=_release(major))
     assert len(entries) == 2
     assert entries[0] == _substitute(expected, value)
+
+
+def _release(major: int) -> Release:
+    return Release(protocol="sse_v3", gradio_major=major, api_prefix="/gradio_api" if major >= 5 else "")
 
 
 def _substitute(shape: Any, value: Any) -> Any:
@@ -109,7 +114,7 @@ def _substitute(shape: Any, value: Any) -> Any:
 
 def test_a_text_output_holds_no_file_entries() -> None:
     with pytest.raises(UsageError):
-        user_file_entries([file_data("/p", name="a", size=1)], chatbot=ChatbotFormat.TEXT, gradio_major=5)
+        user_file_entries([file_data("/p", name="a", size=1)], chatbot=ChatbotFormat.TEXT, release=_release(5))
 
 
 # --- the upload body and answer --------------------------------------------------
