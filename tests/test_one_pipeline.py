@@ -11,6 +11,7 @@ in tests/data are compared the same way in tests/test_releases.py.
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from qwen_space.client import SpaceClient
 from qwen_space.client.recording import load_manifest, recorded_chat, use_cassette
 from qwen_space.client.recording.storage import load_interactions
 from qwen_space.protocol import (
-    ChatEvent,
     Completed,
     Correction,
     Failed,
@@ -46,7 +46,7 @@ class Seen:
     ended: str
 
 
-def seen(events: list[ChatEvent]) -> Seen:
+def seen(events: Sequence[object]) -> Seen:
     text, reasoning, files, ended = "", "", [], "no end"
     for event in events:
         if isinstance(event, TextDelta):
@@ -56,7 +56,7 @@ def seen(events: list[ChatEvent]) -> Seen:
         elif isinstance(event, ReasoningDelta):
             reasoning += event.text
         elif isinstance(event, FileReply):
-            files.append(event.file.url or event.file.path or "")
+            files.append(event.file.url)
         elif isinstance(event, Completed):
             ended = f"completed: {event.text}"
         elif isinstance(event, Failed):
