@@ -18,7 +18,6 @@ from ._chat_contract import (
     LabelRule,
     OptionKind,
     SessionSeed,
-    derive_contract,
 )
 from ._chat_request import (
     ChatCall,
@@ -32,6 +31,7 @@ from ._chat_request import (
 from ._chatbot import ChatbotFormat, Reply, Turn, content_text, read_history, read_reply
 from ._config import Component, Dependency, SpaceConfig, Visibility, parse_config
 from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
+from ._derive import derive_contract
 from ._errors import (
     AmbiguousChatError,
     AppError,

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ._chain import ChainStep
-from ._chat_contract import ChatContract, derive_contract
+from ._chat_contract import ChatContract
 from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig, parse_config
+from ._derive import derive_contract
 from ._errors import QwenSpaceError
 from ._events import ChatEvent, Correction, Failed, TextDelta
 from ._job import TERMINAL_STATES, ChatJob, ChatJobState
