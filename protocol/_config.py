@@ -131,14 +131,6 @@ class SpaceConfig:
     def api_prefix(self) -> str:
         return self.release.api_prefix
 
-    @property
-    def gradio_major(self) -> int:
-        return self.release.gradio_major
-
-    @property
-    def sends_diffs(self) -> bool:
-        return self.release.sends_diffs
-
     def chatbot_format(self, component: Component) -> ChatbotFormat:
         """How ``component``'s value is laid out on this release (TEXT unless a chatbot)."""
         return self.release.chatbot_format(component.type, component.props)

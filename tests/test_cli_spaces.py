@@ -14,9 +14,8 @@ from qwen_space.client.recording import load_manifest
 from qwen_space.client.ways_in.cli import main
 from qwen_space.protocol import (
     ChatContract,
-    ChatJob,
-    ChatStream,
     Completed,
+    chat_stream,
     derive_contract,
     parse_config,
     read_reply,
@@ -45,13 +44,7 @@ def recorded(path: Path) -> tuple[str, str]:
     contract = derive_contract(config, json.loads(join["request"]["body"])["fn_index"])
     if contract.steps:
         return chain_recorded(interactions, contract)
-    job = ChatJob(
-        event_id=json.loads(join["response"]["body"]["string"])["event_id"],
-        reply_slot=contract.reply_slot,
-        reply_format=contract.reply_format,
-        full_values=not config.sends_diffs,
-    )
-    stream = ChatStream(job)
+    stream = chat_stream(config, contract, json.loads(join["response"]["body"]["string"])["event_id"])
     events = [
         e
         for line in find("/queue/data")["response"]["body"]["string"].encode().splitlines(True)

@@ -38,12 +38,12 @@ def test_the_chat_endpoint_and_its_chatbot_format(version: str) -> None:
     assert config.version == version
     assert (contract.fn_index, contract.trigger_id) == (0, 11)
     # Before 4.38 a chatbot has no type prop and only does tuples; 5.x says tuples; 6.x normalises.
-    expected = ChatbotFormat.NORMALISED if config.gradio_major >= 6 else ChatbotFormat.TUPLES
+    expected = ChatbotFormat.NORMALISED if config.release.gradio_major >= 6 else ChatbotFormat.TUPLES
     assert contract.reply_format is expected
     drifts = check_contract(config, QWEN_CONTRACT)
     assert not any(drift.breaking for drift in drifts)
     # `info` and `contract check` report the format the Space really has.
-    assert (DriftKind.CHATBOT_FORMAT in {d.kind for d in drifts}) == (config.gradio_major >= 6)
+    assert (DriftKind.CHATBOT_FORMAT in {d.kind for d in drifts}) == (config.release.gradio_major >= 6)
 
 
 @pytest.mark.parametrize("version", VERSIONS)

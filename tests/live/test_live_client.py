@@ -31,7 +31,7 @@ async def test_config_and_contract(replica: Replica) -> None:
         contract = derive_contract(config, "/model_chat")
         assert config.version == replica.gradio_version
         assert (contract.fn_index, contract.trigger_id) == (0, 11)
-        major = config.gradio_major
+        major = config.release.gradio_major
         expected = ChatbotFormat.NORMALISED if major >= 6 else ChatbotFormat.TUPLES
         assert contract.reply_format is expected
         assert not any(d.breaking for d in space.drifts)
