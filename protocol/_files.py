@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._chatbot import ChatbotFormat
 from ._errors import RemoteProtocolError, UsageError
@@ -29,8 +29,10 @@ __all__ = [
     "ReplyFile",
     "chatbot_reply_files",
     "file_data",
+    "file_part",
     "files_in",
     "multimodal_value",
+    "reply_file_data",
     "reply_files",
     "user_file_entries",
 ]
@@ -56,30 +58,49 @@ def multimodal_value(text: str, files: Sequence[Mapping[str, JSONValue]]) -> dic
 
 
 def user_file_entries(
-    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, gradio_major: int
+    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, gradio_major: int, role: str = "user"
 ) -> list[JSONValue]:
-    """The Chatbot entries a browser's chat holds for files the user sent, one per file.
+    """The Chatbot entries a browser's chat holds for files sent by ``role`` (the user's
+    uploads, or the assistant's reply files), one per file.
 
-    Tuples (4.x, 5.x): ``[{"file": FileData, "alt_text": null}, null]``. Messages:
-    ``{"role": "user", "content": {"file": ..., "alt_text": null}}``, with
-    ``metadata`` and ``options`` null from 5.0 on (4.44's ``Metadata`` refuses null).
+    Tuples (4.x, 5.x): ``[{"file": FileData, "alt_text": null}, null]`` (the file on the
+    right for the assistant). Messages: ``{"role": ..., "content": {"file": ..., "alt_text": null}}``,
+    with ``metadata`` and ``options`` null from 5.0 on (4.44's ``Metadata`` refuses null).
     6.x's normalised messages hold a list of parts, the file one ``"type": "file"``.
     """
     entries: list[JSONValue] = []
     for item in files:
         upload: dict[str, JSONValue] = {"file": dict(item), "alt_text": None}
         if chatbot is ChatbotFormat.TUPLES:
-            entries.append([upload, None])
+            entries.append([upload, None] if role == "user" else [None, upload])
         elif chatbot is ChatbotFormat.NORMALISED:
-            part: dict[str, JSONValue] = {"type": "file", **upload}
-            entries.append({"role": "user", "metadata": None, "content": [part], "options": None})
+            entries.append({"role": role, "metadata": None, "content": [file_part(item)], "options": None})
         elif chatbot is ChatbotFormat.MESSAGES and gradio_major < 5:
-            entries.append({"role": "user", "content": upload})
+            entries.append({"role": role, "content": upload})
         elif chatbot is ChatbotFormat.MESSAGES:
-            entries.append({"role": "user", "metadata": None, "content": upload, "options": None})
+            entries.append({"role": role, "metadata": None, "content": upload, "options": None})
         else:
             raise UsageError(f"a {chatbot.value} output has no chat entries to put files in")
     return entries
+
+
+def file_part(file: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+    """A file as one part of a 6.x normalised Chatbot message (``FileMessage``)."""
+    return {"type": "file", "file": dict(file), "alt_text": None}
+
+
+def reply_file_data(file: ReplyFile) -> dict[str, JSONValue]:
+    """A reply's file as the ``FileData`` the browser's Chatbot sends back with the
+    history: the path the Space handed out (its own cache, which a launched Space
+    accepts back, unlike a path it did not hand out), its URL, name, size and type."""
+    return {
+        "path": file.path or file.url,
+        "url": file.url,
+        "orig_name": file.name,
+        "size": file.size,
+        "mime_type": file.mime_type,
+        "meta": dict(FILE_DATA_META),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +110,15 @@ class ReplyFile:
     ``url`` is absolute (on the Space's origin, or wherever the app pointed);
     ``name`` is the name the app gave, unsanitised (use ``safe_filename`` before
     saving it); ``mime_type`` is the Space's, or guessed from the name; ``size`` in
-    bytes when the Space said.
+    bytes when the Space said; ``path`` the Space's own name for it (its ``FileData``
+    path), which goes back in a later turn's history (:func:`reply_file_data`).
     """
 
     url: str
     name: str
     mime_type: str
     size: int | None = None
+    path: str | None = field(default=None, compare=False)
 
 
 def files_in(value: object, *, root: str, api_prefix: str = "") -> tuple[ReplyFile, ...]:
@@ -183,6 +206,7 @@ def _reply_file(item: Mapping[object, object], root: str, api_prefix: str) -> Re
         name=name,
         mime_type=mime if isinstance(mime, str) and "/" in mime else guess_mime_type(name),
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        path=path,
     )
 
 

@@ -8,7 +8,9 @@ with ``!image-only`` answers with an image and no text, as image generators do.
 """
 
 import asyncio
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +111,51 @@ async def test_the_interactive_chat_saves_or_shows_reply_files(image_answer: App
         code, screen = await asyncio.to_thread(term.finish)
     assert code == 0, screen
     assert f"(image/png): {image_answer.replica.url}".encode() in shown
+
+
+#: The history a browser's Chatbot holds (and its app's function receives) after a turn of
+#: a file alone, then a turn of a file and text, by release:
+#: 4.44 ``ChatInterface._append_multimodal_history`` and 5.50 ``_message_as_message_dict``
+#: append one message per file, then the text even if empty; 6.31's ChatInterface puts the
+#: files and the text in one message and drops empty text (``if msg["text"]``); the
+#: ``chatbot_multimodal`` demo's ``add_message`` keeps it on every release (``is not None``),
+#: in one message from 6.0 on.
+BROWSER_HISTORY = {
+    ("chat_multimodal", 6): "user[file] assistant[text] user[file,text] assistant[text]",
+    ("blocks_multimodal", 6): "user[file,empty] assistant[text] user[file,text] assistant[text]",
+}
+BEFORE_6 = "user[file] user[empty] assistant[text] user[file] user[text] assistant[text]"
+
+
+@pytest.fixture(scope="module", params=["chat_multimodal", "blocks_multimodal"])
+def multimodal_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    yield from served(request.param, tmp_path_factory)
+
+
+async def test_the_app_receives_the_history_a_browser_sends(multimodal_app: App, tmp_path: Path) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(png_for(IMAGE_PROMPT).read_bytes())
+    async with SpaceClient(multimodal_app.replica.url) as space:
+        chat = space.conversation()
+        await chat.send("", files=[picture])
+        await chat.send("with text", files=[picture])
+        answer = await chat.send("!history-shape")
+    major = int(multimodal_app.replica.gradio_version.split(".")[0])
+    assert f"History: {BROWSER_HISTORY.get((multimodal_app.name, major), BEFORE_6)}." in answer
+
+
+async def test_a_reply_file_goes_back_as_the_space_handed_it_out(image_answer: App) -> None:
+    """The earlier replies' images are replayed after their text (none for an image alone),
+    as the Space's own FileData: the launched app accepts them (its cache) and its model
+    reads the very bytes it drew."""
+    drawn = [png_for(p).read_bytes() for p in ("draw !image-only", "more")]
+    async with SpaceClient(image_answer.replica.url) as space:
+        chat = space.conversation()
+        await chat.send("draw !image-only")
+        await chat.send("more")
+        answer = await chat.send("!history-shape !history-files")
+    assert "History: user[text] assistant[file] user[text] assistant[text] assistant[file]." in answer
+    facts = answer.split("Earlier Files received: ", 1)[1]
+    assert [len(d) for d in drawn] == [int(n) for n in re.findall(r"\((\d+) bytes", facts)]
+    for data in drawn:
+        assert f"sha256 {hashlib.sha256(data).hexdigest()[:12]}" in facts
