@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ._chatbot import ChatbotFormat
 from ._errors import RemoteProtocolError, UsageError
@@ -111,7 +111,8 @@ class ReplyFile:
     ``name`` is the name the app gave, unsanitised (use ``safe_filename`` before
     saving it); ``mime_type`` is the Space's, or guessed from the name; ``size`` in
     bytes when the Space said; ``path`` the Space's own name for it (its ``FileData``
-    path), which goes back in a later turn's history (:func:`reply_file_data`).
+    path); ``in_chat`` whether it is in the Chatbot's reply (not an output beside it): those
+    go back in a later turn's history, as the browser's Chatbot holds them (:func:`reply_file_data`).
     """
 
     url: str
@@ -119,6 +120,7 @@ class ReplyFile:
     mime_type: str
     size: int | None = None
     path: str | None = field(default=None, compare=False)
+    in_chat: bool = field(default=False, compare=False)
 
 
 def files_in(value: object, *, root: str, api_prefix: str = "") -> tuple[ReplyFile, ...]:
@@ -172,10 +174,13 @@ def reply_files(
     for slot, value in enumerate(outputs):
         kind = output_types[slot] if slot < len(output_types) else ""
         if slot == chatbot_slot:
-            files = (
-                chatbot_reply_files(value, root=root, api_prefix=api_prefix, since=since)
-                if isinstance(value, list)
-                else files_in(value, root=root, api_prefix=api_prefix)
+            files = tuple(
+                replace(f, in_chat=True)
+                for f in (
+                    chatbot_reply_files(value, root=root, api_prefix=api_prefix, since=since)
+                    if isinstance(value, list)
+                    else files_in(value, root=root, api_prefix=api_prefix)
+                )
             )
         elif kind in _FILE_OUTPUTS:
             files = files_in(value, root=root, api_prefix=api_prefix)

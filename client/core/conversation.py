@@ -114,11 +114,14 @@ class Conversation:
             messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
         messages.append({"role": "user", "content": message})
         request = prepare_request(messages, system=self._system, files=files, max_upload_size=self._max_upload_size)
+        # Only the Chatbot's files: an output beside it (a gr.Image) is not in the browser's history.
         if not held and (any(self.sent_files) or any(self.reply_files)):
             request = dataclasses.replace(
                 request,
                 history_files=tuple(self.sent_files),
-                history_reply_files=tuple(tuple(reply_file_data(f) for f in got) for got in self.reply_files),
+                history_reply_files=tuple(
+                    tuple(reply_file_data(f) for f in got if f.in_chat) for got in self.reply_files
+                ),
             )
         run = self._start(request, self._options, self._session if held else None)
         received: list[ReplyFile] = []

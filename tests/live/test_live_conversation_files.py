@@ -159,3 +159,15 @@ async def test_a_reply_file_goes_back_as_the_space_handed_it_out(image_answer: A
     assert [len(d) for d in drawn] == [int(n) for n in re.findall(r"\((\d+) bytes", facts)]
     for data in drawn:
         assert f"sha256 {hashlib.sha256(data).hexdigest()[:12]}" in facts
+
+
+async def test_an_image_output_beside_the_chatbot_is_not_replayed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``chat_with_image_output`` fills a gr.Image beside the Chatbot: the reply's file, but
+    not in the browser's Chatbot, so not in the next turn's history."""
+    for app in served("chat_with_image_output", tmp_path_factory):
+        async with SpaceClient(app.replica.url) as space:
+            chat = space.conversation()
+            await chat.send("draw")
+            answer = await chat.send("!history-shape")
+        assert len(chat.reply_files[0]) == 1
+        assert "History: user[text] assistant[text]." in answer
