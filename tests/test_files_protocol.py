@@ -449,9 +449,12 @@ def test_the_chatbots_reply_files_are_marked_to_go_back_as_the_space_named_them(
     """A file the Chatbot's reply holds goes back in the next turn's history as the Space's
     own FileData (its path, not re-uploaded); a gr.Image output beside it is not in the
     Chatbot, so it is not marked."""
-    drawn = {"path": "/tmp/gradio/a/d.png", "url": f"{ROOT}/gradio_api/file=/tmp/gradio/a/d.png", "meta": META}
-    beside = {"path": "/tmp/gradio/b/e.png", "url": None, "orig_name": "e.png", "meta": META}
-    chat = [{"role": "user", "content": "draw"}, {"role": "assistant", "content": {"file": drawn, "alt_text": None}}]
+    drawn: Any = {"path": "/tmp/gradio/a/d.png", "url": f"{ROOT}/gradio_api/file=/tmp/gradio/a/d.png", "meta": META}
+    beside: Any = {"path": "/tmp/gradio/b/e.png", "url": None, "orig_name": "e.png", "meta": META}
+    chat: Any = [
+        {"role": "user", "content": "draw"},
+        {"role": "assistant", "content": {"file": drawn, "alt_text": None}},
+    ]
     found = reply_files(
         [chat, beside], ["chatbot", "image"], chatbot_slot=0, since=1, root=ROOT, api_prefix="/gradio_api"
     )
