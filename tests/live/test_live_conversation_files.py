@@ -11,9 +11,12 @@ import asyncio
 import hashlib
 import json
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from qwen_space.client import SpaceClient
 
@@ -171,3 +174,63 @@ async def test_an_image_output_beside_the_chatbot_is_not_replayed(tmp_path_facto
             answer = await chat.send("!history-shape")
         assert len(chat.reply_files[0]) == 1
         assert "History: user[text] assistant[text]." in answer
+
+
+async def _browser_event(http: aiohttp.ClientSession, base: str, api_name: str, data: list[Any]) -> list[Any]:
+    """One event of the app as the browser's front end runs it (``queue/join``, then the
+    ``queue/data`` stream to ``process_completed``, on a session of its own): its outputs."""
+    async with http.get(f"{base}/config") as answer:
+        config = await answer.json()
+    prefix = config.get("api_prefix") or ""
+    fn_index = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == api_name)
+    fn_index = config["dependencies"][fn_index].get("id", fn_index)
+    session = secrets.token_hex(6)
+    join = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None}
+    async with http.post(f"{base}{prefix}/queue/join", json=join) as joined:
+        assert joined.status == 200, await joined.text()
+    async with http.get(f"{base}{prefix}/queue/data", params={"session_hash": session}) as events:
+        async for line in events.content:
+            message = json.loads(line[5:]) if line.startswith(b"data:") else {}
+            if message.get("msg") == "process_completed":
+                assert message["success"], message
+                return list(message["output"]["data"])
+    raise AssertionError(f"{api_name}: the stream ended without process_completed")
+
+
+async def test_the_demo_chain_answers_our_replayed_history_as_the_browsers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``chatbot_multimodal`` run as the browser runs it (upload, ``add_message``, ``bot``,
+    and for the next turn the Chatbot value the Space output, sent back as it is), beside a
+    conversation of this client replaying that turn: the app answers both next turns with
+    the same text, history shape (``!history-shape``) and files included."""
+    picture = png_for(IMAGE_PROMPT).read_bytes()
+    for app in served("blocks_multimodal", tmp_path_factory):
+        base = app.replica.url
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/config") as answer:
+                prefix = (await answer.json()).get("api_prefix") or ""
+            form = aiohttp.FormData()
+            form.add_field("files", picture, filename="cat.png", content_type="image/png")
+            async with http.post(f"{base}{prefix}/upload", data=form) as uploaded:
+                [path] = await uploaded.json()
+            file = {"path": path, "orig_name": "cat.png", "size": len(picture), "mime_type": "image/png"}
+            file["meta"] = {"_type": "gradio.FileData"}
+            chatbot, _ = await _browser_event(http, base, "add_message", [[], {"text": "", "files": [file]}])
+            [chatbot] = await _browser_event(http, base, "bot_response", [chatbot])
+            chatbot, _ = await _browser_event(
+                http, base, "add_message", [chatbot, {"text": "!history-shape", "files": []}]
+            )
+            [chatbot] = await _browser_event(http, base, "bot_response", [chatbot])
+            browser = chatbot[-1]["content"]
+        picture_path = tmp_path_factory.mktemp("picture") / "cat.png"
+        picture_path.write_bytes(picture)
+        async with SpaceClient(base) as space:
+            chat = space.conversation()
+            await chat.send("", files=[picture_path])
+            ours = await chat.send("!history-shape")
+        browser_text = (
+            browser if isinstance(browser, str) else "".join(p["text"] for p in browser if p["type"] == "text")
+        )
+        assert "History: user[file" in ours
+        assert ours == browser_text
