@@ -229,8 +229,113 @@ async def test_the_demo_chain_answers_our_replayed_history_as_the_browsers(
             chat = space.conversation()
             await chat.send("", files=[picture_path])
             ours = await chat.send("!history-shape")
-        browser_text = (
-            browser if isinstance(browser, str) else "".join(p["text"] for p in browser if p["type"] == "text")
-        )
         assert "History: user[file" in ours
-        assert ours == browser_text
+        assert ours == _text(browser)
+
+
+class _BrowserTab:
+    """One browser tab of an app: every event on one session, a ``queue=False`` event by
+    ``run/predict``, a queued one by ``queue/join`` and ``queue/data``, States sent as null
+    (the server keeps them in the session), as Gradio's front end runs them."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str, config: dict[str, Any]) -> None:
+        self.http, self.base, self.config = http, base, config
+        self.prefix = config.get("api_prefix") or ""
+        self.session = secrets.token_hex(6)
+
+    def fn(self, api_name: str) -> dict[str, Any]:
+        return next(d for d in self.config["dependencies"] if d.get("api_name") == api_name)
+
+    async def run(self, api_name: str, data: list[Any]) -> list[Any]:
+        dependency = self.fn(api_name)
+        body = {"data": data, "fn_index": dependency["id"], "session_hash": self.session}
+        if not dependency.get("queue", True):
+            async with self.http.post(f"{self.base}{self.prefix}/run/predict", json=body) as answer:
+                assert answer.status == 200, await answer.text()
+                return list((await answer.json())["data"])
+        join = {**body, "event_data": None, "trigger_id": None}
+        async with self.http.post(f"{self.base}{self.prefix}/queue/join", json=join) as joined:
+            assert joined.status == 200, await joined.text()
+        stream = f"{self.base}{self.prefix}/queue/data"
+        async with self.http.get(stream, params={"session_hash": self.session}) as events:
+            async for line in events.content:
+                message = json.loads(line[5:]) if line.startswith(b"data:") else {}
+                if message.get("msg") == "process_completed":
+                    assert message["success"], message
+                    return list(message["output"]["data"])
+        raise AssertionError(f"{api_name}: the stream ended without process_completed")
+
+
+async def test_the_chat_interface_answers_our_replayed_history_as_the_browsers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A multimodal ChatInterface (5.x and 6.x build its chain the same way) run as the
+    browser runs Enter: ``_clear_and_save_textbox``, ``_append_message_to_history``,
+    ``_submit_fn``, then the Chatbot's value sent back into the session's history State.
+    The next turn's answer, history shape included, is the same for this client's replay."""
+    picture = png_for(IMAGE_PROMPT).read_bytes()
+    for app in served("chat_multimodal", tmp_path_factory):
+        base = app.replica.url
+        if int(app.replica.gradio_version.split(".")[0]) < 5:
+            pytest.skip("4.44's ChatInterface chain has other steps: the history-shape test covers 4.44.1")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/config") as answer:
+                tab = _BrowserTab(http, base, await answer.json())
+            form = aiohttp.FormData()
+            form.add_field("files", picture, filename="cat.png", content_type="image/png")
+            async with http.post(f"{base}{tab.prefix}/upload", data=form) as uploaded:
+                [path] = await uploaded.json()
+            file = {"path": path, "orig_name": "cat.png", "size": len(picture), "mime_type": "image/png"}
+            file["meta"] = {"_type": "gradio.FileData"}
+            chatbot: list[Any] = []
+            for box in ({"text": "", "files": [file]}, {"text": "!history-shape", "files": []}):
+                await tab.run("_clear_and_save_textbox", [box])
+                [chatbot] = await tab.run("_append_message_to_history", [None, chatbot])
+                _, chatbot = await tab.run("_submit_fn", [None, None])
+                submit = tab.fn("_submit_fn")
+                # The step after it that puts the Chatbot's value into the history State.
+                sync = next(
+                    d
+                    for d in tab.config["dependencies"]
+                    if d.get("trigger_after") == submit["id"] and d["inputs"] == submit["outputs"][1:]
+                )
+                await tab.run(sync["api_name"], [chatbot])
+            browser = chatbot[-1]["content"]
+        picture_path = tmp_path_factory.mktemp("picture") / "cat.png"
+        picture_path.write_bytes(picture)
+        async with SpaceClient(base) as space:
+            chat = space.conversation()
+            await chat.send("", files=[picture_path])
+            ours = await chat.send("!history-shape")
+        assert "History: user[file]" in ours
+        assert ours == _text(browser)
+
+
+async def test_the_image_app_answers_our_replayed_reply_files_as_the_browsers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``image_answer`` run as the browser runs it, its Chatbot value (the image it drew,
+    as its own FileData) sent back with the next prompt: the app's answer, the shape and
+    the bytes of the earlier images included, is the same for this client's replay."""
+    prompts = ["draw !image-only", "more", "!history-shape !history-files"]
+    for app in served("image_answer", tmp_path_factory):
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{app.replica.url}/config") as answer:
+                tab = _BrowserTab(http, app.replica.url, await answer.json())
+            chatbot: list[Any] = []
+            for prompt in prompts:
+                _, chatbot = await tab.run("respond", [prompt, chatbot])
+        async with SpaceClient(app.replica.url) as space:
+            chat = space.conversation()
+            answers = [await chat.send(prompt) for prompt in prompts]
+        browser = [m["content"] for m in chatbot if m["role"] == "assistant"]
+        texts = [_text(content) for content in browser]
+        assert "Earlier Files received: [" in answers[-1]
+        assert answers[-1] == texts[-2]  # the last reply's text, then its image
+
+
+def _text(content: Any) -> str:
+    """A Chatbot message's text as the browser holds it: a string (4.44, 5.x) or 6.x text parts."""
+    if isinstance(content, str):
+        return content
+    return "".join(p["text"] for p in content if p.get("type") == "text") if isinstance(content, list) else ""
