@@ -81,6 +81,7 @@ from ._files import (
     file_data,
     files_in,
     multimodal_value,
+    reply_file_data,
     reply_files,
     user_file_entries,
 )
@@ -263,6 +264,7 @@ __all__ = [
     "read_chat_stream",
     "read_history",
     "read_reply",
+    "reply_file_data",
     "reply_files",
     "require_contract",
     "safe_filename",

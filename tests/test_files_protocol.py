@@ -31,6 +31,8 @@ from qwen_space.protocol._files import (
     file_data,
     files_in,
     multimodal_value,
+    reply_file_data,
+    reply_files,
     user_file_entries,
 )
 from qwen_space.protocol._upload import (
@@ -446,3 +448,30 @@ def test_mime_types_come_from_our_table() -> None:
     assert guess_mime_type("A.JPG") == "image/jpeg"
     assert guess_mime_type("x") == "application/octet-stream"
     assert guess_mime_type("x.unknown") == "application/octet-stream"
+
+
+def test_the_chatbots_reply_files_are_marked_to_go_back_as_the_space_named_them() -> None:
+    """A file the Chatbot's reply holds goes back in the next turn's history as the Space's
+    own FileData (its path, not re-uploaded); a gr.Image output beside it is not in the
+    Chatbot, so it is not marked."""
+    drawn: Any = {"path": "/tmp/gradio/a/d.png", "url": f"{ROOT}/gradio_api/file=/tmp/gradio/a/d.png", "meta": META}
+    beside: Any = {"path": "/tmp/gradio/b/e.png", "url": None, "orig_name": "e.png", "meta": META}
+    chat: Any = [
+        {"role": "user", "content": "draw"},
+        {"role": "assistant", "content": {"file": drawn, "alt_text": None}},
+    ]
+    found = reply_files(
+        [chat, beside], ["chatbot", "image"], chatbot_slot=0, since=1, root=ROOT, api_prefix="/gradio_api"
+    )
+    assert [(f.name, f.path, f.in_chat) for f in found] == [
+        ("d.png", "/tmp/gradio/a/d.png", True),
+        ("e.png", "/tmp/gradio/b/e.png", False),
+    ]
+    assert reply_file_data(found[0]) == {
+        "path": "/tmp/gradio/a/d.png",
+        "url": drawn["url"],
+        "orig_name": "d.png",
+        "size": None,
+        "mime_type": "image/png",
+        "meta": META,
+    }

@@ -181,6 +181,7 @@ class ChatRun:
                         uploaded.options,
                         files=uploaded.files,
                         history_files=uploaded.history_files,
+                        history_reply_files=request.history_reply_files,
                     )
                     if contract.steps:
                         self._target = target
