@@ -25,11 +25,10 @@ from typing import Any
 from qwen_space.protocol import (
     ChatbotFormat,
     ChatEvent,
-    ChatJob,
-    ChatStream,
     HeldReply,
     SpaceConfig,
     TextDelta,
+    chat_stream,
     derive_contract,
     parse_config,
 )
@@ -45,11 +44,8 @@ def reads(stream: bytes, paced: bool) -> list[bytes]:
 
 
 def chat(config: SpaceConfig, chunks: list[bytes], held: bool) -> str:
-    endpoint = config.endpoint("/model_chat")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
-    job = ChatJob(event_id=EVENT_ID, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    stream = ChatStream(job)
+    stream = chat_stream(config, derive_contract(config, "/model_chat"), EVENT_ID)
+    job = stream.job
     holder = HeldReply() if held else None
     text: list[str] = []
     for chunk in chunks:

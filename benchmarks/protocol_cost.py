@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from qwen_space.protocol import ChatbotFormat, ChatJob, ChatStream, SpaceConfig, TextDelta, parse_config
+from qwen_space.protocol import ChatbotFormat, SpaceConfig, TextDelta, derive_contract, parse_config
+from qwen_space.protocol import chat_stream as new_stream
 from streams import EVENT_ID, answer, body
 
 CONFIGS = Path(__file__).resolve().parent.parent / "tests" / "data" / "configs"
@@ -37,11 +38,7 @@ def floor(stream: bytes) -> int:
 
 
 def chat_stream(config: SpaceConfig, stream: bytes) -> str:
-    endpoint = config.endpoint("/model_chat")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
-    job = ChatJob(event_id=EVENT_ID, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    reader = ChatStream(job)
+    reader = new_stream(config, derive_contract(config, "/model_chat"), EVENT_ID)
     deltas = []
     for start in range(0, len(stream), 65536):
         deltas += [event.text for event in reader.feed(stream[start : start + 65536]) if type(event) is TextDelta]

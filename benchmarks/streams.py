@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import orjson
-from qwen_space.protocol import ChatbotFormat, Turn, build_history
+from qwen_space.protocol import ChatbotFormat, Turn
 
 SYSTEM = "You are a helpful assistant."
 EVENT_ID = "5f0c3b1e2d4a4b6c8e9f0a1b2c3d4e5f"
@@ -32,7 +32,16 @@ def body(tokens: int, chatbot_format: ChatbotFormat, history_turns: int, *, toke
         chunks.append(b"data: " + orjson.dumps(message) + b"\n\n")
 
     def chatbot(text: str) -> object:
-        return build_history([*turns, Turn(QUERY, text)], chatbot_format)
+        # The Chatbot's value as the server sends it (5.x/6.x messages carry metadata, options).
+        value: list[object] = []
+        for turn in [*turns, Turn(QUERY, text)]:
+            if chatbot_format is ChatbotFormat.TUPLES:
+                value.append([turn.user, turn.assistant])
+                continue
+            for role, said in (("user", turn.user), ("assistant", turn.assistant)):
+                content = [{"type": "text", "text": said}] if chatbot_format is ChatbotFormat.NORMALISED else said
+                value.append({"role": role, "metadata": None, "content": content, "options": None})
+        return value
 
     piece = (lambda i: token_text) if token_text is not None else token
     path: list[object]

@@ -18,22 +18,20 @@ from ._chat_contract import (
     LabelRule,
     OptionKind,
     SessionSeed,
-    derive_contract,
-    space_contract_of,
 )
 from ._chat_request import (
     ChatCall,
     SeedCall,
     build_call,
-    build_inputs,
     check_files,
     coerce_option,
     file_inputs,
     find_option,
 )
-from ._chatbot import ChatbotFormat, Reply, Turn, build_history, content_text, read_history, read_reply
-from ._config import SUPPORTED_PROTOCOLS, Component, Dependency, Endpoint, SpaceConfig, Visibility, parse_config
-from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract
+from ._chatbot import ChatbotFormat, Reply, Turn, content_text, read_history, read_reply
+from ._config import Component, Dependency, SpaceConfig, Visibility, parse_config
+from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
+from ._derive import derive_contract
 from ._errors import (
     AmbiguousChatError,
     AppError,
@@ -83,6 +81,7 @@ from ._files import (
     file_data,
     files_in,
     multimodal_value,
+    reply_file_data,
     reply_files,
     user_file_entries,
 )
@@ -120,9 +119,10 @@ from ._messages import (
 from ._predict import PredictCall, parse_predict_answer
 from ._quota import advise_quota
 from ._reasoning import ReplyParts, Thought, split_reply
+from ._release import SUPPORTED_PROTOCOLS, Release, Route
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
 from ._store import ComponentStore
-from ._stream import ChatStream, ChatStreamResult, read_chat_stream
+from ._stream import ChatStream, ChatStreamResult, chat_job, chat_stream, read_chat_stream
 from ._upload import (
     DataURL,
     UploadForm,
@@ -168,7 +168,6 @@ __all__ = [
     "Dependency",
     "Drift",
     "DriftKind",
-    "Endpoint",
     "Estimation",
     "Failed",
     "FileReply",
@@ -205,11 +204,13 @@ __all__ = [
     "QwenSpaceError",
     "RateLimitedError",
     "ReasoningDelta",
+    "Release",
     "RemoteProtocolError",
     "Reply",
     "ReplyFile",
     "ReplyParts",
     "RequestRejectedError",
+    "Route",
     "SSEDecoder",
     "SSEEvent",
     "SeedCall",
@@ -234,8 +235,8 @@ __all__ = [
     "Visibility",
     "advise_quota",
     "build_call",
-    "build_history",
-    "build_inputs",
+    "chat_job",
+    "chat_stream",
     "chatbot_reply_files",
     "check_contract",
     "check_files",
@@ -263,6 +264,7 @@ __all__ = [
     "read_chat_stream",
     "read_history",
     "read_reply",
+    "reply_file_data",
     "reply_files",
     "require_contract",
     "safe_filename",

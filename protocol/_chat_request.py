@@ -15,10 +15,10 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ._chat_contract import ChatContract, ChatInput, HistoryMode, InputRole
+from ._chat_contract import AppKind, ChatContract, ChatInput, HistoryMode, InputRole
 from ._chatbot import ChatbotFormat, Turn
 from ._errors import ChatRequestError, HistoryUnreachableError
-from ._files import FILE_COMPONENTS, user_file_entries
+from ._files import FILE_COMPONENTS, file_part, user_file_entries
 from ._json import JSONValue
 from ._shown import bounded
 
@@ -26,7 +26,6 @@ __all__ = [
     "ChatCall",
     "SeedCall",
     "build_call",
-    "build_inputs",
     "check_files",
     "coerce_option",
     "file_inputs",
@@ -65,19 +64,6 @@ class ChatCall:
     values: dict[int, JSONValue] = field(default_factory=dict)
 
 
-def build_inputs(
-    contract: ChatContract,
-    message: str,
-    history: Sequence[Turn] = (),
-    system: str | None = None,
-    options: Mapping[str, object] | None = None,
-    *,
-    files: FileValues = (),
-) -> list[JSONValue]:
-    """The join's ``data`` array (see :func:`build_call` for the seeds a request may need)."""
-    return build_call(contract, message, history, system, options, files=files).data
-
-
 def file_inputs(contract: ChatContract) -> tuple[ChatInput, ...]:
     """The chat's inputs that take one file each (Image, File, Audio, Video), in order."""
     return tuple(
@@ -114,6 +100,7 @@ def build_call(
     *,
     files: FileValues = (),
     history_files: Sequence[FileValues] = (),
+    history_reply_files: Sequence[FileValues] = (),
 ) -> ChatCall:
     """What to send for ``message`` after the earlier ``history``, on a fresh session.
 
@@ -122,7 +109,9 @@ def build_call(
     ``files`` are uploaded FileData values (``path``, ``meta``): in the multimodal box,
     else one per free file input (Image, File, Audio, Video), in order.
     ``history_files`` are the files of each earlier turn's user message, shown in the
-    Chatbot before it as the browser shows them. Raises :class:`ChatRequestError`.
+    Chatbot before it as the browser shows them; ``history_reply_files`` the files of each
+    earlier reply (the Space's own ``FileData``, see ``reply_file_data``), after its text.
+    Raises :class:`ChatRequestError`.
     """
     if not isinstance(message, str):
         raise ChatRequestError(f"the message must be a string, got {type(message).__name__}")
@@ -130,6 +119,7 @@ def build_call(
     attached = _files(files)
     check_files(contract, len(attached), options if isinstance(options, Mapping) else None)
     earlier = [_files(f) for f in history_files]
+    replied = [_files(f) for f in history_reply_files]
     values = _settings(contract, system, options)
     if not contract.multimodal:
         free = (i for i, s in enumerate(contract.inputs) if s in file_inputs(contract) and i not in values)
@@ -152,20 +142,20 @@ def build_call(
     if contract.message_seed is not None:
         seeds.append(SeedCall(contract.message_seed.fn_index, [message_value]))
     if turns and contract.history is HistoryMode.SESSION and contract.history_seed is not None:
-        seeds.append(SeedCall(contract.history_seed.fn_index, [_history_value(contract, turns, earlier)]))
+        seeds.append(SeedCall(contract.history_seed.fn_index, [_history_value(contract, turns, earlier, replied)]))
     if contract.steps:
         chain: dict[int, JSONValue] = {contract.inputs[slot].component_id: value for slot, value in values.items()}
         if contract.message_id is not None:
             chain[contract.message_id] = message_value
         if contract.chatbot_id is not None:
-            chain[contract.chatbot_id] = _history_value(contract, turns, earlier)
+            chain[contract.chatbot_id] = _history_value(contract, turns, earlier, replied)
         return ChatCall((), [], chain)
     data: list[JSONValue] = []
     for slot, spec in enumerate(contract.inputs):
         if spec.role in (InputRole.MESSAGE, InputRole.MULTIMODAL_MESSAGE):
             data.append(message_value)
         elif spec.role is InputRole.HISTORY:
-            value = _history_value(contract, turns, earlier)
+            value = _history_value(contract, turns, earlier, replied)
             if contract.history_holds_message:
                 value.extend(_pending(contract, message, attached))
             data.append(value)
@@ -374,35 +364,56 @@ def _shown(value: object) -> str:
     return bounded(value, 80)  # a caller's value: any depth, any length
 
 
-def _history_value(contract: ChatContract, turns: list[Turn], files: Sequence[list[JSONValue]] = ()) -> list[JSONValue]:
-    """Earlier turns as the app's Chatbot value, each turn's files before its message."""
-    chatbot_format = contract.history_format
+def _history_value(
+    contract: ChatContract,
+    turns: list[Turn],
+    files: Sequence[list[JSONValue]] = (),
+    replies: Sequence[list[JSONValue]] = (),
+) -> list[JSONValue]:
+    """Earlier turns as the app's Chatbot value, as the browser's Chatbot holds them (and
+    sends them back): each turn's files before its text, the reply's files after its text
+    (a reply of files alone has no text entry)."""
     history: list[JSONValue] = []
     for number, turn in enumerate(turns):
-        attached = files[number] if number < len(files) else []
-        if attached and chatbot_format is not None:
-            history += user_file_entries(
-                [f for f in attached if isinstance(f, dict)], chatbot=chatbot_format, gradio_major=contract.gradio_major
-            )
-        if chatbot_format is ChatbotFormat.TUPLES:
-            history.append([turn.user, turn.assistant])
-            continue
-        history.append(_message(contract, "user", turn.user))
-        history.append(_message(contract, "assistant", turn.assistant))
+        sent = _dicts(files[number] if number < len(files) else [])
+        got = _dicts(replies[number] if number < len(replies) else [])
+        # A chat without a Chatbot format takes messages (see _message).
+        kind, release = contract.history_format or ChatbotFormat.MESSAGES, contract.release
+        if kind is ChatbotFormat.TUPLES:
+            history += user_file_entries(sent, chatbot=kind, release=release)
+            # 4.44's ChatInterface pairs a file-only turn's answer with None, not "".
+            user = None if sent and not turn.user else turn.user
+            history.append([user, None if got and not turn.assistant else turn.assistant])
+        else:
+            history += _user_messages(contract, turn.user, sent)
+            if turn.assistant or not got:
+                history.append(_message(contract, "assistant", turn.assistant))
+        history += user_file_entries(got, chatbot=kind, release=release, role="assistant")
     return history
 
 
+def _dicts(values: Sequence[JSONValue]) -> list[dict[str, JSONValue]]:
+    return [v for v in values if isinstance(v, dict)]
+
+
+def _user_messages(contract: ChatContract, text: str, files: list[dict[str, JSONValue]]) -> list[JSONValue]:
+    """A user turn's messages. 6.x puts a turn's files and text in one message (its
+    ChatInterface's ``_message_as_message_dict`` dropping empty text, the
+    ``chatbot_multimodal`` demo's ``add_message`` keeping it); 4.44 and 5.x one message
+    per file, then the text, empty or not."""
+    if not files:
+        return [_message(contract, "user", text)]
+    if contract.history_format is not ChatbotFormat.NORMALISED:
+        entries = user_file_entries(files, chatbot=ChatbotFormat.MESSAGES, release=contract.release)
+        return [*entries, _message(contract, "user", text)]
+    parts: list[JSONValue] = [file_part(f) for f in files]
+    if text or contract.kind is not AppKind.CHAT_INTERFACE:
+        parts.append({"type": "text", "text": text})
+    return [{"role": "user", "metadata": None, "content": parts, "options": None}]
+
+
 def _message(contract: ChatContract, role: str, content: JSONValue) -> JSONValue:
-    if contract.history_format is ChatbotFormat.NORMALISED:
-        # 6.x validates history against its model: string content is refused there.
-        parts: list[JSONValue] = (
-            [{"type": "text", "text": content}] if isinstance(content, str) else [{"type": "file", "file": content}]
-        )
-        return {"role": role, "metadata": None, "content": parts, "options": None}
-    if contract.gradio_major < 5:
-        # 4.44's Metadata is not optional: "metadata": null fails validation; absent is fine.
-        return {"role": role, "content": content}
-    return {"role": role, "metadata": None, "content": content, "options": None}
+    return contract.release.message(role, content, contract.history_format or ChatbotFormat.MESSAGES)
 
 
 def _pending(contract: ChatContract, message: str, files: list[JSONValue]) -> list[JSONValue]:

@@ -16,11 +16,10 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ._errors import ChatRequestError
 from ._json import JSONValue
 from ._shown import bounded
 
-__all__ = ["ChatbotFormat", "Reply", "Turn", "build_history", "content_text", "read_history", "read_reply"]
+__all__ = ["ChatbotFormat", "Reply", "Turn", "content_text", "read_history", "read_reply"]
 
 
 class ChatbotFormat(enum.Enum):
@@ -170,7 +169,7 @@ def content_text(content: object) -> tuple[str, list[str]] | None:
 
 
 def read_history(value: JSONValue) -> list[Turn]:
-    """The turns of a chatbot history value in any format: :func:`build_history` undone."""
+    """The turns of a chatbot history value in any format: what a request sends, read back."""
     if not isinstance(value, list):
         return []
     if value and isinstance(value[0], list):  # tuples
@@ -191,28 +190,3 @@ def read_history(value: JSONValue) -> list[Turn]:
 def _text(content: object) -> str:
     read = content_text(content)
     return "" if read is None else read[0]
-
-
-def build_history(turns: Sequence[Turn], chatbot_format: ChatbotFormat) -> list[JSONValue]:
-    """Earlier turns as the chatbot input value the Space expects.
-
-    Raises :class:`ChatRequestError` for turns that are not two strings, or for an
-    endpoint whose reply is plain text (it has no history input to carry them).
-    """
-    if chatbot_format is ChatbotFormat.TEXT:
-        raise ChatRequestError("this endpoint replies in a text output, not a chatbot: it takes no history")
-    for position, turn in enumerate(turns):
-        if not (isinstance(turn, Turn) and isinstance(turn.user, str) and isinstance(turn.assistant, str)):
-            raise ChatRequestError(f"history[{position}] must be a Turn(user, assistant) of two strings")
-    if chatbot_format is ChatbotFormat.TUPLES:
-        return [[turn.user, turn.assistant] for turn in turns]
-    history: list[JSONValue] = []
-    for turn in turns:
-        for role, text in (("user", turn.user), ("assistant", turn.assistant)):
-            content: JSONValue = text
-            if chatbot_format is ChatbotFormat.NORMALISED:
-                # 6.x validates history against its pydantic model: string content
-                # is refused ("Input should be a valid list"), parts are required.
-                content = [{"type": "text", "text": text}]
-            history.append({"role": role, "metadata": None, "content": content, "options": None})
-    return history

@@ -21,25 +21,19 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ._chatbot import ChatbotFormat
-from ._errors import ContractMismatchError, RemoteProtocolError
+from ._errors import ChatRequestError, RemoteProtocolError
 from ._json import JSONValue, loads
+from ._release import Release, release_of
 
 __all__ = [
-    "SUPPORTED_PROTOCOLS",
     "Component",
     "Dependency",
-    "Endpoint",
     "SpaceConfig",
     "Visibility",
     "parse_config",
 ]
 
 JSONObject: TypeAlias = dict[str, JSONValue]
-
-#: Every protocol with ``queue/join`` + one ``queue/data`` stream per session.
-#: sse_v1 to sse_v2.1 end the stream without ``close_stream``; the client treats the
-#: end of a stream with nothing pending as the same thing.
-SUPPORTED_PROTOCOLS = ("sse_v1", "sse_v2", "sse_v2.1", "sse_v3")
 
 
 class Visibility(enum.Enum):
@@ -55,15 +49,6 @@ class Component:
     id: int
     type: str
     props: JSONObject
-
-    def chatbot_format(self, gradio_major: int) -> ChatbotFormat:
-        """The value format of a chatbot (see :mod:`._chatbot`), or TEXT for anything else."""
-        if self.type != "chatbot":
-            return ChatbotFormat.TEXT
-        if gradio_major >= 6:
-            return ChatbotFormat.NORMALISED
-        # Before 4.38 a chatbot has no ``type`` prop: it only does tuples.
-        return ChatbotFormat.MESSAGES if self.props.get("type") == "messages" else ChatbotFormat.TUPLES
 
     @property
     def label(self) -> str | None:
@@ -130,96 +115,40 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Endpoint:
-    """A dependency with its input and output components resolved."""
-
-    dependency: Dependency
-    inputs: tuple[Component, ...]
-    outputs: tuple[Component, ...]
-    #: The output slot that holds the reply, and how the reply is laid out in it:
-    #: the first chatbot output, else the first textbox, else the first JSON output
-    #: (``gr.ChatInterface`` APIs return the reply text as a JSON component).
-    reply_slot: int | None
-    reply_format: ChatbotFormat | None
-
-    @property
-    def fn_index(self) -> int:
-        return self.dependency.fn_index
-
-    @property
-    def trigger_id(self) -> int | None:
-        return self.dependency.trigger_id
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SpaceConfig:
     version: str | None
-    protocol: str
-    api_prefix: str
+    #: What the server's release does (protocol, diffs, formats, routes): read once here.
+    release: Release
     connect_heartbeat: bool
     dependencies: tuple[Dependency, ...]
     components: Mapping[int, Component]
 
     @property
-    def gradio_major(self) -> int:
-        """The major Gradio version, 0 if the server did not say."""
-        head = (self.version or "").split(".", 1)[0]
-        return int(head) if head.isascii() and head.isdigit() else 0
+    def protocol(self) -> str:
+        return self.release.protocol
 
     @property
-    def sends_diffs(self) -> bool:
-        """Whether generator outputs after the first arrive as diffs (sse_v2 on);
-        sse_v1 sends every value whole."""
-        return self.protocol != "sse_v1"
+    def api_prefix(self) -> str:
+        return self.release.api_prefix
+
+    def chatbot_format(self, component: Component) -> ChatbotFormat:
+        """How ``component``'s value is laid out on this release (TEXT unless a chatbot)."""
+        return self.release.chatbot_format(component.type, component.props)
 
     def dependency(self, fn_index: int) -> Dependency:
-        """The dependency with ``fn_index`` or :class:`ContractMismatchError`."""
+        """The dependency with ``fn_index``; a caller's mistyped index is a usage error
+        (:class:`ChatRequestError`), not the Space's drift."""
         found = next((d for d in self.dependencies if d.fn_index == fn_index), None)
         if found is None:
             known = ", ".join(str(d.fn_index) for d in self.dependencies) or "none"
-            raise ContractMismatchError(f"the Space has no event with fn_index {fn_index} (it has: {known})")
+            raise ChatRequestError(
+                f"the Space has no event with fn_index {fn_index} (it has: {known}; its endpoints: "
+                f"{', '.join(self.endpoint_names()) or 'none'}); name one of those"
+            )
         return found
 
     def endpoint_names(self) -> list[str]:
         return [f"/{d.api_name}" for d in self.dependencies if d.api_name and d.visibility is not Visibility.PRIVATE]
-
-    def endpoint(self, api_name: str) -> Endpoint:
-        """Resolve ``api_name`` (e.g. ``"/model_chat"``) or raise :class:`ContractMismatchError`."""
-        wanted = api_name if api_name.startswith("/") else f"/{api_name}"
-        for dependency in self.dependencies:
-            if dependency.api_name is None or dependency.visibility is Visibility.PRIVATE:
-                continue
-            if f"/{dependency.api_name}" == wanted:
-                return self._resolve(dependency)
-        known = ", ".join(self.endpoint_names()) or "none"
-        raise ContractMismatchError(
-            f"the Space has no endpoint {wanted} (it has: {known}): the name is wrong or the Space "
-            "changed its API; use one of the endpoints it lists"
-        )
-
-    def _resolve(self, dependency: Dependency) -> Endpoint:
-        def component(component_id: int) -> Component:
-            found = self.components.get(component_id)
-            if found is None:
-                raise RemoteProtocolError(
-                    f"config: dependency {dependency.fn_index} refers to component {component_id}, which does not exist"
-                )
-            return found
-
-        inputs = tuple(component(i) for i in dependency.inputs)
-        outputs = tuple(component(i) for i in dependency.outputs)
-        reply_slot: int | None = None
-        for wanted_type in ("chatbot", "textbox", "json"):
-            reply_slot = next((slot for slot, c in enumerate(outputs) if c.type == wanted_type), None)
-            if reply_slot is not None:
-                break
-        return Endpoint(
-            dependency=dependency,
-            inputs=inputs,
-            outputs=outputs,
-            reply_slot=reply_slot,
-            reply_format=None if reply_slot is None else outputs[reply_slot].chatbot_format(self.gradio_major),
-        )
 
 
 def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
@@ -231,15 +160,12 @@ def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
     protocol = payload.get("protocol", "ws")
     if not isinstance(protocol, str):
         raise RemoteProtocolError(f"config.protocol: expected a string, got {protocol!r}")
-    if protocol not in SUPPORTED_PROTOCOLS:
-        raise ContractMismatchError(
-            f"the Space speaks the Gradio queue protocol {protocol!r}; qwen-space supports "
-            f"{', '.join(SUPPORTED_PROTOCOLS)} (Gradio 4.9 to 6.x). Use a client for older Gradio versions."
-        )
     version = payload.get("version")
+    version = version if isinstance(version, str) else None
     prefix = payload.get("api_prefix") or ""
     if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
         raise RemoteProtocolError(f"config.api_prefix: expected a path such as '/gradio_api', got {prefix!r}")
+    release = release_of(version, protocol, prefix.rstrip("/"))
     raw_components = payload.get("components", [])
     raw_dependencies = payload.get("dependencies", [])
     if not isinstance(raw_components, list):
@@ -249,9 +175,8 @@ def parse_config(raw: bytes | str | Mapping[str, JSONValue]) -> SpaceConfig:
     components = {c.id: c for c in (_component(item, i) for i, item in enumerate(raw_components))}
     dependencies = tuple(_dependency(item, i) for i, item in enumerate(raw_dependencies))
     return SpaceConfig(
-        version=version if isinstance(version, str) else None,
-        protocol=protocol,
-        api_prefix=prefix.rstrip("/"),
+        version=version,
+        release=release,
         connect_heartbeat=payload.get("connect_heartbeat") is True,
         dependencies=dependencies,
         components=components,

@@ -13,11 +13,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ._chat_contract import ChatContract
 from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig
+from ._derive import derive_contract
 from ._errors import ContractMismatchError
 
-__all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract"]
+__all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract", "space_contract_of"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,25 +71,51 @@ def check_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
         drift(DriftKind.PROTOCOL, contract.protocol, config.protocol, breaking=False)
     if config.api_prefix != contract.api_prefix:
         drift(DriftKind.PREFIX, contract.api_prefix, config.api_prefix, breaking=False)
-    try:
-        endpoint = config.endpoint(contract.api_name)
-    except ContractMismatchError:
+    wanted = contract.api_name if contract.api_name.startswith("/") else f"/{contract.api_name}"
+    if wanted not in config.endpoint_names():
         drift(DriftKind.ENDPOINT_MISSING, contract.api_name, config.endpoint_names(), breaking=True)
         return drifts
-    if endpoint.fn_index != contract.fn_index:
-        drift(DriftKind.FN_INDEX, contract.fn_index, endpoint.fn_index, breaking=False)
-    if endpoint.trigger_id != contract.trigger_id:
-        drift(DriftKind.TRIGGER_ID, contract.trigger_id, endpoint.trigger_id, breaking=False)
-    input_types = tuple(c.type for c in endpoint.inputs)
-    output_types = tuple(c.type for c in endpoint.outputs)
-    if input_types != contract.input_types:
-        drift(DriftKind.INPUT_TYPES, contract.input_types, input_types, breaking=True)
-    if output_types != contract.output_types:
-        drift(DriftKind.OUTPUT_TYPES, contract.output_types, output_types, breaking=True)
-    elif endpoint.reply_format is not contract.chatbot_format:
-        actual = endpoint.reply_format.value if endpoint.reply_format else None
-        drift(DriftKind.CHATBOT_FORMAT, contract.chatbot_format.value, actual, breaking=False)
+    actual = _actual(config, wanted)
+    if actual.fn_index != contract.fn_index:
+        drift(DriftKind.FN_INDEX, contract.fn_index, actual.fn_index, breaking=False)
+    if actual.trigger_id != contract.trigger_id:
+        drift(DriftKind.TRIGGER_ID, contract.trigger_id, actual.trigger_id, breaking=False)
+    if actual.input_types != contract.input_types:
+        drift(DriftKind.INPUT_TYPES, contract.input_types, actual.input_types, breaking=True)
+    if actual.output_types != contract.output_types:
+        drift(DriftKind.OUTPUT_TYPES, contract.output_types, actual.output_types, breaking=True)
+    elif actual.chatbot_format is not contract.chatbot_format:
+        found = actual.chatbot_format and actual.chatbot_format.value
+        drift(DriftKind.CHATBOT_FORMAT, contract.chatbot_format.value, found, breaking=False)
     return drifts
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    fn_index: int
+    trigger_id: int | None
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+    #: ``None``: the event is no chat the client can hold.
+    chatbot_format: ChatbotFormat | None
+
+
+def _actual(config: SpaceConfig, api_name: str) -> _Found:
+    """What the Space has at ``api_name``: the chat contract the client derives there, seen
+    as a :class:`SpaceContract`; for an event that is no chat, its own types."""
+    try:
+        chat = derive_contract(config, api_name)
+    except ContractMismatchError:
+        chat = None
+    if chat is not None and chat.api_name == api_name:
+        return _Found(chat.fn_index, chat.trigger_id, chat.input_types, chat.output_types, chat.reply_format)
+    event = next(d for d in config.dependencies if d.api_name is not None and f"/{d.api_name}" == api_name)
+
+    def types(ids: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(config.components[i].type if i in config.components else "missing" for i in ids)
+
+    found_format = chat.reply_format if chat is not None else None
+    return _Found(event.fn_index, event.trigger_id, types(event.inputs), types(event.outputs), found_format)
 
 
 def require_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift]:
@@ -103,6 +131,23 @@ def require_contract(config: SpaceConfig, contract: SpaceContract) -> list[Drift
             drifts=tuple(breaking),
         )
     return drifts
+
+
+def space_contract_of(contract: ChatContract, config: SpaceConfig) -> SpaceContract | None:
+    """The contract as :class:`SpaceContract`, for :func:`check_contract` drift reports
+    (``None`` for an unnamed event: drift is checked by name)."""
+    if contract.api_name is None:
+        return None
+    return SpaceContract(
+        api_name=contract.api_name,
+        api_prefix=config.api_prefix,
+        protocol=config.protocol,
+        fn_index=contract.fn_index,
+        trigger_id=contract.trigger_id,
+        input_types=contract.input_types,
+        output_types=contract.output_types,
+        chatbot_format=contract.reply_format,
+    )
 
 
 def _show(value: object) -> str:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ._chatbot import ChatbotFormat
 from ._errors import RemoteProtocolError, UsageError
 from ._file_names import guess_mime_type, percent_decoded, percent_encoded
 from ._json import JSONValue
+from ._release import Release
 
 __all__ = [
     "FILE_COMPONENTS",
@@ -29,8 +30,10 @@ __all__ = [
     "ReplyFile",
     "chatbot_reply_files",
     "file_data",
+    "file_part",
     "files_in",
     "multimodal_value",
+    "reply_file_data",
     "reply_files",
     "user_file_entries",
 ]
@@ -56,30 +59,41 @@ def multimodal_value(text: str, files: Sequence[Mapping[str, JSONValue]]) -> dic
 
 
 def user_file_entries(
-    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, gradio_major: int
+    files: Sequence[Mapping[str, JSONValue]], *, chatbot: ChatbotFormat, release: Release, role: str = "user"
 ) -> list[JSONValue]:
-    """The Chatbot entries a browser's chat holds for files the user sent, one per file.
+    """The Chatbot entries a browser's chat holds for files sent by ``role`` (the user's
+    uploads, or the assistant's reply files), one per file.
 
-    Tuples (4.x, 5.x): ``[{"file": FileData, "alt_text": null}, null]``. Messages:
-    ``{"role": "user", "content": {"file": ..., "alt_text": null}}``, with
-    ``metadata`` and ``options`` null from 5.0 on (4.44's ``Metadata`` refuses null).
-    6.x's normalised messages hold a list of parts, the file one ``"type": "file"``.
+    Tuples (4.x, 5.x): ``[{"file": FileData, "alt_text": null}, null]`` (the file on the
+    right for the assistant). Messages: ``{"role": ..., "content": {"file": ..., "alt_text": null}}``
+    as ``release`` writes a message (:meth:`Release.message`: 4.44 refuses ``"metadata": null``;
+    6.x holds a list of parts, the file one ``"type": "file"``).
     """
-    entries: list[JSONValue] = []
-    for item in files:
-        upload: dict[str, JSONValue] = {"file": dict(item), "alt_text": None}
-        if chatbot is ChatbotFormat.TUPLES:
-            entries.append([upload, None])
-        elif chatbot is ChatbotFormat.NORMALISED:
-            part: dict[str, JSONValue] = {"type": "file", **upload}
-            entries.append({"role": "user", "metadata": None, "content": [part], "options": None})
-        elif chatbot is ChatbotFormat.MESSAGES and gradio_major < 5:
-            entries.append({"role": "user", "content": upload})
-        elif chatbot is ChatbotFormat.MESSAGES:
-            entries.append({"role": "user", "metadata": None, "content": upload, "options": None})
-        else:
-            raise UsageError(f"a {chatbot.value} output has no chat entries to put files in")
-    return entries
+    if files and chatbot is ChatbotFormat.TEXT:
+        raise UsageError(f"a {chatbot.value} output has no chat entries to put files in")
+    uploads: list[JSONValue] = [{"file": dict(item), "alt_text": None} for item in files]
+    if chatbot is ChatbotFormat.TUPLES:
+        return [[upload, None] if role == "user" else [None, upload] for upload in uploads]
+    return [release.message(role, upload, chatbot) for upload in uploads]
+
+
+def file_part(file: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+    """A file as one part of a 6.x normalised Chatbot message (``FileMessage``)."""
+    return {"type": "file", "file": dict(file), "alt_text": None}
+
+
+def reply_file_data(file: ReplyFile) -> dict[str, JSONValue]:
+    """A reply's file as the ``FileData`` the browser's Chatbot sends back with the
+    history: the path the Space handed out (its own cache, which a launched Space
+    accepts back, unlike a path it did not hand out), its URL, name, size and type."""
+    return {
+        "path": file.path or file.url,
+        "url": file.url,
+        "orig_name": file.name,
+        "size": file.size,
+        "mime_type": file.mime_type,
+        "meta": dict(FILE_DATA_META),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +103,17 @@ class ReplyFile:
     ``url`` is absolute (on the Space's origin, or wherever the app pointed);
     ``name`` is the name the app gave, unsanitised (use ``safe_filename`` before
     saving it); ``mime_type`` is the Space's, or guessed from the name; ``size`` in
-    bytes when the Space said.
+    bytes when the Space said; ``path`` the Space's own name for it (its ``FileData``
+    path); ``in_chat`` whether it is in the Chatbot's reply (not an output beside it): those
+    go back in a later turn's history, as the browser's Chatbot holds them (:func:`reply_file_data`).
     """
 
     url: str
     name: str
     mime_type: str
     size: int | None = None
+    path: str | None = field(default=None, compare=False)
+    in_chat: bool = field(default=False, compare=False)
 
 
 def files_in(value: object, *, root: str, api_prefix: str = "") -> tuple[ReplyFile, ...]:
@@ -149,10 +167,13 @@ def reply_files(
     for slot, value in enumerate(outputs):
         kind = output_types[slot] if slot < len(output_types) else ""
         if slot == chatbot_slot:
-            files = (
-                chatbot_reply_files(value, root=root, api_prefix=api_prefix, since=since)
-                if isinstance(value, list)
-                else files_in(value, root=root, api_prefix=api_prefix)
+            files = tuple(
+                replace(f, in_chat=True)
+                for f in (
+                    chatbot_reply_files(value, root=root, api_prefix=api_prefix, since=since)
+                    if isinstance(value, list)
+                    else files_in(value, root=root, api_prefix=api_prefix)
+                )
             )
         elif kind in _FILE_OUTPUTS:
             files = files_in(value, root=root, api_prefix=api_prefix)
@@ -183,6 +204,7 @@ def _reply_file(item: Mapping[object, object], root: str, api_prefix: str) -> Re
         name=name,
         mime_type=mime if isinstance(mime, str) and "/" in mime else guess_mime_type(name),
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        path=path,
     )
 
 

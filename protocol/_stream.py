@@ -2,8 +2,10 @@
 
 :class:`ChatStream` is the one assembly of the pipeline, bytes -> SSE events ->
 typed messages -> chat job -> chat events, run by the client on every network read;
-:func:`read_chat_stream` runs it over a whole recorded body (contract tests,
-cassette checks), so what passes there is what the client would have shown.
+:func:`chat_stream` is the one way to make it, from the config and the chat's
+contract (where the reply is, how it is laid out, whether values come whole), so
+the client, the recorder and :func:`read_chat_stream` (a whole recorded body:
+contract tests, cassette checks) cannot read a reply two ways.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ._chain import ChainStep
+from ._chat_contract import ChatContract
+from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig, parse_config
-from ._errors import ContractMismatchError, QwenSpaceError
+from ._derive import derive_contract
+from ._errors import QwenSpaceError
 from ._events import ChatEvent, Correction, Failed, TextDelta
 from ._job import TERMINAL_STATES, ChatJob, ChatJobState
 from ._json import JSONValue, loads
 from ._messages import CloseStream, message_from_json
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 
-__all__ = ["ChatStream", "ChatStreamResult", "read_chat_stream"]
+__all__ = ["ChatStream", "ChatStreamResult", "chat_job", "chat_stream", "read_chat_stream"]
 
 
 class ChatStream:
@@ -101,36 +107,84 @@ class ChatStreamResult:
         return [event for event in self.events if isinstance(event, Correction)]
 
 
+def chat_job(
+    config: SpaceConfig,
+    contract: ChatContract,
+    event_id: str | None,
+    *,
+    step: ChainStep | None = None,
+    skip: int = 0,
+    shown: str = "",
+) -> ChatJob:
+    """The job of event ``event_id`` of the chat ``contract`` describes: the one rule for
+    where its reply is, how it is laid out, and whether values come whole (sse_v1).
+
+    ``step``: one queued step of a chain contract; a step that does not write the
+    Chatbot has no reply (its text is not the chat's), so ``skip`` and ``shown`` (the
+    history entries sent, the reply shown by earlier steps) apply only to one that does.
+    """
+    reply_slot, reply_format = contract.reply_slot, contract.reply_format
+    if step is not None:
+        if contract.chatbot_id in step.outputs:
+            reply_slot = step.outputs.index(contract.chatbot_id)
+        else:
+            reply_slot, reply_format, skip, shown = len(step.outputs), ChatbotFormat.TEXT, 0, ""
+    return ChatJob(
+        event_id=event_id,
+        reply_slot=reply_slot,
+        reply_format=reply_format,
+        full_values=not config.release.sends_diffs,
+        skip=skip,
+        shown=shown,
+    )
+
+
+def chat_stream(
+    config: SpaceConfig,
+    contract: ChatContract,
+    event_id: str | None,
+    *,
+    step: ChainStep | None = None,
+    skip: int = 0,
+    shown: str = "",
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+) -> ChatStream:
+    """The stream of :func:`chat_job`'s job (a stream opened again for the same job wraps
+    ``stream.job`` in a new :class:`ChatStream`)."""
+    job = chat_job(config, contract, event_id, step=step, skip=skip, shown=shown)
+    return ChatStream(job, max_event_size=max_event_size)
+
+
 def read_chat_stream(
     config: SpaceConfig | Mapping[str, JSONValue] | bytes | str,
     stream: bytes,
     *,
     event_id: str,
-    api_name: str,
+    api_name: str | int,
 ) -> ChatStreamResult:
-    """Follow event ``event_id`` of the endpoint ``api_name`` through a recorded body.
+    """Follow event ``event_id`` of the chat at ``api_name`` (an api_name or fn_index,
+    as ``derive_contract`` takes it) through a recorded body, as the client would.
 
     Reading stops at the job's end, as the client's does.
     Problems in the stream (protocol violations, app errors, a stream that ends
-    early) are returned in ``.error``; a config without the endpoint raises
-    :class:`ContractMismatchError`.
+    early) are returned in ``.error``; a config without that chat raises what
+    :func:`derive_contract` raises.
     """
     space = config if isinstance(config, SpaceConfig) else parse_config(config)
-    endpoint = space.endpoint(api_name)
-    if endpoint.reply_slot is None or endpoint.reply_format is None:
-        raise ContractMismatchError(
-            f"the endpoint {api_name} has no chatbot, textbox or JSON output to read a reply from"
-        )
-    job = ChatJob(event_id=event_id, reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    chat_stream = ChatStream(job)
+    contract = derive_contract(space, api_name)
+    wanted = api_name if isinstance(api_name, int) or api_name.startswith("/") else f"/{api_name}"
+    # A chain's step named on its own: its stream is that step's, not the reply step's.
+    step = next((s for s in contract.steps if wanted in (s.api_name, s.fn_index)), None)
+    reader = chat_stream(space, contract, event_id, step=step)
+    job = reader.job
     events: list[ChatEvent] = []
     # Line by line, so each message's text is its own delta, as if each had come in
     # its own network read.
     for line in stream.splitlines(keepends=True):
-        events += chat_stream.feed(line)
+        events += reader.feed(line)
         if job.state.is_terminal:
             break
-    events += chat_stream.end()
+    events += reader.end()
     failures = [event.error for event in events if isinstance(event, Failed)]
     return ChatStreamResult(
         text=job.text,

@@ -1,5 +1,7 @@
 """Builds the queue messages a Gradio server sends for one chat turn of the Qwen app."""
 
+from collections.abc import Sequence
+
 from qwen_space.protocol import (
     ChatbotFormat,
     CompletionStatus,
@@ -9,7 +11,6 @@ from qwen_space.protocol import (
     ProcessGenerating,
     QueueMessage,
     Turn,
-    build_history,
 )
 
 from .gradio_diff import Variant, chunk_edits
@@ -17,10 +18,26 @@ from .gradio_diff import Variant, chunk_edits
 SYSTEM = "You are a helpful assistant."
 
 
+def chatbot_history(turns: Sequence[Turn], chatbot_format: ChatbotFormat) -> list[JSONValue]:
+    """A Chatbot's value as a Gradio server sends it (5.x and 6.x messages carry
+    ``metadata`` and ``options``; 6.x content is a list of parts)."""
+    if chatbot_format is ChatbotFormat.TUPLES:
+        return [[turn.user, turn.assistant] for turn in turns]
+
+    def content(text: str) -> JSONValue:
+        return [{"type": "text", "text": text}] if chatbot_format is ChatbotFormat.NORMALISED else text
+
+    return [
+        {"role": role, "metadata": None, "content": content(text), "options": None}
+        for turn in turns
+        for role, text in (("user", turn.user), ("assistant", turn.assistant))
+    ]
+
+
 def chatbot_value(history: list[Turn], query: str, answer: str, chatbot_format: ChatbotFormat) -> JSONValue:
     if chatbot_format is ChatbotFormat.TEXT:
         return answer
-    return build_history([*history, Turn(query, answer)], chatbot_format)
+    return chatbot_history([*history, Turn(query, answer)], chatbot_format)
 
 
 def qwen_turn(

@@ -35,12 +35,11 @@ from qwen_space.protocol import (
     Thought,
     Turn,
     build_call,
-    build_history,
-    build_inputs,
     check_contract,
     coerce_option,
     derive_contract,
     parse_config,
+    read_history,
     space_contract_of,
     split_reply,
 )
@@ -127,7 +126,7 @@ def test_replica_contracts(version: str, app: str) -> None:
         contract.history, contract.history_format, history_seed, message_seed, contract.multimodal,
     ) == EXPECTED[version, app]  # fmt: skip
     assert contract.multi_turn
-    assert contract.gradio_major == int(version[0])
+    assert contract.release.gradio_major == int(version[0])
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -190,10 +189,9 @@ def test_qwen_demo_derives_to_the_qwen_contract(version: str) -> None:
     assert check_contract(space, derived) == []
     # The request is the one the client sends today: query, history, system.
     turns = [Turn("hi", "yo"), Turn("and?", "so")]
-    endpoint = space.endpoint("/model_chat")
-    assert endpoint.reply_format is not None
-    assert build_inputs(contract, "q", turns, "sys") == ["q", build_history(turns, endpoint.reply_format), "sys"]
-    assert build_inputs(contract, "q") == ["q", [], "You are a helpful assistant."]
+    data = build_call(contract, "q", turns, "sys").data
+    assert (data[0], read_history(data[1]), data[2]) == ("q", turns, "sys")
+    assert build_call(contract, "q").data == ["q", [], "You are a helpful assistant."]
     assert build_call(contract, "q", turns).seeds == ()
 
 
@@ -217,7 +215,7 @@ def test_the_qwen_layout_keeps_its_system_box_without_its_source() -> None:
     changed["dependencies"] = [d for d in changed["dependencies"] if d["api_name"] != "modify_system_session"]
     contract = derive_contract(parse_config(changed))
     assert [s.role for s in contract.inputs] == [R.MESSAGE, R.HISTORY, R.SYSTEM]
-    assert build_inputs(contract, "q", system="sys") == ["q", [], "sys"]
+    assert build_call(contract, "q", system="sys").data == ["q", [], "sys"]
 
 
 def test_an_unlabelled_box_elsewhere_needs_its_source() -> None:
@@ -230,7 +228,7 @@ def test_an_unlabelled_box_elsewhere_needs_its_source() -> None:
     contract = derive_contract(parse_config(changed))
     assert [s.role for s in contract.inputs] == [R.MESSAGE, R.HISTORY, R.CONSTANT]
     with pytest.raises(ChatRequestError, match="no system prompt input"):
-        build_inputs(contract, "q", system="sys")
+        build_call(contract, "q", system="sys")
 
 
 # -- choosing the event -------------------------------------------------------------
@@ -264,13 +262,19 @@ def test_no_chat_event_lists_what_there_is() -> None:
     assert "--endpoint" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "match"),
-    [("/clear", "is not a chat event"), ("/nope", "no endpoint /nope"), (99, "no event with fn_index 99")],
-)
-def test_a_named_event_must_exist_and_chat(endpoint: str | int, match: str) -> None:
-    with pytest.raises(ContractMismatchError, match=match):
-        derive_contract(config("5.50.0", "thinking_blocks"), endpoint)
+def test_a_named_event_must_chat() -> None:
+    with pytest.raises(ContractMismatchError, match="is not a chat event"):
+        derive_contract(config("5.50.0", "thinking_blocks"), "/clear")
+
+
+@pytest.mark.parametrize(("endpoint", "match"), [("/nope", "no endpoint /nope"), (99, "no event with fn_index 99")])
+def test_a_mistyped_endpoint_is_a_usage_error_naming_the_endpoints(endpoint: str | int, match: str) -> None:
+    """The caller's typo, not the Space's drift: a ChatRequestError (exit 2) listing what to use."""
+    space = config("5.50.0", "thinking_blocks")
+    with pytest.raises(ChatRequestError, match=match) as caught:
+        derive_contract(space, endpoint)
+    assert not isinstance(caught.value, ContractMismatchError)
+    assert all(name in str(caught.value) for name in space.endpoint_names())
 
 
 def test_gradio_4_chat_endpoint_named_is_single_turn() -> None:
@@ -283,9 +287,9 @@ def test_gradio_4_chat_endpoint_named_is_single_turn() -> None:
         None,
         False,
     )
-    assert build_inputs(contract, "hi") == ["hi", None, "You are a friendly Chatbot.", 512, 0.7, 0.95]
+    assert build_call(contract, "hi").data == ["hi", None, "You are a friendly Chatbot.", 512, 0.7, 0.95]
     with pytest.raises(ChatRequestError, match="keeps no history"):
-        build_inputs(contract, "hi", [Turn("a", "b")])
+        build_call(contract, "hi", [Turn("a", "b")])
 
 
 # -- building requests ----------------------------------------------------------------
@@ -352,9 +356,17 @@ def test_blocks_history_in_the_request() -> None:
     contract = derive_contract(config("5.50.0", "thinking_blocks"))
     call = build_call(contract, "hi", TURNS, options={"model": "beta-2"})
     assert call.seeds == ()
-    assert call.data == ["hi", build_history(TURNS, ChatbotFormat.MESSAGES), "beta-2"]
+    assert call.data == [
+        "hi",
+        [
+            {"role": "user", "metadata": None, "content": "u1", "options": None},
+            {"role": "assistant", "metadata": None, "content": "a1", "options": None},
+        ],
+        "beta-2",
+    ]
     four = derive_contract(config("4.44.1", "thinking_blocks"))
-    assert build_inputs(four, "hi", TURNS)[1] == [
+    # 4.44 refuses "metadata": null: the key is left out.
+    assert build_call(four, "hi", TURNS).data[1] == [
         {"role": "user", "content": "u1"},
         {"role": "assistant", "content": "a1"},
     ]
@@ -376,7 +388,7 @@ def test_blocks_history_in_the_request() -> None:
 def test_options_are_checked(options: dict[Any, object], match: str) -> None:
     contract = derive_contract(config("6.31.0", "hub_template"))
     with pytest.raises(ChatRequestError, match=match) as caught:
-        build_inputs(contract, "hi", options=options)
+        build_call(contract, "hi", options=options)
     label = next(iter(options))
     if isinstance(label, str) and label != "Temprature":
         assert caught.value.label == label
@@ -385,9 +397,9 @@ def test_options_are_checked(options: dict[Any, object], match: str) -> None:
 
 def test_option_labels_ignore_case_and_the_system_prompt_is_one_input() -> None:
     contract = derive_contract(config("6.31.0", "hub_template"))
-    assert build_inputs(contract, "hi", options={"temperature": 1, "SYSTEM MESSAGE": "x"})[2:5] == ["x", 512, 1]
+    assert build_call(contract, "hi", options={"temperature": 1, "SYSTEM MESSAGE": "x"}).data[2:5] == ["x", 512, 1]
     with pytest.raises(ChatRequestError, match="give it once"):
-        build_inputs(contract, "hi", system="a", options={"System message": "b"})
+        build_call(contract, "hi", system="a", options={"System message": "b"})
 
 
 def test_choices_are_checked() -> None:
@@ -395,7 +407,7 @@ def test_choices_are_checked() -> None:
     with pytest.raises(
         ChatRequestError, match=r"'Model' \(dropdown\) takes one of its choices \('alpha-1', 'beta-2'\)"
     ):
-        build_inputs(contract, "hi", options={"Model": "gamma-3"})
+        build_call(contract, "hi", options={"Model": "gamma-3"})
 
 
 @pytest.mark.parametrize(
@@ -445,13 +457,13 @@ def test_every_option_kind() -> None:
     contract = every_option()
     # An image is not an option; nor is an unlabelled slider: both keep their defaults.
     assert [s.role for s in contract.inputs[3:]] == [R.OPTION] * 6 + [R.CONSTANT, R.STATE, R.CONSTANT]
-    data = build_inputs(
+    data = build_call(
         contract,
         "hi",
         options={"Stream": False, "Style": "long", "Seed": -5.5, "Tools": ["code"], "Size": [2, 1], "Voice": "zz"},
-    )
+    ).data
     assert data[3:] == [False, "long", -5.5, ["code"], [2, 1], "zz", None, None, 3]
-    assert build_inputs(contract, "hi")[3:] == [True, "short", 0, [], 1, "a", None, None, 3]
+    assert build_call(contract, "hi").data[3:] == [True, "short", 0, [], 1, "a", None, None, 3]
 
 
 @pytest.mark.parametrize(
@@ -468,7 +480,7 @@ def test_every_option_kind() -> None:
 )
 def test_every_option_kind_refuses(options: dict[str, object], match: str) -> None:
     with pytest.raises(ChatRequestError, match=match):
-        build_inputs(every_option(), "hi", options=options)
+        build_call(every_option(), "hi", options=options)
 
 
 @pytest.mark.parametrize(
@@ -489,7 +501,7 @@ def test_coerce_option_from_the_command_line(label: str, text: str, value: JSONV
     contract = every_option()
     spec = next(s for s in contract.inputs if s.label == label)
     assert coerce_option(spec, text) == value
-    build_inputs(contract, "hi", options={label: value})
+    build_call(contract, "hi", options={label: value})
 
 
 @pytest.mark.parametrize(("label", "text"), [("Stream", "maybe"), ("Seed", "ten"), ("Tools", "[oops")])
@@ -612,11 +624,11 @@ def settings_for(
 
 
 @given(data=st.data())
-def test_build_inputs_raises_only_our_error(data: st.DataObject) -> None:
+def test_build_call_raises_only_our_error(data: st.DataObject) -> None:
     contract = data.draw(st.sampled_from(CONTRACTS))
     options, system = settings_for(data.draw, contract)
     try:
-        built = build_inputs(contract, "hi", [Turn("a", "b")], system, options)  # type: ignore[arg-type]
+        built = build_call(contract, "hi", [Turn("a", "b")], system, options).data  # type: ignore[arg-type]
     except ChatRequestError:
         return
     # What is built is JSON: the join can send it.
@@ -654,7 +666,7 @@ def test_option_props_of_any_shape(data: st.DataObject) -> None:
     for label in labels:
         value = data.draw(st.one_of(st.floats(), st.integers(), hostile))
         with contextlib.suppress(ChatRequestError):
-            json.dumps(build_inputs(contract, "hi", (), None, {label: value}), allow_nan=False)
+            json.dumps(build_call(contract, "hi", (), None, {label: value}).data, allow_nan=False)
 
 
 def mutate(draw: st.DrawFn, document: dict[str, Any]) -> None:
@@ -696,18 +708,26 @@ def mutated_configs(draw: st.DrawFn) -> dict[str, Any]:
     endpoint=st.one_of(st.none(), st.integers(-1, 40), st.text(max_size=12)),
     data=st.data(),
 )
-def test_derive_raises_only_contract_mismatch(
+def test_derive_raises_only_contract_mismatch_or_a_missing_endpoint(
     document: dict[str, Any], endpoint: str | int | None, data: st.DataObject
 ) -> None:
     try:
         space = parse_config(document)
     except RemoteProtocolError:  # the parser's refusals are tested in test_config.py
         return
+    refused: ChatRequestError | None = None
     try:
         contract = derive_contract(space, endpoint)
     except ContractMismatchError:
         return
+    except ChatRequestError as error:
+        refused = error
+    if refused is not None:
+        # Only the caller's name or index the Space lacks is the caller's error.
+        assert endpoint is not None
+        assert "no endpoint" in str(refused) or "no event with fn_index" in str(refused)
+        return
     # Whatever was derived builds requests, or refuses them with our error.
     options, system = settings_for(data.draw, contract)
     with contextlib.suppress(ChatRequestError):
-        json.dumps(build_inputs(contract, "hi", [Turn("a", "b")], system, options), allow_nan=False)  # type: ignore[arg-type]
+        json.dumps(build_call(contract, "hi", [Turn("a", "b")], system, options).data, allow_nan=False)  # type: ignore[arg-type]

@@ -3,42 +3,31 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
     ChatbotFormat,
-    ChatRequestError,
     JSONValue,
     Reply,
     Turn,
-    build_history,
     content_text,
     read_history,
     read_reply,
 )
 
+from .chat_streams import chatbot_history
+
 TURNS = [Turn("hi", "Hello there!"), Turn("again", "Sure.")]
 
 
 def test_tuples() -> None:
-    assert build_history(TURNS, ChatbotFormat.TUPLES) == [["hi", "Hello there!"], ["again", "Sure."]]
     assert read_reply([["hi", "Hello"], ["q", "A"]], ChatbotFormat.TUPLES) == Reply("A", (1, 1))
     assert read_reply([["q", None]], ChatbotFormat.TUPLES) == Reply("", None)
 
 
 def test_flat_messages() -> None:
-    history = build_history(TURNS[:1], ChatbotFormat.MESSAGES)
-    assert history == [
-        {"role": "user", "metadata": None, "content": "hi", "options": None},
-        {"role": "assistant", "metadata": None, "content": "Hello there!", "options": None},
-    ]
+    history = chatbot_history(TURNS[:1], ChatbotFormat.MESSAGES)
     assert read_reply(history, ChatbotFormat.MESSAGES) == Reply("Hello there!", (1, "content"))
 
 
 def test_normalised_messages() -> None:
-    history = build_history(TURNS[:1], ChatbotFormat.NORMALISED)
-    assert history[0] == {
-        "role": "user",
-        "metadata": None,
-        "content": [{"type": "text", "text": "hi"}],
-        "options": None,
-    }
+    history = chatbot_history(TURNS[:1], ChatbotFormat.NORMALISED)
     value: list[JSONValue] = [
         *history,
         {"role": "user", "content": [{"type": "text", "text": "q"}]},
@@ -71,15 +60,6 @@ def test_thoughts_are_not_the_reply() -> None:
 def test_text_output() -> None:
     assert read_reply("tok0 ", ChatbotFormat.TEXT) == Reply("tok0 ", ())
     assert read_reply({"a": 1}, ChatbotFormat.TEXT) == Reply("", None)
-    with pytest.raises(ChatRequestError, match="takes no history"):
-        build_history(TURNS, ChatbotFormat.TEXT)
-
-
-@pytest.mark.parametrize("chatbot_format", [ChatbotFormat.TUPLES, ChatbotFormat.MESSAGES, ChatbotFormat.NORMALISED])
-@pytest.mark.parametrize("bad", [Turn(1, "a"), Turn("a", None), ("hi", "there")])  # type: ignore[arg-type]
-def test_turns_that_are_not_two_strings_are_a_usage_error(chatbot_format: ChatbotFormat, bad: object) -> None:
-    with pytest.raises(ChatRequestError, match=r"history\[1\]"):
-        build_history([TURNS[0], bad], chatbot_format)  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("chatbot_format", list(ChatbotFormat))
@@ -96,8 +76,8 @@ def test_odd_values_give_an_empty_reply(chatbot_format: ChatbotFormat, value: ob
     st.lists(st.builds(Turn, st.text(max_size=10), st.text(max_size=10)), max_size=5),
     st.sampled_from([ChatbotFormat.TUPLES, ChatbotFormat.MESSAGES, ChatbotFormat.NORMALISED]),
 )
-def test_read_history_undoes_build_history(turns: list[Turn], chatbot_format: ChatbotFormat) -> None:
-    assert read_history(build_history(turns, chatbot_format)) == turns
+def test_read_history_reads_every_format(turns: list[Turn], chatbot_format: ChatbotFormat) -> None:
+    assert read_history(chatbot_history(turns, chatbot_format)) == turns
 
 
 def test_content_text_names_what_is_not_text() -> None:

@@ -14,9 +14,8 @@ from qwen_space.client.recording import load_manifest
 from qwen_space.client.ways_in.cli import main
 from qwen_space.protocol import (
     ChatContract,
-    ChatJob,
-    ChatStream,
     Completed,
+    chat_stream,
     derive_contract,
     parse_config,
     read_reply,
@@ -45,13 +44,7 @@ def recorded(path: Path) -> tuple[str, str]:
     contract = derive_contract(config, json.loads(join["request"]["body"])["fn_index"])
     if contract.steps:
         return chain_recorded(interactions, contract)
-    job = ChatJob(
-        event_id=json.loads(join["response"]["body"]["string"])["event_id"],
-        reply_slot=contract.reply_slot,
-        reply_format=contract.reply_format,
-        full_values=not config.sends_diffs,
-    )
-    stream = ChatStream(job)
+    stream = chat_stream(config, contract, json.loads(join["response"]["body"]["string"])["event_id"])
     events = [
         e
         for line in find("/queue/data")["response"]["body"]["string"].encode().splitlines(True)
@@ -209,8 +202,10 @@ async def test_endpoint_by_name_and_by_fn_index(hub_space: FakeSpace) -> None:
     assert (await run_cli("chat", "hi", "--url", hub_space.url, "--endpoint", str(contract.fn_index))).code == 0
     assert [body["fn_index"] for body in hub_space.join_bodies] == [contract.fn_index] * 2
     missing = await run_cli("chat", "hi", "--url", hub_space.url, "--endpoint", "/nope")
-    assert missing.code == 11
-    assert "no endpoint /nope" in missing.err
+    assert missing.code == 2, "a mistyped endpoint is the caller's, not the Space's drift (exit 11)"
+    assert "no endpoint /nope (it has: " in missing.err
+    mistyped = await run_cli("chat", "hi", "--url", hub_space.url, "--endpoint", "99")
+    assert (mistyped.code, "no event with fn_index 99" in mistyped.err) == (2, True)
     assert len(hub_space.join_bodies) == 2
 
 
@@ -227,7 +222,9 @@ async def test_info_shows_the_derived_contract(hub_space: FakeSpace) -> None:
 
 async def test_info_with_an_endpoint_it_lacks(hub_space: FakeSpace) -> None:
     result = await run_cli("info", "--url", hub_space.url, "--endpoint", "/nope")
-    assert result.code == 11
+    assert result.code == 2
+    checked = await run_cli("contract", "check", "--url", hub_space.url, "--endpoint", "/nope")
+    assert (checked.code, "no endpoint /nope (it has: " in checked.err) == (2, True)
     assert "/respond" in result.err
 
 

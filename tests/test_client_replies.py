@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from qwen_space.client import EmptyReplyError, InvalidMessagesError, SpaceClient
-from qwen_space.protocol import ChatbotFormat, parse_config
+from qwen_space.protocol import ChatbotFormat, derive_contract, parse_config
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, script, sse, tuples_chat
 from .support import HELLO, provider_for
@@ -65,8 +65,8 @@ async def test_bad_input_is_refused_before_any_request(messages: list[dict[str, 
 def test_a_chatbot_without_type_before_gradio_4_38_is_tuples() -> None:
     raw = json.loads((Path(__file__).parent / "data" / "releases" / "gradio-4.29.0" / "config.json").read_bytes())
     assert all("type" not in c["props"] for c in raw["components"] if c["type"] == "chatbot")
-    assert parse_config(raw).endpoint("/model_chat").reply_format is ChatbotFormat.TUPLES
+    assert derive_contract(parse_config(raw), "/model_chat").reply_format is ChatbotFormat.TUPLES
     raw["version"] = "4.44.1"
     chatbot = next(c for c in raw["components"] if c["type"] == "chatbot")
     chatbot["props"]["type"] = "messages"
-    assert parse_config(raw).endpoint("/model_chat").reply_format is ChatbotFormat.MESSAGES
+    assert derive_contract(parse_config(raw), "/model_chat").reply_format is ChatbotFormat.MESSAGES

@@ -1,5 +1,6 @@
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -7,12 +8,14 @@ import pytest
 from qwen_space.client import QWEN_CONTRACT
 from qwen_space.protocol import (
     ChatbotFormat,
+    ChatRequestError,
     ContractMismatchError,
     DriftKind,
     RemoteProtocolError,
     SpaceConfig,
     Visibility,
     check_contract,
+    derive_contract,
     parse_config,
     require_contract,
 )
@@ -33,12 +36,12 @@ def test_replica_configs_resolve_model_chat(version: str) -> None:
     config = parse_config((CONFIGS / f"gradio-{version}.json").read_bytes())
     assert config.version == version
     assert config.protocol == "sse_v3"
-    endpoint = config.endpoint("/model_chat")
-    assert (endpoint.fn_index, endpoint.trigger_id) == (0, 11)
-    assert [c.type for c in endpoint.inputs] == ["textbox", "chatbot", "textbox"]
-    assert [c.type for c in endpoint.outputs] == ["textbox", "chatbot", "textbox"]
-    assert endpoint.reply_slot == 1
-    assert config.endpoint("model_chat_1").fn_index == 1
+    contract = derive_contract(config, "/model_chat")
+    assert (contract.fn_index, contract.trigger_id) == (0, 11)
+    assert contract.input_types == ("textbox", "chatbot", "textbox")
+    assert contract.output_types == ("textbox", "chatbot", "textbox")
+    assert contract.reply_slot == 1
+    assert derive_contract(config, "model_chat_1").fn_index == 1
 
 
 @pytest.mark.parametrize(
@@ -54,7 +57,7 @@ def test_version_differences_are_handled_drifts(
 ) -> None:
     config = parse_config(raw_config(version))
     assert config.api_prefix == prefix
-    assert config.endpoint("/model_chat").reply_format is chatbot_format
+    assert derive_contract(config, "/model_chat").reply_format is chatbot_format
     found = require_contract(config, QWEN_CONTRACT)
     assert {d.kind for d in found} == drifts
     assert not any(d.breaking for d in found)
@@ -137,22 +140,25 @@ def test_missing_protocol_means_gradio_3() -> None:
 def test_private_endpoints_are_not_resolved() -> None:
     config = mutated(lambda raw: dependency(raw, 0).update(api_name=False))
     assert config.dependencies[0].visibility is Visibility.PRIVATE
-    with pytest.raises(ContractMismatchError, match="no endpoint /model_chat"):
-        config.endpoint("/model_chat")
+    assert "/model_chat" not in config.endpoint_names()
+    with pytest.raises(ChatRequestError, match="no endpoint /model_chat"):
+        derive_contract(config, "/model_chat")
+    assert [d.kind for d in check_contract(config, QWEN_CONTRACT)] == [DriftKind.ENDPOINT_MISSING]
 
 
 @pytest.mark.parametrize("hidden", [{"show_api": False}, {"api_visibility": "undocumented"}])
 def test_endpoints_left_out_of_the_api_docs_are_public(hidden: dict[str, Any]) -> None:
     config = mutated(lambda raw: dependency(raw, 0).update(hidden))
     assert config.dependencies[0].visibility is Visibility.PUBLIC
-    assert config.endpoint("/model_chat").fn_index == 0
+    assert "/model_chat" in config.endpoint_names()
+    assert check_contract(config, QWEN_CONTRACT) == []
 
 
 def test_contract_messages_say_what_changed_without_app_advice() -> None:
     """The protocol layer names no command of an application built on it."""
     config = mutated(lambda raw: dependency(raw, 0).update(api_name="chat"))
-    with pytest.raises(ContractMismatchError) as missing:
-        config.endpoint("/model_chat")
+    with pytest.raises(ChatRequestError) as missing:
+        derive_contract(config, "/model_chat")
     with pytest.raises(ContractMismatchError) as drifted:
         require_contract(config, QWEN_CONTRACT)
     assert "/chat" in str(missing.value)
@@ -187,10 +193,14 @@ def test_malformed_configs(raw: Any) -> None:
         parse_config(raw)
 
 
-def test_dangling_component_reference() -> None:
+def test_dangling_component_reference_is_no_chat_and_a_type_drift() -> None:
     config = parse_config({"protocol": "sse_v3", "dependencies": [{"id": 0, "api_name": "f", "inputs": [99]}]})
-    with pytest.raises(RemoteProtocolError, match="component 99"):
-        config.endpoint("/f")
+    with pytest.raises(ContractMismatchError, match="missing component 99"):
+        derive_contract(config, "/f")
+    expected = replace(QWEN_CONTRACT, api_name="/f", api_prefix="", trigger_id=None, input_types=("textbox",))
+    drifts = {d.kind: d for d in check_contract(config, replace(expected, output_types=()))}
+    assert drifts[DriftKind.INPUT_TYPES].actual == "[missing]"
+    assert drifts[DriftKind.INPUT_TYPES].breaking
 
 
 def test_contract_pins_the_real_space() -> None:

@@ -21,7 +21,16 @@ from qwen_space.client import (
     SpaceClient,
 )
 from qwen_space.client.core.request import prepare_request
-from qwen_space.protocol import Turn, build_call, derive_contract, file_data, parse_config
+from qwen_space.protocol import (
+    InputRole,
+    ReplyFile,
+    Turn,
+    build_call,
+    derive_contract,
+    file_data,
+    parse_config,
+    reply_file_data,
+)
 
 from .cli import run_cli
 
@@ -139,9 +148,11 @@ def test_a_file_goes_to_the_image_input_and_earlier_files_into_the_chatbot(relea
     assert call.data[slots["image"]] == upload
     history = call.data[slots["chatbot"]]
     assert isinstance(history, list)
-    assert len(history) == 3  # the file's entry, then the turn's two messages
+    # The file's entry, then the turn's two messages; 6.x holds a turn's files and text in one.
+    assert len(history) == (2 if release.startswith("6.") else 3)
     assert json.dumps(history[0]).count("/tmp/gradio/def/dog.png") == 1
     assert "dog.png" not in json.dumps(history[1:])
+    assert "and this?" in json.dumps(history[-2])
     with pytest.raises(ChatRequestError, match="one file per file input"):
         build_call(chat, "x", files=[upload, upload])
 
@@ -189,3 +200,59 @@ async def test_the_cli_takes_a_download_cap_as_a_size() -> None:
     # A good size passes the parser: what fails then is the connection (nothing listens).
     good = await run_cli("chat", "--url", url, "--max-download-size", "500M", "x")
     assert good.code not in (0, 2)
+
+
+def _shape(history: Any) -> list[Any]:
+    """Each entry's role (or tuple sides) and content kinds, as the browser's Chatbot holds it."""
+
+    def kind(content: Any) -> str:
+        if isinstance(content, str):
+            return "text" if content else "empty"
+        if isinstance(content, dict) and content.get("type") == "text":
+            return "text" if content["text"] else "empty"
+        return "file" if isinstance(content, dict) and "file" in content else repr(content)
+
+    return [
+        [kind(side) if side is not None else "none" for side in entry]
+        if isinstance(entry, list)
+        else (
+            entry["role"],
+            [kind(c) for c in (entry["content"] if isinstance(entry["content"], list) else [entry["content"]])],
+        )
+        for entry in history
+    ]
+
+
+@pytest.mark.parametrize(
+    ("release", "app", "expected"),
+    [
+        # 5.50: one message per file, then the text even if empty (_message_as_message_dict).
+        ("5.50.0", "chat_multimodal", [("user", ["file"]), ("user", ["empty"]), ("assistant", ["file"])]),
+        ("5.50.0", "blocks_multimodal", [("user", ["file"]), ("user", ["empty"]), ("assistant", ["file"])]),
+        # 6.31: files and text in one message; the ChatInterface drops empty text, the demo keeps it.
+        ("6.31.0", "chat_multimodal", [("user", ["file"]), ("assistant", ["file"])]),
+        ("6.31.0", "blocks_multimodal", [("user", ["file", "empty"]), ("assistant", ["file"])]),
+        # 4.44's tuples ChatInterface pairs a file-only turn's answer with None.
+        ("4.44.1", "plain_tuples", None),
+    ],
+)
+def test_earlier_files_and_reply_files_take_the_browsers_shape(release: str, app: str, expected: Any) -> None:
+    """A file-only turn answered by an image alone: the user's file, the text if the release
+    keeps it, then the reply's image as the Space handed it out (no empty answer text)."""
+    chat = contract(release, app)
+    sent = file_data("/tmp/gradio/abc/cat.png", name="cat.png", size=40, mime_type="image/png")
+    drawn = reply_file_data(
+        ReplyFile("http://h/file=/tmp/gradio/x/d.png", "d.png", "image/png", 9, path="/tmp/gradio/x/d.png")
+    )
+    call = build_call(chat, "next", [Turn("", "")], history_files=[[sent]], history_reply_files=[[drawn]])
+    if chat.steps:
+        history = call.values[chat.chatbot_id]
+    elif chat.history_seed is not None:  # a ChatInterface's session State, seeded first
+        history = call.seeds[-1].data[0]
+    else:
+        history = call.data[[spec.role for spec in chat.inputs].index(InputRole.HISTORY)]
+    if expected is None:  # tuples: the user's file on the left, the reply's on the right
+        assert _shape(history)[:3] == [["file", "none"], ["none", "none"], ["none", "file"]]
+        return
+    assert _shape(history)[: len(expected)] == expected
+    assert json.dumps(history).count('"path": "/tmp/gradio/x/d.png"') == 1

@@ -19,6 +19,7 @@ from qwen_space.protocol import (
     FileTooLargeError,
     InvalidDataURLError,
     QwenSpaceError,
+    Release,
     RemoteProtocolError,
     RequestRejectedError,
     UsageError,
@@ -30,6 +31,8 @@ from qwen_space.protocol._files import (
     file_data,
     files_in,
     multimodal_value,
+    reply_file_data,
+    reply_files,
     user_file_entries,
 )
 from qwen_space.protocol._upload import (
@@ -92,9 +95,13 @@ def test_multimodal_value() -> None:
 )
 def test_user_file_entries(chatbot: ChatbotFormat, major: int, expected: Any) -> None:
     value = file_data("/p", name="a", size=1)
-    entries = user_file_entries([value, value], chatbot=chatbot, gradio_major=major)
+    entries = user_file_entries([value, value], chatbot=chatbot, release=_release(major))
     assert len(entries) == 2
     assert entries[0] == _substitute(expected, value)
+
+
+def _release(major: int) -> Release:
+    return Release(protocol="sse_v3", gradio_major=major, api_prefix="/gradio_api" if major >= 5 else "")
 
 
 def _substitute(shape: Any, value: Any) -> Any:
@@ -109,7 +116,7 @@ def _substitute(shape: Any, value: Any) -> Any:
 
 def test_a_text_output_holds_no_file_entries() -> None:
     with pytest.raises(UsageError):
-        user_file_entries([file_data("/p", name="a", size=1)], chatbot=ChatbotFormat.TEXT, gradio_major=5)
+        user_file_entries([file_data("/p", name="a", size=1)], chatbot=ChatbotFormat.TEXT, release=_release(5))
 
 
 # --- the upload body and answer --------------------------------------------------
@@ -441,3 +448,30 @@ def test_mime_types_come_from_our_table() -> None:
     assert guess_mime_type("A.JPG") == "image/jpeg"
     assert guess_mime_type("x") == "application/octet-stream"
     assert guess_mime_type("x.unknown") == "application/octet-stream"
+
+
+def test_the_chatbots_reply_files_are_marked_to_go_back_as_the_space_named_them() -> None:
+    """A file the Chatbot's reply holds goes back in the next turn's history as the Space's
+    own FileData (its path, not re-uploaded); a gr.Image output beside it is not in the
+    Chatbot, so it is not marked."""
+    drawn: Any = {"path": "/tmp/gradio/a/d.png", "url": f"{ROOT}/gradio_api/file=/tmp/gradio/a/d.png", "meta": META}
+    beside: Any = {"path": "/tmp/gradio/b/e.png", "url": None, "orig_name": "e.png", "meta": META}
+    chat: Any = [
+        {"role": "user", "content": "draw"},
+        {"role": "assistant", "content": {"file": drawn, "alt_text": None}},
+    ]
+    found = reply_files(
+        [chat, beside], ["chatbot", "image"], chatbot_slot=0, since=1, root=ROOT, api_prefix="/gradio_api"
+    )
+    assert [(f.name, f.path, f.in_chat) for f in found] == [
+        ("d.png", "/tmp/gradio/a/d.png", True),
+        ("e.png", "/tmp/gradio/b/e.png", False),
+    ]
+    assert reply_file_data(found[0]) == {
+        "path": "/tmp/gradio/a/d.png",
+        "url": drawn["url"],
+        "orig_name": "d.png",
+        "size": None,
+        "mime_type": "image/png",
+        "meta": META,
+    }

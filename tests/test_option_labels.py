@@ -14,7 +14,7 @@ from qwen_space.protocol import (
     ChatInput,
     ChatRequestError,
     InputRole,
-    build_inputs,
+    build_call,
     derive_contract,
     find_option,
     parse_config,
@@ -37,7 +37,7 @@ def test_trimmed_and_case_insensitive(given: str) -> None:
     contract = hub_template(Temperature="Temperature ")
     found = find_option(contract, given)
     assert found.label == "Temperature "
-    assert build_inputs(contract, "hi", options={given: 0.3})[4] == 0.3
+    assert build_call(contract, "hi", options={given: 0.3}).data[4] == 0.3
 
 
 def test_nfc_either_way() -> None:
@@ -46,7 +46,7 @@ def test_nfc_either_way() -> None:
     for label, given in ((composed, decomposed), (decomposed, composed)):
         contract = hub_template(Temperature=label)
         assert find_option(contract, given).label == label
-        assert build_inputs(contract, "hi", options={given: 0.3})[4] == 0.3
+        assert build_call(contract, "hi", options={given: 0.3}).data[4] == 0.3
 
 
 def test_an_exact_label_wins_over_a_folded_one() -> None:
@@ -89,7 +89,7 @@ def test_only_options_and_the_system_prompt_are_found() -> None:
 def test_an_option_given_twice_says_both_keys_reach_one_input(options: dict[str, object]) -> None:
     first, second = options
     with pytest.raises(ChatRequestError) as caught:
-        build_inputs(hub_template(), "hi", options=options)
+        build_call(hub_template(), "hi", options=options)
     assert str(caught.value) == f"options {first!r} and {second!r} both set the input 'Temperature': give it once"
     assert "system" not in str(caught.value)
     assert caught.value.label == second
@@ -97,4 +97,4 @@ def test_an_option_given_twice_says_both_keys_reach_one_input(options: dict[str,
 
 def test_the_system_prompt_as_an_option_and_as_system_is_still_named_so() -> None:
     with pytest.raises(ChatRequestError, match="'system message' is the system prompt, also given as system="):
-        build_inputs(hub_template(), "hi", system="a", options={"system message": "b"})
+        build_call(hub_template(), "hi", system="a", options={"system message": "b"})

@@ -1,12 +1,20 @@
 """The original provider's surface, against a loopback server."""
 
 import io
+import os
 from base64 import b64encode
 from pathlib import Path
 from typing import Any
 
 import pytest
-from qwen_space.client import InvalidMessagesError, Messages, Qwen_Qwen_2_5_Max, UsageError
+from qwen_space.client import (
+    DEFAULT_MAX_UPLOAD_SIZE,
+    FileTooLargeError,
+    InvalidMessagesError,
+    Messages,
+    Qwen_Qwen_2_5_Max,
+    UsageError,
+)
 from qwen_space.client.ways_in.original import AsyncResult, format_prompt, generate_session_hash
 from qwen_space.client.ways_in.routing import with_media
 from qwen_space.protocol import AppError
@@ -241,3 +249,22 @@ async def test_proxy_is_honoured(fake_space: FakeSpace) -> None:
         await proxy.close()
     assert seen
     assert seen[0].endswith("/config")
+
+
+def test_gpt4free_media_paths_are_checked_before_they_are_read(tmp_path: Path) -> None:
+    """A path given as media= is a regular file within the upload cap, checked before a byte
+    is read: a file over the cap is refused naming the cap and what raises it, a FIFO (whose
+    read would wait for a writer forever) as not a regular file."""
+    messages = [{"role": "user", "content": "hi"}]
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:  # sparse: over the cap on no disk
+        handle.truncate(DEFAULT_MAX_UPLOAD_SIZE + 1)
+    with pytest.raises(FileTooLargeError, match=r"104,857,600-byte cap.*SpaceClient\(max_upload_size=") as caught:
+        with_media("P", messages, {"media": [(str(big), None)]})
+    assert (caught.value.size, caught.value.limit) == (DEFAULT_MAX_UPLOAD_SIZE + 1, DEFAULT_MAX_UPLOAD_SIZE)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidMessagesError, match=r"P cannot read media=: .*not a regular file"):
+        with_media("P", messages, {"media": [(fifo, None)]})
+    with pytest.raises(InvalidMessagesError, match="P cannot read images=: cannot read the file"):
+        with_media("P", messages, {"images": [(tmp_path / "missing.png", None)]})

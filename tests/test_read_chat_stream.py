@@ -14,15 +14,16 @@ from typing import Any
 import pytest
 from qwen_space.protocol import (
     AppError,
-    ChatJob,
     ChatJobState,
-    ChatStream,
+    ChatRequestError,
     ContractMismatchError,
     LogMessage,
     ProgressUpdate,
     QwenSpaceError,
     StreamError,
     TextDelta,
+    chat_stream,
+    derive_contract,
     parse_config,
     read_chat_stream,
 )
@@ -31,7 +32,18 @@ from .captures import CaptureBlock, block, capture_blocks
 
 
 def capture_config(version: str, outputs: list[tuple[str, dict[str, Any]]], *, private: bool = False) -> dict[str, Any]:
-    components = [{"id": i + 1, "type": kind, "props": props} for i, (kind, props) in enumerate(outputs)]
+    """A config whose chat event returns ``outputs``: a Chatbot reply is a Blocks chat's
+    (a textbox and that Chatbot in), anything else a ChatInterface API's (a textbox and
+    a State in, the State out after the reply). The client reads only chats, so this is
+    the shape the captured values would have reached it in."""
+    kind = outputs[0][0]
+    if kind not in ("chatbot", "file") and [k for k, _ in outputs[1:2]] != ["state"]:
+        outputs = [outputs[0], ("state", {}), *outputs[1:]]
+    components = [{"id": i + 1, "type": k, "props": props} for i, (k, props) in enumerate(outputs)]
+    message = len(outputs) + 1
+    components.append({"id": message, "type": "textbox", "props": {}})
+    # The Chatbot (or the State) is also an input; a file output makes no chat.
+    inputs = [message] if kind == "file" else [message, 1 if kind == "chatbot" else 2]
     return {
         "version": version,
         "protocol": "sse_v3",
@@ -42,8 +54,8 @@ def capture_config(version: str, outputs: list[tuple[str, dict[str, Any]]], *, p
                 "id": 0,
                 "api_name": False if private else "fn",
                 "targets": [[None, "then"]],
-                "inputs": [],
-                "outputs": [c["id"] for c in components],
+                "inputs": inputs,
+                "outputs": list(range(1, message)),
             }
         ],
     }
@@ -204,7 +216,7 @@ def test_server_stopped_loop_of_gradio_4() -> None:
 
 def test_private_endpoint_is_not_read() -> None:
     capture = block("x7870_priv")
-    with pytest.raises(ContractMismatchError, match="no endpoint /fn"):
+    with pytest.raises(ChatRequestError, match="no endpoint /fn"):
         read_chat_stream(
             capture_config("6.31.0", TEXT, private=True),
             capture.sse_body,
@@ -216,7 +228,7 @@ def test_private_endpoint_is_not_read() -> None:
 @pytest.mark.parametrize("name", ["f6", "f6b", "f4"])
 def test_file_outputs_have_no_reply(name: str) -> None:
     capture = block(name)
-    with pytest.raises(ContractMismatchError, match="no chatbot, textbox or JSON output"):
+    with pytest.raises(ContractMismatchError, match="is not a chat event"):
         read_chat_stream(
             capture_config("6.31.0", [("file", {})]), capture.sse_body, event_id=event_id_of(capture), api_name="/fn"
         )
@@ -245,11 +257,8 @@ def test_messages_after_the_end_are_not_read_as_the_client_does() -> None:
     assert result.error is None
     assert result.state is ChatJobState.COMPLETED
     assert result.text == "hello"
-    endpoint = parse_config(config).endpoint("/fn")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
-    job = ChatJob(event_id=event_id_of(capture), reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    live = ChatStream(job)
+    space = parse_config(config)
+    live = chat_stream(space, derive_contract(space, "/fn"), event_id_of(capture))
     events = [event for i in range(len(body)) for event in live.feed(body[i : i + 1])] + live.end()
     assert events == result.events
 

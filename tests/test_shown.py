@@ -13,7 +13,7 @@ from qwen_space.protocol import (
     ChatRequestError,
     InputRole,
     JSONValue,
-    build_inputs,
+    build_call,
     derive_contract,
     parse_config,
 )
@@ -69,4 +69,4 @@ def test_any_value_describes_within_bounds(value: JSONValue) -> None:
 def test_a_refused_value_of_any_depth_is_named_in_the_error() -> None:
     contract = derive_contract(parse_config(json.loads(HUB_TEMPLATE.read_text(encoding="utf-8"))))
     with pytest.raises(ChatRequestError, match=r"takes text, got \[\[\[\[\[\.\.\.\]\]\]\]\]$"):
-        build_inputs(contract, "hi", options={"System message": nested(3000)})
+        build_call(contract, "hi", options={"System message": nested(3000)})

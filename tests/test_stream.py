@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,12 +33,16 @@ from qwen_space.protocol import (
     QwenSpaceError,
     TextDelta,
     Turn,
-    build_history,
+    chat_job,
+    chat_stream,
+    derive_contract,
     parse_config,
 )
 
 from .captures import block
+from .chat_streams import chatbot_history
 from .strategies import chunked
+from .test_chain import CHAINS
 from .test_read_chat_stream import CASES, TEXT, Case, capture_config, event_id_of
 
 EVENT_ID = "e1"
@@ -123,7 +128,7 @@ def reply_path(chatbot_format: ChatbotFormat, turns: int) -> list[object]:
 
 def chatbot(chatbot_format: ChatbotFormat, turns: int, text: str) -> object:
     history = [Turn(f"q{i}", f"a{i}") for i in range(turns)]
-    return build_history([*history, Turn("question", text)], chatbot_format)
+    return chatbot_history([*history, Turn("question", text)], chatbot_format)
 
 
 def line(payload: object) -> bytes:
@@ -423,13 +428,12 @@ def test_captured_gradio_streams(case: Case) -> None:
     """Real bytes of Gradio 4.44, 5.50 and 6.31 servers, in one chunk and one byte at a
     time: the same events, and the reply the server sent."""
     capture = block(case.name)
-    endpoint = parse_config(capture_config(case.version, case.outputs)).endpoint("/fn")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
+    config = parse_config(capture_config(case.version, case.outputs))
+    contract = derive_contract(config, "/fn")
     results = []
     for chunks in ([capture.sse_body], [capture.sse_body[i : i + 1] for i in range(len(capture.sse_body))]):
-        job = ChatJob(event_id=event_id_of(capture), reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-        stream = ChatStream(job)
+        stream = chat_stream(config, contract, event_id_of(capture))
+        job = stream.job
         events = [event for chunk in chunks for event in stream.feed(chunk)] + stream.end()
         assert job.text == case.text
         assert shown_text(events) == case.text
@@ -440,9 +444,22 @@ def test_captured_gradio_streams(case: Case) -> None:
 def test_each_read_of_a_real_stream_is_one_delta() -> None:
     """tok1..tok3 of Gradio 5's capture come in one read: one delta."""
     capture = block("v5_stream")
-    endpoint = parse_config(capture_config("5.50.0", TEXT)).endpoint("/fn")
-    assert endpoint.reply_slot is not None
-    assert endpoint.reply_format is not None
-    job = ChatJob(event_id=event_id_of(capture), reply_slot=endpoint.reply_slot, reply_format=endpoint.reply_format)
-    events = ChatStream(job).feed(capture.sse_body)
+    config = parse_config(capture_config("5.50.0", TEXT))
+    events = chat_stream(config, derive_contract(config, "/fn"), event_id_of(capture)).feed(capture.sse_body)
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["tok0 tok1 tok2 tok3 "]
+
+
+@pytest.mark.parametrize("version", ["4.44.1", "5.50.0", "6.31.0"])
+def test_a_chain_step_reads_the_chatbot_only_where_it_writes_it(version: str) -> None:
+    """chat_job's step rule: a step that writes the Chatbot reads the reply there, after
+    the history sent and what earlier steps showed; any other step has no reply."""
+    config = parse_config((CHAINS / version / "blocks_canonical.json").read_bytes())
+    contract = derive_contract(config)
+    bot = contract.steps[-1]
+    assert contract.chatbot_id is not None
+    writer = chat_job(config, contract, "e", step=bot, skip=2, shown="so far")
+    assert (writer.reply_slot, writer.reply_format) == (bot.outputs.index(contract.chatbot_id), contract.reply_format)
+    assert writer.text == "so far"
+    other = replace(bot, outputs=(contract.chatbot_id + 1000,))
+    silent = chat_job(config, contract, "e", step=other, skip=2, shown="so far")
+    assert (silent.reply_slot, silent.reply_format, silent.text) == (1, ChatbotFormat.TEXT, "")

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from ...protocol import (
     ChainStep,
-    ChatbotFormat,
     ChatCall,
     ChatContract,
     ChatEvent,
@@ -34,6 +33,7 @@ from ...protocol import (
     ReasoningDelta,
     SpaceConfig,
     TextDelta,
+    chat_job,
     new_session_hash,
     read_reply,
     reply_files,
@@ -179,14 +179,7 @@ class ChainRunner:
         )
         event_id = await run.join_step(join, self._deadline)
         writes = self._chatbot in step.outputs
-        job = ChatJob(
-            event_id=event_id,
-            reply_slot=step.outputs.index(self._chatbot) if writes else len(step.outputs),
-            reply_format=self._format if writes else ChatbotFormat.TEXT,
-            full_values=not self._config.sends_diffs,
-            skip=self._skip if writes else 0,
-            shown=self._shown if writes else "",
-        )
+        job = chat_job(self._config, self._contract, event_id, step=step, skip=self._skip, shown=self._shown)
         async for batch in run.stream_step(job, self._deadline):
             kept = [e for e in batch if type(e) is not Completed and (writes or not _is_text(e))]
             if kept:

@@ -41,6 +41,7 @@ from ...protocol import (
     RemoteProtocolError,
     ReplyFile,
     RequestRejectedError,
+    Route,
     ServerError,
     SpaceConfig,
     SpaceHTTPError,
@@ -473,8 +474,8 @@ class SpaceClient:
             is_closed=lambda: self._closed,
         )
 
-    def _api_url(self, config: SpaceConfig, path: str) -> URL:
-        return self._base.with_path(self._base.path.rstrip("/") + config.api_prefix + path)
+    def _route(self, config: SpaceConfig, name: Route) -> URL:
+        return self._base.with_path(self._base.path.rstrip("/") + config.release.route(name))
 
     async def _chat_target(self, deadline: Deadline) -> ChatTarget:
         config = await self._checked_config(deadline)
@@ -484,12 +485,12 @@ class SpaceClient:
             self._target = ChatTarget(
                 config=config,
                 contract=self._chat_contract,
-                seed_url=self._api_url(config, "/run/predict"),
-                join_url=self._api_url(config, "/queue/join"),
+                seed_url=self._route(config, "predict"),
+                join_url=self._route(config, "join"),
                 hidden_error_hint=HIDDEN_ERROR_HINT if self._chat_contract.api_name == QWEN_CONTRACT.api_name else None,
-                data_url=self._api_url(config, "/queue/data"),
-                cancel_url=self._api_url(config, "/cancel"),
-                upload_url=self._api_url(config, "/upload"),
+                data_url=self._route(config, "data"),
+                cancel_url=self._route(config, "cancel"),
+                upload_url=self._route(config, "upload"),
                 root=str(self._base),
             )
         return self._target

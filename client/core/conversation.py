@@ -6,10 +6,12 @@ writes (:attr:`HistoryMode.CONVERSATION`): there the turns exist only in the ses
 that held them, so every turn runs on one ``session_hash`` with the page's component
 values kept, as one browser tab does.
 
-Files are part of the turns: a turn's files are replayed with it as the browser's Chatbot
-holds them (the file entries before the turn's text), uploaded again with each request
-since every request but a held session's starts a fresh one. A turn may be files alone,
-and a reply may be files alone (an image answer): both are turns.
+Files are part of the turns, replayed as the browser's Chatbot holds them: a turn's
+files before its text, uploaded again with each request since every request but a held
+session's starts a fresh one; a reply's files after its text, as the Space handed them
+out (the browser sends the Space's own FileData back, which a launched Space accepts
+since it is in its cache). A turn may be files alone, and a reply may be files alone (an
+image answer): both are turns.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ...protocol import (
     ReplyFile,
     TextDelta,
     Turn,
+    reply_file_data,
 )
 from ..hub.space import SpaceStarting
 from .chain import ChatSession
@@ -111,8 +114,15 @@ class Conversation:
             messages += [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
         messages.append({"role": "user", "content": message})
         request = prepare_request(messages, system=self._system, files=files, max_upload_size=self._max_upload_size)
-        if not held and any(self.sent_files):
-            request = dataclasses.replace(request, history_files=tuple(self.sent_files))
+        # Only the Chatbot's files: an output beside it (a gr.Image) is not in the browser's history.
+        if not held and (any(self.sent_files) or any(self.reply_files)):
+            request = dataclasses.replace(
+                request,
+                history_files=tuple(self.sent_files),
+                history_reply_files=tuple(
+                    tuple(reply_file_data(f) for f in got if f.in_chat) for got in self.reply_files
+                ),
+            )
         run = self._start(request, self._options, self._session if held else None)
         received: list[ReplyFile] = []
         check = ReplyCheck()

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ...protocol import Turn, guess_mime_type, parse_data_url
+from ...protocol import JSONValue, Turn, guess_mime_type, parse_data_url
 from .errors import InvalidMessagesError
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 
@@ -43,6 +43,9 @@ class ChatRequest:
     files: tuple[LocalFile, ...] = ()
     #: The files of each earlier turn's user messages, parallel to ``history``.
     history_files: tuple[tuple[LocalFile, ...], ...] = ()
+    #: The files of each earlier reply as the Space handed them out (``reply_file_data``):
+    #: sent back as they are, not uploaded again.
+    history_reply_files: tuple[tuple[dict[str, JSONValue], ...], ...] = ()
 
     @property
     def size(self) -> int:

@@ -41,6 +41,7 @@ from ...protocol import (
     SpaceUnavailableError,
     advise_quota,
     build_call,
+    chat_job,
     check_files,
     parse_join_response,
     parse_predict_answer,
@@ -182,12 +183,7 @@ class ChatRun:
                 source: AsyncGenerator[Sequence[ChatEvent], None] = held_back(runner.run())
             else:
                 self._cancel_fn = contract.fn_index
-                job = ChatJob(
-                    event_id=self.event_id,
-                    reply_slot=contract.reply_slot,
-                    reply_format=contract.reply_format,
-                    full_values=not target.config.sends_diffs,
-                )
+                job = chat_job(target.config, contract, self.event_id)
                 # The files after the held text: a reply's files come just before its end.
                 source = self._with_reply_files(target, job, held_back(self._stream(target, job, deadline)), call)
             # Nested async generators are not closed by their consumer's exit: close
@@ -216,6 +212,7 @@ class ChatRun:
             uploaded.options,
             files=uploaded.files,
             history_files=uploaded.history_files,
+            history_reply_files=request.history_reply_files,
         )
         self._target = target
         if contract.steps:

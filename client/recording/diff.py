@@ -19,22 +19,23 @@ from pathlib import Path
 from ...protocol import (
     ChatContract,
     ChatJob,
-    ChatStream,
+    ChatRequestError,
     Completed,
     ContractMismatchError,
     Failed,
     InputRole,
     QwenSpaceError,
     SSEDecoder,
+    chat_stream,
     derive_contract,
     parse_config,
     parse_message,
     reply_files,
 )
 from ..core.errors import CassetteError
-from .cassette import Interaction, load_interactions
 from .file_diff import RecordedFile, file_lines, received_files, sent_files
 from .scenarios import RecordedChat, recorded_chat
+from .storage import Interaction, load_interactions
 
 __all__ = ["CassetteSummary", "semantic_diff", "summarise"]
 
@@ -82,7 +83,7 @@ def summarise(path: Path) -> CassetteSummary:
     contract: ChatContract | None
     try:
         contract = derive_contract(config, fn_index)
-    except ContractMismatchError as error:
+    except (ContractMismatchError, ChatRequestError) as error:  # a recorded fn_index the config lacks
         contract = None
         described = f"no chat event ({' '.join(str(error).split())[:200]})"
     else:
@@ -101,13 +102,7 @@ def summarise(path: Path) -> CassetteSummary:
     reply, outcome = "", "no chat event"
     received: tuple[RecordedFile, ...] = ()
     if contract is not None:
-        job = ChatJob(
-            event_id=event_id,
-            reply_slot=contract.reply_slot,
-            reply_format=contract.reply_format,
-            full_values=not config.sends_diffs,
-        )
-        stream = ChatStream(job)
+        stream = chat_stream(config, contract, event_id)
         events = [e for line in data_body.encode().splitlines(keepends=True) for e in stream.feed(line)]
         events += stream.end()
         for chat_event in events:
@@ -117,7 +112,7 @@ def summarise(path: Path) -> CassetteSummary:
             if isinstance(chat_event, Failed):
                 reply, outcome = chat_event.error.partial_text, type(chat_event.error).__name__
                 break
-        received = _received(interactions, contract, job, join_request, config.api_prefix)
+        received = _received(interactions, contract, stream.job, join_request, config.api_prefix)
     return CassetteSummary(
         version=config.version,
         protocol=config.protocol,

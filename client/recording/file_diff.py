@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from yarl import URL
 
 from ...protocol import ReplyFile
-from .cassette import Interaction, multipart_boundary
+from .scrubbing import multipart_boundary
+from .storage import Interaction
 
 __all__ = ["RecordedFile", "file_lines", "received_files", "sent_files"]
 

@@ -20,13 +20,16 @@ from ...protocol import (
     ChatInput,
     Completed,
     FileReply,
+    FileTooLargeError,
     JSONValue,
     OptionKind,
     ReasoningDelta,
     TextDelta,
+    UsageError,
 )
 from ..core.client import SpaceClient
 from ..core.errors import InvalidMessagesError
+from ..core.files import LocalFile
 from ..core.reply import ReplyCheck
 
 __all__ = [
@@ -189,6 +192,10 @@ def _part(provider: str, argument: str, data: object, name: str | None) -> dict[
     return {"type": "file", "file": {"file_data": url, "filename": name or "file"}}
 
 
+#: What the upload cap's message names: gpt4free's providers keep the client's default cap.
+_CAP_ARGUMENT = "SpaceClient(max_upload_size=...) (the gpt4free providers keep the default cap)"
+
+
 def _read(provider: str, argument: str, data: object, name: str | None) -> tuple[bytes, str | None]:
     if isinstance(data, (bytes, bytearray)):
         return bytes(data), name
@@ -198,13 +205,15 @@ def _read(provider: str, argument: str, data: object, name: str | None) -> tuple
             "or a data URL"
         )
     if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
+        # A regular file within the upload cap, checked before a byte is read (a FIFO or
+        # a huge file would otherwise hang or fill memory first).
         try:
-            return path.read_bytes(), name or path.name
-        except OSError as error:
-            raise InvalidMessagesError(
-                f"{provider} cannot read {argument}= {str(path)[:200]!r}: {error.strerror}"
-            ) from None
+            file = LocalFile.read(data, argument=_CAP_ARGUMENT)
+        except FileTooLargeError:
+            raise
+        except UsageError as error:
+            raise InvalidMessagesError(f"{provider} cannot read {argument}=: {error}") from None
+        return file.content, name or file.name
     save = getattr(data, "save", None)
     if callable(save) and hasattr(data, "format"):  # a PIL image
         buffer = io.BytesIO()

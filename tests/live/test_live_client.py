@@ -13,6 +13,7 @@ from qwen_space.protocol import (
     QueuePosition,
     Started,
     TextDelta,
+    derive_contract,
 )
 
 from .conftest import Replica
@@ -27,12 +28,12 @@ def answer(tokens: int) -> str:
 async def test_config_and_contract(replica: Replica) -> None:
     async with SpaceClient(replica.url) as space:
         config = await space.config()
-        endpoint = config.endpoint("/model_chat")
+        contract = derive_contract(config, "/model_chat")
         assert config.version == replica.gradio_version
-        assert (endpoint.fn_index, endpoint.trigger_id) == (0, 11)
-        major = config.gradio_major
+        assert (contract.fn_index, contract.trigger_id) == (0, 11)
+        major = config.release.gradio_major
         expected = ChatbotFormat.NORMALISED if major >= 6 else ChatbotFormat.TUPLES
-        assert endpoint.reply_format is expected
+        assert contract.reply_format is expected
         assert not any(d.breaking for d in space.drifts)
 
 

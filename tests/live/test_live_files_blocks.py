@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 from qwen_space.client.core.files import LocalFile, download, save, upload
 from qwen_space.client.core.transport import Transport
-from qwen_space.protocol import ChatbotFormat
+from qwen_space.protocol import ChatbotFormat, Release
 from qwen_space.protocol._files import chatbot_reply_files, file_data, files_in, multimodal_value, user_file_entries
 from yarl import URL
 
@@ -117,7 +117,8 @@ async def test_a_multimodal_textbox_gets_text_and_files(server: Server, transpor
 async def test_a_chatbot_takes_the_entries_a_browser_adds_for_user_files(server: Server, transport: Transport) -> None:
     values = await upload(transport, server.upload_url, FILES[:2], within=60)
     chatbot = ChatbotFormat.NORMALISED if MAJOR >= 6 else ChatbotFormat.MESSAGES
-    entries = user_file_entries(values, chatbot=chatbot, gradio_major=MAJOR)
+    release = Release(protocol="sse_v3", gradio_major=MAJOR, api_prefix="/gradio_api" if MAJOR >= 5 else "")
+    entries = user_file_entries(values, chatbot=chatbot, release=release)
     done = await call(server, "history_files", [entries])
     assert done["success"], done
     seen = json.loads(done["output"]["data"][0])

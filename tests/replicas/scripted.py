@@ -12,6 +12,9 @@ Directives in the message reach the slow and failing paths without changing any 
 * ``!delay=S``   sleep S seconds before each word (default 0);
 * ``!fail``      raise ``ValueError`` after 2 words;
 * ``!shape``     append the shape the history arrived in (tuples, messages or empty);
+* ``!history-shape``  append each history entry's role and the kinds of its content
+  (``user[file,text] assistant[text]``: text, empty, file, component, none), as the
+  app's function received it;
 * ``!id=NAME``   append ``yield NAME <unix time>`` to the file named by ``REPLICA_LOG`` for
   every yield, the format ``tests/live/conftest.py``'s ``Replica.yields`` counts.
 """
@@ -107,7 +110,39 @@ def describe(
         first = (history or [None])[0]
         shape = "tuples" if isinstance(first, (list, tuple)) else "messages" if isinstance(first, Mapping) else "empty"
         parts.append(f"History shape: {shape}.")
+    if "!history-shape" in message:
+        parts.append(f"History: {history_shape(history)}.")
     return " ".join(parts)
+
+
+def history_shape(history: Sequence[Any] | None) -> str:
+    """Each entry as ``role[kinds]`` (messages) or ``[user kinds|assistant kinds]`` (tuples)."""
+    shown = []
+    for entry in history or []:
+        if isinstance(entry, Mapping):
+            content = entry.get("content")
+            items = content if isinstance(content, list) else [content]
+            shown.append(f"{entry.get('role')}[{','.join(_kind(c) for c in items)}]")
+        elif isinstance(entry, (list, tuple)):
+            shown.append(f"[{'|'.join(_kind(side) for side in entry)}]")
+    return " ".join(shown) or "empty"
+
+
+def _kind(content: Any) -> str:
+    if content is None:
+        return "none"
+    if isinstance(content, str):
+        return "text" if content else "empty"
+    if isinstance(content, tuple):
+        return "file"
+    if isinstance(content, Mapping):
+        if content.get("type") == "text":
+            return "text" if content.get("text") else "empty"
+        if content.get("type") == "component":
+            return "component"
+        if content.get("type") == "file" or "file" in content or "path" in content:
+            return "file"
+    return "other"
 
 
 def stream(answer: str, message: str) -> Iterator[str]:

@@ -42,16 +42,14 @@ async def run(args: argparse.Namespace) -> int:
     print(f"protocol:  {one_line(str(config.protocol))}")
     print(f"prefix:    {one_line(config.api_prefix or '(none)')}")
     print(f"endpoints: {one_line(', '.join(config.endpoint_names()) or '(none)')}")
-    if args.endpoint is None:
+    if args.endpoint is None and QWEN_CONTRACT.api_name in config.endpoint_names():
         try:
-            endpoint = config.endpoint(QWEN_CONTRACT.api_name)
+            qwen = derive_contract(config, QWEN_CONTRACT.api_name)
         except ContractMismatchError:
             pass
         else:
-            fmt = endpoint.reply_format.value if endpoint.reply_format else "none"
-            print(
-                f"chat:      /model_chat = fn {endpoint.fn_index}, trigger {endpoint.trigger_id}, chatbot format {fmt}"
-            )
+            fmt = qwen.reply_format.value
+            print(f"chat:      /model_chat = fn {qwen.fn_index}, trigger {qwen.trigger_id}, chatbot format {fmt}")
     try:
         contract = derive_contract(config, args.endpoint)
     except ContractMismatchError as error:

@@ -111,7 +111,7 @@ async def resolve_presets(
         async with SpaceClient(targets[alias], **{**client_options, "endpoint": endpoint}) as client:
             try:
                 contract = await client.contract()
-            except ContractMismatchError as error:
+            except (ContractMismatchError, ChatRequestError) as error:
                 if endpoint is None:
                     raise
                 flag = f"--endpoint {endpoint}" if alias is None else f"--endpoint {alias}={endpoint}"
