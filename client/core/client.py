@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, Unpack, cast
+from typing import Any, Self, Unpack
 
 from yarl import URL
 
@@ -400,9 +400,7 @@ class SpaceClient:
         Only a file on the Space's origin is fetched, with the token and headers the Space
         gets; one elsewhere raises :class:`FileElsewhereError` with its URL."""
         return await download(
-            # files.py is typed with the aiohttp Transport but only calls send() (TODO lead:
-            # type it with SpaceTransport).
-            cast("Transport", self._transport),
+            self._transport,
             file,
             space=self._base,
             within=self._timeouts.total,

@@ -3,7 +3,7 @@
 Uploads go to ``{root}{api_prefix}/upload`` in one multipart request, after every
 file was checked against the cap (``max_upload_size``, 100 MiB by default): a file
 over it is refused before a byte is sent. Downloads go through the client's
-:class:`Transport`, so the token and headers follow its rules and a redirect never
+transport (:class:`SpaceTransport`), so the token and headers follow its rules and a redirect never
 leaves the Space's origin; a file on another origin is not fetched at all (no
 credential goes there, and a server running qwen-space does not fetch arbitrary
 URLs from its own network): :class:`FileElsewhereError` gives its URL instead.
@@ -39,7 +39,7 @@ from ...protocol._upload import (
 )
 from .errors import FileElsewhereError, ResponseTooLargeError, UsageError
 from .login import same_origin
-from .transport import Deadline, StreamedBody, Transport
+from .transport import Deadline, SpaceTransport, StreamedBody
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_SIZE",
@@ -129,7 +129,7 @@ def _open_regular(where: Path) -> BinaryIO:
 
 
 async def upload(
-    transport: Transport,
+    transport: SpaceTransport,
     upload_url: URL,
     files: Sequence[LocalFile],
     *,
@@ -225,7 +225,7 @@ class _Body:
 
 
 async def download(
-    transport: Transport,
+    transport: SpaceTransport,
     file: ReplyFile,
     *,
     space: URL,
@@ -255,7 +255,7 @@ async def download(
 
 
 async def save(
-    transport: Transport,
+    transport: SpaceTransport,
     file: ReplyFile,
     folder: str | os.PathLike[str],
     *,

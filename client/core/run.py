@@ -13,7 +13,7 @@ import logging
 import random
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, MutableSet, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from yarl import URL
 
@@ -53,7 +53,7 @@ from .errors import ClientClosedError, SpaceConnectionError, client_closed, tota
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile, upload
 from .request import ChatRequest
 from .timeouts import RetryPolicy, Timeouts
-from .transport import Deadline, SpaceTransport, StreamBody, Transport, retry_after
+from .transport import Deadline, SpaceTransport, StreamBody, retry_after
 
 __all__ = ["ChatRun", "ChatTarget", "RunSettings"]
 
@@ -240,9 +240,7 @@ class ChatRun:
         if target.upload_url is None:  # pragma: no cover - every target built by the client has one
             raise RuntimeError("the chat target has no upload URL")
         values: list[dict[str, JSONValue]] = await upload(
-            # files.py is typed with the aiohttp Transport but only calls send(), which
-            # every SpaceTransport has (TODO lead: type files.py with SpaceTransport).
-            cast("Transport", self._transport),
+            self._transport,
             target.upload_url,
             every,
             within=deadline.bound(self._settings.timeouts.join),
