@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -78,7 +77,7 @@ def main() -> None:
             "date": started,
             "load_average_at_start": round(load, 1),
             "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
-            "command": "python benchmarks/ab.py " + " ".join(sys.argv[1:]),
+            "command": f"python benchmarks/ab.py {args.before} {args.after} --rounds {args.rounds} --out {args.out}",
             "what": args.what,
             "rounds": args.rounds,
             "rows": results,
