@@ -8,7 +8,7 @@ its own (the bare reader counts the reads; the results say how many per token).
 
 Two apps: a ``gr.ChatInterface`` (benchmarks/paced_app.py) and the replica of the
 Qwen Space's layout (tests/replica/app.py, ``!delay=0.001``, its whole history as
-each output). Four ways to read the same chat, measured in the same run, taking
+each output). Five ways to read the same chat, measured in the same run, taking
 turns, each in a fresh process, after a short warm-up chat in that process:
 
 * ``bare``: aiohttp joins the queue, reads the SSE stream and orjson-decodes each
