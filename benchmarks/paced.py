@@ -8,11 +8,14 @@ its own (the bare reader counts the reads; the results say how many per token).
 
 Two apps: a ``gr.ChatInterface`` (benchmarks/paced_app.py) and the replica of the
 Qwen Space's layout (tests/replica/app.py, ``!delay=0.001``, its whole history as
-each output). Four ways to read the same chat, measured in the same run, taking
+each output). Five ways to read the same chat, measured in the same run, taking
 turns, each in a fresh process, after a short warm-up chat in that process:
 
 * ``bare``: aiohttp joins the queue, reads the SSE stream and orjson-decodes each
   event, nothing else: the floor any Python client pays;
+* ``protocol``: the bare reader's loop, each read fed to the protocol as the client
+  runs it (``ChatStream`` + ``HeldReply``), without the client around it: where a gap
+  between bare and qwen-space lies (in the protocol, or in the client's read loop);
 * ``qwen-space``: ``SpaceClient.chat``, the reply's deltas;
 * ``serve``: ``qwen-space serve --url`` in front of the app, read by a bare aiohttp
   client; the CPU counted is the server process's (what serving adds on top of the
@@ -47,6 +50,15 @@ from typing import Any
 
 import aiohttp
 import orjson
+from qwen_space.protocol import (
+    ChatContract,
+    HeldReply,
+    SpaceConfig,
+    TextDelta,
+    chat_stream,
+    derive_contract,
+    parse_config,
+)
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "paced-results.json"
@@ -54,7 +66,7 @@ APPS = {
     "chatinterface": (HERE / "paced_app.py", "tokens={n}"),
     "qwen-layout": (HERE.parent / "tests" / "replica" / "app.py", "!tokens={n} !delay=0.001"),
 }
-CLIENTS = ("bare", "qwen-space", "serve", "gradio_client")
+CLIENTS = ("bare", "protocol", "qwen-space", "serve", "gradio_client")
 WARM_UP_TOKENS = 20
 
 
@@ -127,6 +139,24 @@ async def bare_chat(session: aiohttp.ClientSession, url: str, join: dict[str, An
     raise RuntimeError(f"the stream ended before the job did: {last!r}")
 
 
+async def protocol_chat(
+    session: aiohttp.ClientSession, url: str, join: dict[str, Any], config: SpaceConfig, contract: ChatContract
+) -> str:
+    """The bare reader's loop, each read through ``ChatStream`` and ``HeldReply``: the reply."""
+    session_hash = secrets.token_hex(6)
+    async with session.post(url + "/queue/join", json={**join, "session_hash": session_hash}) as response:
+        event_id = (await response.json())["event_id"]
+    stream, held = chat_stream(config, contract, event_id), HeldReply()
+    job = stream.job
+    text: list[str] = []
+    async with session.get(url + "/queue/data", params={"session_hash": session_hash}) as response:
+        async for chunk in response.content.iter_any():
+            text += [event.text for event in held.batch(stream.feed(chunk)) if type(event) is TextDelta]
+            if job.state.is_terminal:
+                return "".join(text)
+    raise RuntimeError("the stream ended before the job did")
+
+
 def chat_dependency(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
     """A ChatInterface's API event: ``chat`` on 5.x, named after the function on 6.x."""
     return next(d for d in dependencies if d.get("api_name") in ("chat", "respond"))
@@ -195,6 +225,13 @@ async def async_child(
                 text, read_count, event_count = await bare_chat(session, queue, join)
                 reads.append(read_count)
                 events.append(event_count)
+            elif client == "protocol":
+                queue, join = join_body(url, app, message)  # as the bare reader's
+                with urllib.request.urlopen(url + "/config", timeout=30) as answer:
+                    config = parse_config(answer.read())  # read once by the client too
+                started = time.process_time()
+                contract = derive_contract(config, api_name(app, url))
+                text = await protocol_chat(session, queue, join, config, contract)
             else:
                 text = "".join([d async for d in space.chat([{"role": "user", "content": message}])])
             used = time.process_time() - started
@@ -228,18 +265,15 @@ def gradio_child(app: str, url: str, prompt: str, warm_up: str, last: str, chats
     from gradio_client import Client
 
     client = Client(url, verbose=False)
-    api_name = "/model_chat"
-    if app == "chatinterface":
-        with urllib.request.urlopen(url + "/config", timeout=30) as answer:
-            api_name = "/" + chat_dependency(json.loads(answer.read())["dependencies"])["api_name"]
+    name = api_name(app, url)
     cpu: list[float] = []
     for attempt in range(chats + 1):
         message = warm_up if attempt == 0 else prompt
         started = time.process_time()
         if app == "chatinterface":
-            job = client.submit(message, api_name=api_name)
+            job = client.submit(message, api_name=name)
         else:
-            job = client.submit(message, [], "You are a helpful assistant.", api_name=api_name)
+            job = client.submit(message, [], "You are a helpful assistant.", api_name=name)
         for _ in job:
             pass
         text = json.dumps(job.result())
@@ -249,6 +283,13 @@ def gradio_child(app: str, url: str, prompt: str, warm_up: str, last: str, chats
             cpu.append(used)
     client.close()
     return {"cpu_s": cpu}
+
+
+def api_name(app: str, url: str) -> str:
+    if app != "chatinterface":
+        return "/model_chat"
+    with urllib.request.urlopen(url + "/config", timeout=30) as answer:
+        return "/" + str(chat_dependency(json.loads(answer.read())["dependencies"])["api_name"])
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -290,6 +331,7 @@ def measure_app(python: str, app: str, tokens: int, rounds: int, chats: int) -> 
         "clients": rows,
         "ratios": {
             "qwen-space / bare": round(median["qwen-space"] / median["bare"], 2),
+            "protocol / bare": round(median["protocol"] / median["bare"], 2),
             "serve / qwen-space": round(median["serve"] / median["qwen-space"], 2),
             "gradio_client / qwen-space": round(median["gradio_client"] / median["qwen-space"], 2),
         },

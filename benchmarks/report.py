@@ -13,8 +13,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
 OUT = HERE.parent / "docs" / "benchmarks.md"
-# The A/B run of benchmarks/ab.py behind the "nothing slower" check: a run of its own.
-AB = HERE / "ab-restructuring.json"
+# The A/B runs of benchmarks/ab.py behind the "nothing slower" check, each a run of its
+# own: the file's name, the section's title.
+AB = {
+    "ab-restructuring.json": "Before and after the restructuring",
+    "ab-issue24-paced.json": "Before and after issue 24 item 9 (the paced read)",
+}
 # benchmarks/paced.py's run: real Gradio at a model's pace, a token per read.
 PACED = HERE / "paced-results.json"
 PARTS = ("cpu", "latency", "scale", "memory", "serve", "chatinterface")
@@ -213,11 +217,12 @@ def chatinterface_section(part: dict[str, Any]) -> list[str]:
     return out
 
 
-def ab_section(ab: dict[str, Any]) -> list[str]:
+def ab_section(title: str, ab: dict[str, Any]) -> list[str]:
+    load = f", load average {ab['load_average_at_start']} at the start" if "load_average_at_start" in ab else ""
     out = [
-        "## Before and after the restructuring",
+        f"## {title}",
         "",
-        f"Measured on {ab['date']} on {ab['machine']}: `{ab['command']}`. {ab['what']} Each row is the best",
+        f"Measured on {ab['date']} on {ab['machine']}{load}: `{ab['command']}`. {ab['what']} Each row is the best",
         f"of {ab['rounds']} rounds per install, the two taking turns; µs of client CPU per streamed token",
         "(qwen-space against the replay server, as in the CPU table).",
         "",
@@ -230,9 +235,10 @@ def ab_section(ab: dict[str, Any]) -> list[str]:
             f"| {r['after_over_before']:.3f} |"
         )
     ratios = sorted(r["after_over_before"] for r in ab["rows"])
+    verdict = "within" if max(ratios) <= 1.1 else "outside"
     out += [
         "",
-        f"Worst after/before {max(ratios):.3f}, median {ratios[len(ratios) // 2]:.3f}: within the 10% budget.",
+        f"Worst after/before {max(ratios):.3f}, median {ratios[len(ratios) // 2]:.3f}: {verdict} the 10% budget.",
         "",
     ]
     return out
@@ -240,6 +246,8 @@ def ab_section(ab: dict[str, Any]) -> list[str]:
 
 def paced_section(paced: dict[str, Any]) -> list[str]:
     machine = paced["machine"]
+    readers = ("bare", "protocol", "qwen-space", "serve", "gradio_client")
+    ratios = ("qwen-space / bare", "protocol / bare", "serve / qwen-space", "gradio_client / qwen-space")
     out = [
         "## Paced: a token per read",
         "",
@@ -248,42 +256,45 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
         "what a client pays per read then dominates. `benchmarks/paced.py` (in `tox -e bench`) measures",
         f"that *paced* case: real Gradio streams a reply of {paced['runs'][0]['tokens']:,} tokens, one yield per",
         "token after a 1 ms sleep, from a `gr.ChatInterface` (benchmarks/paced_app.py) and from the Qwen",
-        "layout's replica (tests/replica/app.py, `!delay=0.001`). Four readers of the same chat take",
+        "layout's replica (tests/replica/app.py, `!delay=0.001`). The readers of the same chat take",
         "turns, each in a fresh process after a short warm-up chat: *bare* (aiohttp joins, reads the",
-        "stream and orjson-decodes each event, nothing else: the floor), qwen-space (`SpaceClient.chat`),",
-        "`qwen-space serve` in front of the app read by a bare aiohttp client (the server process's CPU",
-        "is counted, from /proc in clock ticks of 10 ms), and gradio_client. CPU of the measured process",
-        "only, all its threads, per chat; the Gradio server's is not counted.",
+        "stream and orjson-decodes each event, nothing else: the floor), *protocol* (the bare reader's",
+        "loop with each read fed to `ChatStream` and `HeldReply`, as the client feeds them: what the",
+        "protocol costs in place, without the client's read loop around it), qwen-space",
+        "(`SpaceClient.chat`), `qwen-space serve` in front of the app read by a bare aiohttp client (the",
+        "server process's CPU is counted, from /proc in clock ticks of 10 ms), and gradio_client. CPU of",
+        "the measured process only, all its threads, per chat; the Gradio server's is not counted.",
         "",
         f"Machine: {machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']}, "
         f"gradio_client {machine['gradio_client']}, {machine['platform']}. Each row's run: its date, the",
         "machine's load average when it started (other work shared the machine) and its command below.",
         "",
-        "| Gradio | app | reads / events per chat | bare | qwen-space | serve | gradio_client "
-        "| qwen-space / bare | serve / qwen-space | gradio_client / qwen-space |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| Gradio | app | reads / events per chat | " + " | ".join(readers) + " | " + " | ".join(ratios) + " |",
+        "|---|---|---|" + "---|" * (len(readers) + len(ratios)),
     ]
     for run in paced["runs"]:
+        clients, values = run["clients"], run["ratios"]
         cells = [
-            f"{c['median_ms']:.0f} ({c['min_ms']:.0f}-{c['max_ms']:.0f})"
-            for c in (run["clients"][name] for name in ("bare", "qwen-space", "serve", "gradio_client"))
+            f"{clients[name]['median_ms']:.0f} ({clients[name]['min_ms']:.0f}-{clients[name]['max_ms']:.0f})"
+            if name in clients
+            else "-"
+            for name in readers
         ]
         reads, events = run["reads_per_chat"], run["events_per_chat"]
         out.append(
             f"| {run['gradio']} | {run['app']} | {reads['min']}-{reads['max']} / {events['max']} | "
             + " | ".join(cells)
             + " | "
-            + " | ".join(f"{value:.2f}" for value in run["ratios"].values())
+            + " | ".join(f"{values[name]:.2f}" if name in values else "-" for name in ratios)
             + " |"
         )
     samples = len(paced["runs"][0]["clients"]["bare"]["samples_ms"])
     out += [
         "",
-        f"ms of CPU per chat: median (min-max) of {samples} chats per reader. Reads and events per chat: the",
-        "bare reader's network reads and SSE events (an event per token, and a few for the start and the",
-        "end of the job). In a 300-token check earlier that day each event came in a read of its own (303",
-        "reads, 303 events); where the table shows fewer reads, the machine's load let some pairs of events",
-        "queue up and arrive together.",
+        f"ms of CPU per chat: median (min-max) of {samples} chats per reader; a run without the",
+        "*protocol* reader shows `-` (it came later). Reads and events per chat: the bare reader's network",
+        "reads and SSE events (an event per token, and a few for the start and the end of the job); where",
+        "there are fewer reads than events, the machine's load let events queue up and arrive together.",
         "",
         *(
             f"**{r['gradio']} {r['app']} was not paced**: {r['reads_per_chat']['min']:,} to "
@@ -364,8 +375,9 @@ def main() -> None:
         lines += chatinterface_section(results["chatinterface"])
     if PACED.exists():
         lines += paced_section(json.loads(PACED.read_text()))
-    if AB.exists():
-        lines += ab_section(json.loads(AB.read_text()))
+    for name, title in AB.items():
+        if (HERE / name).exists():
+            lines += ab_section(title, json.loads((HERE / name).read_text()))
     if OUT.exists():
         lines += measured_by_hand(OUT.read_text(encoding="utf-8"), lines)
     OUT.write_text("\n".join(lines), encoding="utf-8")

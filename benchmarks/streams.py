@@ -61,3 +61,26 @@ def body(tokens: int, chatbot_format: ChatbotFormat, history_turns: int, *, toke
     send({"msg": "process_completed", "event_id": EVENT_ID, "output": last, "success": True, "title": None})
     send({"msg": "close_stream", "event_id": None})
     return b"".join(chunks)
+
+
+def chatinterface_body(tokens: int) -> bytes:
+    """What Gradio 6.31.0 sends for ``gr.ChatInterface``'s API event (benchmarks/paced_app.py,
+    captured): the reply is a string (output 0), grown by an ``append`` at the root."""
+    chunks: list[bytes] = []
+
+    def send(message: dict[str, object]) -> None:
+        chunks.append(b"data: " + orjson.dumps(message) + b"\n\n")
+
+    def generating(data: list[object], done: bool = False) -> dict[str, object]:
+        output = {"data": data, "is_generating": not done, "duration": 0.0013, "average_duration": 0.0018}
+        output |= {"render_config": None, "changed_state_ids": [], "used_cache": None}
+        return {"msg": "process_completed" if done else "process_generating", "event_id": EVENT_ID, "output": output}
+
+    send({"msg": "estimation", "event_id": EVENT_ID, "rank": 0, "queue_size": 1, "rank_eta": None})
+    send({"msg": "process_starts", "event_id": EVENT_ID, "eta": None})
+    send(generating([token(0), None]) | {"success": True, "time_limit": None})
+    for i in range(1, tokens):
+        send(generating([[["append", [], token(i)]], []]) | {"success": True, "time_limit": None})
+    send(generating([answer(tokens), None], done=True) | {"success": True, "title": None})
+    send({"msg": "close_stream", "event_id": None})
+    return b"".join(chunks)
