@@ -22,16 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qwen_space.protocol import (
-    ChatbotFormat,
-    ChatEvent,
-    HeldReply,
-    SpaceConfig,
-    TextDelta,
-    chat_stream,
-    derive_contract,
-    parse_config,
-)
+from qwen_space.protocol import ChatEvent, SpaceConfig, TextDelta, chat_stream, derive_contract, parse_config
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._held import HeldReply
 from streams import EVENT_ID, answer, body
 
 CONFIGS = Path(__file__).resolve().parent.parent / "tests" / "data" / "configs"

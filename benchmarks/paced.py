@@ -50,15 +50,8 @@ from typing import Any
 
 import aiohttp
 import orjson
-from qwen_space.protocol import (
-    ChatContract,
-    HeldReply,
-    SpaceConfig,
-    TextDelta,
-    chat_stream,
-    derive_contract,
-    parse_config,
-)
+from qwen_space.protocol import ChatContract, SpaceConfig, TextDelta, chat_stream, derive_contract, parse_config
+from qwen_space.protocol._held import HeldReply
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "paced-results.json"

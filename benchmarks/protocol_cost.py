@@ -31,17 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from qwen_space.protocol import (
-    ChatbotFormat,
-    ChatJob,
-    ChatStream,
-    HeldReply,
-    SpaceConfig,
-    TextDelta,
-    derive_contract,
-    parse_config,
-)
+from qwen_space.protocol import ChatStream, SpaceConfig, TextDelta, derive_contract, parse_config
 from qwen_space.protocol import chat_stream as new_stream
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._held import HeldReply
+from qwen_space.protocol._job import ChatJob
 from streams import EVENT_ID, answer, body, chatinterface_body
 
 CONFIGS = Path(__file__).resolve().parent.parent / "tests" / "data" / "configs"

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
-from qwen_space.protocol import ChatbotFormat
+from qwen_space.protocol._chatbot import ChatbotFormat
 from streams import EVENT_ID, body
 
 HERE = Path(__file__).resolve().parent

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import orjson
-from qwen_space.protocol import ChatbotFormat, Turn
+from qwen_space.protocol import Turn
+from qwen_space.protocol._chatbot import ChatbotFormat
 
 SYSTEM = "You are a helpful assistant."
 EVENT_ID = "5f0c3b1e2d4a4b6c8e9f0a1b2c3d4e5f"

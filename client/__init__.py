@@ -4,8 +4,8 @@ Built on :mod:`qwen_space.protocol`, which reads and writes the wire format with
 I/O; this package does the I/O. This namespace is the client's whole surface:
 :class:`SpaceClient` and :class:`SyncSpaceClient`, the events ``events()`` yields and
 the types its methods return, :func:`create_openai_app` (the OpenAI-compatible server's
-app, to mount in an aiohttp app), and every error a caller can meet, all rooted in
-:class:`QwenSpaceError`. The rest lives where it belongs: cassettes in
+app, to mount in an aiohttp app), and the roots of the errors a caller can meet (every one
+is in :mod:`qwen_space.client.errors`, all rooted in :class:`QwenSpaceError`). The rest lives where it belongs: cassettes in
 :mod:`qwen_space.client.recording`, the gpt4free provider in :mod:`qwen_space.client.g4f`,
 copying a Space in :mod:`qwen_space.client.duplicate`, a Space scripted in memory for
 your tests in :mod:`qwen_space.client.testing`. ``Qwen_Qwen_2_5_Max`` and
@@ -19,72 +19,30 @@ errors, timeouts), ``hub/`` (Space ids, tokens, stages, copies), ``recording/``
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import (
-    AmbiguousChatError,
-    AppError,
-    AuthenticationError,
     ChatEvent,
-    ChatRequestError,
     Completed,
-    ContractMismatchError,
     Correction,
     Drift,
-    DriftKind,
     Failed,
     FileReply,
-    FileTooLargeError,
-    GPUQuotaError,
-    HistoryUnreachableError,
-    InvalidDataURLError,
-    JobCancelledError,
-    LocalProtocolError,
     LogMessage,
     ProgressUpdate,
-    ProtocolError,
-    QueueFullError,
     QueuePosition,
-    QwenSpaceError,
-    RateLimitedError,
     ReasoningDelta,
-    RemoteProtocolError,
     ReplyFile,
-    RequestRejectedError,
-    SeedRefusedError,
-    ServerError,
-    SessionNotFoundError,
     SpaceConfig,
-    SpaceContract,
-    SpaceHTTPError,
-    SpaceUnavailableError,
     Started,
-    StreamError,
-    StreamInterruptedError,
     TextDelta,
 )
-from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient, space_url
+from ..protocol._contract import SpaceContract
+from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient
 from .core.conversation import Conversation
-from .core.errors import (
-    CassetteError,
-    ClientClosedError,
-    EmptyReplyError,
-    FileElsewhereError,
-    HubError,
-    InvalidMessagesError,
-    RedirectRefusedError,
-    ReplyRewrittenError,
-    ResponseTooLargeError,
-    SpaceConnectionError,
-    SpaceNotFoundError,
-    SpaceNotRunningError,
-    SpaceTimeoutError,
-    TransportError,
-    UsageError,
-)
 from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from .core.qwen import QWEN_CONTRACT
-from .core.request import DEFAULT_SYSTEM
 from .core.timeouts import RetryPolicy, Timeouts
 from .core.transport import SpaceTransport
-from .hub.space import SpaceInfo, SpaceStarting
+from .errors import AppError, ProtocolError, QwenSpaceError, TransportError, UsageError
+from .hub.space import SpaceInfo, SpaceStarting, space_url
 from .ways_in.original import Messages, Qwen_Qwen_2_5_Max
 from .ways_in.sync import SyncConversation, SyncSpaceClient
 
@@ -105,71 +63,35 @@ __all__ = [
     "DEFAULT_MAX_DOWNLOAD_SIZE",
     "DEFAULT_MAX_UPLOAD_SIZE",
     "DEFAULT_SPACE_ID",
-    "DEFAULT_SYSTEM",
     "DEFAULT_URL",
     "QWEN_CONTRACT",
-    "AmbiguousChatError",
     "AppError",
-    "AuthenticationError",
-    "CassetteError",
     "ChatCompletion",
     "ChatEvent",
-    "ChatRequestError",
-    "ClientClosedError",
     "Completed",
-    "ContractMismatchError",
     "Conversation",
     "Correction",
     "Drift",
-    "DriftKind",
-    "EmptyReplyError",
     "Failed",
-    "FileElsewhereError",
     "FileReply",
-    "FileTooLargeError",
-    "GPUQuotaError",
-    "HistoryUnreachableError",
-    "HubError",
-    "InvalidDataURLError",
-    "InvalidMessagesError",
-    "JobCancelledError",
     "LocalFile",
-    "LocalProtocolError",
     "LogMessage",
     "Messages",
     "ProgressUpdate",
     "ProtocolError",
-    "QueueFullError",
     "QueuePosition",
     "QwenSpaceError",
     "Qwen_Qwen_2_5_Max",
-    "RateLimitedError",
     "ReasoningDelta",
-    "RedirectRefusedError",
-    "RemoteProtocolError",
     "ReplyFile",
-    "ReplyRewrittenError",
-    "RequestRejectedError",
-    "ResponseTooLargeError",
     "RetryPolicy",
-    "SeedRefusedError",
-    "ServerError",
-    "SessionNotFoundError",
     "SpaceClient",
     "SpaceConfig",
-    "SpaceConnectionError",
     "SpaceContract",
-    "SpaceHTTPError",
     "SpaceInfo",
-    "SpaceNotFoundError",
-    "SpaceNotRunningError",
     "SpaceStarting",
-    "SpaceTimeoutError",
     "SpaceTransport",
-    "SpaceUnavailableError",
     "Started",
-    "StreamError",
-    "StreamInterruptedError",
     "SyncConversation",
     "SyncSpaceClient",
     "TextDelta",

@@ -24,8 +24,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..protocol import JSONValue, QwenSpaceError
-from .core.errors import ClientClosedError
 from .core.transport import MAX_ANSWER_SIZE, Answer, Deadline, StreamBody, StreamedBody
+from .errors import ClientClosedError
 
 __all__ = ["MemoryTransport", "SentRequest"]
 

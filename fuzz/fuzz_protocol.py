@@ -16,17 +16,10 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from qwen_space.protocol import (
-        ChatbotFormat,
-        ChatEvent,
-        ChatJob,
-        ChatStream,
-        Failed,
-        QwenSpaceError,
-        TextDelta,
-        parse_config,
-        parse_join_response,
-    )
+    from qwen_space.protocol import ChatEvent, ChatStream, Failed, QwenSpaceError, TextDelta, parse_config
+    from qwen_space.protocol._chatbot import ChatbotFormat
+    from qwen_space.protocol._job import ChatJob
+    from qwen_space.protocol._join import parse_join_response
 
 FORMATS = list(ChatbotFormat)
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,63 +2,16 @@
 
 No I/O happens here and nothing here imports asyncio or aiohttp: bytes go in, typed
 values come out, and the only exceptions raised are the package's own
-(:class:`QwenSpaceError` and its subclasses), whatever the bytes were.
+(:class:`QwenSpaceError` and its subclasses, every one in
+:mod:`qwen_space.protocol.errors`), whatever the bytes were.
 """
 
-from ._chain import ChainStep, ChatChain, find_chats
-from ._chat_contract import (
-    LABEL_RULES,
-    OPTION_COMPONENTS,
-    SYSTEM_COPY_RULE,
-    AppKind,
-    ChatContract,
-    ChatInput,
-    HistoryMode,
-    InputRole,
-    LabelRule,
-    OptionKind,
-    SessionSeed,
-)
-from ._chat_request import (
-    ChatCall,
-    SeedCall,
-    build_call,
-    check_files,
-    coerce_option,
-    file_inputs,
-    find_option,
-)
-from ._chatbot import ChatbotFormat, Reply, Turn, content_text, read_history, read_reply
-from ._config import Component, Dependency, SpaceConfig, Visibility, parse_config
-from ._contract import Drift, DriftKind, SpaceContract, check_contract, require_contract, space_contract_of
+from ._chat_contract import ChatContract
+from ._chat_request import ChatCall, build_call
+from ._chatbot import Turn
+from ._config import SpaceConfig, parse_config
+from ._contract import Drift, check_contract
 from ._derive import derive_contract
-from ._errors import (
-    AmbiguousChatError,
-    AppError,
-    AuthenticationError,
-    ChatRequestError,
-    ContractMismatchError,
-    FileTooLargeError,
-    GPUQuotaError,
-    HistoryUnreachableError,
-    InvalidDataURLError,
-    JobCancelledError,
-    LocalProtocolError,
-    ProtocolError,
-    QueueFullError,
-    QwenSpaceError,
-    RateLimitedError,
-    RemoteProtocolError,
-    RequestRejectedError,
-    SeedRefusedError,
-    ServerError,
-    SessionNotFoundError,
-    SpaceHTTPError,
-    SpaceUnavailableError,
-    StreamError,
-    StreamInterruptedError,
-    UsageError,
-)
 from ._events import (
     ChatEvent,
     Completed,
@@ -72,206 +25,46 @@ from ._events import (
     Started,
     TextDelta,
 )
-from ._file_names import guess_mime_type, safe_filename
-from ._files import (
-    FILE_COMPONENTS,
-    FILE_DATA_META,
-    ReplyFile,
-    chatbot_reply_files,
-    file_data,
-    files_in,
-    multimodal_value,
-    reply_file_data,
-    reply_files,
-    user_file_entries,
-)
-from ._held import HeldReply
-from ._job import ChatJob, ChatJobState
-from ._join import (
-    CancelRequest,
-    JoinRequest,
-    error_for_response,
-    is_web_page,
-    media_type,
-    new_session_hash,
-    parse_join_response,
-)
+from ._files import ReplyFile
+from ._join import new_session_hash
 from ._json import JSONValue
-from ._messages import (
-    CloseStream,
-    CompletionStatus,
-    Estimation,
-    Heartbeat,
-    Log,
-    MessageTag,
-    Output,
-    ProcessCompleted,
-    ProcessGenerating,
-    ProcessStarts,
-    ProcessStreaming,
-    Progress,
-    ProgressUnit,
-    QueueMessage,
-    UnexpectedError,
-    UnknownMessage,
-    parse_message,
-)
-from ._predict import PredictCall, parse_predict_answer
-from ._quota import advise_quota
-from ._reasoning import ReplyParts, Thought, split_reply
-from ._release import SUPPORTED_PROTOCOLS, Release, Route
-from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEEvent
-from ._store import ComponentStore
-from ._stream import ChatStream, ChatStreamResult, chat_job, chat_stream, read_chat_stream
-from ._upload import (
-    DataURL,
-    UploadForm,
-    new_boundary,
-    parse_data_url,
-    parse_upload_response,
-    storable_name,
-)
+from ._messages import parse_message
+from ._sse import SSEDecoder, SSEEvent
+from ._stream import ChatStream, chat_stream, read_chat_stream
+from .errors import ProtocolError, QwenSpaceError
 
 __all__ = [
-    "DEFAULT_MAX_EVENT_SIZE",
-    "FILE_COMPONENTS",
-    "FILE_DATA_META",
-    "LABEL_RULES",
-    "OPTION_COMPONENTS",
-    "SUPPORTED_PROTOCOLS",
-    "SYSTEM_COPY_RULE",
-    "AmbiguousChatError",
-    "AppError",
-    "AppKind",
-    "AuthenticationError",
-    "CancelRequest",
-    "ChainStep",
     "ChatCall",
-    "ChatChain",
     "ChatContract",
     "ChatEvent",
-    "ChatInput",
-    "ChatJob",
-    "ChatJobState",
-    "ChatRequestError",
     "ChatStream",
-    "ChatStreamResult",
-    "ChatbotFormat",
-    "CloseStream",
     "Completed",
-    "CompletionStatus",
-    "Component",
-    "ComponentStore",
-    "ContractMismatchError",
     "Correction",
-    "DataURL",
-    "Dependency",
     "Drift",
-    "DriftKind",
-    "Estimation",
     "Failed",
     "FileReply",
-    "FileTooLargeError",
-    "GPUQuotaError",
-    "Heartbeat",
-    "HeldReply",
-    "HistoryMode",
-    "HistoryUnreachableError",
-    "InputRole",
-    "InvalidDataURLError",
     "JSONValue",
-    "JobCancelledError",
-    "JoinRequest",
-    "LabelRule",
-    "LocalProtocolError",
-    "Log",
     "LogMessage",
-    "MessageTag",
-    "OptionKind",
-    "Output",
-    "PredictCall",
-    "ProcessCompleted",
-    "ProcessGenerating",
-    "ProcessStarts",
-    "ProcessStreaming",
-    "Progress",
-    "ProgressUnit",
     "ProgressUpdate",
     "ProtocolError",
-    "QueueFullError",
-    "QueueMessage",
     "QueuePosition",
     "QwenSpaceError",
-    "RateLimitedError",
     "ReasoningDelta",
-    "Release",
-    "RemoteProtocolError",
-    "Reply",
     "ReplyFile",
-    "ReplyParts",
-    "RequestRejectedError",
-    "Route",
     "SSEDecoder",
     "SSEEvent",
-    "SeedCall",
-    "SeedRefusedError",
-    "ServerError",
-    "SessionNotFoundError",
-    "SessionSeed",
     "SpaceConfig",
-    "SpaceContract",
-    "SpaceHTTPError",
-    "SpaceUnavailableError",
     "Started",
-    "StreamError",
-    "StreamInterruptedError",
     "TextDelta",
-    "Thought",
     "Turn",
-    "UnexpectedError",
-    "UnknownMessage",
-    "UploadForm",
-    "UsageError",
-    "Visibility",
-    "advise_quota",
     "build_call",
-    "chat_job",
     "chat_stream",
-    "chatbot_reply_files",
     "check_contract",
-    "check_files",
-    "coerce_option",
-    "content_text",
     "derive_contract",
-    "error_for_response",
-    "file_data",
-    "file_inputs",
-    "files_in",
-    "find_chats",
-    "find_option",
-    "guess_mime_type",
-    "is_web_page",
-    "media_type",
-    "multimodal_value",
-    "new_boundary",
     "new_session_hash",
     "parse_config",
-    "parse_data_url",
-    "parse_join_response",
     "parse_message",
-    "parse_predict_answer",
-    "parse_upload_response",
     "read_chat_stream",
-    "read_history",
-    "read_reply",
-    "reply_file_data",
-    "reply_files",
-    "require_contract",
-    "safe_filename",
-    "space_contract_of",
-    "split_reply",
-    "storable_name",
-    "user_file_entries",
 ]
 
 # Last, once everything above is imported: public classes name this package.

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from ._chat_contract import AppKind, ChatContract, ChatInput, HistoryMode, InputRole
 from ._chatbot import ChatbotFormat, Turn
-from ._errors import ChatRequestError, HistoryUnreachableError
 from ._files import FILE_COMPONENTS, file_part, user_file_entries
 from ._json import JSONValue
 from ._shown import bounded
+from .errors import ChatRequestError, HistoryUnreachableError
 
 __all__ = [
     "ChatCall",

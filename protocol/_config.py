@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ._chatbot import ChatbotFormat
-from ._errors import ChatRequestError, RemoteProtocolError
 from ._json import JSONValue, loads
 from ._release import Release, release_of
+from .errors import ChatRequestError, RemoteProtocolError
 
 __all__ = [
     "Component",

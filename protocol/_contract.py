@@ -17,7 +17,7 @@ from ._chat_contract import ChatContract
 from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig
 from ._derive import derive_contract
-from ._errors import ContractMismatchError
+from .errors import ContractMismatchError
 
 __all__ = ["Drift", "DriftKind", "SpaceContract", "check_contract", "require_contract", "space_contract_of"]
 

@@ -24,7 +24,7 @@ from ._chat_contract import (
 )
 from ._chatbot import ChatbotFormat
 from ._config import Component, Dependency, SpaceConfig, Visibility
-from ._errors import AmbiguousChatError, ChatRequestError, ContractMismatchError
+from .errors import AmbiguousChatError, ChatRequestError, ContractMismatchError
 
 __all__ = ["derive_contract"]
 

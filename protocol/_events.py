@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import QwenSpaceError
 from ._files import ReplyFile
 from ._messages import ProgressUnit
+from .errors import QwenSpaceError
 
 __all__ = [
     "ChatEvent",

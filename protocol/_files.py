@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ._chatbot import ChatbotFormat
-from ._errors import RemoteProtocolError, UsageError
 from ._file_names import guess_mime_type, percent_decoded, percent_encoded
 from ._json import JSONValue
 from ._release import Release
+from .errors import RemoteProtocolError, UsageError
 
 __all__ = [
     "FILE_COMPONENTS",

@@ -20,14 +20,6 @@ import enum
 
 from ._chatbot import ChatbotFormat, Reply, read_reply
 from ._diff import DiffedOutputs
-from ._errors import (
-    JobCancelledError,
-    QwenSpaceError,
-    RemoteProtocolError,
-    SessionNotFoundError,
-    StreamError,
-    StreamInterruptedError,
-)
 from ._events import (
     ChatEvent,
     Completed,
@@ -60,6 +52,14 @@ from ._messages import (
 )
 from ._quota import app_error
 from ._reasoning import split_reply
+from .errors import (
+    JobCancelledError,
+    QwenSpaceError,
+    RemoteProtocolError,
+    SessionNotFoundError,
+    StreamError,
+    StreamInterruptedError,
+)
 
 __all__ = ["HIDDEN_ERROR_TEXT", "TERMINAL_STATES", "ChatJob", "ChatJobState"]
 

@@ -14,7 +14,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._errors import (
+from ._json import JSONValue, loads, request_body
+from .errors import (
     AuthenticationError,
     LocalProtocolError,
     QueueFullError,
@@ -25,7 +26,6 @@ from ._errors import (
     SpaceHTTPError,
     SpaceUnavailableError,
 )
-from ._json import JSONValue, loads, request_body
 
 __all__ = [
     "CancelRequest",

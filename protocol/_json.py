@@ -22,7 +22,7 @@ from typing import TypeAlias
 
 import orjson
 
-from ._errors import ChatRequestError, LocalProtocolError, RemoteProtocolError
+from .errors import ChatRequestError, LocalProtocolError, RemoteProtocolError
 
 __all__ = ["JSONValue", "loads", "request_body"]
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from ._errors import RemoteProtocolError
 from ._json import JSONValue, loads
+from .errors import RemoteProtocolError
 
 __all__ = [
     "CloseStream",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import AppError, QwenSpaceError, SeedRefusedError
 from ._job import HIDDEN_ERROR_TEXT
 from ._join import clip, error_for_response, is_web_page
 from ._json import JSONValue, loads, request_body
 from ._messages import unquote_error
+from .errors import AppError, QwenSpaceError, SeedRefusedError
 
 __all__ = ["PredictCall", "parse_predict_answer"]
 

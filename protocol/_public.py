@@ -9,7 +9,9 @@ from collections.abc import Mapping
 __all__ = ["PUBLIC_PACKAGES", "publish"]
 
 #: The packages a user imports from; a class already named by one keeps its name.
-PUBLIC_PACKAGES = frozenset({"qwen_space.protocol", "qwen_space.client"})
+PUBLIC_PACKAGES = frozenset(
+    {"qwen_space.protocol", "qwen_space.protocol.errors", "qwen_space.client", "qwen_space.client.errors"}
+)
 
 
 def publish(namespace: Mapping[str, object], package: str) -> None:

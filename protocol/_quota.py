@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import re
 
-from ._errors import AppError, GPUQuotaError
 from ._events import ChatEvent, Failed
+from .errors import AppError, GPUQuotaError
 
-# GPUQuotaError lives in _errors (appended there); listed here until its __all__ names it.
-__all__ = ["GPUQuotaError", "advise_quota", "app_error", "quota_error"]
+__all__ = ["advise_quota", "app_error", "quota_error"]
 
 _QUOTA = re.compile(r"exceeded your (?:[\w-]+ )?GPU quota", re.IGNORECASE)
 # Bounded digit runs: a Space's text never makes int() refuse or a number absurd.

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from ._chatbot import ChatbotFormat
-from ._errors import ContractMismatchError
 from ._json import JSONValue
+from .errors import ContractMismatchError
 
 __all__ = ["SUPPORTED_PROTOCOLS", "Release", "Route", "release_of"]
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import RemoteProtocolError, UsageError
+from .errors import RemoteProtocolError, UsageError
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEEvent"]
 

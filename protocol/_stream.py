@@ -18,12 +18,12 @@ from ._chat_contract import ChatContract
 from ._chatbot import ChatbotFormat
 from ._config import SpaceConfig, parse_config
 from ._derive import derive_contract
-from ._errors import QwenSpaceError
 from ._events import ChatEvent, Correction, Failed, TextDelta
 from ._job import TERMINAL_STATES, ChatJob, ChatJobState
 from ._json import JSONValue, loads
 from ._messages import CloseStream, message_from_json
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from .errors import QwenSpaceError
 
 __all__ = ["ChatStream", "ChatStreamResult", "chat_job", "chat_stream", "read_chat_stream"]
 

@@ -18,10 +18,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._errors import FileTooLargeError, InvalidDataURLError, RemoteProtocolError, UsageError
 from ._file_names import percent_decoded
 from ._join import error_for_response, media_type
 from ._json import loads
+from .errors import FileTooLargeError, InvalidDataURLError, RemoteProtocolError, UsageError
 
 __all__ = [
     "PART_END",

@@ -2,16 +2,9 @@
 
 from collections.abc import Sequence
 
-from qwen_space.protocol import (
-    ChatbotFormat,
-    CompletionStatus,
-    JSONValue,
-    Output,
-    ProcessCompleted,
-    ProcessGenerating,
-    QueueMessage,
-    Turn,
-)
+from qwen_space.protocol import JSONValue, Turn
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._messages import CompletionStatus, Output, ProcessCompleted, ProcessGenerating, QueueMessage
 
 from .gradio_diff import Variant, chunk_edits
 

@@ -6,7 +6,6 @@ QWEN_SPACE_REAL=1 (tests/live/test_real_space.py)."""
 from qwen_space.client import QWEN_CONTRACT, SpaceClient, SpaceStarting
 from qwen_space.client.recording import Scenario
 from qwen_space.protocol import (
-    AppError,
     ChatEvent,
     Completed,
     Correction,
@@ -16,6 +15,7 @@ from qwen_space.protocol import (
     TextDelta,
     check_contract,
 )
+from qwen_space.protocol.errors import AppError
 
 
 async def check_scenario(space: SpaceClient, scenario: Scenario) -> list[ChatEvent | SpaceStarting]:

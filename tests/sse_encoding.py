@@ -2,7 +2,8 @@
 
 from collections.abc import Iterable
 
-from qwen_space.protocol import LocalProtocolError, SSEEvent
+from qwen_space.protocol import SSEEvent
+from qwen_space.protocol.errors import LocalProtocolError
 
 
 def encode_events(events: Iterable[SSEEvent]) -> bytes:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from qwen_space.client import CassetteError, SpaceClient
+from qwen_space.client import SpaceClient
+from qwen_space.client.errors import CassetteError
 from qwen_space.client.recording import bundled_cassette, recorded_messages, use_cassette
 from qwen_space.client.recording.cassette import MAX_CASSETTE_BYTES
 

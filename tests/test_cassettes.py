@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 import qwen_space.cassettes
 import yaml
-from qwen_space.client import QWEN_CONTRACT, CassetteError, SpaceClient
+from qwen_space.client import QWEN_CONTRACT, SpaceClient
+from qwen_space.client.errors import CassetteError
 from qwen_space.client.recording import SCENARIOS, bundled_cassette, load_manifest, recorded_messages, use_cassette
-from qwen_space.protocol import AppError, ChatJobState, check_contract, parse_config, read_chat_stream
+from qwen_space.protocol import check_contract, parse_config, read_chat_stream
+from qwen_space.protocol._job import ChatJobState
+from qwen_space.protocol.errors import AppError
 
 from .contract_suite import check_scenario
 

@@ -15,25 +15,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qwen_space.protocol import (
-    AmbiguousChatError,
-    AppKind,
-    ChatRequestError,
     Completed,
-    ComponentStore,
     Correction,
-    HeldReply,
-    HistoryMode,
-    HistoryUnreachableError,
-    InputRole,
     QwenSpaceError,
     ReasoningDelta,
     TextDelta,
     Turn,
     build_call,
     derive_contract,
-    find_chats,
     parse_config,
 )
+from qwen_space.protocol._chain import find_chats
+from qwen_space.protocol._chat_contract import AppKind, HistoryMode, InputRole
+from qwen_space.protocol._held import HeldReply
+from qwen_space.protocol._store import ComponentStore
+from qwen_space.protocol.errors import AmbiguousChatError, ChatRequestError, HistoryUnreachableError
 
 CHAINS = Path(__file__).parent / "data" / "configs" / "replicas"
 VERSIONS = ("4.44.1", "5.50.0", "6.31.0")

@@ -14,15 +14,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import (
-    AppError,
-    Completed,
-    Failed,
-    QwenSpaceError,
-    SeedRefusedError,
-    SpaceClient,
-    TextDelta,
-)
+from qwen_space.client import AppError, Completed, Failed, QwenSpaceError, SpaceClient, TextDelta
+from qwen_space.client.errors import SeedRefusedError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, generating, script, sse
 

@@ -2,39 +2,41 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.protocol import (
-    AppError,
-    ChatbotFormat,
     ChatEvent,
-    ChatJob,
-    ChatJobState,
-    CloseStream,
     Completed,
-    CompletionStatus,
     Correction,
-    Estimation,
     Failed,
-    Heartbeat,
-    JobCancelledError,
     JSONValue,
-    Log,
     LogMessage,
+    QueuePosition,
+    Started,
+    TextDelta,
+    Turn,
+)
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._job import HIDDEN_ERROR_TEXT, ChatJob, ChatJobState
+from qwen_space.protocol._messages import (
+    CloseStream,
+    CompletionStatus,
+    Estimation,
+    Heartbeat,
+    Log,
     Output,
     ProcessCompleted,
     ProcessGenerating,
     ProcessStarts,
     QueueMessage,
-    QueuePosition,
-    RemoteProtocolError,
-    SessionNotFoundError,
-    Started,
-    StreamError,
-    StreamInterruptedError,
-    TextDelta,
-    Turn,
     UnexpectedError,
     UnknownMessage,
 )
-from qwen_space.protocol._job import HIDDEN_ERROR_TEXT
+from qwen_space.protocol.errors import (
+    AppError,
+    JobCancelledError,
+    RemoteProtocolError,
+    SessionNotFoundError,
+    StreamError,
+    StreamInterruptedError,
+)
 
 from .chat_streams import qwen_turn
 from .gradio_diff import server_diff

@@ -18,31 +18,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qwen_space.client import QWEN_CONTRACT
 from qwen_space.protocol import (
-    LABEL_RULES,
-    AppKind,
-    ChatbotFormat,
     ChatContract,
-    ChatRequestError,
-    ContractMismatchError,
-    HistoryMode,
-    InputRole,
     JSONValue,
-    OptionKind,
-    RemoteProtocolError,
-    ReplyParts,
-    SeedCall,
     SpaceConfig,
-    Thought,
     Turn,
     build_call,
     check_contract,
-    coerce_option,
     derive_contract,
     parse_config,
-    read_history,
-    space_contract_of,
-    split_reply,
 )
+from qwen_space.protocol._chat_contract import LABEL_RULES, AppKind, HistoryMode, InputRole, OptionKind
+from qwen_space.protocol._chat_request import SeedCall, coerce_option
+from qwen_space.protocol._chatbot import ChatbotFormat, read_history
+from qwen_space.protocol._contract import space_contract_of
+from qwen_space.protocol._reasoning import ReplyParts, Thought, split_reply
+from qwen_space.protocol.errors import ChatRequestError, ContractMismatchError, RemoteProtocolError
 
 from .replicas import APPS as REPLICA_APPS
 from .strategies import json_values

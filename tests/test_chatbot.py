@@ -1,15 +1,8 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import (
-    ChatbotFormat,
-    JSONValue,
-    Reply,
-    Turn,
-    content_text,
-    read_history,
-    read_reply,
-)
+from qwen_space.protocol import JSONValue, Turn
+from qwen_space.protocol._chatbot import ChatbotFormat, Reply, content_text, read_history, read_reply
 
 from .chat_streams import chatbot_history
 

@@ -6,9 +6,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from qwen_space.client import InvalidMessagesError, ReplyRewrittenError, SpaceConnectionError, SpaceTimeoutError
+from qwen_space.client.errors import InvalidMessagesError, ReplyRewrittenError, SpaceConnectionError, SpaceTimeoutError
 from qwen_space.client.ways_in.cli import EXIT_CODES, exit_code
-from qwen_space.protocol import (
+from qwen_space.protocol.errors import (
     AppError,
     ContractMismatchError,
     LocalProtocolError,

@@ -199,7 +199,7 @@ async def test_contract_check_never_advises_running_itself() -> None:
 async def test_replay_beside_a_deeply_nested_manifest_plays_the_cassette(tmp_path: Path) -> None:
     # json.loads raises RecursionError, not ValueError, past Python's nesting limit:
     # load_manifest makes it a CassetteError, which replay takes for a foreign manifest.
-    from qwen_space.client import CassetteError
+    from qwen_space.client.errors import CassetteError
     from qwen_space.client.recording import bundled_cassette, load_manifest
 
     (tmp_path / "gradio-5.50.0").mkdir()

@@ -12,15 +12,9 @@ import pytest
 import yaml
 from qwen_space.client.recording import load_manifest
 from qwen_space.client.ways_in.cli import main
-from qwen_space.protocol import (
-    ChatContract,
-    Completed,
-    chat_stream,
-    derive_contract,
-    parse_config,
-    read_reply,
-    split_reply,
-)
+from qwen_space.protocol import ChatContract, Completed, chat_stream, derive_contract, parse_config
+from qwen_space.protocol._chatbot import read_reply
+from qwen_space.protocol._reasoning import split_reply
 
 from .cli import run_cli
 from .fake_space import FakeSpace, completed, script

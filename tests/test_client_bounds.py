@@ -9,16 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import (
-    ClientClosedError,
-    RedirectRefusedError,
-    ResponseTooLargeError,
-    RetryPolicy,
-    SpaceClient,
-    SpaceTimeoutError,
-    Timeouts,
-)
-from qwen_space.protocol import AppError, QueueFullError, QwenSpaceError, RateLimitedError, SpaceUnavailableError
+from qwen_space.client import RetryPolicy, SpaceClient, Timeouts
+from qwen_space.client.errors import ClientClosedError, RedirectRefusedError, ResponseTooLargeError, SpaceTimeoutError
+from qwen_space.protocol import QwenSpaceError
+from qwen_space.protocol.errors import AppError, QueueFullError, RateLimitedError, SpaceUnavailableError
 
 from .fake_space import CONFIG, EVENT_ID, FakeSpace, Gate, JoinAnswer, chat_body, script, under_way
 from .raw_space import RawSpace, response

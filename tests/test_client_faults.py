@@ -5,10 +5,11 @@ import socket
 
 import aiohttp
 import pytest
-from qwen_space.client import RetryPolicy, SpaceClient, SpaceConnectionError, SpaceTimeoutError, Timeouts
+from qwen_space.client import RetryPolicy, SpaceClient, Timeouts
 from qwen_space.client.core import transport
-from qwen_space.protocol import (
-    Completed,
+from qwen_space.client.errors import SpaceConnectionError, SpaceTimeoutError
+from qwen_space.protocol import Completed
+from qwen_space.protocol.errors import (
     QueueFullError,
     RemoteProtocolError,
     RequestRejectedError,

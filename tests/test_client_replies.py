@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qwen_space.client import EmptyReplyError, InvalidMessagesError, SpaceClient
-from qwen_space.protocol import ChatbotFormat, derive_contract, parse_config
+from qwen_space.client import SpaceClient
+from qwen_space.client.errors import EmptyReplyError, InvalidMessagesError
+from qwen_space.protocol import derive_contract, parse_config
+from qwen_space.protocol._chatbot import ChatbotFormat
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, script, sse, tuples_chat
 from .support import HELLO, provider_for

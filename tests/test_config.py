@@ -6,19 +6,11 @@ from typing import Any
 
 import pytest
 from qwen_space.client import QWEN_CONTRACT
-from qwen_space.protocol import (
-    ChatbotFormat,
-    ChatRequestError,
-    ContractMismatchError,
-    DriftKind,
-    RemoteProtocolError,
-    SpaceConfig,
-    Visibility,
-    check_contract,
-    derive_contract,
-    parse_config,
-    require_contract,
-)
+from qwen_space.protocol import SpaceConfig, check_contract, derive_contract, parse_config
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._config import Visibility
+from qwen_space.protocol._contract import DriftKind, require_contract
+from qwen_space.protocol.errors import ChatRequestError, ContractMismatchError, RemoteProtocolError
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 # Captured from the replica (tests/replica/app.py) served by each Gradio version.

@@ -14,7 +14,7 @@ from pathlib import Path
 import openai
 import pytest
 from aiohttp import web
-from qwen_space.client import AuthenticationError
+from qwen_space.client.errors import AuthenticationError
 from qwen_space.client.ways_in.serve.lifecycle import checked_app
 
 from .cli import run_cli

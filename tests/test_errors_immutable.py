@@ -8,17 +8,9 @@ import pickle
 import traceback
 
 import pytest
-from qwen_space.protocol import (
-    AppError,
-    ChatbotFormat,
-    ChatStream,
-    Failed,
-    QueueFullError,
-    QwenSpaceError,
-    RequestRejectedError,
-    SpaceHTTPError,
-    StreamError,
-)
+from qwen_space.protocol import ChatStream, Failed, QwenSpaceError
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol.errors import AppError, QueueFullError, RequestRejectedError, SpaceHTTPError, StreamError
 
 from .test_public_names import ERRORS, sample
 from .test_stream import new_job, plain_turn

@@ -12,25 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qwen_space.client import (
-    ChatRequestError,
-    FileTooLargeError,
-    InvalidDataURLError,
-    InvalidMessagesError,
-    LocalFile,
-    SpaceClient,
-)
+from qwen_space.client import LocalFile, SpaceClient
 from qwen_space.client.core.request import prepare_request
-from qwen_space.protocol import (
-    InputRole,
-    ReplyFile,
-    Turn,
-    build_call,
-    derive_contract,
-    file_data,
-    parse_config,
-    reply_file_data,
-)
+from qwen_space.client.errors import ChatRequestError, FileTooLargeError, InvalidDataURLError, InvalidMessagesError
+from qwen_space.protocol import ReplyFile, Turn, build_call, derive_contract, parse_config
+from qwen_space.protocol._chat_contract import InputRole
+from qwen_space.protocol._files import file_data, reply_file_data
 
 from .cli import run_cli
 

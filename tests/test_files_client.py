@@ -13,11 +13,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qwen_space.client.core.errors import FileElsewhereError, RedirectRefusedError, ResponseTooLargeError, UsageError
 from qwen_space.client.core.files import LocalFile, download, save, save_bytes, upload
 from qwen_space.client.core.transport import Transport
-from qwen_space.protocol import FileTooLargeError, RequestRejectedError
+from qwen_space.client.errors import FileElsewhereError, RedirectRefusedError, ResponseTooLargeError, UsageError
 from qwen_space.protocol._files import ReplyFile
+from qwen_space.protocol.errors import FileTooLargeError, RequestRejectedError
 from yarl import URL
 
 TOKEN = "hf_secret_token"

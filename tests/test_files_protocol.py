@@ -14,16 +14,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import (
-    ChatbotFormat,
-    FileTooLargeError,
-    InvalidDataURLError,
-    QwenSpaceError,
-    Release,
-    RemoteProtocolError,
-    RequestRejectedError,
-    UsageError,
-)
+from qwen_space.protocol import QwenSpaceError
+from qwen_space.protocol._chatbot import ChatbotFormat
 from qwen_space.protocol._file_names import MAX_NAME_BYTES, guess_mime_type, safe_filename
 from qwen_space.protocol._files import (
     ReplyFile,
@@ -35,12 +27,20 @@ from qwen_space.protocol._files import (
     reply_files,
     user_file_entries,
 )
+from qwen_space.protocol._release import Release
 from qwen_space.protocol._upload import (
     UploadForm,
     new_boundary,
     parse_data_url,
     parse_upload_response,
     storable_name,
+)
+from qwen_space.protocol.errors import (
+    FileTooLargeError,
+    InvalidDataURLError,
+    RemoteProtocolError,
+    RequestRejectedError,
+    UsageError,
 )
 
 ROOT = "http://127.0.0.1:7860"

@@ -12,19 +12,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
-from qwen_space.client import (
+from qwen_space.client import RetryPolicy, SpaceClient, SpaceStarting, Timeouts, UsageError
+from qwen_space.client.core import transport
+from qwen_space.client.errors import (
     HubError,
-    RetryPolicy,
-    SpaceClient,
     SpaceConnectionError,
     SpaceNotFoundError,
     SpaceNotRunningError,
-    SpaceStarting,
     SpaceTimeoutError,
-    Timeouts,
-    UsageError,
 )
-from qwen_space.client.core import transport
 from qwen_space.client.hub.space import (
     BROKEN_STAGES,
     WAITING_STAGES,
@@ -34,7 +30,8 @@ from qwen_space.client.hub.space import (
     saved_token,
     token_goes_to,
 )
-from qwen_space.protocol import ChatEvent, Completed, SpaceUnavailableError, TextDelta
+from qwen_space.protocol import ChatEvent, Completed, TextDelta
+from qwen_space.protocol.errors import SpaceUnavailableError
 
 from .cli import run_cli
 from .fake_hub import FakeHub, running_hub, serve

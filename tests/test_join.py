@@ -4,11 +4,11 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import (
+from qwen_space.protocol import JSONValue, new_session_hash
+from qwen_space.protocol._join import JoinRequest, error_for_response, parse_join_response
+from qwen_space.protocol.errors import (
     AuthenticationError,
     ChatRequestError,
-    JoinRequest,
-    JSONValue,
     LocalProtocolError,
     QueueFullError,
     RateLimitedError,
@@ -17,9 +17,6 @@ from qwen_space.protocol import (
     ServerError,
     SpaceHTTPError,
     SpaceUnavailableError,
-    error_for_response,
-    new_session_hash,
-    parse_join_response,
 )
 
 JSON = "application/json"

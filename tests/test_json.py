@@ -7,8 +7,8 @@ from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from qwen_space.protocol import RemoteProtocolError
 from qwen_space.protocol._json import loads
+from qwen_space.protocol.errors import RemoteProtocolError
 
 # Values JSON can carry, and some it cannot quite: lone surrogates, NaN, huge integers.
 values = st.recursive(

@@ -14,8 +14,9 @@ import json
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import AuthenticationError, SpaceClient, UsageError
+from qwen_space.client import SpaceClient, UsageError
 from qwen_space.client.core.transport import Transport
+from qwen_space.client.errors import AuthenticationError
 from yarl import URL
 
 from .login_space import PASSWORD, TOKEN, USER, LoginSpace

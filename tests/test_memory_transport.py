@@ -9,12 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from qwen_space.client import (
-    SpaceClient,
-    StreamInterruptedError,
-    SyncSpaceClient,
-    UsageError,
-)
+from qwen_space.client import SpaceClient, SyncSpaceClient, UsageError
+from qwen_space.client.errors import StreamInterruptedError
 from qwen_space.client.testing import MemoryTransport
 
 # A ChatInterface's /config, saved once with `curl https://OWNER-NAME.hf.space/config`.

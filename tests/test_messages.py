@@ -5,7 +5,8 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import (
+from qwen_space.protocol import SSEDecoder, parse_message
+from qwen_space.protocol._messages import (
     CloseStream,
     CompletionStatus,
     Estimation,
@@ -17,12 +18,10 @@ from qwen_space.protocol import (
     ProcessStarts,
     ProcessStreaming,
     Progress,
-    RemoteProtocolError,
-    SSEDecoder,
     UnexpectedError,
     UnknownMessage,
-    parse_message,
 )
+from qwen_space.protocol.errors import RemoteProtocolError
 
 from .captures import CaptureBlock, capture_blocks
 from .strategies import json_values

@@ -9,16 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from qwen_space.protocol import (
-    ChatContract,
-    ChatInput,
-    ChatRequestError,
-    InputRole,
-    build_call,
-    derive_contract,
-    find_option,
-    parse_config,
-)
+from qwen_space.protocol import ChatContract, build_call, derive_contract, parse_config
+from qwen_space.protocol._chat_contract import ChatInput, InputRole
+from qwen_space.protocol._chat_request import find_option
+from qwen_space.protocol.errors import ChatRequestError
 
 CONFIGS = Path(__file__).parent / "data" / "configs"
 HUB_TEMPLATE = CONFIGS / "replicas" / "6.31.0" / "hub_template.json"

@@ -1,8 +1,9 @@
 from typing import Any
 
 import pytest
-from qwen_space.client import InvalidMessagesError, SpaceClient
+from qwen_space.client import SpaceClient
 from qwen_space.client.core.request import prepare_request
+from qwen_space.client.errors import InvalidMessagesError
 from qwen_space.protocol import Turn
 
 from .fake_space import FakeSpace

@@ -7,17 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from qwen_space.client import (
-    DEFAULT_MAX_UPLOAD_SIZE,
-    FileTooLargeError,
-    InvalidMessagesError,
-    Messages,
-    Qwen_Qwen_2_5_Max,
-    UsageError,
-)
+from qwen_space.client import DEFAULT_MAX_UPLOAD_SIZE, Messages, Qwen_Qwen_2_5_Max, UsageError
+from qwen_space.client.errors import FileTooLargeError, InvalidMessagesError
 from qwen_space.client.ways_in.original import AsyncResult, format_prompt, generate_session_hash
 from qwen_space.client.ways_in.routing import with_media
-from qwen_space.protocol import AppError
+from qwen_space.protocol.errors import AppError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, Lockstep, chat_body, script, sse
 from .support import HELLO, provider_for
@@ -236,7 +230,7 @@ async def test_proxy_is_honoured(fake_space: FakeSpace) -> None:
     proxy = TestServer(app, host="127.0.0.1")
     await proxy.start_server()
     try:
-        from qwen_space.protocol import SpaceUnavailableError
+        from qwen_space.protocol.errors import SpaceUnavailableError
 
         with pytest.raises(SpaceUnavailableError):
             [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
+import sys
 import traceback
 import typing
 from types import ModuleType
@@ -12,10 +13,15 @@ from typing import Any
 
 import pytest
 import qwen_space.client
+import qwen_space.client.errors
 import qwen_space.protocol
-from qwen_space.protocol import AppError, ProtocolError, QwenSpaceError
+import qwen_space.protocol.errors
+from qwen_space.protocol import ProtocolError, QwenSpaceError
+from qwen_space.protocol.errors import AppError
 
-PACKAGES = (qwen_space.protocol, qwen_space.client)
+PACKAGES = (qwen_space.protocol, qwen_space.client, qwen_space.protocol.errors, qwen_space.client.errors)
+#: Where a user imports from: the packages, and each one's module of errors.
+PUBLIC_MODULES = ("qwen_space.protocol", "qwen_space.protocol.errors", "qwen_space.client", "qwen_space.client.errors")
 
 
 def exported_classes(package: ModuleType) -> list[type]:
@@ -23,9 +29,11 @@ def exported_classes(package: ModuleType) -> list[type]:
 
 
 def test_app_error_names_its_public_package() -> None:
-    assert AppError.__module__ == "qwen_space.protocol"
+    assert AppError.__module__ == "qwen_space.protocol.errors"
     error = AppError("the Space said no", space_message="no")
-    assert traceback.format_exception_only(error)[0].startswith("qwen_space.protocol.AppError: the Space said no")
+    assert traceback.format_exception_only(error)[0].startswith(
+        "qwen_space.protocol.errors.AppError: the Space said no"
+    )
 
 
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.__name__)
@@ -33,13 +41,12 @@ def test_every_exported_class_names_a_public_package(package: ModuleType) -> Non
     private = {
         f"{cls.__module__}.{cls.__qualname__}"
         for cls in exported_classes(package)
-        if cls.__module__.startswith("qwen_space.")
-        and cls.__module__ not in ("qwen_space.protocol", "qwen_space.client")
+        if cls.__module__.startswith("qwen_space.") and cls.__module__ not in PUBLIC_MODULES
     }
     assert private == set()
     for cls in exported_classes(package):
-        if cls.__module__ == package.__name__:
-            assert getattr(package, cls.__qualname__) is cls  # where pickle looks for it
+        home = sys.modules[cls.__module__]
+        assert getattr(home, cls.__qualname__) is cls  # where pickle looks for it
 
 
 SAMPLES: dict[str, object] = {"status": 503, "limit": 10, "size": 20, "with_token": True, "stage": "PAUSED"}
@@ -63,8 +70,8 @@ def sample(cls: type[QwenSpaceError]) -> QwenSpaceError:
 ERRORS = sorted(
     {
         cls
-        for package in PACKAGES
-        for cls in exported_classes(package)
+        for module in PACKAGES
+        for cls in exported_classes(module)
         if issubclass(cls, QwenSpaceError) and cls is not ProtocolError  # abstract: refuses to be made
     },
     key=lambda cls: cls.__name__,

@@ -30,7 +30,7 @@ async def test_greeting(qwen_space):
 
 @pytest.mark.qwen_space_cassette("bundled:gradio-5.50.0/hello.yaml")
 async def test_other_prompt_is_not_served(qwen_space):
-    from qwen_space.client import CassetteError
+    from qwen_space.client.errors import CassetteError
     with pytest.raises(CassetteError):
         await qwen_space.complete([{"role": "user", "content": "Something else"}])
 

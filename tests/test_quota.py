@@ -10,9 +10,10 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.client import AppError, GPUQuotaError, SpaceClient
-from qwen_space.protocol import ChatEvent, Failed, advise_quota
-from qwen_space.protocol._quota import app_error
+from qwen_space.client import AppError, SpaceClient
+from qwen_space.client.errors import GPUQuotaError
+from qwen_space.protocol import ChatEvent, Failed
+from qwen_space.protocol._quota import advise_quota, app_error
 
 from .fake_space import EVENT_ID, FakeSpace, script, sse
 from .support import BOUNDED, HELLO, NO_WAIT

@@ -13,20 +13,17 @@ from typing import Any
 
 import pytest
 from qwen_space.protocol import (
-    AppError,
-    ChatJobState,
-    ChatRequestError,
-    ContractMismatchError,
     LogMessage,
     ProgressUpdate,
     QwenSpaceError,
-    StreamError,
     TextDelta,
     chat_stream,
     derive_contract,
     parse_config,
     read_chat_stream,
 )
+from qwen_space.protocol._job import ChatJobState
+from qwen_space.protocol.errors import AppError, ChatRequestError, ContractMismatchError, StreamError
 
 from .captures import CaptureBlock, block, capture_blocks
 

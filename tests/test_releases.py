@@ -8,11 +8,7 @@ from pathlib import Path
 import pytest
 from qwen_space.client import QWEN_CONTRACT
 from qwen_space.protocol import (
-    SUPPORTED_PROTOCOLS,
-    ChatbotFormat,
     Completed,
-    DriftKind,
-    Release,
     TextDelta,
     chat_stream,
     check_contract,
@@ -20,6 +16,9 @@ from qwen_space.protocol import (
     parse_config,
     read_chat_stream,
 )
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._contract import DriftKind
+from qwen_space.protocol._release import SUPPORTED_PROTOCOLS, Release
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 VERSIONS = sorted(path.name.removeprefix("gradio-") for path in RELEASES.iterdir())

@@ -16,8 +16,9 @@ import pytest
 import trustme
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import SpaceClient, SpaceConnectionError, SpaceTimeoutError, Timeouts
-from qwen_space.protocol import AuthenticationError, RemoteProtocolError
+from qwen_space.client import SpaceClient, Timeouts
+from qwen_space.client.errors import SpaceConnectionError, SpaceTimeoutError
+from qwen_space.protocol.errors import AuthenticationError, RemoteProtocolError
 
 from .fake_space import (
     CLOSE_STREAM,

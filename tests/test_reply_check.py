@@ -8,8 +8,9 @@ from typing import Any
 
 import openai
 import pytest
-from qwen_space.client import EmptyReplyError, QwenSpaceError, ReplyRewrittenError, SpaceClient
+from qwen_space.client import QwenSpaceError, SpaceClient
 from qwen_space.client.core.reply import ReplyCheck
+from qwen_space.client.errors import EmptyReplyError, ReplyRewrittenError
 from qwen_space.client.hub.space import SpaceStarting
 from qwen_space.client.ways_in.cli import exit_code
 from qwen_space.protocol import (
@@ -20,9 +21,9 @@ from qwen_space.protocol import (
     FileReply,
     ReasoningDelta,
     ReplyFile,
-    ServerError,
     TextDelta,
 )
+from qwen_space.protocol.errors import ServerError
 
 from .cli import run_cli
 from .fake_space import CLOSE_STREAM, completed, generating, script

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from qwen_space.protocol import ChatRequestError, JoinRequest, JSONValue, LocalProtocolError, PredictCall
+from qwen_space.protocol import JSONValue
+from qwen_space.protocol._join import JoinRequest
+from qwen_space.protocol._predict import PredictCall
+from qwen_space.protocol.errors import ChatRequestError, LocalProtocolError
 
 
 def deep(depth: int) -> JSONValue:

@@ -12,12 +12,14 @@ from typing import Any, ClassVar, cast
 import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
-from qwen_space.client import FileTooLargeError, InvalidMessagesError, LocalProtocolError, UsageError
+from qwen_space.client import UsageError
+from qwen_space.client.errors import FileTooLargeError, InvalidMessagesError, LocalProtocolError
 from qwen_space.client.ways_in.routing import file_markdown
 from qwen_space.client.ways_in.serve import app as serve_app
 from qwen_space.client.ways_in.serve.wire import Refusal, parse_request
-from qwen_space.protocol import ChatEvent, Completed, FileReply, HistoryMode, InputRole, TextDelta
+from qwen_space.protocol import ChatEvent, Completed, FileReply, TextDelta
 from qwen_space.protocol import ReplyFile as SpaceFile
+from qwen_space.protocol._chat_contract import HistoryMode, InputRole
 
 from .serving import async_openai, serving
 

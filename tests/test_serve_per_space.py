@@ -12,8 +12,8 @@ from typing import Any
 
 import openai
 import pytest
-from qwen_space.client import ContractMismatchError, QwenSpaceError
-from qwen_space.client.core.errors import empty_reply, total_timeout
+from qwen_space.client import QwenSpaceError
+from qwen_space.client.errors import ContractMismatchError, empty_reply, total_timeout
 from qwen_space.client.ways_in.serve.wire import refusal_for
 from qwen_space.protocol import derive_contract, parse_config
 

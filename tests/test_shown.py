@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from qwen_space.protocol import (
-    ChatInput,
-    ChatRequestError,
-    InputRole,
-    JSONValue,
-    build_call,
-    derive_contract,
-    parse_config,
-)
+from qwen_space.protocol import JSONValue, build_call, derive_contract, parse_config
+from qwen_space.protocol._chat_contract import ChatInput, InputRole
+from qwen_space.protocol.errors import ChatRequestError
 
 from .strategies import json_values
 

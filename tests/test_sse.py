@@ -1,13 +1,8 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import (
-    ChatRequestError,
-    RemoteProtocolError,
-    SSEDecoder,
-    SSEEvent,
-    UsageError,
-)
+from qwen_space.protocol import SSEDecoder, SSEEvent
+from qwen_space.protocol.errors import ChatRequestError, RemoteProtocolError, UsageError
 
 from .sse_encoding import encode_events
 from .strategies import chunked, sse_events

@@ -22,10 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qwen_space.protocol import (
-    ChatbotFormat,
     ChatEvent,
-    ChatJob,
-    ChatJobState,
     ChatStream,
     Completed,
     Correction,
@@ -33,11 +30,13 @@ from qwen_space.protocol import (
     QwenSpaceError,
     TextDelta,
     Turn,
-    chat_job,
     chat_stream,
     derive_contract,
     parse_config,
 )
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol._job import ChatJob, ChatJobState
+from qwen_space.protocol._stream import chat_job
 
 from .captures import block
 from .chat_streams import chatbot_history

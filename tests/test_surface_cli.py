@@ -8,18 +8,17 @@ import sys
 
 import pytest
 import qwen_space.client
-from qwen_space.client import (
+import qwen_space.client.errors
+from qwen_space.client import ProtocolError, QwenSpaceError, UsageError
+from qwen_space.client.errors import (
     ClientClosedError,
     EmptyReplyError,
-    ProtocolError,
     QueueFullError,
-    QwenSpaceError,
     RateLimitedError,
     RedirectRefusedError,
     ServerError,
     SpaceHTTPError,
     SpaceUnavailableError,
-    UsageError,
 )
 from qwen_space.client.ways_in.cli import exit_code, main
 
@@ -47,7 +46,7 @@ def test_only_refusals_worth_retrying_share_the_retry_later_code() -> None:
 
 
 def test_every_error_a_caller_can_meet_has_a_code_of_its_own_kind() -> None:
-    exported = [getattr(qwen_space.client, name) for name in qwen_space.client.__all__]
+    exported = [getattr(qwen_space.client.errors, name) for name in qwen_space.client.errors.__all__]
     errors = [cls for cls in exported if inspect.isclass(cls) and issubclass(cls, QwenSpaceError)]
     # The root, and ProtocolError, which is abstract: no instance of either is raised.
     concrete = [cls for cls in errors if cls not in (QwenSpaceError, ProtocolError)]
@@ -58,7 +57,7 @@ def test_every_error_a_caller_can_meet_has_a_code_of_its_own_kind() -> None:
 
 
 def test_every_input_error_is_a_usage_error_and_exits_2() -> None:
-    exported = [getattr(qwen_space.client, name) for name in qwen_space.client.__all__]
+    exported = [getattr(qwen_space.client.errors, name) for name in qwen_space.client.errors.__all__]
     errors = [cls for cls in exported if inspect.isclass(cls) and issubclass(cls, QwenSpaceError)]
     usage = {cls.__name__ for cls in errors if issubclass(cls, UsageError)}
     assert {"InvalidMessagesError", "ChatRequestError", "LocalProtocolError", "FileTooLargeError"} <= usage

@@ -4,7 +4,8 @@ what a caller got wrong."""
 from typing import Any
 
 import pytest
-from qwen_space.client import InvalidMessagesError, Qwen_Qwen_2_5_Max
+from qwen_space.client import Qwen_Qwen_2_5_Max
+from qwen_space.client.errors import InvalidMessagesError
 from qwen_space.client.ways_in.original import format_prompt, generate_session_hash
 from qwen_space.protocol import new_session_hash
 

@@ -4,7 +4,8 @@ decides what counts as a reply, and an expected failure is the app's ``AppError`
 from pathlib import Path
 
 import pytest
-from qwen_space.client import AppError, EmptyReplyError
+from qwen_space.client import AppError
+from qwen_space.client.errors import EmptyReplyError
 from qwen_space.client.recording import record_scenarios
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, chat_body, completed, script, sse, tuples_chat

@@ -6,7 +6,8 @@ import inspect
 import threading
 
 import pytest
-from qwen_space.client import ClientClosedError, EmptyReplyError, SpaceClient, SyncSpaceClient, UsageError
+from qwen_space.client import SpaceClient, SyncSpaceClient, UsageError
+from qwen_space.client.errors import ClientClosedError, EmptyReplyError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, script, sse, tuples_chat
 from .support import HELLO

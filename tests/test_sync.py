@@ -9,8 +9,10 @@ import time
 from concurrent.futures import Future
 
 import pytest
-from qwen_space.client import ChatCompletion, ClientClosedError, InvalidMessagesError, SyncSpaceClient, Timeouts
-from qwen_space.protocol import AppError, Completed, TextDelta
+from qwen_space.client import ChatCompletion, SyncSpaceClient, Timeouts
+from qwen_space.client.errors import ClientClosedError, InvalidMessagesError
+from qwen_space.protocol import Completed, TextDelta
+from qwen_space.protocol.errors import AppError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, HIDDEN_FAILURE, FakeSpace, chat_body, script, under_way
 from .support import HELLO, PATIENCE, PIECES

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import ChatbotFormat, JSONValue, Thought, read_reply, split_reply
+from qwen_space.protocol import JSONValue
+from qwen_space.protocol._chatbot import ChatbotFormat, read_reply
+from qwen_space.protocol._reasoning import Thought, split_reply
 
 from .strategies import json_values
 

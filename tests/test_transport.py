@@ -15,24 +15,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import (
-    QwenSpaceError,
-    SpaceClient,
-    SpaceTimeoutError,
-    StreamInterruptedError,
-    Timeouts,
-    TransportError,
-    UsageError,
-)
+from qwen_space.client import QwenSpaceError, SpaceClient, Timeouts, TransportError, UsageError
 from qwen_space.client.core import transport
 from qwen_space.client.core.transport import Deadline, Transport, translate
-from qwen_space.protocol import (
-    AuthenticationError,
-    ChatStream,
-    RateLimitedError,
-    RequestRejectedError,
-    SessionNotFoundError,
-)
+from qwen_space.client.errors import SpaceTimeoutError, StreamInterruptedError
+from qwen_space.protocol import ChatStream
+from qwen_space.protocol.errors import AuthenticationError, RateLimitedError, RequestRejectedError, SessionNotFoundError
 from yarl import URL
 
 from .fake_space import CONFIG, EVENT_ID, FakeSpace, chat_body, script

@@ -17,28 +17,28 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ...protocol import (
-    ChainStep,
     ChatCall,
     ChatContract,
     ChatEvent,
-    ChatJob,
     Completed,
-    ComponentStore,
     Correction,
     Failed,
     FileReply,
-    JoinRequest,
-    PredictCall,
     QwenSpaceError,
     ReasoningDelta,
     SpaceConfig,
     TextDelta,
-    chat_job,
     new_session_hash,
-    read_reply,
-    reply_files,
-    split_reply,
 )
+from ...protocol._chain import ChainStep
+from ...protocol._chatbot import read_reply
+from ...protocol._files import reply_files
+from ...protocol._job import ChatJob
+from ...protocol._join import JoinRequest
+from ...protocol._predict import PredictCall
+from ...protocol._reasoning import split_reply
+from ...protocol._store import ComponentStore
+from ...protocol._stream import chat_job
 from .transport import Deadline
 
 __all__ = ["ChainRunner", "ChatSession", "StepHost"]

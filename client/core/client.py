@@ -28,7 +28,6 @@ from typing import Any, Self, Unpack
 
 from yarl import URL
 
-from ...protocol import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
 from ...protocol import (
     ChatContract,
     ChatEvent,
@@ -38,22 +37,25 @@ from ...protocol import (
     FileReply,
     LogMessage,
     QueuePosition,
-    RemoteProtocolError,
     ReplyFile,
-    RequestRejectedError,
-    Route,
-    ServerError,
     SpaceConfig,
-    SpaceHTTPError,
-    SpaceUnavailableError,
     TextDelta,
     derive_contract,
-    error_for_response,
-    is_web_page,
     new_session_hash,
     parse_config,
-    require_contract,
 )
+from ...protocol._contract import require_contract
+from ...protocol._join import error_for_response, is_web_page
+from ...protocol._release import Route
+from ...protocol._sse import DEFAULT_MAX_EVENT_SIZE as _DEFAULT_MAX_EVENT_SIZE
+from ...protocol.errors import (
+    RemoteProtocolError,
+    RequestRejectedError,
+    ServerError,
+    SpaceHTTPError,
+    SpaceUnavailableError,
+)
+from ..errors import UsageError, total_timeout
 from ..hub.space import (
     USER_AGENT,
     SpaceGate,
@@ -67,7 +69,6 @@ from ..hub.space import (
 )
 from .chain import ChatSession
 from .conversation import Conversation
-from .errors import UsageError, total_timeout
 from .files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, download, save_bytes
 from .options import ClientOptions, check_options
 from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT

@@ -21,18 +21,10 @@ import dataclasses
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ...protocol import (
-    ChatContract,
-    ChatEvent,
-    Completed,
-    FileReply,
-    HistoryMode,
-    RemoteProtocolError,
-    ReplyFile,
-    TextDelta,
-    Turn,
-    reply_file_data,
-)
+from ...protocol import ChatContract, ChatEvent, Completed, FileReply, ReplyFile, TextDelta, Turn
+from ...protocol._chat_contract import HistoryMode
+from ...protocol._files import reply_file_data
+from ...protocol.errors import RemoteProtocolError
 from ..hub.space import SpaceStarting
 from .chain import ChatSession
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile

@@ -26,9 +26,10 @@ from typing import BinaryIO
 
 from yarl import URL
 
-from ...protocol import FileTooLargeError, QwenSpaceError, error_for_response
+from ...protocol import QwenSpaceError
 from ...protocol._file_names import guess_mime_type, safe_filename
 from ...protocol._files import ReplyFile, file_data
+from ...protocol._join import error_for_response
 from ...protocol._json import JSONValue
 from ...protocol._upload import (
     PART_END,
@@ -37,7 +38,8 @@ from ...protocol._upload import (
     parse_upload_response,
     storable_name,
 )
-from .errors import FileElsewhereError, ResponseTooLargeError, UsageError
+from ...protocol.errors import FileTooLargeError
+from ..errors import FileElsewhereError, ResponseTooLargeError, UsageError
 from .login import same_origin
 from .transport import Deadline, SpaceTransport, StreamedBody
 

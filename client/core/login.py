@@ -21,8 +21,9 @@ from urllib.parse import urlencode
 
 from yarl import URL
 
-from ...protocol import AuthenticationError, RemoteProtocolError, SpaceHTTPError, error_for_response
-from .errors import UsageError
+from ...protocol._join import error_for_response
+from ...protocol.errors import AuthenticationError, RemoteProtocolError, SpaceHTTPError
+from ..errors import UsageError
 
 __all__ = ["FORM", "login_body", "login_cookie", "login_url", "no_login", "same_origin"]
 

@@ -16,7 +16,7 @@ from typing import TypedDict
 
 import aiohttp
 
-from ...protocol import SpaceContract
+from ...protocol._contract import SpaceContract
 from .timeouts import RetryPolicy, Timeouts
 from .transport import SpaceTransport
 

@@ -10,7 +10,8 @@ which drifts from it the client absorbs and which break it.
 
 from __future__ import annotations
 
-from ...protocol import ChatbotFormat, SpaceContract
+from ...protocol._chatbot import ChatbotFormat
+from ...protocol._contract import SpaceContract
 
 __all__ = ["HIDDEN_ERROR_HINT", "QWEN_CONTRACT"]
 

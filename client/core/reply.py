@@ -12,8 +12,8 @@ alone (an image generator) or of thoughts alone is a reply: its text is empty.
 from __future__ import annotations
 
 from ...protocol import ChatEvent, Completed, Correction, Failed, FileReply
+from ..errors import ReplyRewrittenError, empty_reply
 from ..hub.space import SpaceStarting
-from .errors import ReplyRewrittenError, empty_reply
 
 __all__ = ["ReplyCheck"]
 

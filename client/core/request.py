@@ -14,8 +14,10 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ...protocol import JSONValue, Turn, guess_mime_type, parse_data_url
-from .errors import InvalidMessagesError
+from ...protocol import JSONValue, Turn
+from ...protocol._file_names import guess_mime_type
+from ...protocol._upload import parse_data_url
+from ..errors import InvalidMessagesError
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 
 #: What ``files=`` takes: paths, or files already read.

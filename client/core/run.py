@@ -18,38 +18,33 @@ from typing import Any
 from yarl import URL
 
 from ...protocol import (
-    AppError,
-    CancelRequest,
-    ChatbotFormat,
     ChatCall,
     ChatContract,
     ChatEvent,
-    ChatJob,
     ChatStream,
     Completed,
     Failed,
     FileReply,
-    HeldReply,
-    InputRole,
-    JoinRequest,
     JSONValue,
     QwenSpaceError,
     ReplyFile,
-    SeedCall,
     SpaceConfig,
-    SpaceHTTPError,
-    SpaceUnavailableError,
-    advise_quota,
     build_call,
-    chat_job,
-    check_files,
-    parse_join_response,
-    parse_predict_answer,
-    reply_files,
 )
+from ...protocol._chat_contract import InputRole
+from ...protocol._chat_request import SeedCall, check_files
+from ...protocol._chatbot import ChatbotFormat
+from ...protocol._files import reply_files
+from ...protocol._held import HeldReply
+from ...protocol._job import ChatJob
+from ...protocol._join import CancelRequest, JoinRequest, parse_join_response
+from ...protocol._predict import parse_predict_answer
+from ...protocol._quota import advise_quota
+from ...protocol._stream import chat_job
+from ...protocol.errors import AppError, SpaceHTTPError, SpaceUnavailableError
+from ..errors import ClientClosedError, SpaceConnectionError, client_closed, total_timeout
 from ..hub.space import SpaceStarting
 from .chain import ChainRunner, ChatSession
-from .errors import ClientClosedError, SpaceConnectionError, client_closed, total_timeout
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile, upload
 from .request import ChatRequest
 from .timeouts import RetryPolicy, Timeouts

@@ -35,15 +35,10 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ...protocol import (
-    QwenSpaceError,
-    RemoteProtocolError,
-    SessionNotFoundError,
-    StreamInterruptedError,
-    error_for_response,
-    media_type,
-)
-from .errors import (
+from ...protocol import QwenSpaceError
+from ...protocol._join import error_for_response, media_type
+from ...protocol.errors import RemoteProtocolError, SessionNotFoundError, StreamInterruptedError
+from ..errors import (
     ClientClosedError,
     RedirectRefusedError,
     ResponseTooLargeError,

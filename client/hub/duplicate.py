@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from ...protocol import QwenSpaceError
 from ..core.client import DEFAULT_SPACE_ID
-from ..core.errors import HubError, SpaceNotFoundError
 from ..core.timeouts import Timeouts
+from ..errors import HubError, SpaceNotFoundError
 from ..extras import missing_extra
 from .space import SpaceGate, SpaceStarting, hub_endpoint, saved_token
 

@@ -32,7 +32,10 @@ from typing import Any
 from yarl import URL
 
 from ...protocol import QwenSpaceError
-from ..core.errors import (
+from ..core.login import same_origin
+from ..core.timeouts import Timeouts
+from ..core.transport import Answer, Transport
+from ..errors import (
     HubError,
     RedirectRefusedError,
     ResponseTooLargeError,
@@ -41,9 +44,6 @@ from ..core.errors import (
     SpaceTimeoutError,
     UsageError,
 )
-from ..core.login import same_origin
-from ..core.timeouts import Timeouts
-from ..core.transport import Answer, Transport
 
 __all__ = [
     "DEFAULT_HUB",

@@ -43,7 +43,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import CassetteError, UsageError, missing_from_cassette
+from ..errors import CassetteError, UsageError, missing_from_cassette
 from .scrubbing import SESSION_PLACEHOLDER, Scrubber, body_matcher
 from .storage import (
     MAX_CASSETTE_BYTES,

@@ -18,21 +18,20 @@ from pathlib import Path
 
 from ...protocol import (
     ChatContract,
-    ChatJob,
-    ChatRequestError,
     Completed,
-    ContractMismatchError,
     Failed,
-    InputRole,
     QwenSpaceError,
     SSEDecoder,
     chat_stream,
     derive_contract,
     parse_config,
     parse_message,
-    reply_files,
 )
-from ..core.errors import CassetteError
+from ...protocol._chat_contract import InputRole
+from ...protocol._files import reply_files
+from ...protocol._job import ChatJob
+from ...protocol.errors import ChatRequestError, ContractMismatchError
+from ..errors import CassetteError
 from .file_diff import RecordedFile, file_lines, received_files, sent_files
 from .scenarios import RecordedChat, recorded_chat
 from .storage import Interaction, load_interactions

@@ -31,7 +31,7 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from ..core.client import SpaceClient, default_url
-from ..core.errors import CassetteError
+from ..errors import CassetteError
 from .cassette import bundled_cassette, record_cassette, use_cassette
 
 _Fixture = TypeVar("_Fixture", bound=Callable[..., Any])

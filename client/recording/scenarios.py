@@ -28,21 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...protocol import (
-    AppError,
-    ChatContract,
-    InputRole,
-    JSONValue,
-    QwenSpaceError,
-    build_call,
-    derive_contract,
-    parse_config,
-    read_history,
-)
+from ...protocol import ChatContract, JSONValue, QwenSpaceError, build_call, derive_contract, parse_config
+from ...protocol._chat_contract import InputRole
+from ...protocol._chatbot import read_history
+from ...protocol.errors import AppError
 from ..core.client import SpaceClient
-from ..core.errors import CassetteError, UsageError
 from ..core.qwen import QWEN_CONTRACT
 from ..core.request import prepare_request
+from ..errors import CassetteError, UsageError
 from .cassette import (
     CassetteInfo,
     load_interactions,

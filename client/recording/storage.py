@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..core.errors import CassetteError
+from ..errors import CassetteError
 
 if TYPE_CHECKING:
     # vcrpy is imported when a cassette is used, not with the package: it is most of

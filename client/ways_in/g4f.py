@@ -24,10 +24,11 @@ import threading
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from typing import Any, ClassVar
 
-from ...protocol import ChatContract, OptionKind, QwenSpaceError
+from ...protocol import ChatContract, QwenSpaceError
+from ...protocol._chat_contract import OptionKind
 from ..core.client import SpaceClient
-from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
+from ..errors import InvalidMessagesError, UsageError
 from ..extras import missing_extra
 from ..hub.space import check_space_id, space_url
 from . import original as _provider

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ...protocol import content_text
 from ...protocol import new_session_hash as generate_session_hash
+from ...protocol._chatbot import content_text
 from ..core.client import DEFAULT_URL, SpaceClient, default_url
-from ..core.errors import InvalidMessagesError, UsageError
 from ..core.timeouts import Timeouts
+from ..errors import InvalidMessagesError, UsageError
 from .routing import with_media
 
 __all__ = ["AsyncResult", "Messages", "Qwen_Qwen_2_5_Max", "format_prompt", "generate_session_hash"]

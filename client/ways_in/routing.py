@@ -15,22 +15,13 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
 
-from ...protocol import (
-    ChatContract,
-    ChatInput,
-    Completed,
-    FileReply,
-    FileTooLargeError,
-    JSONValue,
-    OptionKind,
-    ReasoningDelta,
-    TextDelta,
-    UsageError,
-)
+from ...protocol import ChatContract, Completed, FileReply, JSONValue, ReasoningDelta, TextDelta
+from ...protocol._chat_contract import ChatInput, OptionKind
+from ...protocol.errors import FileTooLargeError, UsageError
 from ..core.client import SpaceClient
-from ..core.errors import InvalidMessagesError
 from ..core.files import LocalFile
 from ..core.reply import ReplyCheck
+from ..errors import InvalidMessagesError
 
 __all__ = [
     "Piece",

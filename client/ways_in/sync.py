@@ -21,10 +21,10 @@ from typing import Any, Self, TypeVar, Unpack
 from ...protocol import ChatContract, ChatEvent, Drift, ReplyFile, SpaceConfig, Turn
 from ..core.client import ChatCompletion, SpaceClient
 from ..core.conversation import Conversation
-from ..core.errors import ClientClosedError
 from ..core.files import LocalFile
 from ..core.options import SyncClientOptions, check_options
 from ..core.request import FileLike
+from ..errors import ClientClosedError
 from ..hub.space import SpaceInfo, SpaceStarting
 
 __all__ = ["SyncConversation", "SyncSpaceClient"]

@@ -15,7 +15,8 @@ from g4f.providers.response import ImageResponse
 from qwen_space.client import Qwen_Qwen_2_5_Max as CoreProvider
 from qwen_space.client import UsageError
 from qwen_space.client.g4f import Qwen_Qwen_2_5_Max, provider_for
-from qwen_space.protocol import AppError, QwenSpaceError
+from qwen_space.protocol import QwenSpaceError
+from qwen_space.protocol.errors import AppError
 
 from ..live.conftest import replica_app
 from ..replicas.scripted import png_for

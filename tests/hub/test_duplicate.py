@@ -6,15 +6,9 @@ import sys
 from collections.abc import AsyncIterator
 
 import pytest
-from qwen_space.client import (
-    HubError,
-    SpaceNotFoundError,
-    SpaceNotRunningError,
-    SpaceStarting,
-    SpaceTimeoutError,
-    Timeouts,
-)
+from qwen_space.client import SpaceStarting, Timeouts
 from qwen_space.client.duplicate import QWEN_DEMO_SECRET, duplicate_space
+from qwen_space.client.errors import HubError, SpaceNotFoundError, SpaceNotRunningError, SpaceTimeoutError
 
 from ..cli import run_cli
 from ..fake_hub import FakeHub, running_hub

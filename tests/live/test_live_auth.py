@@ -9,7 +9,8 @@ tox's live-g4/5/6). Each release's login (gradio/routes.py ``login``) is a form 
 
 import aiohttp
 import pytest
-from qwen_space.client import AuthenticationError, SpaceClient, SyncSpaceClient
+from qwen_space.client import SpaceClient, SyncSpaceClient
+from qwen_space.client.errors import AuthenticationError
 
 from .conftest import PASSWORD, USER, App
 

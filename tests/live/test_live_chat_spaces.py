@@ -9,13 +9,8 @@ import asyncio
 import contextlib
 
 import pytest
-from qwen_space.client import (
-    ChatRequestError,
-    Completed,
-    ReasoningDelta,
-    SpaceClient,
-    TextDelta,
-)
+from qwen_space.client import Completed, ReasoningDelta, SpaceClient, TextDelta
+from qwen_space.client.errors import ChatRequestError
 
 from ..replicas.scripted import show
 from .conftest import App

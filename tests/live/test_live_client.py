@@ -5,16 +5,9 @@ import json
 
 import pytest
 from qwen_space.client import SpaceClient, SpaceStarting, Timeouts
-from qwen_space.protocol import (
-    AppError,
-    ChatbotFormat,
-    ChatEvent,
-    Completed,
-    QueuePosition,
-    Started,
-    TextDelta,
-    derive_contract,
-)
+from qwen_space.protocol import ChatEvent, Completed, QueuePosition, Started, TextDelta, derive_contract
+from qwen_space.protocol._chatbot import ChatbotFormat
+from qwen_space.protocol.errors import AppError
 
 from .conftest import Replica
 

@@ -16,16 +16,8 @@ from collections.abc import Iterator
 from importlib.metadata import version
 
 import pytest
-from qwen_space.client import (
-    AmbiguousChatError,
-    AppError,
-    Completed,
-    Correction,
-    HistoryUnreachableError,
-    SpaceClient,
-    SyncSpaceClient,
-    TextDelta,
-)
+from qwen_space.client import AppError, Completed, Correction, SpaceClient, SyncSpaceClient, TextDelta
+from qwen_space.client.errors import AmbiguousChatError, HistoryUnreachableError
 from qwen_space.protocol import derive_contract
 
 from ..replicas.expected import ANSWERS, FIRST, LLAMA_MAX_INPUT

@@ -21,7 +21,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from qwen_space.client import ChatRequestError, Completed, FileReply, SpaceClient, SyncSpaceClient
+from qwen_space.client import Completed, FileReply, SpaceClient, SyncSpaceClient
+from qwen_space.client.errors import ChatRequestError
 from yarl import URL
 
 from ..cli import run_cli

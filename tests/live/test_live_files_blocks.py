@@ -26,8 +26,9 @@ import aiohttp
 import pytest
 from qwen_space.client.core.files import LocalFile, download, save, upload
 from qwen_space.client.core.transport import Transport
-from qwen_space.protocol import ChatbotFormat, Release
+from qwen_space.protocol._chatbot import ChatbotFormat
 from qwen_space.protocol._files import chatbot_reply_files, file_data, files_in, multimodal_value, user_file_entries
+from qwen_space.protocol._release import Release
 from yarl import URL
 
 from .conftest import serving

@@ -4,7 +4,8 @@ the id, the stages and the token take the Hub's path, the chat the real server's
 from collections.abc import AsyncIterator
 
 import pytest
-from qwen_space.client import SpaceClient, SpaceNotRunningError, SpaceStarting, Timeouts
+from qwen_space.client import SpaceClient, SpaceStarting, Timeouts
+from qwen_space.client.errors import SpaceNotRunningError
 from qwen_space.protocol import Completed, TextDelta
 
 from ..cli import run_cli

@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 from qwen_space.client import SyncSpaceClient
-from qwen_space.protocol import AppError, Completed
+from qwen_space.protocol import Completed
+from qwen_space.protocol.errors import AppError
 
 from .conftest import Replica
 

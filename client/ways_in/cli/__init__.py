@@ -17,8 +17,9 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from ....protocol import AuthenticationError, GPUQuotaError, QwenSpaceError
-from ...core.errors import SpaceTimeoutError
+from ....protocol import QwenSpaceError
+from ....protocol.errors import AuthenticationError, GPUQuotaError
+from ...errors import SpaceTimeoutError
 from ._parser import parser
 from ._space import JOB
 from ._terminal import EXIT_CODES, EXIT_INTERRUPTED, exit_code, quiet_stdout, report

@@ -11,8 +11,8 @@ import sys
 from yarl import URL
 
 from ...core.client import default_url
-from ...core.errors import UsageError
 from ...core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE
+from ...errors import UsageError
 
 __all__ = [
     "PASSWORD_VARIABLE",

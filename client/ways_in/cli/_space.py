@@ -9,25 +9,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ....protocol import (
-    ChatInput,
-    ChatRequestError,
-    Completed,
-    Failed,
-    FileReply,
-    InputRole,
-    RemoteProtocolError,
-    ReplyFile,
-    coerce_option,
-    derive_contract,
-    file_inputs,
-    find_option,
-)
+from ....protocol import Completed, Failed, FileReply, ReplyFile, derive_contract
+from ....protocol._chat_contract import ChatInput, InputRole
+from ....protocol._chat_request import coerce_option, file_inputs, find_option
+from ....protocol.errors import ChatRequestError, RemoteProtocolError
 from ...core.client import SpaceClient
-from ...core.errors import ResponseTooLargeError
 from ...core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from ...core.reply import ReplyCheck
 from ...core.timeouts import Timeouts
+from ...errors import ResponseTooLargeError
 from ...hub.space import SpaceStarting
 from ._arguments import login
 from ._printer import Printer

@@ -9,13 +9,13 @@ import re
 import sys
 from importlib import metadata
 
-from ....protocol import (
+from ....protocol import QwenSpaceError
+from ....protocol.errors import (
     AppError,
     ContractMismatchError,
     GPUQuotaError,
     JobCancelledError,
     QueueFullError,
-    QwenSpaceError,
     RateLimitedError,
     RemoteProtocolError,
     RequestRejectedError,
@@ -23,7 +23,7 @@ from ....protocol import (
     SpaceUnavailableError,
     StreamError,
 )
-from ...core.errors import (
+from ...errors import (
     CassetteError,
     ClientClosedError,
     EmptyReplyError,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ....protocol import AppKind, ChatContract, ContractMismatchError, check_contract, derive_contract
+from ....protocol import ChatContract, check_contract, derive_contract
+from ....protocol._chat_contract import AppKind
+from ....protocol.errors import ContractMismatchError
 from ...core.qwen import QWEN_CONTRACT
 from ._arguments import auth_option, connection_options, endpoint_option
 from ._space import client

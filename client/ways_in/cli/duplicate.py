@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ...core.client import DEFAULT_SPACE_ID
-from ...core.errors import UsageError
 from ...core.timeouts import Timeouts
+from ...errors import UsageError
 from ._arguments import proxy_url
 from ._printer import Printer
 from ._terminal import one_line

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 
-from ....protocol import LABEL_RULES, SYSTEM_COPY_RULE, ChatContract, ContractMismatchError, derive_contract
+from ....protocol import ChatContract, derive_contract
+from ....protocol._chat_contract import LABEL_RULES, SYSTEM_COPY_RULE
+from ....protocol.errors import ContractMismatchError
 from ...core.client import SpaceClient
-from ...core.errors import HubError
 from ...core.qwen import QWEN_CONTRACT
+from ...errors import HubError
 from ...hub.space import SpaceInfo
 from ._arguments import auth_option, connection_options, endpoint_option
 from ._space import client

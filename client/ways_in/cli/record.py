@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ...core.errors import UsageError
+from ...errors import UsageError
 from ...recording.scenarios import SCENARIOS, Scenario, own_scenarios, record_scenarios
 from ._arguments import auth_option, chat_options, connection_options, login
 from ._space import client, options

@@ -30,7 +30,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ....protocol import Completed, FileReply, HistoryMode, QwenSpaceError
+from ....protocol import Completed, FileReply, QwenSpaceError
+from ....protocol._chat_contract import HistoryMode
 from ...core.client import SpaceClient
 from ...core.conversation import Conversation
 from ._lines import LineReader, kept_terminal

@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ....protocol import AppError
+from ....protocol.errors import AppError
 from ...core.client import DEFAULT_URL, SpaceClient
-from ...core.errors import CassetteError
 from ...core.timeouts import Timeouts
+from ...errors import CassetteError
 from ...recording.cassette import CassetteInfo, bundled_directory, load_manifest, locate_cassette, use_cassette
 from ...recording.scenarios import recorded_chat
 from ._printer import Printer

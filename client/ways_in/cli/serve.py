@@ -6,8 +6,8 @@ import argparse
 import os
 
 from ...core.client import default_url
-from ...core.errors import UsageError
 from ...core.timeouts import Timeouts
+from ...errors import UsageError
 from ..serve import SHUTDOWN_TIMEOUT, check_api_key, check_spaces, serve
 from ._arguments import auth_option, connection_options, login, seconds_or_zero
 

@@ -19,8 +19,8 @@ from aiohttp import web
 from ....protocol import QwenSpaceError
 from ...core.client import SpaceClient
 from ...core.conversation import Conversation
-from ...core.errors import UsageError
 from ...core.secrets import Redactor, proxy_password
+from ...errors import UsageError
 from ...hub.space import saved_token
 from ..routing import Piece, file_markdown, reply_pieces
 from .sessions import Sessions, history_unreachable, session_key

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ....protocol import content_text
+from ....protocol._chatbot import content_text
 from ...core.conversation import Conversation
 from .wire import Refusal
 

@@ -8,9 +8,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ....protocol import ChatContract, ChatRequestError, ContractMismatchError, build_call, coerce_option, find_option
+from ....protocol import ChatContract, build_call
+from ....protocol._chat_request import coerce_option, find_option
+from ....protocol.errors import ChatRequestError, ContractMismatchError
 from ...core.client import SpaceClient
-from ...core.errors import UsageError
+from ...errors import UsageError
 
 __all__ = ["Presets", "check_api_key", "check_spaces", "parse_endpoints", "parse_options", "resolve_presets"]
 

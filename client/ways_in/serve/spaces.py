@@ -13,15 +13,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from yarl import URL
 
-from ....protocol import (
-    AuthenticationError,
-    ChatContract,
-    ChatInput,
-    ContractMismatchError,
-    QwenSpaceError,
-    RequestRejectedError,
-    ServerError,
-)
+from ....protocol import ChatContract, QwenSpaceError
+from ....protocol._chat_contract import ChatInput
+from ....protocol.errors import AuthenticationError, ContractMismatchError, RequestRejectedError, ServerError
 from ...core.client import DEFAULT_SPACE_ID, DEFAULT_URL, SpaceClient, default_url
 from ..original import Qwen_Qwen_2_5_Max
 from ..routing import dropdown_choice, model_dropdown, sampling_value

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ....protocol import ChatContract, HistoryMode, InputRole, content_text
+from ....protocol import ChatContract
+from ....protocol._chat_contract import HistoryMode, InputRole
+from ....protocol._chatbot import content_text
 from .sessions import history_unreachable
 from .wire import Refusal
 

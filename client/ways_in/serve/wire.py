@@ -11,21 +11,22 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ....protocol import (
+from ....protocol import QwenSpaceError
+from ....protocol._chat_contract import OptionKind
+from ....protocol.errors import (
     AppError,
     AuthenticationError,
     ChatRequestError,
     ContractMismatchError,
     FileTooLargeError,
     GPUQuotaError,
-    OptionKind,
     QueueFullError,
-    QwenSpaceError,
     RateLimitedError,
     SpaceUnavailableError,
     UsageError,
 )
-from ...core.errors import (
+from ...core.request import prepare_request
+from ...errors import (
     ClientClosedError,
     EmptyReplyError,
     InvalidMessagesError,
@@ -33,7 +34,6 @@ from ...core.errors import (
     SpaceConnectionError,
     SpaceTimeoutError,
 )
-from ...core.request import prepare_request
 
 __all__ = [
     "MAX_BODY",

@@ -32,6 +32,7 @@ __all__ = [
     "ChatRequestError",
     "ContractMismatchError",
     "FileTooLargeError",
+    "GPUQuotaError",
     "HistoryUnreachableError",
     "InvalidDataURLError",
     "JobCancelledError",
