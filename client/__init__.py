@@ -39,8 +39,8 @@ from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceCli
 from .core.conversation import Conversation
 from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
 from .core.qwen import QWEN_CONTRACT
+from .core.seam import SpaceTransport
 from .core.timeouts import RetryPolicy, Timeouts
-from .core.transport import SpaceTransport
 from .errors import AppError, ProtocolError, QwenSpaceError, TransportError, UsageError
 from .hub.space import SpaceInfo, SpaceStarting, space_url
 from .ways_in.original import Messages, Qwen_Qwen_2_5_Max

@@ -24,7 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ..protocol import JSONValue, QwenSpaceError
-from .core.transport import MAX_ANSWER_SIZE, Answer, Deadline, StreamBody, StreamedBody
+from .core.seam import MAX_ANSWER_SIZE, Answer, Deadline, StreamBody, StreamedBody
 from .errors import ClientClosedError
 
 __all__ = ["MemoryTransport", "SentRequest"]

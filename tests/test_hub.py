@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from qwen_space.client import RetryPolicy, SpaceClient, SpaceStarting, Timeouts, UsageError
-from qwen_space.client.core import transport
+from qwen_space.client.core import io_errors, transport
 from qwen_space.client.errors import (
     HubError,
     SpaceConnectionError,
@@ -748,7 +748,7 @@ async def test_a_bug_of_ours_in_the_hub_lookup_propagates_instead_of_a_fallback(
     bug: Exception, hub: FakeHub, host: Host, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub.add(SPACE, host.url)
-    real_read = transport.read_capped
+    real_read = io_errors.read_capped
 
     async def broken_read(response: Any, limit: int, what: str, **kwargs: Any) -> bytes:
         body = await real_read(response, limit, what, **kwargs)

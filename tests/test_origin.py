@@ -5,8 +5,8 @@ origin at all is refused, never a raw ``ValueError``."""
 from __future__ import annotations
 
 import pytest
+from qwen_space.client.core.io_errors import redirect_target
 from qwen_space.client.core.login import same_origin
-from qwen_space.client.core.transport import redirect_target
 from qwen_space.client.errors import RedirectRefusedError
 from yarl import URL
 

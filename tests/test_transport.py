@@ -16,8 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from qwen_space.client import QwenSpaceError, SpaceClient, Timeouts, TransportError, UsageError
-from qwen_space.client.core import transport
-from qwen_space.client.core.transport import Deadline, Transport, translate
+from qwen_space.client.core import seam, transport
+from qwen_space.client.core.io_errors import translate
+from qwen_space.client.core.seam import Deadline
+from qwen_space.client.core.transport import Transport
 from qwen_space.client.errors import SpaceTimeoutError, StreamInterruptedError
 from qwen_space.protocol import ChatStream
 from qwen_space.protocol.errors import AuthenticationError, RateLimitedError, RequestRejectedError, SessionNotFoundError
@@ -199,11 +201,11 @@ async def test_a_refused_message_stream_is_the_refusal(
 BUGS = [ValueError("our bug"), OSError("our bug")]
 
 
-def answers_raising(bug: Exception, when: Callable[[bytes], bool]) -> type[transport.Answer]:
+def answers_raising(bug: Exception, when: Callable[[bytes], bool]) -> type[seam.Answer]:
     """``Answer``, which our code builds after each small read, raising ``bug`` for a body
     ``when`` picks: a bug of ours between the read and its parsing."""
 
-    class Broken(transport.Answer):
+    class Broken(seam.Answer):
         def __init__(self, status: int, content_type: str | None, headers: Any, body: bytes) -> None:
             if when(body):
                 raise bug

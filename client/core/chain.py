@@ -39,7 +39,7 @@ from ...protocol._predict import PredictCall
 from ...protocol._reasoning import split_reply
 from ...protocol._store import ComponentStore
 from ...protocol._stream import chat_job
-from .transport import Deadline
+from .seam import Deadline
 
 __all__ = ["ChainRunner", "ChatSession", "StepHost"]
 

@@ -75,8 +75,9 @@ from .qwen import HIDDEN_ERROR_HINT, QWEN_CONTRACT
 from .reply import ReplyCheck
 from .request import DEFAULT_MAX_PROMPT_CHARS, ChatRequest, FileLike, prepare_request
 from .run import ChatRun, ChatTarget, RunSettings
+from .seam import Answer, Deadline, SpaceTransport
 from .timeouts import RetryPolicy, Timeouts
-from .transport import Answer, Deadline, SpaceTransport, Transport
+from .transport import Transport
 
 __all__ = ["DEFAULT_SPACE_ID", "DEFAULT_URL", "ChatCompletion", "SpaceClient", "default_url", "space_url"]
 

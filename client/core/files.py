@@ -41,7 +41,7 @@ from ...protocol._upload import (
 from ...protocol.errors import FileTooLargeError
 from ..errors import FileElsewhereError, ResponseTooLargeError, UsageError
 from .login import same_origin
-from .transport import Deadline, SpaceTransport, StreamedBody
+from .seam import Deadline, SpaceTransport, StreamedBody
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_SIZE",

@@ -17,8 +17,8 @@ from typing import TypedDict
 import aiohttp
 
 from ...protocol._contract import SpaceContract
+from .seam import SpaceTransport
 from .timeouts import RetryPolicy, Timeouts
-from .transport import SpaceTransport
 
 __all__ = ["ClientOptions", "SyncClientOptions", "check_options"]
 

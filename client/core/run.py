@@ -46,9 +46,10 @@ from ..errors import ClientClosedError, SpaceConnectionError, client_closed, tot
 from ..hub.space import SpaceStarting
 from .chain import ChainRunner, ChatSession
 from .files import DEFAULT_MAX_UPLOAD_SIZE, LocalFile, upload
+from .io_errors import retry_after
 from .request import ChatRequest
+from .seam import Deadline, SpaceTransport, StreamBody
 from .timeouts import RetryPolicy, Timeouts
-from .transport import Deadline, SpaceTransport, StreamBody, retry_after
 
 __all__ = ["ChatRun", "ChatTarget", "RunSettings"]
 

@@ -33,8 +33,9 @@ from yarl import URL
 
 from ...protocol import QwenSpaceError
 from ..core.login import same_origin
+from ..core.seam import Answer
 from ..core.timeouts import Timeouts
-from ..core.transport import Answer, Transport
+from ..core.transport import Transport
 from ..errors import (
     HubError,
     RedirectRefusedError,
