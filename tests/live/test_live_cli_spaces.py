@@ -44,7 +44,7 @@ async def test_options_and_system_on_the_command_line(app: App) -> None:
 
 async def test_endpoint_on_the_command_line(app: App) -> None:
     missing = await run_cli("chat", "hi", "--url", app.replica.url, "--endpoint", "/nope")
-    assert missing.code == 11
+    assert missing.code == 2  # a usage error: the name is the user's mistake
     assert "no endpoint /nope" in missing.err
     if app.name == "thinking_blocks":
         result = await run_cli("chat", "hi", "--url", app.replica.url, "--endpoint", "/generate")
