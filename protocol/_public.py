@@ -1,5 +1,6 @@
 """Public classes named by their public package: a traceback says
-``qwen_space.protocol.AppError``, not the private module it happens to live in."""
+``qwen_space.protocol.ChatStream`` (an error, ``qwen_space.protocol.errors.AppError``),
+not the private module it happens to live in."""
 
 from __future__ import annotations
 
