@@ -84,8 +84,8 @@ async def ours(url: str, picture: Path) -> str:
     import aiohttp
     from qwen_space.client.core.files import LocalFile, upload
     from qwen_space.client.core.transport import Transport
-    from qwen_space.protocol import SSEDecoder, parse_message
-    from qwen_space.protocol._messages import CompletionStatus, ProcessCompleted
+    from qwen_space.protocol import SSEDecoder
+    from qwen_space.protocol._messages import CompletionStatus, ProcessCompleted, parse_message
     from yarl import URL
 
     transport = Transport(headers={}, token=None, send_token=False)

@@ -38,6 +38,7 @@ from ..protocol._contract import SpaceContract
 from .core.client import DEFAULT_SPACE_ID, DEFAULT_URL, ChatCompletion, SpaceClient
 from .core.conversation import Conversation
 from .core.files import DEFAULT_MAX_DOWNLOAD_SIZE, DEFAULT_MAX_UPLOAD_SIZE, LocalFile
+from .core.options import ClientOptions, SyncClientOptions
 from .core.qwen import QWEN_CONTRACT
 from .core.seam import SpaceTransport
 from .core.timeouts import RetryPolicy, Timeouts
@@ -68,6 +69,7 @@ __all__ = [
     "AppError",
     "ChatCompletion",
     "ChatEvent",
+    "ClientOptions",
     "Completed",
     "Conversation",
     "Correction",
@@ -92,6 +94,7 @@ __all__ = [
     "SpaceStarting",
     "SpaceTransport",
     "Started",
+    "SyncClientOptions",
     "SyncConversation",
     "SyncSpaceClient",
     "TextDelta",

@@ -28,9 +28,8 @@ from ._events import (
 from ._files import ReplyFile
 from ._join import new_session_hash
 from ._json import JSONValue
-from ._messages import parse_message
 from ._sse import SSEDecoder, SSEEvent
-from ._stream import ChatStream, chat_stream, read_chat_stream
+from ._stream import ChatStream, ChatStreamResult, chat_stream, read_chat_stream
 from .errors import ProtocolError, QwenSpaceError
 
 __all__ = [
@@ -38,6 +37,7 @@ __all__ = [
     "ChatContract",
     "ChatEvent",
     "ChatStream",
+    "ChatStreamResult",
     "Completed",
     "Correction",
     "Drift",
@@ -63,7 +63,6 @@ __all__ = [
     "derive_contract",
     "new_session_hash",
     "parse_config",
-    "parse_message",
     "read_chat_stream",
 ]
 

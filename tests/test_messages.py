@@ -5,7 +5,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from qwen_space.protocol import SSEDecoder, parse_message
+from qwen_space.protocol import SSEDecoder
 from qwen_space.protocol._messages import (
     CloseStream,
     CompletionStatus,
@@ -20,6 +20,7 @@ from qwen_space.protocol._messages import (
     Progress,
     UnexpectedError,
     UnknownMessage,
+    parse_message,
 )
 from qwen_space.protocol.errors import RemoteProtocolError
 

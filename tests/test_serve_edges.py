@@ -341,3 +341,13 @@ async def test_a_bug_of_the_server_is_an_internal_error_not_a_cut_stream(
     assert body["error"]["code"] == "internal_error"
     assert "boom-42" not in body["error"]["message"]  # Python's words stay in the server's log
     assert "RuntimeError: boom-42" in caplog.text
+
+
+@pytest.mark.parametrize("messages", ["hi", {"role": "user", "content": "hi"}, None, 3])
+async def test_messages_that_are_no_array_are_a_400(fake_space: FakeSpace, messages: object) -> None:
+    # The library takes a plain string as one user message; OpenAI's API (and serve) does not.
+    async with serving(fake_space.url) as base:
+        status, _, error = await send(base, {"model": "127.0.0.1", "messages": messages})
+    assert status == 400
+    assert error["error"]["code"] == "invalid_messages"
+    assert fake_space.join_bodies == []

@@ -25,11 +25,11 @@ from ...protocol import (
     chat_stream,
     derive_contract,
     parse_config,
-    parse_message,
 )
 from ...protocol._chat_contract import InputRole
 from ...protocol._files import reply_files
 from ...protocol._job import ChatJob
+from ...protocol._messages import parse_message
 from ...protocol.errors import ChatRequestError, ContractMismatchError
 from ..errors import CassetteError
 from .file_diff import RecordedFile, file_lines, received_files, sent_files

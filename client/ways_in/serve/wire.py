@@ -189,11 +189,13 @@ def parse_request(raw: bytes) -> Asked:
             else message
             for message in messages
         ]
+    if not isinstance(messages, list):
+        # The library takes a plain string as one user message; OpenAI's API does not.
+        raise _invalid("'messages' must be an array of message objects", "invalid_messages", "messages")
     try:
         prepare_request(_text_only(messages))
     except InvalidMessagesError as error:
         raise _invalid(openai_words(error.message), "invalid_messages", "messages") from None
-    assert isinstance(messages, list)
     return Asked(model, messages, bool(stream), sampling)
 
 
