@@ -125,7 +125,7 @@ def translate(
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
         return SpaceConnectionError(f"could not connect through the proxy ({exc}); check the proxy URL")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return SpaceConnectionError(f"could not connect to the Space at {url} ({exc}); check the URL and network")
+        return SpaceConnectionError(f"could not connect to {url} ({exc}); check the URL and network")
     if isinstance(exc, aiohttp.InvalidURL) or (sending and isinstance(exc, (ValueError, UnicodeError))):
         # aiohttp raises these while building a request from a malformed URL or a header
         # it cannot encode: the caller's input.
