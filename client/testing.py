@@ -25,7 +25,7 @@ from yarl import URL
 
 from ..protocol import JSONValue, QwenSpaceError
 from .core.seam import MAX_ANSWER_SIZE, Answer, Deadline, StreamBody, StreamedBody
-from .errors import ClientClosedError
+from .errors import ClientClosedError, UsageError
 
 __all__ = ["MemoryTransport", "SentRequest"]
 
@@ -43,6 +43,21 @@ class SentRequest:
     token_sent: bool
 
 
+def _reads(stream: object) -> tuple[Read, ...]:
+    """The script's reads; a str, a number or a foreign exception would otherwise fail deep
+    in the protocol instead of here."""
+    reads: tuple[object, ...] = (
+        (stream,) if isinstance(stream, bytes) else tuple(stream) if isinstance(stream, (list, tuple)) else ()
+    )
+    checked = tuple(r for r in reads if isinstance(r, (bytes, QwenSpaceError)))
+    if not isinstance(stream, (bytes, list, tuple)) or len(checked) != len(reads):
+        raise UsageError(
+            "MemoryTransport's stream= is the stream's bytes, or a list of reads, each bytes or a "
+            "QwenSpaceError to raise there (an empty bytes ends the stream, as a closed connection does)"
+        )
+    return checked
+
+
 class MemoryTransport:
     """A ``SpaceTransport`` that answers from memory (see the module's text)."""
 
@@ -57,7 +72,7 @@ class MemoryTransport:
         self._config = _json(config)
         self._join = _json(join)
         self._predict = _json(predict)
-        self._reads: tuple[Read, ...] = (stream,) if isinstance(stream, bytes) else tuple(stream)
+        self._reads = _reads(stream)
         self._token = False
         self.requests: list[SentRequest] = []
         self.closed = False

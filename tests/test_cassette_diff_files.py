@@ -112,3 +112,29 @@ def test_the_message_of_a_chat_with_uploads_is_compared(tmp_path: Path) -> None:
     asked = tmp_path / "asked.yaml"
     asked.write_text(yaml.safe_dump(cassette), encoding="utf-8")
     assert semantic_diff(DATA / "upload-a.yaml", asked) == ["message: first difference at 4: '' -> ' closer'"]
+
+
+async def test_hand_edited_routes_are_a_message_not_a_traceback(tmp_path: Path) -> None:
+    # A download's URL yarl refuses, and a /config route without its slash.
+    for bad in ("http://[::1/gradio_api/file=x.png", "config"):
+        cassette = yaml.safe_load((DATA / "image-a.yaml").read_text(encoding="utf-8"))
+        target = _downloads(cassette)[0] if bad.startswith("http") else cassette["interactions"][0]
+        target["request"]["uri"] = bad
+        edited = tmp_path / "edited.yaml"
+        edited.write_text(yaml.safe_dump(cassette), encoding="utf-8")
+        result = await run_cli("cassette", "diff", str(DATA / "image-a.yaml"), str(edited))
+        assert result.code in (0, 11, 12), result.err
+        assert "Traceback" not in result.err
+
+
+async def test_a_cassette_with_yaml_aliases_is_refused(tmp_path: Path) -> None:
+    # One interaction listed many times is one anchor and many aliases: a small file that
+    # reads as many times its size.
+    cassette = yaml.safe_load((DATA / "upload-a.yaml").read_text(encoding="utf-8"))
+    cassette["interactions"] = [cassette["interactions"][0]] * 50
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(yaml.safe_dump(cassette), encoding="utf-8")
+    assert "*id" in bomb.read_text(encoding="utf-8")
+    result = await run_cli("cassette", "diff", str(DATA / "upload-a.yaml"), str(bomb))
+    assert result.code == 12
+    assert "YAML alias" in result.err

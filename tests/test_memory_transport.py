@@ -86,3 +86,9 @@ def test_a_space_id_is_refused_beside_a_transport() -> None:
     transport = MemoryTransport(config=CONFIG, join={"event_id": EVENT}, stream=HELLO)
     with pytest.raises(UsageError, match="URL"):
         SpaceClient("Qwen/Qwen2.5-Max-Demo", transport=transport)
+
+
+@pytest.mark.parametrize("stream", ["data: x\n\n", [b"data: x\n\n", ValueError("boom")], [5], None])
+def test_a_script_that_is_no_reads_is_refused_when_made(stream: object) -> None:
+    with pytest.raises(UsageError, match="stream="):
+        MemoryTransport(config=b"{}", join={"event_id": "e1"}, stream=stream)  # type: ignore[arg-type]

@@ -61,6 +61,9 @@ class Interaction:
 class _ReadableDumper(yaml.SafeDumper):
     """Block style for multi-line strings, so SSE bodies read one message per line."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value written twice is written twice: the reader refuses aliases
+
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     if "\n" in value:
@@ -132,6 +135,18 @@ def _check_interaction(interaction: object, n: int) -> None:
     _expect(body.get("string"), (str, bytes), f"{where}'s response body string", "text")
 
 
+def _refuse_aliases(text: str) -> None:
+    """Aliases let a file of a few KB stand for gigabytes once read (each alias of a
+    1 MB body is another 1 MB to decode and compare); cassettes never need them."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise CassetteError(
+                "holds a YAML alias (*name), which a cassette never needs and which can expand a small "
+                "file into gigabytes; re-record it with `qwen-space record`"
+            )
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "malformed"
@@ -152,6 +167,7 @@ class ReadableYAML:
         from vcr.serializers import yamlserializer
 
         try:
+            _refuse_aliases(text)
             cassette = yamlserializer.deserialize(text)
         except yaml.YAMLError as exc:
             raise CassetteError(
