@@ -112,9 +112,23 @@ async def test_silence_past_the_idle_timeout(fake_space: FakeSpace) -> None:
     ]
 
 
+async def test_a_slow_reader_is_not_taken_for_a_silent_space(fake_space: FakeSpace) -> None:
+    # The idle bound counts the Space's silence while a read waits, not the reader's own
+    # pauses: the rest of the answer arrived while the reader slept past the idle timeout.
+    body = chat_body("hi", PIECES)
+    fake_space.stream = script(*body[:3], Pause(0.1), body[3], Pause(0.1), *body[4:], end=False)
+    got: list[str] = []
+    async with client(fake_space, timeouts=Timeouts(idle=0.5, total=2 * PATIENCE, cancel=PATIENCE)) as space:
+        async for delta in space.chat(HELLO):
+            if not got:
+                await asyncio.sleep(1.0)
+            got.append(delta)
+    assert "".join(got) == "".join(PIECES)
+
+
 async def test_silence_past_the_total_timeout_ends_the_stream_before_the_idle_one(fake_space: FakeSpace) -> None:
-    # The idle bound (aiohttp's sock_read) is far away: only the stream's one timer for
-    # the chat's total can end this wait before the test's bound.
+    # The idle bound is far away: only the chat's total can end this wait before the
+    # test's bound.
     fake_space.stream = script(*chat_body("hi", PIECES)[:3], end=False)
     async with client(fake_space, timeouts=Timeouts(idle=10 * PATIENCE, total=1, cancel=PATIENCE)) as space:
         with pytest.raises(SpaceTimeoutError) as caught:

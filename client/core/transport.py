@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 
 import aiohttp
@@ -249,9 +250,8 @@ class Transport:
     async def open_stream(self, url: URL, *, deadline: Deadline, idle: float | None) -> StreamBody:
         """``GET`` an event stream; a refusal or anything but ``text/event-stream`` is an error.
 
-        ``idle`` is aiohttp's ``sock_read``: it restarts at every byte and pauses while
-        the reader is slow, so only the Space's silence counts. The chat's ``deadline``
-        is one timer for the whole stream, not one per read."""
+        ``idle`` bounds the Space's silence: aiohttp's ``sock_read`` until the headers
+        come, then the stream's one timer (with the chat's ``deadline``), not one per read."""
         where = Where(phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="opening the message stream")
         headers = {**self._request_headers(url), "Accept": "text/event-stream"}
         http = self._http()
@@ -282,7 +282,7 @@ class Transport:
             reading = Where(
                 phase="stream", url=str(url), timeout=idle, deadline=deadline, doing="waiting for the reply"
             )
-            return _ResponseStream(response, reading, deadline)
+            return _ResponseStream(response, reading, deadline, idle)
         try:
             body = await self._refusal_body(response, where, deadline.bound(idle))
         finally:
@@ -355,29 +355,57 @@ class Transport:
 
 
 class _ResponseStream:
-    """aiohttp's event stream as a :class:`StreamBody`."""
+    """aiohttp's event stream as a :class:`StreamBody`.
 
-    __slots__ = ("_content", "_response", "_timer", "_where")
+    One timer bounds the whole stream: the chat's deadline, and the idle bound counted
+    from the start of a read still waiting (only the Space's silence counts, not a slow
+    reader). aiohttp's ``sock_read`` would do the latter by cancelling and scheduling a
+    timer at every network read, which a paced stream (a token per read) pays for."""
 
-    def __init__(self, response: aiohttp.ClientResponse, where: Where, deadline: Deadline) -> None:
+    __slots__ = ("_content", "_deadline", "_idle", "_response", "_since", "_timer", "_where")
+
+    def __init__(self, response: aiohttp.ClientResponse, where: Where, deadline: Deadline, idle: float | None) -> None:
         self._response: aiohttp.ClientResponse | None = response
         self._content = response.content
         self._where = where
-        left = deadline.remaining()
-        # Silence past the total: the read wakes with a timeout that translate() knows
-        # for the total (the deadline has passed). A trickle is caught by the caller's
-        # check of the deadline after each read.
-        self._timer = (
-            None
-            if left is None
-            else asyncio.get_running_loop().call_later(left, self._content.set_exception, TimeoutError())
-        )
+        self._deadline = deadline
+        self._idle = idle
+        # When the read still waiting began; None while no read waits.
+        self._since: float | None = None
+        if response.connection is not None:
+            # sock_read bounded the wait for the headers; our timer takes over from here.
+            response.connection.protocol.read_timeout = None  # type: ignore[union-attr]
+        self._timer: asyncio.TimerHandle | None = None
+        self._arm(time.monotonic())
+
+    def _arm(self, now: float) -> None:
+        at = self._deadline.at
+        if self._idle is not None:
+            idle_at = (now if self._since is None else self._since) + self._idle
+            at = idle_at if at is None else min(at, idle_at)
+        if at is not None:
+            self._timer = asyncio.get_running_loop().call_later(max(0.0, at - now), self._ring)
+
+    def _ring(self) -> None:
+        """Past the deadline, or silent for the idle bound during a read: that read wakes
+        with a timeout, which translate() tells apart by whether the deadline passed (a
+        trickle past the total is caught by the caller's check after each read)."""
+        now = time.monotonic()
+        since = self._since
+        if self._deadline.expired or (since is not None and self._idle is not None and now - since >= self._idle):
+            self._timer = None
+            self._content.set_exception(TimeoutError())
+            return
+        self._arm(now)
 
     async def read(self) -> bytes:
+        self._since = time.monotonic()
         try:
             return await self._content.read(_READ_SIZE)
         except Exception as exc:
             raise self._where.translate(exc, "the reply") from exc
+        finally:
+            self._since = None
 
     async def aclose(self, *, drain: bool = False) -> None:
         response, self._response = self._response, None
