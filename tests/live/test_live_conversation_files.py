@@ -176,27 +176,6 @@ async def test_an_image_output_beside_the_chatbot_is_not_replayed(tmp_path_facto
         assert "History: user[text] assistant[text]." in answer
 
 
-async def _browser_event(http: aiohttp.ClientSession, base: str, api_name: str, data: list[Any]) -> list[Any]:
-    """One event of the app as the browser's front end runs it (``queue/join``, then the
-    ``queue/data`` stream to ``process_completed``, on a session of its own): its outputs."""
-    async with http.get(f"{base}/config") as answer:
-        config = await answer.json()
-    prefix = config.get("api_prefix") or ""
-    fn_index = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == api_name)
-    fn_index = config["dependencies"][fn_index].get("id", fn_index)
-    session = secrets.token_hex(6)
-    join = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None}
-    async with http.post(f"{base}{prefix}/queue/join", json=join) as joined:
-        assert joined.status == 200, await joined.text()
-    async with http.get(f"{base}{prefix}/queue/data", params={"session_hash": session}) as events:
-        async for line in events.content:
-            message = json.loads(line[5:]) if line.startswith(b"data:") else {}
-            if message.get("msg") == "process_completed":
-                assert message["success"], message
-                return list(message["output"]["data"])
-    raise AssertionError(f"{api_name}: the stream ended without process_completed")
-
-
 async def test_the_demo_chain_answers_our_replayed_history_as_the_browsers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -209,19 +188,17 @@ async def test_the_demo_chain_answers_our_replayed_history_as_the_browsers(
         base = app.replica.url
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/config") as answer:
-                prefix = (await answer.json()).get("api_prefix") or ""
+                tab = _BrowserTab(http, base, await answer.json())
             form = aiohttp.FormData()
             form.add_field("files", picture, filename="cat.png", content_type="image/png")
-            async with http.post(f"{base}{prefix}/upload", data=form) as uploaded:
+            async with http.post(f"{base}{tab.prefix}/upload", data=form) as uploaded:
                 [path] = await uploaded.json()
             file = {"path": path, "orig_name": "cat.png", "size": len(picture), "mime_type": "image/png"}
             file["meta"] = {"_type": "gradio.FileData"}
-            chatbot, _ = await _browser_event(http, base, "add_message", [[], {"text": "", "files": [file]}])
-            [chatbot] = await _browser_event(http, base, "bot_response", [chatbot])
-            chatbot, _ = await _browser_event(
-                http, base, "add_message", [chatbot, {"text": "!history-shape", "files": []}]
-            )
-            [chatbot] = await _browser_event(http, base, "bot_response", [chatbot])
+            chatbot, _ = await tab.run("add_message", [[], {"text": "", "files": [file]}])
+            [chatbot] = await tab.run("bot_response", [chatbot])
+            chatbot, _ = await tab.run("add_message", [chatbot, {"text": "!history-shape", "files": []}])
+            [chatbot] = await tab.run("bot_response", [chatbot])
             browser = chatbot[-1]["content"]
         picture_path = tmp_path_factory.mktemp("picture") / "cat.png"
         picture_path.write_bytes(picture)
