@@ -160,20 +160,32 @@ class DiffedOutputs:
             if type(key) is not int and type(key) is not str:  # bools and floats are not keys
                 raise _CannotApply
         path: _Path = tuple(raw_path)  # type: ignore[arg-type]  # checked above
-        pending = self._pending.get(slot)
-        if op == "append" and isinstance(value, str):
-            if pending is not None and path in pending:
-                pending[path].append(value)
-                return
-            if isinstance(self._target(slot, path), str):
-                self._pending.setdefault(slot, {})[path] = TextBuilder(value)
-                return
+        if op == "append" and isinstance(value, str) and self.append_text(slot, path, value):
+            return
         self._flush(slot)
         if not path:
             self._values[slot] = _apply_at_root(op, self._values[slot], value)
             return
         parent = self._walk(self._values[slot], path[:-1])
         _apply_at_parent(op, parent, path[-1], value)
+
+    def append_text(self, slot: int, path: _Path, text: str) -> bool:
+        """An ``append`` of ``text`` to the string at ``path`` of ``slot``; ``False``, with
+        the value unchanged, where no string is there (the general edit then decides)."""
+        if slot >= len(self._values) or slot in self._desynchronised:
+            return False
+        pending = self._pending.get(slot)
+        if pending is not None and path in pending:
+            pending[path].append(text)
+            return True
+        try:
+            target = self._target(slot, path)
+        except _CannotApply:
+            return False
+        if not isinstance(target, str):
+            return False
+        self._pending.setdefault(slot, {})[path] = TextBuilder(text)
+        return True
 
     def _target(self, slot: int, path: _Path) -> JSONValue:
         """The value at ``path`` in ``slot``, pending appends included."""

@@ -137,7 +137,7 @@ class ChatJob:
         # the reply's output is desynchronised, and after the end.
         self._frozen: str | None = shown
         # Where in the reply's value an append extends the reply text, as edits spell it.
-        self._growing_path: list[JSONValue] | None = None
+        self._growing_path: tuple[JSONValue, ...] | None = None
         self._duration: float | None = None
         # Thoughts (titled messages) exist only where replies are messages; their text shown so far.
         self._thinks = reply_format is not ChatbotFormat.TUPLES
@@ -200,6 +200,25 @@ class ChatJob:
         assert isinstance(message, ProcessCompleted)
         return self._completed(message)
 
+    def appended(self, path: list[JSONValue], text: str, duration: float | None) -> list[ChatEvent] | None:
+        """The events of a ``process_generating`` of this job whose only change is ``text``
+        appended at ``path`` of the reply's output, as :meth:`receive` gives them (the
+        message of nearly every token: :func:`~._token.token_read`); ``None``, with
+        nothing changed, where that takes :meth:`receive`'s reading: the append is not at
+        the reply's growing end, or the job is not following diffs of a known reply."""
+        outputs = self._outputs
+        if outputs is None or self._full_values or self.state in TERMINAL_STATES:
+            return None
+        if self._growing_path is None or tuple(path) != self._growing_path:
+            return None
+        # Refused while the reply's output is desynchronised (the text shown is then not theirs).
+        if not outputs.append_text(self.reply_slot, self._growing_path, text):  # type: ignore[arg-type]
+            return None
+        if duration is not None:
+            self._duration = (self._duration or 0.0) + duration
+        self.state = ChatJobState.GENERATING
+        return [TextDelta(text)]
+
     def _check_belongs(self, message: EventMessage) -> None:
         if message.event_id != self.event_id:
             self._illegal(f"a {type(message).__name__} message of event {message.event_id!r} reached this job")
@@ -251,7 +270,13 @@ class ChatJob:
         edits = data[slot] if slot < len(data) else []
         if type(edits) is list and len(edits) == 1 and self._frozen is None:
             edit = edits[0]
-            if type(edit) is list and len(edit) == 3 and edit[0] == "append" and edit[1] == self._growing_path:
+            if (
+                type(edit) is list
+                and len(edit) == 3
+                and edit[0] == "append"
+                and type(edit[1]) is list
+                and tuple(edit[1]) == self._growing_path
+            ):
                 suffix = edit[2]
                 if type(suffix) is str and suffix:
                     # One append at the growing path extends the reply by exactly that
@@ -285,14 +310,14 @@ class ChatJob:
             or self.reply_format is ChatbotFormat.NORMALISED
         ):
             return None
-        return self._outputs.string_length_if_prefix(self.reply_slot, tuple(self._growing_path), text)  # type: ignore[arg-type]
+        return self._outputs.string_length_if_prefix(self.reply_slot, self._growing_path, text)  # type: ignore[arg-type]
 
     def _reread(self, previous: str) -> list[ChatEvent]:
         """Show the reply as the outputs now hold it; ``previous`` is what was shown."""
         assert self._outputs is not None
         value = self._outputs.value(self.reply_slot)
         reply = self._read(value)
-        self._growing_path = None if reply.growing_path is None else list(reply.growing_path)
+        self._growing_path = reply.growing_path
         self._frozen = None
         events = _advance(previous, reply.text)
         if self._thinks:

@@ -166,6 +166,15 @@ class SSEDecoder:
         return bool(self._buffer) or bool(self._data)
 
     @property
+    def between_events(self) -> bool:
+        """Whether nothing of an event is held: no bytes, and no line of one (every field
+        and comment line counts towards its size). A chunk of one whole event is then
+        read as a fresh decoder would read it."""
+        return (
+            self._seen_start and not self._buffer and not self._event_size and self._error is None and not self._closed
+        )
+
+    @property
     def failed(self) -> bool:
         """Whether the stream broke a limit: the next ``feed`` or ``close`` raises why."""
         return self._error is not None

@@ -23,6 +23,7 @@ from ._job import TERMINAL_STATES, ChatJob, ChatJobState
 from ._json import JSONValue, loads
 from ._messages import CloseStream, message_from_json
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from ._token import TOKEN_READ_LIMIT, token_read
 from .errors import QwenSpaceError
 
 __all__ = ["ChatStream", "ChatStreamResult", "chat_job", "chat_stream", "read_chat_stream"]
@@ -41,20 +42,24 @@ class ChatStream:
     job may still be running.
     """
 
-    __slots__ = ("_decoder", "closed_by_server", "error", "foreign_messages", "job")
+    __slots__ = ("_decoder", "_token_limit", "closed_by_server", "error", "foreign_messages", "job")
 
     def __init__(self, job: ChatJob, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self.job = job
         self._decoder = SSEDecoder(max_event_size=max_event_size)
+        # The decoder counts an event's line without its LF against the limit.
+        self._token_limit = min(max_event_size + 2, TOKEN_READ_LIMIT)
         self.closed_by_server = False
         self.foreign_messages = 0
         self.error: QwenSpaceError | None = None
 
     def feed(self, chunk: bytes) -> list[ChatEvent]:
         """The events that ``chunk`` completes (possibly none)."""
-        if self.job.state.is_terminal:
-            return []
         job = self.job
+        if job.state in TERMINAL_STATES:
+            return []
+        if (appended := self._token(chunk)) is not None:
+            return appended
         events: list[ChatEvent] = []
         text: list[str] = []  # the deltas not yet in ``events``, joined at the next other event
         try:
@@ -85,6 +90,14 @@ class ChatStream:
             self.error = error.with_partial(job.text)  # as the Failed event's copy says
         _flush(text, events)
         return events
+
+    def _token(self, chunk: bytes) -> list[ChatEvent] | None:
+        """The events of a read that is one token's message (see :mod:`._token`), taken
+        without the decoder; ``None``, with nothing changed, for any other read."""
+        if len(chunk) > self._token_limit or not self._decoder.between_events:
+            return None
+        token = token_read(chunk, self.job.event_id, self.job.reply_slot)
+        return None if token is None else self.job.appended(*token)
 
     def end(self) -> list[ChatEvent]:
         """The stream ended (EOF): fails the job if it is still pending."""
