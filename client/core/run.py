@@ -171,22 +171,26 @@ class ChatRun:
             contract = target.contract
             # Apps show placeholders and status lines they later replace (in one event or
             # a later step of a chain): the reply is held back one read (HeldReply) so
-            # that they never reach the reader.
+            # that they never reach the reader. Done here on each read's batch, not by
+            # generators of their own: each layer costs every read a resumption.
+            held = HeldReply()
             if contract.steps:
                 runner = ChainRunner(
                     self, target.config, contract, call, self._chat_session, deadline, root=target.root
                 )
-                source: AsyncGenerator[Sequence[ChatEvent], None] = held_back(runner.run())
+                source: AsyncGenerator[Sequence[ChatEvent], None] = runner.run()
+                finish: Callable[[Sequence[ChatEvent]], Sequence[ChatEvent]] = held.batch
             else:
                 self._cancel_fn = contract.fn_index
                 job = chat_job(target.config, contract, self.event_id)
-                # The files after the held text: a reply's files come just before its end.
-                source = self._with_reply_files(target, job, held_back(self._stream(target, job, deadline)), call)
+                source = self._stream(target, job, deadline)
+                finish = _ReplyEnd(target, job, call, held).batch
             # Nested async generators are not closed by their consumer's exit: close
             # explicitly, so an early exit reaches the clean-up below at once.
             async with contextlib.aclosing(source) as batches:
                 async for batch in batches:
-                    yield batch
+                    if out := finish(batch):  # a read that releases nothing is left out
+                        yield out
         finally:
             if not self._finished:
                 await self.abort()
@@ -338,32 +342,6 @@ class ChatRun:
         except SpaceHTTPError as error:
             raise error.with_retry_after(retry_after(answer.headers.get("Retry-After"))) from error.__cause__
 
-    async def _with_reply_files(
-        self,
-        target: ChatTarget,
-        job: ChatJob,
-        batches: AsyncGenerator[Sequence[ChatEvent], None],
-        call: ChatCall,
-    ) -> AsyncGenerator[Sequence[ChatEvent], None]:
-        """``batches`` with the reply's files (the Chatbot's beyond the history, and file
-        outputs) added as ``FileReply`` events before ``Completed``."""
-        contract = target.contract
-        since = _history_length(contract, call.data)
-        async with contextlib.aclosing(batches):
-            async for batch in batches:
-                if job.final_outputs is not None and any(type(e) is Completed for e in batch):
-                    found = reply_files(
-                        job.final_outputs,
-                        contract.output_types,
-                        chatbot_slot=contract.reply_slot,
-                        since=since,
-                        root=target.root,
-                        api_prefix=target.config.api_prefix,
-                    )
-                    yield with_files(batch, found)
-                else:
-                    yield batch
-
     async def _stream(
         self, target: ChatTarget, job: ChatJob, deadline: Deadline
     ) -> AsyncGenerator[list[ChatEvent], None]:
@@ -440,14 +418,32 @@ class _Uploaded:
     options: Mapping[str, object]
 
 
-async def held_back(batches: AsyncGenerator[Sequence[ChatEvent], None]) -> AsyncGenerator[Sequence[ChatEvent], None]:
-    """``batches`` through one :class:`HeldReply`; reads that release nothing are left out."""
-    held = HeldReply()
-    async with contextlib.aclosing(batches):
-        async for batch in batches:
-            out = held.batch(batch)
-            if out:
-                yield out
+class _ReplyEnd:
+    """Each read's events held back (HeldReply), with the reply's files (the Chatbot's
+    beyond the history, and file outputs) as ``FileReply`` events before ``Completed``:
+    a reply's files come after its held text, just before its end."""
+
+    __slots__ = ("_call", "_held", "_job", "_target")
+
+    def __init__(self, target: ChatTarget, job: ChatJob, call: ChatCall, held: HeldReply) -> None:
+        self._target, self._job, self._call, self._held = target, job, call, held
+
+    def batch(self, batch: Sequence[ChatEvent]) -> Sequence[ChatEvent]:
+        out = self._held.batch(batch)
+        job = self._job
+        if job.final_outputs is None or not any(type(event) is Completed for event in out):
+            return out
+        target = self._target
+        contract = target.contract
+        found = reply_files(
+            job.final_outputs,
+            contract.output_types,
+            chatbot_slot=contract.reply_slot,
+            since=_history_length(contract, self._call.data),
+            root=target.root,
+            api_prefix=target.config.api_prefix,
+        )
+        return with_files(out, found)
 
 
 def with_files(batch: Sequence[ChatEvent], files: Sequence[ReplyFile]) -> list[ChatEvent]:
