@@ -59,7 +59,32 @@ APPS = {
     "chatinterface": (HERE / "paced_app.py", "tokens={n}"),
     "qwen-layout": (HERE.parent / "tests" / "replica" / "app.py", "!tokens={n} !delay=0.001"),
 }
-CLIENTS = ("bare", "protocol", "qwen-space", "serve", "gradio_client")
+CLIENTS = ("bare", "protocol", "qwen-space", "relay", "serve", "gradio_client")
+
+
+def _cores() -> tuple[set[int], set[int]] | None:
+    """The core of the measured process, and the cores of the rest (the Gradio server;
+    for ``serve``, the reader in front of it), where the machine has two or more. A
+    Space runs on another machine; sharing this one, the server on the reader's core
+    would evict its caches at every token, or not, as the scheduler happens to place
+    them, and the figures would measure that."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    return ({cores[-1]}, set(cores[:-1])) if len(cores) >= 2 else None
+
+
+CORES = _cores()
+
+
+def pinned(measured: bool) -> Any:
+    """A ``preexec_fn`` keeping a process to its cores (see ``_cores``); None where there are none."""
+    if CORES is None:
+        return None
+    cores = CORES[0] if measured else CORES[1]
+    return lambda: os.sched_setaffinity(0, cores)
+
+
 WARM_UP_TOKENS = 20
 
 
@@ -83,7 +108,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
 
 
 @contextmanager
-def process_serving(argv: list[str], probe: str, what: str) -> Iterator[tuple[str, int]]:
+def process_serving(argv: list[str], probe: str, what: str, *, measured: bool = False) -> Iterator[tuple[str, int]]:
     """A server in a process of its own on a free port: its base URL and pid."""
     port = free_port()
     process = subprocess.Popen(
@@ -91,6 +116,7 @@ def process_serving(argv: list[str], probe: str, what: str) -> Iterator[tuple[st
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=HERE.parent,
+        preexec_fn=pinned(measured),
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -186,6 +212,64 @@ async def serve_chat(session: aiohttp.ClientSession, base: str, model: str, prom
     raise RuntimeError(f"serve's stream ended without [DONE] (status {response.status})")
 
 
+def relay(app: str, url: str, port: int) -> None:
+    """The floor of ``serve``: an aiohttp server that relays each token of the app's chat
+    as an OpenAI chunk and does nothing else (no history, no checks, no errors: the bare
+    reader's loop with a write per token)."""
+    from aiohttp import web
+
+    queue, join = join_body(url, app, "")  # the config once, as serve reads it once
+
+    async def models(_: web.Request) -> web.Response:
+        return web.json_response({"data": [{"id": "relay"}]})
+
+    async def completions(request: web.Request) -> web.StreamResponse:
+        prompt = (await request.json())["messages"][-1]["content"]
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        session = request.app["session"]
+        session_hash = secrets.token_hex(6)
+        body = {**join, "data": [prompt, *join["data"][1:]], "session_hash": session_hash}
+        async with session.post(queue + "/queue/join", json=body) as answer:
+            await answer.read()
+        async with session.get(queue + "/queue/data", params={"session_hash": session_hash}) as stream:
+            buffer = b""
+            async for chunk in stream.content.iter_any():
+                buffer += chunk
+                *messages, buffer = buffer.split(b"\n\n")
+                for message in messages:
+                    if not message.startswith(b"data: "):
+                        continue
+                    decoded = orjson.loads(message[6:])
+                    if decoded.get("msg") == "process_completed":
+                        await response.write(b"data: [DONE]\n\n")
+                        return response
+                    for edits in (
+                        decoded.get("output", {}).get("data", []) if decoded.get("msg") == "process_generating" else []
+                    ):
+                        for edit in edits if isinstance(edits, list) else []:
+                            if (
+                                isinstance(edit, list)
+                                and len(edit) == 3
+                                and edit[0] == "append"
+                                and isinstance(edit[2], str)
+                            ):
+                                delta = {"choices": [{"index": 0, "delta": {"content": edit[2]}}]}
+                                await response.write(b"data: " + orjson.dumps(delta) + b"\n\n")
+        return response
+
+    async def session_context(application: web.Application) -> Any:
+        async with aiohttp.ClientSession() as session:
+            application["session"] = session
+            yield
+
+    application = web.Application()
+    application.cleanup_ctx.append(session_context)
+    application.router.add_get("/v1/models", models)
+    application.router.add_post("/v1/chat/completions", completions)
+    web.run_app(application, host="127.0.0.1", port=port, print=None)
+
+
 # --- one client in a fresh process: a warm-up chat, then the measured ones -------------
 
 
@@ -196,7 +280,10 @@ def child(client: str, app: str, url: str, tokens: int, chats: int) -> dict[str,
     if client == "gradio_client":
         return gradio_child(app, url, prompt, warm_up, last, chats)
     if client == "serve":
-        return asyncio.run(serve_child(url, prompt, warm_up, last, chats))
+        script = Path(sys.executable).parent / "qwen-space"
+        return asyncio.run(serve_child([str(script), "serve", "--url", url, "--port"], prompt, warm_up, last, chats))
+    if client == "relay":
+        return asyncio.run(serve_child([sys.executable, __file__, "_relay", app, url], prompt, warm_up, last, chats))
     return asyncio.run(async_child(client, app, url, prompt, warm_up, last, chats))
 
 
@@ -234,10 +321,13 @@ async def async_child(
     return {"cpu_s": cpu, "reads": reads[1:], "events": events[1:]}
 
 
-async def serve_child(url: str, prompt: str, warm_up: str, last: str, chats: int) -> dict[str, Any]:
-    script = Path(sys.executable).parent / "qwen-space"
+async def serve_child(argv: list[str], prompt: str, warm_up: str, last: str, chats: int) -> dict[str, Any]:
+    """An OpenAI-style server (``argv`` and a port) in front of the app, read by a bare
+    client: the server process's CPU per chat."""
     cpu: list[float] = []
-    with process_serving([str(script), "serve", "--url", url, "--port"], "/v1/models", "qwen-space serve") as (
+    if CORES is not None:  # serve is the measured process here; its reader goes with the rest
+        os.sched_setaffinity(0, CORES[1])
+    with process_serving(argv, "/v1/models", " ".join(argv[:3]), measured=True) as (
         base,
         pid,
     ):
@@ -305,7 +395,9 @@ def measure_app(python: str, app: str, tokens: int, rounds: int, chats: int) -> 
             # Taking turns, the order rotating: a slow moment of the machine falls on each.
             for name in CLIENTS[round_ % len(CLIENTS) :] + CLIENTS[: round_ % len(CLIENTS)]:
                 argv = [sys.executable, __file__, "_child", name, app, url, str(tokens), str(chats)]
-                done = subprocess.run(argv, capture_output=True, text=True, cwd=HERE, check=False)
+                done = subprocess.run(
+                    argv, capture_output=True, text=True, cwd=HERE, check=False, preexec_fn=pinned(measured=True)
+                )
                 if done.returncode != 0:
                     raise RuntimeError(f"{name} on {app} failed:\n{done.stderr[-3000:]}")
                 result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -326,6 +418,8 @@ def measure_app(python: str, app: str, tokens: int, rounds: int, chats: int) -> 
             "qwen-space / bare": round(median["qwen-space"] / median["bare"], 2),
             "protocol / bare": round(median["protocol"] / median["bare"], 2),
             "serve / qwen-space": round(median["serve"] / median["qwen-space"], 2),
+            "relay / bare": round(median["relay"] / median["bare"], 2),
+            "serve / relay": round(median["serve"] / median["relay"], 2),
             "gradio_client / qwen-space": round(median["gradio_client"] / median["qwen-space"], 2),
         },
     }
@@ -341,10 +435,14 @@ def machine() -> dict[str, Any]:
         "aiohttp": version("aiohttp"),
         "gradio_client": version("gradio_client"),
         "qwen-space": version("qwen-space"),
+        "pinning": "the measured process on a core of its own, the rest on the others" if CORES else "not pinned",
     }
 
 
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "_relay":
+        relay(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
     if len(sys.argv) == 7 and sys.argv[1] == "_child":
         _, _, name, app, url, tokens, chats = sys.argv
         print(json.dumps(child(name, app, url, int(tokens), int(chats))))

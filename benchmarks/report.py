@@ -246,8 +246,15 @@ def ab_section(title: str, ab: dict[str, Any]) -> list[str]:
 
 def paced_section(paced: dict[str, Any]) -> list[str]:
     machine = paced["machine"]
-    readers = ("bare", "protocol", "qwen-space", "serve", "gradio_client")
-    ratios = ("qwen-space / bare", "protocol / bare", "serve / qwen-space", "gradio_client / qwen-space")
+    readers = ("bare", "protocol", "qwen-space", "relay", "serve", "gradio_client")
+    ratios = (
+        "qwen-space / bare",
+        "protocol / bare",
+        "serve / qwen-space",
+        "relay / bare",
+        "serve / relay",
+        "gradio_client / qwen-space",
+    )
     out = [
         "## Paced: a token per read",
         "",
@@ -261,13 +268,17 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
         "stream and orjson-decodes each event, nothing else: the floor), *protocol* (the bare reader's",
         "loop with each read fed to `ChatStream` and `HeldReply`, as the client feeds them: what the",
         "protocol costs in place, without the client's read loop around it), qwen-space",
-        "(`SpaceClient.chat`), `qwen-space serve` in front of the app read by a bare aiohttp client (the",
-        "server process's CPU is counted, from /proc in clock ticks of 10 ms), and gradio_client. CPU of",
-        "the measured process only, all its threads, per chat; the Gradio server's is not counted.",
+        "(`SpaceClient.chat`), *relay* (the floor of any OpenAI-style server in front of the app: an",
+        "aiohttp server running the bare reader's loop and writing each token as a chunk, nothing else),",
+        "`qwen-space serve` in front of the app, both read by a bare aiohttp client (the server process's",
+        "CPU is counted, from /proc in clock ticks of 10 ms), and gradio_client. CPU of the measured",
+        "process only, all its threads, per chat; the Gradio server's is not counted.",
         "",
         f"Machine: {machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']}, "
-        f"gradio_client {machine['gradio_client']}, {machine['platform']}. Each row's run: its date, the",
-        "machine's load average when it started (other work shared the machine) and its command below.",
+        f"gradio_client {machine['gradio_client']}, {machine['platform']}; cores: "
+        f"{machine.get('pinning', 'not pinned')} (a Space runs on another machine: sharing this one, the",
+        "server on the reader's core evicts its caches at every token, or not, as the scheduler places",
+        "them). Each row's run: its date, the machine's load average when it started and its command below.",
         "",
         "| Gradio | app | reads / events per chat | " + " | ".join(readers) + " | " + " | ".join(ratios) + " |",
         "|---|---|---|" + "---|" * (len(readers) + len(ratios)),
@@ -291,8 +302,8 @@ def paced_section(paced: dict[str, Any]) -> list[str]:
     samples = len(paced["runs"][0]["clients"]["bare"]["samples_ms"])
     out += [
         "",
-        f"ms of CPU per chat: median (min-max) of {samples} chats per reader; a run without the",
-        "*protocol* reader shows `-` (it came later). Reads and events per chat: the bare reader's network",
+        f"ms of CPU per chat: median (min-max) of {samples} chats per reader; a run without a reader",
+        "shows `-` (it came later). Reads and events per chat: the bare reader's network",
         "reads and SSE events (an event per token, and a few for the start and the end of the job); where",
         "there are fewer reads than events, the machine's load let events queue up and arrive together.",
         "",

@@ -441,23 +441,26 @@ async def _relay(
     answered = False
     failure: Refusal | None = None
 
-    async def write(piece: Piece, first: bool = False) -> None:
+    def chunk(piece: Piece, first: bool = False) -> bytes | None:
+        """The event of ``piece`` (None while a secret's start is held back)."""
         nonlocal answered
         if isinstance(piece, tuple):
             reasoning, delta = piece
         else:
             reasoning, delta = False, file_markdown(piece, any(content))
         text = scrubs[reasoning].delta(delta)
-        if text or first:
-            answered = answered or not reasoning
-            if not reasoning:
-                content.append(text)
-            await response.write(chunks.delta(text, first=first, reasoning=reasoning))
+        if not (text or first):
+            return None
+        answered = answered or not reasoning
+        if not reasoning:
+            content.append(text)
+        return chunks.delta(text, first=first, reasoning=reasoning)
 
     try:
-        await write(first, first=True)
+        await response.write(chunk(first, first=True) or b"")
         async for piece in pieces:
-            await write(piece)
+            if event := chunk(piece):
+                await response.write(event)
     except QwenSpaceError as error:
         failure = _refused(error, params)
     except ConnectionError:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+
 from ....protocol import QwenSpaceError
 from ....protocol._chat_contract import OptionKind
 from ....protocol.errors import (
@@ -104,6 +106,15 @@ def json_bytes(value: object) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
 
+def _json_string(text: str) -> bytes:
+    """``text`` as a JSON string: orjson, made once per token, where ``json.dumps`` with
+    options builds an encoder at every call; a lone surrogate goes to :func:`json_bytes`."""
+    try:
+        return orjson.dumps(text)
+    except orjson.JSONEncodeError:
+        return json_bytes(text)
+
+
 class ChunkFormat:
     """The ``chat.completion`` answer and its ``chunk`` events, with the parts that
     never change encoded once."""
@@ -121,7 +132,7 @@ class ChunkFormat:
         # reasoning_content: the field OpenAI-compatible reasoning APIs stream thoughts in.
         field = b'"reasoning_content":' if reasoning else b'"content":'
         role = b'{"role":"assistant",' if first else b"{"
-        return self._prefix + role + field + json_bytes(text) + b'},"finish_reason":null}]}\n\n'
+        return self._prefix + role + field + _json_string(text) + b'},"finish_reason":null}]}\n\n'
 
     def stop(self) -> bytes:
         return self._prefix + b'{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
