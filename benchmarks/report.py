@@ -18,6 +18,7 @@ OUT = HERE.parent / "docs" / "benchmarks.md"
 AB = {
     "ab-restructuring.json": "Before and after the restructuring",
     "ab-issue24-paced.json": "Before and after issue 24 item 9 (the paced read)",
+    "ab-issue24-token-read.json": "Before and after the token read (issue 24 item 9)",
 }
 # benchmarks/paced.py's run: real Gradio at a model's pace, a token per read.
 PACED = HERE / "paced-results.json"
