@@ -137,7 +137,7 @@ class ChatJob:
         # the reply's output is desynchronised, and after the end.
         self._frozen: str | None = shown
         # Where in the reply's value an append extends the reply text, as edits spell it.
-        self._growing_path: tuple[JSONValue, ...] | None = None
+        self._growing_path: tuple[int | str, ...] | None = None
         self._duration: float | None = None
         # Thoughts (titled messages) exist only where replies are messages; their text shown so far.
         self._thinks = reply_format is not ChatbotFormat.TUPLES
@@ -212,7 +212,7 @@ class ChatJob:
         if self._growing_path is None or tuple(path) != self._growing_path:
             return None
         # Refused while the reply's output is desynchronised (the text shown is then not theirs).
-        if not outputs.append_text(self.reply_slot, self._growing_path, text):  # type: ignore[arg-type]
+        if not outputs.append_text(self.reply_slot, self._growing_path, text):
             return None
         if duration is not None:
             self._duration = (self._duration or 0.0) + duration
@@ -310,7 +310,7 @@ class ChatJob:
             or self.reply_format is ChatbotFormat.NORMALISED
         ):
             return None
-        return self._outputs.string_length_if_prefix(self.reply_slot, self._growing_path, text)  # type: ignore[arg-type]
+        return self._outputs.string_length_if_prefix(self.reply_slot, self._growing_path, text)
 
     def _reread(self, previous: str) -> list[ChatEvent]:
         """Show the reply as the outputs now hold it; ``previous`` is what was shown."""
