@@ -206,17 +206,16 @@ class ChatJob:
         message of nearly every token: :func:`~._token.token_read`); ``None``, with
         nothing changed, where that takes :meth:`receive`'s reading: the append is not at
         the reply's growing end, or the job is not following diffs of a known reply."""
+        # Outputs exist only while generating (the end drops them), and the text shown is
+        # apart from them (``_frozen``) only while the reply's output is desynchronised,
+        # which ``append_text`` refuses: so this is the append branch of ``_generating``.
         outputs = self._outputs
-        if outputs is None or self._full_values or self.state in TERMINAL_STATES:
+        if outputs is None or self._full_values or self._growing_path is None or tuple(path) != self._growing_path:
             return None
-        if self._growing_path is None or tuple(path) != self._growing_path:
-            return None
-        # Refused while the reply's output is desynchronised (the text shown is then not theirs).
         if not outputs.append_text(self.reply_slot, self._growing_path, text):
             return None
         if duration is not None:
             self._duration = (self._duration or 0.0) + duration
-        self.state = ChatJobState.GENERATING
         return [TextDelta(text)]
 
     def _check_belongs(self, message: EventMessage) -> None:

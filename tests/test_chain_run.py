@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from qwen_space.client import AppError, Completed, Failed, QwenSpaceError, SpaceClient, TextDelta
+from qwen_space.client import AppError, Completed, Correction, Failed, QwenSpaceError, SpaceClient, TextDelta
 from qwen_space.client.errors import SeedRefusedError
 
 from .fake_space import CLOSE_STREAM, EVENT_ID, FakeSpace, completed, generating, script, sse
@@ -236,3 +236,22 @@ async def test_a_then_step_runs_after_a_success(space: PredictSpace) -> None:
         completion = await client.complete([user("hi")])
     assert completion.text == "Hello! (saved)"
     assert [body["fn_index"] for body in space.predict_bodies] == [0, 3]
+
+
+async def test_a_chain_steps_placeholder_never_reaches_the_reader(space: PredictSpace) -> None:
+    """A chain's reply is held back one read, as a single event's is: the bot step shows
+    "Thinking..." and then replaces it; the reader sees the answer only, no correction."""
+    space.config = canonical_config()
+    shown = [{"role": "user", "content": "hi"}]
+    space.predicts = [(200, "application/json", json.dumps({"data": ["", shown], "is_generating": False}).encode())]
+    values = ["Thinking...", "Hel", "Hello!"]
+    space.stream = script(
+        sse({"msg": "process_starts", "event_id": EVENT_ID, "eta": None}),
+        *(generating([[*shown, {"role": "assistant", "content": value}]]) for value in values),
+        completed([[*shown, {"role": "assistant", "content": "Hello!"}]]),
+        CLOSE_STREAM,
+    )
+    async with SpaceClient(space.url) as client:
+        events = [e async for e in client.events([user("hi")])]
+    assert not [e for e in events if isinstance(e, Correction)]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello!"

@@ -117,6 +117,8 @@ def frame(message: dict[str, Any], how: str) -> list[bytes]:
         return [b": ping\n" + event]
     if how == "comment alone":
         return [b": ping\n", event]
+    if how == "event field":  # six bytes that are not "data: ": a field the plain way drops
+        return [b"event:" + body + b"\n\n"]
     if how == "field first":
         return [b"event: other\n", event]
     if how == "retry first":
@@ -151,6 +153,7 @@ FRAMES = ["plain"] * 8 + [
     "comment first",
     "comment alone",
     "field first",
+    "event field",
     "retry first",
     "twice",
     "cut",
@@ -341,9 +344,10 @@ def test_a_token_framed_any_way_reads_as_the_plain_way_reads_it(how: str) -> Non
     output = {"data": [[], [["append", [0, 1], "tok"]], []], "is_generating": True, "duration": 0.01}
     token = {"msg": "process_generating", "event_id": EVENT, "output": output}
     reads = [*frame(first, "plain"), *frame(token, how), *frame(token, "plain")]
-    # The limit a comment line before the token's line breaks and the line alone does not.
-    near = len(frame(token, "plain")[0]) - 2 + len(": ping")
-    for limit in (16 * 1024 * 1024, near, 200, 1):
+    # The limit a comment line before the token's line breaks and the line alone does not,
+    # and the limits about the token's line itself (the decoder counts it without its LF).
+    line = len(frame(token, "plain")[0]) - 2
+    for limit in (16 * 1024 * 1024, line + len(": ping"), line + 1, line, line - 1, 200, 1):
         fast = ChatStream(
             ChatJob(event_id=EVENT, reply_slot=1, reply_format=ChatbotFormat.TUPLES), max_event_size=limit
         )
@@ -417,3 +421,20 @@ def test_after_a_broken_edit_and_under_sse_v1_a_token_reads_as_the_plain_way(ful
         read = frame(message, "plain")[0]
         assert shown(streams[0].feed(read)) == shown(streams[1].feed(read))
         assert streams[0].job.text == streams[1].job.text
+
+
+def test_a_job_takes_an_appended_token_only_while_it_follows_diffs_of_its_reply() -> None:
+    """``ChatJob.appended`` refuses, changing nothing, before the first value, at another
+    path, and after the end."""
+    job = ChatJob(event_id=EVENT, reply_slot=0, reply_format=ChatbotFormat.TUPLES)
+    assert job.appended([0, 1], "b", None) is None
+    first = {"msg": "process_generating", "event_id": EVENT, "output": {"data": [[["q", "a"]]]}}
+    stream = PlainStream(job)
+    stream.feed(frame(first, "plain")[0])
+    assert job.appended([0, 0], "b", None) is None
+    assert job.appended([0, 1], "b", 0.5) == [TextDelta("b")]
+    assert (job.text, job.server_duration) == ("ab", 0.5)
+    final = {"msg": "process_completed", "event_id": EVENT, "success": True, "output": {"data": [[["q", "ab"]]]}}
+    stream.feed(frame(final, "plain")[0])
+    assert job.appended([0, 1], "c", None) is None
+    assert job.text == "ab"
