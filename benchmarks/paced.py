@@ -8,8 +8,9 @@ its own (the bare reader counts the reads; the results say how many per token).
 
 Two apps: a ``gr.ChatInterface`` (benchmarks/paced_app.py) and the replica of the
 Qwen Space's layout (tests/replica/app.py, ``!delay=0.001``, its whole history as
-each output). Five ways to read the same chat, measured in the same run, taking
-turns, each in a fresh process, after a short warm-up chat in that process:
+each output). Six ways to read the same chat, measured in the same run, taking
+turns, each in a fresh process (pinned to a core of its own where there are two or
+more: see ``_cores``), after a short warm-up chat in that process:
 
 * ``bare``: aiohttp joins the queue, reads the SSE stream and orjson-decodes each
   event, nothing else: the floor any Python client pays;
@@ -17,9 +18,12 @@ turns, each in a fresh process, after a short warm-up chat in that process:
   runs it (``ChatStream`` + ``HeldReply``), without the client around it: where a gap
   between bare and qwen-space lies (in the protocol, or in the client's read loop);
 * ``qwen-space``: ``SpaceClient.chat``, the reply's deltas;
-* ``serve``: ``qwen-space serve --url`` in front of the app, read by a bare aiohttp
-  client; the CPU counted is the server process's (what serving adds on top of the
-  client it runs is ``serve / qwen-space``);
+* ``relay``: the floor of any OpenAI-style server in front of the app: an aiohttp
+  server running the bare reader's loop and writing each token as a chunk, nothing
+  else, read by a bare aiohttp client; the CPU counted is the server process's;
+* ``serve``: ``qwen-space serve --url`` in front of the app, read the same way (what
+  serving adds on top of the client it runs is ``serve / qwen-space``, over what any
+  server must do ``serve / relay``);
 * ``gradio_client``: ``Client.submit`` iterated to the end.
 
 CPU is the measured process's (every thread), per chat; the Gradio server's is not
