@@ -189,12 +189,7 @@ async def test_the_demo_chain_answers_our_replayed_history_as_the_browsers(
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/config") as answer:
                 tab = _BrowserTab(http, base, await answer.json())
-            form = aiohttp.FormData()
-            form.add_field("files", picture, filename="cat.png", content_type="image/png")
-            async with http.post(f"{base}{tab.prefix}/upload", data=form) as uploaded:
-                [path] = await uploaded.json()
-            file = {"path": path, "orig_name": "cat.png", "size": len(picture), "mime_type": "image/png"}
-            file["meta"] = {"_type": "gradio.FileData"}
+            file = await tab.upload(picture, "cat.png", "image/png")
             chatbot, _ = await tab.run("add_message", [[], {"text": "", "files": [file]}])
             [chatbot] = await tab.run("bot_response", [chatbot])
             chatbot, _ = await tab.run("add_message", [chatbot, {"text": "!history-shape", "files": []}])
@@ -219,6 +214,20 @@ class _BrowserTab:
         self.http, self.base, self.config = http, base, config
         self.prefix = config.get("api_prefix") or ""
         self.session = secrets.token_hex(6)
+
+    async def upload(self, data: bytes, name: str, mime_type: str) -> dict[str, Any]:
+        """The file uploaded as the browser's file input does: its FileData."""
+        form = aiohttp.FormData()
+        form.add_field("files", data, filename=name, content_type=mime_type)
+        async with self.http.post(f"{self.base}{self.prefix}/upload", data=form) as uploaded:
+            [path] = await uploaded.json()
+        return {
+            "path": path,
+            "orig_name": name,
+            "size": len(data),
+            "mime_type": mime_type,
+            "meta": {"_type": "gradio.FileData"},
+        }
 
     def fn(self, api_name: str) -> dict[str, Any]:
         return next(d for d in self.config["dependencies"] if d.get("api_name") == api_name)
@@ -258,12 +267,7 @@ async def test_the_chat_interface_answers_our_replayed_history_as_the_browsers(
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/config") as answer:
                 tab = _BrowserTab(http, base, await answer.json())
-            form = aiohttp.FormData()
-            form.add_field("files", picture, filename="cat.png", content_type="image/png")
-            async with http.post(f"{base}{tab.prefix}/upload", data=form) as uploaded:
-                [path] = await uploaded.json()
-            file = {"path": path, "orig_name": "cat.png", "size": len(picture), "mime_type": "image/png"}
-            file["meta"] = {"_type": "gradio.FileData"}
+            file = await tab.upload(picture, "cat.png", "image/png")
             chatbot: list[Any] = []
             for box in ({"text": "", "files": [file]}, {"text": "!history-shape", "files": []}):
                 await tab.run("_clear_and_save_textbox", [box])
